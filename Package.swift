@@ -1,0 +1,64 @@
+// swift-tools-version: 6.1
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Sordino: real-time NMF speech enhancement for JACK, and the offline tools around it.
+
+import PackageDescription
+
+/// The core and the real-time host are built with strict memory-safety-free
+/// performance checking: `@_noLocks` is enforced by the optimiser in release builds.
+let package = Package(
+    name: "sordino",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sordino", targets: ["sordino"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
+        .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
+    ],
+    targets: [
+        // MARK: - System libraries and C shims
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CJACK", linkerSettings: [.linkedLibrary("jack")]),
+        .target(name: "CRealtime"),
+
+        // MARK: - Libraries
+        .target(name: "SordinoDSP", dependencies: [
+            "CFFTW", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "SordinoNMF", dependencies: ["SordinoDSP", "CBLAS"]),
+        .target(name: "SordinoIO", dependencies: ["CSndfile", "CSoxr"]),
+        .target(name: "SordinoPresets", dependencies: ["SordinoDSP", "CZlib"]),
+        .target(name: "SordinoJACK", dependencies: [
+            "CJACK", "CRealtime", "SordinoDSP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: - Executables
+        .executableTarget(name: "sordino", dependencies: [
+            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "CRealtime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        /// Runs the engine with every heap allocation counted; the allocation test starts it.
+        .executableTarget(name: "AllocationProbe", dependencies: [
+            "SordinoDSP", "SordinoPresets",
+            .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+        ]),
+
+        // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["SordinoDSP"], path: "Tests/TestSupport"),
+        .testTarget(name: "SordinoDSPTests", dependencies: ["SordinoDSP", "TestSupport"]),
+        .testTarget(name: "SordinoNMFTests", dependencies: ["SordinoNMF", "SordinoDSP", "TestSupport"]),
+        .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),
+        .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport"]),
+        .testTarget(name: "SordinoJACKTests", dependencies: ["SordinoJACK", "SordinoDSP", "TestSupport"]),
+        .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport"]),
+    ]
+)

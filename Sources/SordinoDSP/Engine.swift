@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The streaming enhancer: hop FIFO, STFT, activation solve, Wiener mask, ISTFT, overlap-add, wet/dry.
+
+import RealModule
+
+/// Multi-channel NMF speech enhancer for any block length from 1 to `maximumBlockLength`.
+///
+/// Per hop and channel: the last `frameLength` input samples are windowed, transformed (FFT of
+/// `fftLength`), V = |X|^q is explained as W·h by `ActivationSolver` (warm-started), the mask
+/// G = Ŝ^p/(Ŝ^p + N̂^p) with its floor scales X, and the inverse FFT is synthesis-windowed and
+/// overlap-added. The wet output is mixed with the input delayed by the same latency.
+///
+/// Latency is `frameLength` samples for every block length: an input sample at time t appears at
+/// the output at t + frameLength. Output depends only on the input samples, never on how they are
+/// split into blocks (the hop FIFO changes buffering, not arithmetic).
+///
+/// `init` allocates everything and plans FFTW; `process` never allocates, locks, logs or throws.
+public struct Engine: ~Copyable {
+    /// Peak magnitude the output is clamped to (+18 dBFS): a safety net, never reached by sane input.
+    public static var outputLimit: Float { 8 }
+
+    public let configuration: EngineConfiguration
+    /// Live controls (floor, wet, mask exponent, iterations, bypass); write from any thread.
+    public let controls: ControlBlock
+    /// Counters written on the audio thread.
+    public let telemetry: Telemetry
+
+    private let solver: ActivationSolver
+    private let fft: RealFFT
+    private let channelCount: Int
+    private let frameLength: Int
+    private let hopLength: Int
+    private let fftLength: Int
+    private let binCount: Int
+    private let spectrumExponent: Int
+    private let maskSmoothing: Float          // α per hop, 0 = off
+    private let controlSmoothing: Float       // fraction of the remaining distance covered per hop
+    private let storage: UnsafeMutablePointer<Float>
+    private let analysisWindow: UnsafeMutablePointer<Float>      // frameLength
+    private let synthesisWindow: UnsafeMutablePointer<Float>     // frameLength, includes 1/fftLength
+    private let mask: UnsafeMutablePointer<Float>                // binStride
+    private let linkedSpectrum: UnsafeMutablePointer<Float>      // binStride
+    private let channels: UnsafeMutablePointer<ChannelState>
+    private var fill = 0
+    private var floorGain: Float
+    private var wet: Float
+
+    /// Buffers of one channel, all inside `storage`.
+    private struct ChannelState {
+        var history: UnsafeMutablePointer<Float>       // last frameLength input samples
+        var pending: UnsafeMutablePointer<Float>       // hop FIFO in: hopLength
+        var ready: UnsafeMutablePointer<Float>         // hop FIFO out: hopLength
+        var overlap: UnsafeMutablePointer<Float>       // overlap-add accumulator: frameLength
+        var spectrum: UnsafeMutablePointer<Float>      // X: 2 · binCount
+        var magnitude: UnsafeMutablePointer<Float>     // V: binStride, zero-padded
+        var activations: UnsafeMutablePointer<Float>   // h: activationStride
+        var smoothedMask: UnsafeMutablePointer<Float>  // binStride
+        var coldStart: Bool
+        var silent: Bool
+    }
+
+    /// Builds the engine. Not real-time safe: allocates, plans FFTW, may throw.
+    public init(configuration: EngineConfiguration, basis: Basis) throws(EngineError) {
+        try configuration.validate(basis: basis)
+        let windows = try WindowPair(shape: configuration.window, frameLength: configuration.frameLength,
+                                     hopLength: configuration.hopLength)
+        let solver = try ActivationSolver(basis: basis, beta: configuration.beta, sparsity: configuration.sparsity)
+        let fft = try RealFFT(length: configuration.fftLength)
+        let binStride = solver.binStride, activationStride = solver.activationStride
+        self.solver = solver
+        self.fft = fft
+        self.configuration = configuration
+        controls = ControlBlock(configuration)
+        telemetry = Telemetry()
+        channelCount = configuration.channelCount
+        frameLength = configuration.frameLength
+        hopLength = configuration.hopLength
+        fftLength = configuration.fftLength
+        binCount = configuration.binCount
+        spectrumExponent = configuration.spectrumExponent
+        let hopSeconds = Float(hopLength) / Float(configuration.sampleRate)
+        maskSmoothing = configuration.maskSmoothingMilliseconds > 0
+            ? Float.exp(-hopSeconds * 1000 / configuration.maskSmoothingMilliseconds) : 0
+        controlSmoothing = configuration.controlSmoothingMilliseconds > 0
+            ? 1 - Float.exp(-hopSeconds * 1000 / configuration.controlSmoothingMilliseconds) : 1
+        floorGain = ControlBlock.gain(decibels: configuration.floorDecibels)
+        wet = configuration.wet
+
+        let perChannel = 2 * frameLength + 2 * hopLength + 2 * binCount + 2 * binStride + activationStride
+        let total = 2 * frameLength + 2 * binStride + channelCount * perChannel
+        storage = .allocate(capacity: total)
+        storage.initialize(repeating: 0, count: total)
+        var cursor = storage
+        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
+        analysisWindow = take(frameLength)
+        synthesisWindow = take(frameLength)
+        mask = take(binStride)
+        linkedSpectrum = take(binStride)
+        for n in 0..<frameLength {
+            analysisWindow[n] = windows.analysis[n]
+            synthesisWindow[n] = windows.synthesis[n] / Float(fftLength)   // FFTW's inverse is unnormalised
+        }
+        channels = .allocate(capacity: channelCount)
+        for c in 0..<channelCount {
+            (channels + c).initialize(to: ChannelState(
+                history: take(frameLength), pending: take(hopLength), ready: take(hopLength),
+                overlap: take(frameLength), spectrum: take(2 * binCount), magnitude: take(binStride),
+                activations: take(activationStride), smoothedMask: take(binStride),
+                coldStart: true, silent: true))
+        }
+    }
+
+    deinit {
+        channels.deinitialize(count: channelCount)
+        channels.deallocate()
+        storage.deallocate()
+    }
+
+    /// Algorithmic latency in samples (= frameLength).
+    public var latencySamples: Int { configuration.latencySamples }
+
+    /// Processes `blockLength` samples of every channel: `inputs[c]` → `outputs[c]`, for c in
+    /// 0 ..< channelCount. Input and output may be the same buffer. `blockLength` ≤ maximumBlockLength
+    /// (longer blocks are processed too, in several passes of the same arithmetic).
+    /// Real-time safe: no allocation, lock, system call or throw; cost bounded by the iteration cap.
+    @_noLocks
+    public mutating func process(inputs: UnsafePointer<UnsafePointer<Float>>,
+                                 outputs: UnsafePointer<UnsafeMutablePointer<Float>>,
+                                 blockLength: Int) {
+        var done = 0
+        while done < blockLength {
+            let n = min(hopLength - fill, blockLength - done)
+            for c in 0..<channelCount {
+                let state = channels[c]
+                copyFloats(state.pending + fill, from: inputs[c] + done, count: n)
+                copyFloats(outputs[c] + done, from: state.ready + fill, count: n)
+            }
+            fill += n
+            done += n
+            if fill == hopLength {
+                processHop()
+                fill = 0
+            }
+        }
+        telemetry.samples.wrappingAdd(blockLength, ordering: .relaxed)
+    }
+
+    // MARK: - One hop
+
+    @_noLocks private mutating func processHop() {
+        followControls()
+        let iterations = min(max(controls.iterationsNow, 0), configuration.maximumIterations)
+        let exponent = controls.maskExponentNow
+        for c in 0..<channelCount { analyse(channel: c) }
+        if configuration.linkChannels {
+            var anySound = false
+            for f in 0..<solver.binStride { linkedSpectrum[f] = 0 }
+            for c in 0..<channelCount where !channels[c].silent {
+                anySound = true
+                let v = channels[c].magnitude
+                for f in 0..<binCount { linkedSpectrum[f] += v[f] }
+            }
+            let scale = 1 / Float(channelCount)
+            for f in 0..<binCount { linkedSpectrum[f] *= scale }
+            computeMask(spectrum: linkedSpectrum, state: channels, silent: !anySound,
+                        iterations: iterations, exponent: exponent)
+            for c in 0..<channelCount { synthesise(channel: c) }
+        } else {
+            for c in 0..<channelCount {
+                computeMask(spectrum: channels[c].magnitude, state: channels + c, silent: channels[c].silent,
+                            iterations: iterations, exponent: exponent)
+                synthesise(channel: c)
+            }
+        }
+        telemetry.hops.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    /// Moves the floor and wet/dry values a step towards their targets (one-pole, ~controlSmoothing ms).
+    @_noLocks @inline(__always) private mutating func followControls() {
+        floorGain += controlSmoothing * (controls.floorGain - floorGain)
+    }
+
+    /// Shifts the new hop into the history, replaces non-finite samples, windows, transforms and
+    /// computes V = |X|^q.
+    @_noLocks private mutating func analyse(channel c: Int) {
+        var state = channels[c]
+        var nonFinite = 0
+        for i in 0..<hopLength where !state.pending[i].isFinite {
+            state.pending[i] = 0
+            nonFinite += 1
+        }
+        if nonFinite > 0 {
+            telemetry.nonFiniteSamples.wrappingAdd(nonFinite, ordering: .relaxed)
+            telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)
+            resetState(&state)
+        }
+        copyFloats(state.history, from: state.history + hopLength, count: frameLength - hopLength)
+        copyFloats(state.history + frameLength - hopLength, from: state.pending, count: hopLength)
+        let time = fft.time
+        for n in 0..<frameLength { time[n] = state.history[n] * analysisWindow[n] }
+        for n in frameLength..<fftLength { time[n] = 0 }
+        fft.forward()
+        copyFloats(state.spectrum, from: fft.spectrum, count: 2 * binCount)
+        var energy: Float = 0
+        for f in 0..<binCount {
+            let re = state.spectrum[2 * f], im = state.spectrum[2 * f + 1]
+            let power = re * re + im * im
+            state.magnitude[f] = power
+            energy += power
+        }
+        if spectrumExponent == 1 { squareRootInPlace(state.magnitude, count: binCount) }
+        state.silent = !(energy > 0)
+        if state.silent { telemetry.silentFrames.wrappingAdd(1, ordering: .relaxed) }
+        channels[c] = state
+    }
+
+    /// Solves the activations for `spectrum` (warm start from `state`'s last h) and fills `mask`.
+    @_noLocks private func computeMask(spectrum v: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<ChannelState>,
+                                       silent: Bool, iterations: Int, exponent: Int) {
+        if silent {
+            // Nothing to explain: skip the solve, restart cold on the next sound.
+            state.pointee.coldStart = true
+            for f in 0..<binCount { mask[f] = 1 }
+            return
+        }
+        let h = state.pointee.activations
+        if state.pointee.coldStart {
+            solver.initialise(h, from: v)
+            state.pointee.coldStart = false
+        }
+        solver.solve(v, activations: h, iterations: iterations)
+        var finite = true
+        for k in 0..<solver.activationStride where !h[k].isFinite { finite = false }
+        if !finite {
+            telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)
+            solver.initialise(h, from: v)
+        }
+        solver.estimate(h)
+        wienerMask(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,
+                   exponent: exponent, floor: floorGain, smoothing: maskSmoothing,
+                   previous: state.pointee.smoothedMask, into: mask)
+    }
+
+    /// Applies `mask` to the channel's spectrum, inverse-transforms, overlap-adds, and mixes the
+    /// next hop of output with the dry input delayed by frameLength.
+    @_noLocks private mutating func synthesise(channel c: Int) {
+        let state = channels[c]
+        let spectrum = fft.spectrum
+        for f in 0..<binCount {
+            spectrum[2 * f] = state.spectrum[2 * f] * mask[f]
+            spectrum[2 * f + 1] = state.spectrum[2 * f + 1] * mask[f]
+        }
+        fft.inverse()
+        let time = fft.time, overlap = state.overlap
+        for n in 0..<frameLength { overlap[n] += time[n] * synthesisWindow[n] }
+
+        // Wet/dry, ramped linearly across the hop towards the followed target (click-free bypass).
+        let start = wet
+        var target = start + controlSmoothing * (controls.wetTarget - start)
+        if abs(target - controls.wetTarget) < 1e-4 { target = controls.wetTarget }   // settle exactly
+        let step = (target - start) / Float(hopLength)
+        var clipped = 0
+        for n in 0..<hopLength {
+            let w = start + step * Float(n + 1)
+            let dry = state.history[n]      // the input sample frameLength before this output sample
+            var y = w == 0 ? dry : (w == 1 ? overlap[n] : w * overlap[n] + (1 - w) * dry)
+            if !y.isFinite { y = 0; clipped += 1 }
+            if abs(y) > Self.outputLimit { y = y > 0 ? Self.outputLimit : -Self.outputLimit; clipped += 1 }
+            state.ready[n] = y
+        }
+        if clipped > 0 { telemetry.clippedSamples.wrappingAdd(clipped, ordering: .relaxed) }
+        if c == channelCount - 1 { wet = target }
+        copyFloats(overlap, from: overlap + hopLength, count: frameLength - hopLength)
+        for n in (frameLength - hopLength)..<frameLength { overlap[n] = 0 }
+    }
+
+    /// Forgets the channel's signal-dependent state (activations, smoothed mask); the next frame starts cold.
+    @_noLocks private func resetState(_ state: inout ChannelState) {
+        state.coldStart = true
+        for f in 0..<solver.binStride { state.smoothedMask[f] = 0 }
+    }
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Everything an Engine is built from: STFT, solver and mask settings, channels and block bound.
+
+/// Settings of one engine. A preset supplies most of them; the host supplies channels and block size.
+/// `validate(basis:)` accepts only what the real-time path supports.
+public struct EngineConfiguration: Sendable, Equatable, Codable {
+    /// Sample rate in Hz. The engine is rate-agnostic; it is kept to convert times (ms) to samples.
+    public var sampleRate: Int = 16_000
+    /// Window length N in samples: the span of one frame, and the engine's latency.
+    public var frameLength: Int = 512
+    /// Hop H in samples between consecutive frames.
+    public var hopLength: Int = 128
+    /// FFT size in samples, ≥ frameLength (zero padding); bins = fftLength / 2 + 1.
+    public var fftLength: Int = 512
+    public var window: WindowShape = .sqrtHann
+    /// q in V = |X|^q: 1 magnitude, 2 power.
+    public var spectrumExponent: Int = 1
+    /// β of the activation solve: 0 (Itakura–Saito), 1 (KL) or 2 (Euclidean).
+    public var beta: Int = 1
+    /// Multiplicative updates per frame (warm-started from the previous frame). 0…`maximumIterations`.
+    public var iterations: Int = 10
+    /// Upper bound for `iterations`, also when changed live; fixes the worst-case cost per hop.
+    public var maximumIterations: Int = 64
+    /// L1 penalty λ on activations (the rate of an exponential prior), ≥ 0, in units of V.
+    public var sparsity: Float = 0
+    /// p in G = Ŝ^p / (Ŝ^p + N̂^p): 1 or 2.
+    public var maskExponent: Int = 2
+    /// Attenuation limit in dB (≤ 0): the mask never goes below 10^(floor/20).
+    public var floorDecibels: Float = -20
+    /// Wet/dry mix, 0…1: 0 is the delayed input exactly, 1 is fully processed.
+    public var wet: Float = 1
+    /// Time constant in ms of one-pole smoothing of the mask across frames; 0 disables it.
+    public var maskSmoothingMilliseconds: Float = 0
+    /// Time constant in ms with which live control changes (floor, wet, bypass) are followed.
+    public var controlSmoothingMilliseconds: Float = 20
+    /// Audio channels processed in lockstep.
+    public var channelCount: Int = 1
+    /// Largest block `process` accepts, in samples.
+    public var maximumBlockLength: Int = 8192
+    /// One mask for all channels, solved on their mean spectrum, instead of one per channel.
+    public var linkChannels: Bool = false
+
+    public init() {}
+
+    /// Bins per frame, `fftLength / 2 + 1`.
+    public var binCount: Int { fftLength / 2 + 1 }
+
+    /// Algorithmic latency in samples: the output at time t is the input at t − frameLength,
+    /// whatever the block length (the hop FIFO adds hop − 1 … 0 samples that the frame already covers).
+    public var latencySamples: Int { frameLength }
+
+    /// Latency in milliseconds at `sampleRate`.
+    public var latencyMilliseconds: Double { Double(latencySamples) * 1000 / Double(sampleRate) }
+
+    /// Throws the first setting the engine cannot run with, naming it and the allowed range.
+    public func validate(basis: Basis) throws(EngineError) {
+        func check(_ ok: Bool, _ name: String, _ value: some CustomStringConvertible, _ allowed: String) throws(EngineError) {
+            if !ok { throw .invalidSetting(name: name, value: "\(value)", allowed: allowed) }
+        }
+        try check(sampleRate >= 8000 && sampleRate <= 384_000, "sampleRate", sampleRate, "8000…384000 Hz")
+        guard fftLength >= frameLength else {
+            throw .fftShorterThanFrame(fftLength: fftLength, frameLength: frameLength)
+        }
+        _ = try WindowPair(shape: window, frameLength: frameLength, hopLength: hopLength)
+        try check(fftLength % 2 == 0 && fftLength <= 65_536, "fftLength", fftLength, "even, ≤ 65536")
+        try check(spectrumExponent == 1 || spectrumExponent == 2, "spectrumExponent", spectrumExponent, "1 or 2")
+        try check((0...2).contains(beta), "beta", beta, "0, 1 or 2")
+        try check(maximumIterations >= 1 && maximumIterations <= 1000, "maximumIterations", maximumIterations, "1…1000")
+        try check(iterations >= 0 && iterations <= maximumIterations, "iterations", iterations, "0…\(maximumIterations)")
+        try check(sparsity.isFinite && sparsity >= 0, "sparsity", sparsity, "≥ 0")
+        try check(maskExponent == 1 || maskExponent == 2, "maskExponent", maskExponent, "1 or 2")
+        try check(floorDecibels.isFinite && floorDecibels <= 0 && floorDecibels >= -120,
+                  "floorDecibels", floorDecibels, "−120…0 dB")
+        try check(wet.isFinite && wet >= 0 && wet <= 1, "wet", wet, "0…1")
+        try check(maskSmoothingMilliseconds.isFinite && maskSmoothingMilliseconds >= 0 && maskSmoothingMilliseconds <= 10_000,
+                  "maskSmoothingMilliseconds", maskSmoothingMilliseconds, "0…10000 ms")
+        try check(controlSmoothingMilliseconds.isFinite && controlSmoothingMilliseconds >= 0
+                  && controlSmoothingMilliseconds <= 10_000,
+                  "controlSmoothingMilliseconds", controlSmoothingMilliseconds, "0…10000 ms")
+        try check(channelCount >= 1 && channelCount <= 64, "channelCount", channelCount, "1…64")
+        try check(maximumBlockLength >= 1 && maximumBlockLength <= 1 << 20, "maximumBlockLength",
+                  maximumBlockLength, "1…1048576 samples")
+        guard basis.binCount == binCount else {
+            throw .basisShape(expectedBins: binCount, basisBins: basis.binCount)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Real FFT over FFTW single precision: plans made once on owned buffers, executed allocation-free.
+
+internal import CFFTW
+import Synchronization
+
+/// FFTW's planner is not thread-safe; every plan creation and destruction takes this lock.
+/// Execution needs no lock (FFTW documents `fftwf_execute` as thread-safe).
+private let plannerLock = Mutex<Void>(())
+
+/// A forward (real → half-complex) and inverse transform of one length, on buffers it owns.
+/// Forward: `time` (length floats) → `spectrum` (binCount interleaved re, im pairs).
+/// Inverse: `spectrum` → `time`, unnormalised (scaled by `length`); the inverse overwrites `spectrum`.
+/// Planned with `FFTW_ESTIMATE`, so two instances of one length compute bit-identical results.
+public struct RealFFT: ~Copyable {
+    /// Transform length in samples (the FFT size).
+    public let length: Int
+    /// Number of bins, `length / 2 + 1`.
+    public let binCount: Int
+    /// Time-domain buffer, `length` floats, 16-byte aligned by FFTW.
+    public let time: UnsafeMutablePointer<Float>
+    /// Spectrum, `2 · binCount` floats: re₀, im₀, re₁, im₁, …
+    public let spectrum: UnsafeMutablePointer<Float>
+    private let forwardPlan: OpaquePointer
+    private let inversePlan: OpaquePointer
+
+    /// Allocates the buffers and plans both directions. Not real-time safe.
+    public init(length: Int) throws(EngineError) {
+        guard length >= 4, length % 2 == 0 else { throw .invalidFFTLength(length) }
+        let bins = length / 2 + 1
+        guard let timeRaw = fftwf_alloc_real(length) else { throw .outOfMemory }
+        guard let spectrumRaw = fftwf_alloc_complex(bins) else { fftwf_free(timeRaw); throw .outOfMemory }
+        timeRaw.initialize(repeating: 0, count: length)
+        let spectrumFloats = UnsafeMutableRawPointer(spectrumRaw).assumingMemoryBound(to: Float.self)
+        spectrumFloats.initialize(repeating: 0, count: 2 * bins)
+        // Addresses cross the lock as integers: the planner only reads them, under the lock.
+        let timeAddress = Int(bitPattern: timeRaw), spectrumAddress = Int(bitPattern: spectrumRaw)
+        let plans = plannerLock.withLock { _ -> (Int, Int) in
+            let t = UnsafeMutablePointer<Float>(bitPattern: timeAddress)
+            let s = UnsafeMutablePointer<fftwf_complex>(bitPattern: spectrumAddress)
+            return (Int(bitPattern: fftwf_plan_dft_r2c_1d(Int32(length), t, s, UInt32(FFTW_ESTIMATE))),
+                    Int(bitPattern: fftwf_plan_dft_c2r_1d(Int32(length), s, t, UInt32(FFTW_ESTIMATE))))
+        }
+        guard let forward = OpaquePointer(bitPattern: plans.0), let inverse = OpaquePointer(bitPattern: plans.1) else {
+            fftwf_free(timeRaw); fftwf_free(spectrumRaw)
+            throw .outOfMemory
+        }
+        self.length = length
+        binCount = bins
+        time = timeRaw
+        spectrum = spectrumFloats
+        forwardPlan = forward
+        inversePlan = inverse
+    }
+
+    /// `time` → `spectrum`. Real-time safe. Cost ≈ 2.5 · length · log₂(length) flops.
+    @_noLocks @inline(__always) public func forward() { execute(forwardPlan) }
+
+    /// `spectrum` → `time`, scaled by `length`. Real-time safe.
+    @_noLocks @inline(__always) public func inverse() { execute(inversePlan) }
+
+    @_noLocks @inline(__always) private func execute(_ plan: OpaquePointer) {
+        // Safe: fftwf_execute neither allocates nor locks; the plan was made in init on these buffers.
+        _unsafePerformance { fftwf_execute(plan) }
+    }
+
+    deinit {
+        let plans = (Int(bitPattern: forwardPlan), Int(bitPattern: inversePlan))
+        plannerLock.withLock { _ in
+            fftwf_destroy_plan(OpaquePointer(bitPattern: plans.0))
+            fftwf_destroy_plan(OpaquePointer(bitPattern: plans.1))
+        }
+        fftwf_free(time)
+        fftwf_free(UnsafeMutableRawPointer(spectrum))
+    }
+}
