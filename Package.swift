@@ -53,7 +53,9 @@ let package = Package(
         ]),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["SordinoDSP"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [
+            "SordinoDSP", .product(name: "RealModule", package: "swift-numerics"),
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "SordinoDSPTests", dependencies: ["SordinoDSP", "TestSupport"]),
         .testTarget(name: "SordinoNMFTests", dependencies: ["SordinoNMF", "SordinoDSP", "TestSupport"]),
         .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),

@@ -41,6 +41,10 @@ public struct ActivationSolver: ~Copyable {
     /// N̂ = Wn·hn after `estimate`, binStride floats.
     public let noiseEstimate: UnsafeMutablePointer<Float>
     private let basisTotal: Float
+    /// `spectralEpsilon` and `activationFloor`, held as stored values so the real-time path reads
+    /// them without a call (unoptimised builds do not inline float literals).
+    private let epsilon: Float
+    private let floor: Float
 
     /// Copies `basis` into the padded layouts. Not real-time safe.
     public init(basis: Basis, beta: Int, sparsity: Float) throws(EngineError) {
@@ -83,6 +87,8 @@ public struct ActivationSolver: ~Copyable {
             sum += atomSums[slot]
         }
         basisTotal = sum
+        epsilon = spectralEpsilon
+        floor = activationFloor
     }
 
     deinit { storage.deallocate() }
@@ -94,7 +100,7 @@ public struct ActivationSolver: ~Copyable {
     @_noLocks public func initialise(_ h: UnsafeMutablePointer<Float>, from v: UnsafePointer<Float>) {
         var energy: Float = 0
         for f in 0..<binCount { energy += v[f] }
-        let value = max(energy / (basisTotal + spectralEpsilon), activationFloor)
+        let value = floored(energy / (basisTotal + epsilon))
         for i in 0..<activationStride { h[i] = 0 }
         for k in 0..<speechRank { h[k] = value }
         for k in 0..<noiseRank { h[speechStride + k] = value }
@@ -112,12 +118,12 @@ public struct ActivationSolver: ~Copyable {
                 for f in 0..<b { ratio[f] = v[f] / model[f] }
                 multiply(basisColumns, rows: a, stride: b, ratio, into: numerator)
                 for k in 0..<a {
-                    h[k] = max(h[k] * numerator[k] / (atomSums[k] + penalties[k] + spectralEpsilon), activationFloor)
+                    h[k] = floored(h[k] * numerator[k] / (atomSums[k] + penalties[k] + epsilon))
                 }
             case 2:
                 multiply(basisColumns, rows: a, stride: b, model, into: denominator)
                 for k in 0..<a {
-                    h[k] = max(h[k] * numerator[k] / (denominator[k] + penalties[k] + spectralEpsilon), activationFloor)
+                    h[k] = floored(h[k] * numerator[k] / (denominator[k] + penalties[k] + epsilon))
                 }
             default:
                 for f in 0..<b {
@@ -127,18 +133,21 @@ public struct ActivationSolver: ~Copyable {
                 }
                 multiply(basisColumns, rows: a, stride: b, ratio, into: numerator)
                 multiply(basisColumns, rows: a, stride: b, inverseModel, into: denominator)
-                for k in 0..<a { denominator[k] = numerator[k] / (denominator[k] + penalties[k] + spectralEpsilon) }
+                for k in 0..<a { denominator[k] = numerator[k] / (denominator[k] + penalties[k] + epsilon) }
                 squareRootInPlace(denominator, count: a)   // the MM exponent 1/2 for β = 0
-                for k in 0..<a { h[k] = max(h[k] * denominator[k], activationFloor) }
+                for k in 0..<a { h[k] = floored(h[k] * denominator[k]) }
             }
         }
     }
 
+    /// max(x, activationFloor); NaN becomes the floor too.
+    @_noLocks @inline(__always) private func floored(_ x: Float) -> Float { x > floor ? x : floor }
+
     /// Λ = W·h + ε into `model`; padding bins stay ε.
     @_noLocks @inline(__always) private func updateModel(_ h: UnsafePointer<Float>) {
         let a = activationStride
-        for f in 0..<binCount { model[f] = dot(basisRows + f * a, h, count: a) + spectralEpsilon }
-        for f in binCount..<binStride { model[f] = spectralEpsilon }
+        for f in 0..<binCount { model[f] = dot(basisRows + f * a, h, count: a) + epsilon }
+        for f in binCount..<binStride { model[f] = epsilon }
     }
 
     /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate`. Real-time safe.

@@ -3,11 +3,11 @@
 
 /// Added to every NMF and mask denominator: about 1e-10 of a full-scale bin's magnitude, far
 /// below audibility, yet digital silence gives a finite ratio instead of 0/0.
-public var spectralEpsilon: Float { @inline(__always) get { 1e-10 } }
+@_transparent public var spectralEpsilon: Float { 1e-10 }
 
 /// Activations never fall below this after an update: a zero activation would stay zero for
 /// ever under multiplicative updates, so a warm-started atom could never come back.
-public var activationFloor: Float { @inline(__always) get { 1e-12 } }
+@_transparent public var activationFloor: Float { 1e-12 }
 
 /// Rounds `count` up to a multiple of 8 floats (one `SIMD8<Float>`), the padding of every arena slice.
 @inline(__always) public func paddedToLanes(_ count: Int) -> Int { (count + 7) & ~7 }
