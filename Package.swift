@@ -48,7 +48,7 @@ let package = Package(
         ]),
         /// Runs the engine with every heap allocation counted; the allocation test starts it.
         .executableTarget(name: "AllocationProbe", dependencies: [
-            "SordinoDSP", "SordinoPresets",
+            "SordinoDSP", "TestSupport",
             .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
         ]),
 

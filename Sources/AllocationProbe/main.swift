@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Counts heap allocations while engines process 10 s of audio; run by the allocation test under LD_PRELOAD.
+
+import Glibc
+import MallocInterposerSwift
+import SordinoDSP
+import TestSupport
+
+/// One engine setup to measure: name and configuration (basis shape follows the configuration).
+struct Case {
+    let name: String
+    let configuration: EngineConfiguration
+}
+
+func makeCases() -> [Case] {
+    var mono = EngineConfiguration()
+    mono.maskSmoothingMilliseconds = 20
+    var is48 = EngineConfiguration()
+    is48.sampleRate = 48_000; is48.frameLength = 1536; is48.hopLength = 384; is48.fftLength = 1536
+    is48.beta = 0; is48.channelCount = 2; is48.linkChannels = true
+    var euclid = EngineConfiguration()
+    euclid.beta = 2; euclid.spectrumExponent = 2; euclid.channelCount = 2; euclid.maskExponent = 1
+    return [Case(name: "kl-16k-mono", configuration: mono), Case(name: "is-48k-stereo-linked", configuration: is48),
+            Case(name: "euclidean-16k-stereo", configuration: euclid)]
+}
+
+/// Usage: AllocationProbe [SECONDS] [CASE-NAME-PREFIX]. Exit 0 when nothing allocated, 1 when
+/// something did, 2 when the interposer is not counting (not loaded).
+let arguments = CommandLine.arguments.dropFirst()
+let seconds = arguments.first.flatMap { Int($0) } ?? 10
+let only = arguments.dropFirst().first ?? ""
+
+// Prove the counter is live: an allocation made on purpose must be seen.
+MallocInterposerSwift.initialize()
+MallocInterposerSwift.hook()
+let canary = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 16)
+canary.deallocate()
+MallocInterposerSwift.unhook()
+guard MallocInterposerSwift.getStatistics().mallocCount > 0 else {
+    print("the malloc interposer is not counting: run with LD_PRELOAD=<build dir>/libMallocInterposerSwift.so")
+    exit(2)
+}
+
+var failures = 0
+for test in makeCases() where test.name.hasPrefix(only) {
+    let config = test.configuration
+    let basis = Signal.randomBasis(binCount: config.binCount, speechRank: 32, noiseRank: 16, seed: 1)
+    var engine: Engine
+    do { engine = try Engine(configuration: config, basis: basis) } catch {
+        print("\(test.name): cannot build engine: \(error)")
+        failures += 1
+        continue
+    }
+    var signal = Signal.speechLike(seconds: Double(seconds), sampleRate: config.sampleRate, noiseLevel: 0.1, seed: 2)
+    signal[1234] = .nan                                  // the non-finite path must not allocate either
+    for i in (signal.count / 2)..<(signal.count / 2 + 4000) { signal[i] = 0 }   // nor the silent path
+    let channels = config.channelCount
+    let blockLengths = [256, 1, 7, 1000, 4096, 64, 333]
+    let input = UnsafeMutablePointer<Float>.allocate(capacity: signal.count)
+    input.initialize(from: signal, count: signal.count)
+    let output = UnsafeMutablePointer<Float>.allocate(capacity: signal.count * channels)
+    let inputs = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: channels)
+    let outputs = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: channels)
+
+    MallocInterposerSwift.initialize()
+    MallocInterposerSwift.hook()
+    var done = 0, index = 0
+    while done < signal.count {
+        let n = min(blockLengths[index % blockLengths.count], signal.count - done)
+        for c in 0..<channels {
+            inputs[c] = UnsafePointer(input + done)
+            outputs[c] = output + c * signal.count + done
+        }
+        engine.process(inputs: inputs, outputs: outputs, blockLength: n)
+        if index == 10 { engine.controls.bypass = true }     // control changes mid-stream
+        if index == 40 { engine.controls.bypass = false; engine.controls.floorDecibels = -30 }
+        done += n
+        index += 1
+    }
+    MallocInterposerSwift.unhook()
+    let stats = MallocInterposerSwift.getStatistics()
+    let hops = engine.telemetry.hops.load(ordering: .relaxed)
+    print("\(test.name): \(seconds) s, \(hops) hops, \(index) blocks: mallocCount=\(stats.mallocCount) "
+          + "freeCount=\(stats.freeCount) bytes=\(stats.mallocBytesCount)")
+    if stats.mallocCount != 0 || stats.freeCount != 0 { failures += 1 }
+    input.deallocate(); output.deallocate(); inputs.deallocate(); outputs.deallocate()
+}
+print(failures == 0 ? "allocation-free" : "ALLOCATED in \(failures) case(s)")
+exit(failures == 0 ? 0 : 1)
