@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The README's commands: `make demo` (set up, build, run the bundled sample) and `make test`.
+
+SWIFT      ?= swift
+BUILD      := .build/release
+SORDINO    := $(BUILD)/sordino
+APT_PACKAGES := pkg-config libfftw3-dev libsndfile1-dev libsoxr-dev libopenblas-dev \
+                libjack-jackd2-dev jackd2 jack-tools zlib1g-dev
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build demo test check eval clean
+
+## Installs the Debian packages that are missing (nothing when all are present).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## Release build: the optimiser enforces @_noLocks on the real-time path.
+build: deps
+	$(SWIFT) build -c release
+
+## Enhances the bundled noisy sample through a private JACK server and reports what it did.
+demo: build
+	$(SORDINO) demo --output enhanced.wav
+
+## Static checks, the release allocation probe, then every test (JACK tests must not skip).
+check:
+	@! grep -rnE 'import (Foundation|Glibc|CJACK|Logging)' Sources/SordinoDSP || \
+	  { echo "SordinoDSP must not import I/O modules"; exit 1; }
+	@sites=$$(grep -rho '_unsafePerformance {' Sources | wc -l); echo "_unsafePerformance sites: $$sites (budget 3)"; \
+	  [ $$sites -le 3 ] || { echo "too many _unsafePerformance sites"; exit 1; }
+
+test: build check
+	$(BUILD)/AllocationProbe 10
+	SORDINO_REQUIRE_JACKD=1 $(SWIFT) test
+
+## Dev-set quality through ../shared/eval (quick mode) beside RNNoise and the offline NMF baseline.
+eval: build
+	bash ../shared/eval/setup.sh
+	OPENBLAS_NUM_THREADS=1 ~/.cache/sordino-eval/venv/bin/python ../shared/eval/run_eval.py --enh noisy,rnnoise,nmf \
+	  --cmd 'sordino=$(CURDIR)/$(SORDINO) process --preset speech-16k {in} {out}'
+
+clean:
+	rm -rf .build

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// sysexits-style exit codes, and the mapping from every library error to one of them.
+
+import ArgumentParser
+import Foundation
+import SordinoDSP
+import SordinoIO
+import SordinoPresets
+
+extension ExitCode {
+    /// A preset, dictionary or audio file was rejected (EX_DATAERR).
+    static let badData = ExitCode(65)
+    /// An input file does not exist (EX_NOINPUT).
+    static let noInput = ExitCode(66)
+    /// No JACK server, or it went away (EX_UNAVAILABLE).
+    static let serverUnavailable = ExitCode(69)
+    /// A bug: something the program should have prevented (EX_SOFTWARE).
+    static let internalError = ExitCode(70)
+    /// An output file cannot be created (EX_CANTCREAT).
+    static let cannotCreate = ExitCode(73)
+    /// Writing failed part-way (EX_IOERR).
+    static let ioFailure = ExitCode(74)
+}
+
+/// Prints `error` as one line on stderr, prefixed with the command name, and returns its exit code.
+func report(_ error: any Error, command: String) -> ExitCode {
+    let code: ExitCode
+    switch error {
+    case let error as AudioFileError:
+        switch error {
+        case .notFound: code = .noInput
+        case .cannotWrite: code = .cannotCreate
+        default: code = .badData
+        }
+    case let error as PresetError:
+        if case .notFound = error { code = .noInput } else { code = .badData }
+    case is EngineError, is NpyError, is ResamplerError: code = .badData
+    case let error as CommandError: code = error.exitCode
+    default: code = .internalError
+    }
+    FileHandle.standardError.write(Data("sordino \(command): error: \(error)\n".utf8))
+    return code
+}
+
+/// Errors raised by the commands themselves.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    let exitCode: ExitCode
+    init(_ description: String, exitCode: ExitCode = .badData) {
+        self.description = description
+        self.exitCode = exitCode
+    }
+}
+
+/// Writes a line to stderr (status and progress go there; stdout stays for data).
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

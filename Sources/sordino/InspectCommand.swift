@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `sordino inspect PRESET`: prints a preset's metadata, shapes, latency, provenance and checksum.
+
+import ArgumentParser
+import SordinoPresets
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a preset's settings, shapes, provenance and checksum (and validate it).",
+        discussion: "Without an argument, lists the presets found on the search path.")
+
+    @Argument(help: "Preset name, NAME.json path, or folder.") var preset: String?
+
+    func run() throws {
+        do {
+            guard let preset else {
+                let found = PresetLocator().list()
+                if found.isEmpty { note("no presets found; set SORDINO_PRESET_PATH or run from the repository.") }
+                for entry in found { print("\(entry.name)\t\(entry.sampleRate) Hz\t\(entry.path)") }
+                return
+            }
+            let path = try PresetLocator().resolve(preset, sampleRate: nil)
+            print(try Preset.load(path: path).summary())
+        } catch {
+            throw report(error, command: "inspect")
+        }
+    }
+}
