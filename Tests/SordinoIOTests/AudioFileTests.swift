@@ -138,6 +138,22 @@ extension AudioFileFormat: CustomTestStringConvertible {
         #expect(error?.description.contains("sox") == true)
     }
 
+    /// A header promising 1000 stereo samples over 10 present ones (a cut-off download): libsndfile
+    /// trusts the file size, so the 10 samples are read and nothing crashes.
+    @Test func truncatedWavReadsWhatIsThere() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let samples = (0..<20).map { Int16($0 * 1_000 - 9_000) }
+        var file = wavFile(formatTag: 1, bitsPerSample: 16, channels: 2, sampleRate: 8_000,
+                           dataBytes: samples.flatMap { littleEndian($0) })
+        file.replaceSubrange(40..<44, with: littleEndian(UInt32(4_000)))   // data chunk size
+        file += [0x12]   // and half a sample
+        let path = try scratch.write(file, to: "cut.wav")
+        let (buffer, info) = try AudioFileReader.read(path: path)
+        #expect(info.sampleCount == 10 && buffer.channels.count == 2)
+        #expect(buffer.channels[0] == stride(from: 0, to: 20, by: 2).map { Float(samples[$0]) / 32_768 })
+    }
+
     @Test func directoryIsUnreadable() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
