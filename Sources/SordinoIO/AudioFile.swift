@@ -136,8 +136,9 @@ public enum AudioFileReader {
         // Explicit, though it is libsndfile's default: integer samples are scaled to ±1.
         sf_command(file, Int32(SFC_SET_NORM_FLOAT), nil, Int32(SF_TRUE))
 
-        // The header's length is only a hint (pipes and damaged files lie), so read to the end.
-        let expected = sfInfo.frames > 0 && sfInfo.frames < Int64(Int32.max) ? Int(sfInfo.frames) : 0
+        // The header's length is only a hint (pipes and damaged files lie), so read to the end,
+        // and reserve at most 2²⁶ samples (256 MB) up front lest a bad header exhaust memory.
+        let expected = Int(clamping: min(max(sfInfo.frames, 0), Int64(1 << 26 / channelCount)))
         var channels = [[Float]](repeating: [], count: channelCount)
         for c in channels.indices { channels[c].reserveCapacity(expected) }
         var scratch = [Float](repeating: 0, count: chunkSamples * channelCount)
