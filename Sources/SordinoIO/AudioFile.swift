@@ -136,8 +136,9 @@ public enum AudioFileReader {
         // Explicit, though it is libsndfile's default: integer samples are scaled to ±1.
         sf_command(file, Int32(SFC_SET_NORM_FLOAT), nil, Int32(SF_TRUE))
 
-        // The header's length is only a hint (pipes and damaged files lie), so read to the end.
-        let expected = sfInfo.frames > 0 && sfInfo.frames < Int64(Int32.max) ? Int(sfInfo.frames) : 0
+        // The header's length is only a hint (pipes and damaged files lie), so read to the end,
+        // and reserve at most 2²⁶ samples (256 MB) up front lest a bad header exhaust memory.
+        let expected = Int(clamping: min(max(sfInfo.frames, 0), Int64(1 << 26 / channelCount)))
         var channels = [[Float]](repeating: [], count: channelCount)
         for c in channels.indices { channels[c].reserveCapacity(expected) }
         var scratch = [Float](repeating: 0, count: chunkSamples * channelCount)
@@ -268,6 +269,16 @@ public struct AudioFileFormat: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Bits per integer sample; nil for float.
+    var bitDepth: Int? {
+        switch encoding {
+        case .pcm16: 16
+        case .pcm24: 24
+        case .pcm32: 32
+        case .float32: nil
+        }
+    }
+
     var libsndfileFormat: Int32 {
         let major = switch container {
         case .wav: Int32(SF_FORMAT_WAV)
@@ -285,10 +296,11 @@ public struct AudioFileFormat: Sendable, Equatable, CustomStringConvertible {
 
 /// Writes planar buffers with libsndfile.
 public enum AudioFileWriter {
-    /// Writes `buffer` to `path`, replacing any file there. For integer encodings, samples outside
-    /// [-1, 1] are clipped to full scale (libsndfile's `SFC_SET_CLIPPING`, instead of wrapping
-    /// around) and NaN/±Inf are written as 0; float encodings store samples unchanged. On failure
-    /// the partly written file is removed.
+    /// Writes `buffer` to `path`, replacing any file there. For an integer encoding of b bits a
+    /// sample x becomes round(x · 2^(b−1)) (ties to even), clipped to the code range, so reading
+    /// it back (which divides by 2^(b−1)) errs by at most half a step below full scale and one
+    /// step at +1; NaN and ±Inf become 0. Float encodings store samples unchanged. On failure the
+    /// partly written file is removed.
     public static func write(_ buffer: AudioBuffer, to path: String, format: AudioFileFormat)
         throws(AudioFileError)
     {
@@ -324,26 +336,33 @@ public enum AudioFileWriter {
             if isOpen { sf_close(file) }
             if !succeeded { try? FileManager.default.removeItem(atPath: path) }
         }
+        // Integer samples are quantised here (see `quantise`); these only govern float input.
         sf_command(file, Int32(SFC_SET_NORM_FLOAT), nil, Int32(SF_TRUE))
         sf_command(file, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
 
-        let isInteger = format.encoding != .float32
         let chunk = AudioFileReader.chunkSamples
-        var scratch = [Float](repeating: 0, count: chunk * channelCount)
+        var floats = [Float](repeating: 0, count: format.bitDepth == nil ? chunk * channelCount : 0)
+        var ints = [Int32](repeating: 0, count: format.bitDepth == nil ? 0 : chunk * channelCount)
         var start = 0
         while start < sampleCount {
             let n = min(chunk, sampleCount - start)
-            for c in 0..<channelCount {
-                buffer.channels[c].withUnsafeBufferPointer { source in
+            let written: Int
+            if let bits = format.bitDepth {
+                for c in 0..<channelCount {
                     for i in 0..<n {
-                        let x = source[start + i]
-                        // lrintf of NaN is undefined in C; silence is the only safe integer.
-                        scratch[i * channelCount + c] = isInteger && !x.isFinite ? 0 : x
+                        ints[i * channelCount + c] = quantise(buffer.channels[c][start + i], bits: bits)
                     }
                 }
-            }
-            let written = scratch.withUnsafeBufferPointer { pointer in
-                Int(sf_writef_float(file, pointer.baseAddress, sf_count_t(n)))
+                written = ints.withUnsafeBufferPointer { pointer in
+                    Int(sf_writef_int(file, pointer.baseAddress, sf_count_t(n)))
+                }
+            } else {
+                for c in 0..<channelCount {
+                    for i in 0..<n { floats[i * channelCount + c] = buffer.channels[c][start + i] }
+                }
+                written = floats.withUnsafeBufferPointer { pointer in
+                    Int(sf_writef_float(file, pointer.baseAddress, sf_count_t(n)))
+                }
             }
             guard written == n else {
                 throw .cannotWrite(path, reason: "wrote \(start + written) of \(sampleCount) "
@@ -357,5 +376,15 @@ public enum AudioFileWriter {
             throw .cannotWrite(path, reason: String(cString: sf_error_number(closeStatus)))
         }
         succeeded = true
+    }
+
+    /// `x` as a `bits`-bit integer code, left-justified in an Int32 as `sf_writef_int` expects.
+    /// libsndfile's own float path with clipping on truncates 16- and 24-bit samples towards −∞
+    /// (it rounds at 32 bits, then shifts), a −½ LSB bias; rounding here avoids it.
+    static func quantise(_ x: Float, bits: Int) -> Int32 {
+        guard x.isFinite else { return 0 }
+        let scale = Double(sign: .plus, exponent: bits - 1, significand: 1)
+        let code = min(max((Double(x) * scale).rounded(.toNearestOrEven), -scale), scale - 1)
+        return Int32(code) << (32 - bits)
     }
 }

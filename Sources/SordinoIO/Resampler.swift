@@ -104,8 +104,9 @@ public enum Resampler {
             }
         }
         if let failure { throw .soxr(reason: failure) }
-        // soxr may stop a sample short of the rounded length; the tail it leaves stays zero.
-        _ = produced
+        // oneshot flushes the filter, so it fills the rounded length (ResamplerTests checks the
+        // tail); were it ever a sample short, that sample would stay 0 rather than be garbage.
+        guard produced <= count else { throw .soxr(reason: "produced \(produced) of \(count) samples") }
         return output
     }
 }
