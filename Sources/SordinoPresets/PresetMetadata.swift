@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The JSON half of a preset: settings, basis shape and checksum, provenance; and its mapping to an EngineConfiguration.
+
+import Foundation
+import SordinoDSP
+
+/// The `NAME.json` document of a preset. Field names are the JSON keys; the file is written
+/// pretty-printed with sorted keys. Settings the host chooses (channels, block length, channel
+/// linking, control smoothing) are not part of a preset.
+public struct PresetMetadata: Codable, Sendable, Equatable {
+    /// The schema this build writes and reads.
+    public static let currentSchemaVersion = 1
+
+    /// Version of this document's layout; loading refuses any other.
+    public var schemaVersion: Int
+    /// Human-readable name, e.g. "speech-16k".
+    public var name: String
+    /// One line on what the preset is for.
+    public var description: String
+    /// Sample rate in Hz the basis was trained at; the audio must run at this rate.
+    public var sampleRate: Int
+    public var stft: STFT
+    public var solver: Solver
+    public var mask: Mask
+    public var basis: BasisReference
+    public var provenance: Provenance
+
+    /// Short-time Fourier transform settings, all in samples.
+    public struct STFT: Codable, Sendable, Equatable {
+        /// Window length N in samples; also the engine's latency.
+        public var frameLength: Int
+        /// Samples between consecutive frame starts.
+        public var hopLength: Int
+        /// FFT size in samples, ≥ frameLength; bins = fftLength / 2 + 1.
+        public var fftLength: Int
+        /// "sqrt-hann", "hann" or "hamming".
+        public var window: WindowShape
+
+        public init(frameLength: Int, hopLength: Int, fftLength: Int, window: WindowShape) {
+            self.frameLength = frameLength
+            self.hopLength = hopLength
+            self.fftLength = fftLength
+            self.window = window
+        }
+    }
+
+    /// Activation solver settings.
+    public struct Solver: Codable, Sendable, Equatable {
+        /// β of the divergence: 0 Itakura–Saito, 1 Kullback–Leibler, 2 Euclidean.
+        public var beta: Int
+        /// q in V = |X|^q: 1 magnitude, 2 power.
+        public var spectrumExponent: Int
+        /// Multiplicative updates per frame, 0…maximumIterations.
+        public var iterations: Int
+        /// Cap on `iterations`, also for live changes: fixes the worst-case cost per hop.
+        public var maximumIterations: Int
+        /// L1 penalty λ on activations, ≥ 0, in units of V.
+        public var sparsity: Float
+
+        public init(beta: Int, spectrumExponent: Int, iterations: Int, maximumIterations: Int, sparsity: Float) {
+            self.beta = beta
+            self.spectrumExponent = spectrumExponent
+            self.iterations = iterations
+            self.maximumIterations = maximumIterations
+            self.sparsity = sparsity
+        }
+    }
+
+    /// Default mask settings (controls may change them live).
+    public struct Mask: Codable, Sendable, Equatable {
+        /// p in G = Ŝ^p / (Ŝ^p + N̂^p): 1 or 2.
+        public var exponent: Int
+        /// Attenuation limit in dB, −120…0.
+        public var floorDecibels: Float
+        /// Time constant in ms of the mask's smoothing across frames; 0 disables it.
+        public var smoothingMilliseconds: Float
+        /// Wet/dry mix 0…1; 1 is fully processed.
+        public var wet: Float
+
+        public init(exponent: Int, floorDecibels: Float, smoothingMilliseconds: Float, wet: Float) {
+            self.exponent = exponent
+            self.floorDecibels = floorDecibels
+            self.smoothingMilliseconds = smoothingMilliseconds
+            self.wet = wet
+        }
+    }
+
+    /// Where the basis is and what it must look like; `Preset.write` fills it in.
+    public struct BasisReference: Codable, Sendable, Equatable {
+        /// File name of the basis, next to the JSON (no directory part), e.g. "speech-16k.basis".
+        public var file: String
+        /// Speech atoms (the first columns of W).
+        public var speechRank: Int
+        /// Noise atoms (the last columns of W).
+        public var noiseRank: Int
+        /// Rows of W: fftLength / 2 + 1.
+        public var binCount: Int
+        /// CRC-32 (zlib) of the basis payload, 8 lowercase hexadecimal digits.
+        public var checksum: String
+
+        public init(file: String, speechRank: Int, noiseRank: Int, binCount: Int, checksum: String) {
+            self.file = file
+            self.speechRank = speechRank
+            self.noiseRank = noiseRank
+            self.binCount = binCount
+            self.checksum = checksum
+        }
+    }
+
+    /// How the basis was made, so that it can be made again.
+    public struct Provenance: Codable, Sendable, Equatable {
+        /// Training data, e.g. "../shared/corpus/train".
+        public var trainingData: String
+        /// The exact command line that wrote the preset.
+        public var command: String
+        /// When it was written, ISO 8601 (e.g. "2025-03-01T12:00:00Z").
+        public var date: String
+        /// Seed of the random initialisation; also stored in the basis header.
+        public var seed: UInt64
+        /// Factorisation method, e.g. "nmf β=1".
+        public var method: String
+        /// Scores on the dev set by metric name, e.g. ["dPESQ": 0.41]; absent when not measured.
+        public var devScores: [String: Double]?
+
+        public init(trainingData: String, command: String, date: String, seed: UInt64, method: String,
+                    devScores: [String: Double]? = nil) {
+            self.trainingData = trainingData
+            self.command = command
+            self.date = date
+            self.seed = seed
+            self.method = method
+            self.devScores = devScores
+        }
+
+        /// `date` as ISO 8601 in UTC, to the second.
+        public static func isoDate(_ date: Date = Date()) -> String { date.ISO8601Format() }
+    }
+
+    public init(schemaVersion: Int = PresetMetadata.currentSchemaVersion, name: String, description: String,
+                sampleRate: Int, stft: STFT, solver: Solver, mask: Mask, basis: BasisReference,
+                provenance: Provenance) {
+        self.schemaVersion = schemaVersion
+        self.name = name
+        self.description = description
+        self.sampleRate = sampleRate
+        self.stft = stft
+        self.solver = solver
+        self.mask = mask
+        self.basis = basis
+        self.provenance = provenance
+    }
+
+    /// Takes the preset settings from `configuration` (its host settings are dropped). The basis
+    /// reference gets file `NAME.basis` and an empty checksum; `Preset.write` fills in the checksum.
+    public init(name: String, description: String, configuration c: EngineConfiguration,
+                speechRank: Int, noiseRank: Int, provenance: Provenance) {
+        self.init(name: name, description: description, sampleRate: c.sampleRate,
+                  stft: STFT(frameLength: c.frameLength, hopLength: c.hopLength, fftLength: c.fftLength,
+                             window: c.window),
+                  solver: Solver(beta: c.beta, spectrumExponent: c.spectrumExponent, iterations: c.iterations,
+                                 maximumIterations: c.maximumIterations, sparsity: c.sparsity),
+                  mask: Mask(exponent: c.maskExponent, floorDecibels: c.floorDecibels,
+                             smoothingMilliseconds: c.maskSmoothingMilliseconds, wet: c.wet),
+                  basis: BasisReference(file: "\(name).basis", speechRank: speechRank, noiseRank: noiseRank,
+                                        binCount: c.binCount, checksum: ""),
+                  provenance: provenance)
+    }
+
+    /// The engine settings of this preset plus the host's. Control smoothing keeps the engine default.
+    public func engineConfiguration(channelCount: Int = 1, maximumBlockLength: Int = 8192,
+                                    linkChannels: Bool = false) -> EngineConfiguration {
+        var c = EngineConfiguration()
+        c.sampleRate = sampleRate
+        c.frameLength = stft.frameLength
+        c.hopLength = stft.hopLength
+        c.fftLength = stft.fftLength
+        c.window = stft.window
+        c.beta = solver.beta
+        c.spectrumExponent = solver.spectrumExponent
+        c.iterations = solver.iterations
+        c.maximumIterations = solver.maximumIterations
+        c.sparsity = solver.sparsity
+        c.maskExponent = mask.exponent
+        c.floorDecibels = mask.floorDecibels
+        c.maskSmoothingMilliseconds = mask.smoothingMilliseconds
+        c.wet = mask.wet
+        c.channelCount = channelCount
+        c.maximumBlockLength = maximumBlockLength
+        c.linkChannels = linkChannels
+        return c
+    }
+
+    // MARK: - JSON
+
+    /// The document as written: pretty-printed, sorted keys, slashes unescaped, final newline.
+    public func encodedJSON() throws(PresetError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            var data = try encoder.encode(self)
+            data.append(0x0A)
+            return data
+        } catch {
+            // Only non-finite Floats can fail to encode; `validate` rejects them first.
+            return try Self.failEncoding(error)
+        }
+    }
+
+    private static func failEncoding(_ error: any Error) throws(PresetError) -> Data {
+        if case let EncodingError.invalidValue(value, context) = error {
+            throw .invalidSetting(path: "", field: fieldName(context.codingPath), value: "\(value)",
+                                  allowed: "a finite number")
+        }
+        throw .writeFailed(path: "", reason: "\(error)")
+    }
+
+    /// Decodes a document, checking `schemaVersion` before anything else so that a newer layout
+    /// reports its version rather than a missing field. `path` only labels errors.
+    public static func decode(_ data: Data, path: String = "") throws(PresetError) -> PresetMetadata {
+        struct VersionProbe: Decodable { var schemaVersion: Int }
+        let decoder = JSONDecoder()
+        do {
+            let probe = try decoder.decode(VersionProbe.self, from: data)
+            guard probe.schemaVersion == currentSchemaVersion else {
+                throw PresetError.unsupportedSchemaVersion(path: path, found: probe.schemaVersion,
+                                                           supported: currentSchemaVersion)
+            }
+            return try decoder.decode(PresetMetadata.self, from: data)
+        } catch let error as PresetError {
+            throw error
+        } catch let error as DecodingError {
+            throw map(error, path: path, data: data)
+        } catch {
+            throw .invalidJSON(path: path, detail: "\(error)")
+        }
+    }
+
+    /// Turns a decoder error into one that names the field by its dotted path.
+    static func map(_ error: DecodingError, path: String, data: Data) -> PresetError {
+        switch error {
+        case let .keyNotFound(key, context):
+            return .missingField(path: path, field: fieldName(context.codingPath + [key]))
+        case let .valueNotFound(type, context):
+            return .wrongType(path: path, field: fieldName(context.codingPath), detail: "null where \(type) is expected")
+        case let .typeMismatch(_, context) where context.codingPath.isEmpty:
+            return .invalidJSON(path: path, detail: "the document is not a JSON object")
+        case let .typeMismatch(type, context):
+            return .wrongType(path: path, field: fieldName(context.codingPath),
+                              detail: "expected \(typeName(type)): \(context.debugDescription)")
+        case let .dataCorrupted(context):
+            if context.codingPath.isEmpty {
+                // swift-foundation reports a number that does not fit its type (512.5 for an Int,
+                // −1 for a UInt64) without a coding path: find the field ourselves.
+                if let field = unfitInteger(in: data) {
+                    return .wrongType(path: path, field: field, detail: "expected a whole number in range")
+                }
+                let underlying = context.underlyingError.map { " \($0)" } ?? ""
+                return .invalidJSON(path: path, detail: context.debugDescription + underlying)
+            }
+            let field = fieldName(context.codingPath)
+            if field == "stft.window" {
+                return .invalidSetting(path: path, field: field, value: "unknown",
+                                       allowed: WindowShape.allCases.map { "\"\($0.rawValue)\"" }
+                                           .joined(separator: ", "))
+            }
+            return .wrongType(path: path, field: field, detail: context.debugDescription)
+        @unknown default:
+            return .invalidJSON(path: path, detail: "\(error)")
+        }
+    }
+
+    /// Integer fields, by JSON path; `provenance.seed` is unsigned.
+    static let integerFields = [
+        "schemaVersion", "sampleRate", "stft.frameLength", "stft.hopLength", "stft.fftLength",
+        "solver.beta", "solver.spectrumExponent", "solver.iterations", "solver.maximumIterations",
+        "mask.exponent", "basis.speechRank", "basis.noiseRank", "basis.binCount", "provenance.seed",
+    ]
+
+    /// The first integer field holding a number that is fractional or out of its type's range;
+    /// nil when the document does not parse as JSON at all or every integer fits.
+    static func unfitInteger(in data: Data) -> String? {
+        guard let tree = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        for field in integerFields {
+            var node: Any? = tree
+            for key in field.split(separator: ".") { node = (node as? [String: Any])?[String(key)] }
+            guard let number = node as? NSNumber else { continue }
+            // Doubles hold every Int up to 2⁵³ exactly; beyond that only the range matters here.
+            let value = number.doubleValue, unsigned = field == "provenance.seed"
+            let limit = unsigned ? 0x1p64 : 0x1p63
+            if value.rounded() != value || value >= limit || value < (unsigned ? 0 : -limit) { return field }
+        }
+        return nil
+    }
+
+    static func fieldName(_ codingPath: [any CodingKey]) -> String {
+        codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is UInt64.Type: "an integer"
+        case is Float.Type, is Double.Type: "a number"
+        case is String.Type: "a string"
+        default: "\(type)"
+        }
+    }
+}

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Checks a preset's settings with the engine's own rules and reports failures by JSON field name.
+
+import SordinoDSP
+
+extension PresetMetadata {
+    /// Largest FFT the engine accepts (`EngineConfiguration.validate`), in samples.
+    public static let maximumFFTLength = 65_536
+
+    /// Checks every setting against what the engine runs with (`EngineConfiguration.validate`),
+    /// plus the basis reference's shape. Does not read files. `path` only labels errors.
+    public func validate(path: String = "") throws(PresetError) {
+        func invalid(_ field: String, _ value: some CustomStringConvertible, _ allowed: String) -> PresetError {
+            .invalidSetting(path: path, field: field, value: "\(value)", allowed: allowed)
+        }
+        guard schemaVersion == Self.currentSchemaVersion else {
+            throw .unsupportedSchemaVersion(path: path, found: schemaVersion, supported: Self.currentSchemaVersion)
+        }
+        // Bounds checked here first: the engine's check builds the window, so an absurd
+        // frame length must not reach it.
+        guard stft.frameLength >= 16, stft.frameLength <= Self.maximumFFTLength else {
+            throw invalid("stft.frameLength", stft.frameLength, "16…\(Self.maximumFFTLength) samples")
+        }
+        guard stft.fftLength >= stft.frameLength, stft.fftLength <= Self.maximumFFTLength, stft.fftLength % 2 == 0 else {
+            throw invalid("stft.fftLength", stft.fftLength,
+                          "even, ≥ stft.frameLength (\(stft.frameLength)), ≤ \(Self.maximumFFTLength) samples")
+        }
+        guard basis.speechRank >= 1 else { throw invalid("basis.speechRank", basis.speechRank, "≥ 1") }
+        guard basis.noiseRank >= 1 else { throw invalid("basis.noiseRank", basis.noiseRank, "≥ 1") }
+        guard basis.binCount == stft.fftLength / 2 + 1 else {
+            throw .binCountMismatch(path: path, binCount: basis.binCount, fftLength: stft.fftLength)
+        }
+        do {
+            // A 1 + 1 atom stand-in: the engine only checks the basis's bin count here.
+            let probe = try Basis(binCount: basis.binCount, speechRank: 1, noiseRank: 1,
+                                  values: [Float](repeating: 0, count: 2 * basis.binCount))
+            try engineConfiguration().validate(basis: probe)
+        } catch {
+            throw PresetValidation.map(error, path: path)
+        }
+    }
+}
+
+/// Maps the engine's errors to preset fields.
+enum PresetValidation {
+    /// `EngineConfiguration` property names → JSON field names.
+    static let fieldNames: [String: String] = [
+        "sampleRate": "sampleRate",
+        "frameLength": "stft.frameLength",
+        "hopLength": "stft.hopLength",
+        "fftLength": "stft.fftLength",
+        "window": "stft.window",
+        "spectrumExponent": "solver.spectrumExponent",
+        "beta": "solver.beta",
+        "iterations": "solver.iterations",
+        "maximumIterations": "solver.maximumIterations",
+        "sparsity": "solver.sparsity",
+        "maskExponent": "mask.exponent",
+        "floorDecibels": "mask.floorDecibels",
+        "wet": "mask.wet",
+        "maskSmoothingMilliseconds": "mask.smoothingMilliseconds",
+        "atom penalties": "basis penalties",
+    ]
+
+    static func map(_ error: EngineError, path: String) -> PresetError {
+        switch error {
+        case let .invalidFFTLength(n):
+            .invalidSetting(path: path, field: "stft.fftLength", value: "\(n)", allowed: "even, 4…65536 samples")
+        case let .invalidFrameLength(n):
+            .invalidSetting(path: path, field: "stft.frameLength", value: "\(n)", allowed: "16…65536 samples")
+        case let .invalidHopLength(hop, frameLength):
+            .invalidSetting(path: path, field: "stft.hopLength", value: "\(hop)",
+                            allowed: "1…\(frameLength) samples (stft.frameLength)")
+        case let .fftShorterThanFrame(fftLength, frameLength):
+            .invalidSetting(path: path, field: "stft.fftLength", value: "\(fftLength)",
+                            allowed: "≥ stft.frameLength (\(frameLength) samples)")
+        case let .windowNotOverlapAdding(shape, frameLength, hopLength):
+            .invalidSetting(path: path, field: "stft.hopLength", value: "\(hopLength)",
+                            allowed: "stft.frameLength / k with k ≥ \(shape == .sqrtHann ? 2 : 3) for a "
+                                + "\(shape.rawValue) window, so that it overlap-adds to a constant "
+                                + "(e.g. \(frameLength / 4))")
+        case let .basisShape(expectedBins, basisBins):
+            .basisMismatch(path: path, field: "basis.binCount", json: "\(expectedBins)", basis: "\(basisBins)")
+        case .emptyBasis:
+            .invalidSetting(path: path, field: "basis.speechRank, basis.noiseRank", value: "0", allowed: "≥ 1 each")
+        case .nonFiniteBasis:
+            .invalidBasisValue(path: path, location: "values", value: "NaN, infinite or negative")
+        case let .invalidSetting(name, value, allowed):
+            .invalidSetting(path: path, field: fieldNames[name] ?? name, value: value, allowed: allowed)
+        case .outOfMemory:
+            .unreadable(path: path, reason: error.description)
+        }
+    }
+}
