@@ -8,9 +8,12 @@ import SordinoDSP
 /// W·H — and with λ = 0 the objective — is unchanged. Without it the L1 penalty λ·ΣH could be
 /// dodged by growing W and shrinking H.
 public enum AtomNormalisation: Sendable, Hashable {
-    /// `.unitEuclideanNorm` for β = 2, `.unitSum` otherwise: L1 atoms make Σ_f W[f,k] = 1, so the
-    /// KL denominator is 1 + λ and activations carry the frame's energy in units of V; for the
-    /// Euclidean cost the usual sparse-coding convention is unit L2 norm.
+    /// `.unitSum` when λ = 0 and β ≠ 2; `.unitEuclideanNorm` for β = 2 (the sparse-coding
+    /// convention) and whenever λ > 0. Unit-sum atoms make Σ_f (W·H)_f = Σ_k h_k, so with λ = 0 the
+    /// activations carry each frame's mass in units of V (and the KL denominator is 1); but then
+    /// λ·ΣH = λ·Σ W·H penalises only the model's total, which the unpenalised W step absorbs — for KL
+    /// a λ > 0 run is exactly a rescaled λ = 0 run — so a sparsity prior needs unit-L2 atoms
+    /// (Le Roux, Weninger & Hershey 2015).
     case automatic
     /// Σ_f W[f, k] = 1 for every atom k.
     case unitSum
@@ -19,9 +22,10 @@ public enum AtomNormalisation: Sendable, Hashable {
     /// Atoms keep whatever scale the updates give them.
     case none
 
-    /// The concrete choice for β.
-    public func resolved(beta: Double) -> AtomNormalisation {
-        self == .automatic ? (beta == 2 ? .unitEuclideanNorm : .unitSum) : self
+    /// The concrete choice for β and λ.
+    public func resolved(beta: Double, sparsity: Float) -> AtomNormalisation {
+        guard self == .automatic else { return self }
+        return beta == 2 || sparsity > 0 ? .unitEuclideanNorm : .unitSum
     }
 }
 
@@ -129,7 +133,7 @@ public struct BetaNMF: Sendable {
         let mean = max(sum / Double(max(1, v.values.count)), Double(spectralEpsilon))
         let scale = Float(mean / Double(options.rank))   // E[W] = E[H/scale] = 1
         for i in h.values.indices { h.values[i] = (0.5 + generator.nextUnitFloat()) * scale }
-        let normalisation = options.atomNormalisation.resolved(beta: options.beta)
+        let normalisation = options.atomNormalisation.resolved(beta: options.beta, sparsity: options.sparsity)
         w.values.withUnsafeMutableBufferPointer { pw in
             h.values.withUnsafeMutableBufferPointer { ph in
                 normalise(pw.baseAddress!, ph.baseAddress!, bins: v.rows, rank: options.rank,
@@ -217,7 +221,7 @@ public struct BetaNMF: Sendable {
                                   solverBinStride: resolvedKernel == .engineSolver ? paddedToLanes(bins) : 0)
         let rule = MultiplicativeUpdate(beta: options.beta)
         let divergence = BetaDivergence(options.beta)
-        let normalisation = options.atomNormalisation.resolved(beta: options.beta)
+        let normalisation = options.atomNormalisation.resolved(beta: options.beta, sparsity: options.sparsity)
         let lambda = options.sparsity, iterations = options.iterations
         let split = Self.solverSplit(rank: rank)
         var curve: [Double] = []

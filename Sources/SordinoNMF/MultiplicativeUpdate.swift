@@ -12,7 +12,7 @@ import SordinoDSP
 /// then, once a GEMM has formed num = Aᵀ·P and den = Aᵀ·Q for the other factor A, every entry x of
 /// the factor being updated becomes
 ///
-///     x ← max(x · (num / (den + λ + ε))^γ(β), activationFloor).
+///     x ← max(x · (num / (den + λ + ε))^γ(β), activationFloor), NaN → activationFloor.
 ///
 /// The trainer's H-step and W-step both call these two functions; they reproduce, operation for
 /// operation, the three arms of `ActivationSolver.solve` (β = 0: P = v·(1/Λ)², Q = 1/Λ, γ = ½;
@@ -76,14 +76,14 @@ struct MultiplicativeUpdate: Sendable {
               denominator: UnsafePointer<Float>, penalty: Float, count: Int) {
         // Summed as (den + λ) + ε, the order `ActivationSolver` uses, so both round alike.
         if exponent == 1 {
-            for i in 0..<count { x[i] = max(x[i] * numerator[i] / (denominator[i] + penalty + spectralEpsilon), activationFloor) }
+            for i in 0..<count { x[i] = floored(x[i] * numerator[i] / (denominator[i] + penalty + spectralEpsilon)) }
         } else if exponent == 0.5 {
             for i in 0..<count {
-                x[i] = max(x[i] * (numerator[i] / (denominator[i] + penalty + spectralEpsilon)).squareRoot(), activationFloor)
+                x[i] = floored(x[i] * (numerator[i] / (denominator[i] + penalty + spectralEpsilon)).squareRoot())
             }
         } else {
             for i in 0..<count {
-                x[i] = max(x[i] * Float.pow(numerator[i] / (denominator[i] + penalty + spectralEpsilon), exponent), activationFloor)
+                x[i] = floored(x[i] * Float.pow(numerator[i] / (denominator[i] + penalty + spectralEpsilon), exponent))
             }
         }
     }
@@ -94,11 +94,14 @@ struct MultiplicativeUpdate: Sendable {
               denominator: Float, penalty: Float, count: Int) {
         let scale = denominator + penalty + spectralEpsilon
         if exponent == 1 {
-            for i in 0..<count { x[i] = max(x[i] * numerator[i] / scale, activationFloor) }
+            for i in 0..<count { x[i] = floored(x[i] * numerator[i] / scale) }
         } else {
             for i in 0..<count {
-                x[i] = max(x[i] * Float.pow(numerator[i] / scale, exponent), activationFloor)
+                x[i] = floored(x[i] * Float.pow(numerator[i] / scale, exponent))
             }
         }
     }
+
+    /// max(x, activationFloor), with NaN mapped to the floor too, so a 0/0 cannot poison a factor.
+    @inline(__always) func floored(_ x: Float) -> Float { x > activationFloor ? x : activationFloor }
 }
