@@ -32,7 +32,9 @@ let package = Package(
         .target(name: "SordinoDSP", dependencies: [
             "CFFTW", .product(name: "RealModule", package: "swift-numerics"),
         ]),
-        .target(name: "SordinoNMF", dependencies: ["SordinoDSP", "CBLAS"]),
+        .target(name: "SordinoNMF", dependencies: [
+            "SordinoDSP", "CBLAS", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
         .target(name: "SordinoIO", dependencies: ["CSndfile", "CSoxr"]),
         .target(name: "SordinoPresets", dependencies: ["SordinoDSP", "CZlib"]),
         .target(name: "SordinoJACK", dependencies: [

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// β-divergence NMF by multiplicative updates: learns a basis W and activations H, or H for a fixed W.
+
+import RealModule
+import SordinoDSP
+
+/// How atoms (columns of W) are scaled after every W update; H is rescaled by the inverse, so
+/// W·H — and with λ = 0 the objective — is unchanged. Without it the L1 penalty λ·ΣH could be
+/// dodged by growing W and shrinking H.
+public enum AtomNormalisation: Sendable, Hashable {
+    /// `.unitSum` when λ = 0 and β ≠ 2; `.unitEuclideanNorm` for β = 2 (the sparse-coding
+    /// convention) and whenever λ > 0. Unit-sum atoms make Σ_f (W·H)_f = Σ_k h_k, so with λ = 0 the
+    /// activations carry each frame's mass in units of V (and the KL denominator is 1); but then
+    /// λ·ΣH = λ·Σ W·H penalises only the model's total, which the unpenalised W step absorbs — for KL
+    /// a λ > 0 run is exactly a rescaled λ = 0 run — so a sparsity prior needs unit-L2 atoms
+    /// (Le Roux, Weninger & Hershey 2015).
+    case automatic
+    /// Σ_f W[f, k] = 1 for every atom k.
+    case unitSum
+    /// √(Σ_f W[f, k]²) = 1 for every atom k.
+    case unitEuclideanNorm
+    /// Atoms keep whatever scale the updates give them.
+    case none
+
+    /// The concrete choice for β and λ.
+    public func resolved(beta: Double, sparsity: Float) -> AtomNormalisation {
+        guard self == .automatic else { return self }
+        return beta == 2 || sparsity > 0 ? .unitEuclideanNorm : .unitSum
+    }
+}
+
+/// Which code performs the activation (H) step.
+public enum ActivationKernel: Sendable, Hashable {
+    /// `.blas`: on 257 × 11 700 frames of speech, rank 64, KL, one H step took 0.047 s with BLAS and
+    /// 0.119 s through `ActivationSolver` (see the measurement test and docs/training notes).
+    case automatic
+    /// Two GEMMs (W·H, Wᵀ·P) around `MultiplicativeUpdate`, the element-wise rule; any β.
+    case blas
+    /// The live engine's own `ActivationSolver.solve`, one iteration per frame per pass, on a solver
+    /// rebuilt from W each pass. β ∈ {0, 1, 2} and rank ≥ 2 only (it splits atoms into its two groups).
+    case engineSolver
+}
+
+/// Non-negative matrix factorisation V ≈ W·H (V: bins × frames, W: bins × rank, H: rank × frames)
+/// minimising D_β(V | W·H + ε) + λ·ΣH by multiplicative updates for any real β, with the
+/// majorisation-minimisation exponent γ(β) outside [1, 2] (Févotte & Idier 2011), so with λ = 0 the
+/// objective never increases. With λ > 0 the update is the engine's h·(num/(den + λ))^γ, which is MM
+/// for β ≤ 1 and β = 2 (Hoyer 2002); atom normalisation then changes λ·ΣH, so the curve may rise
+/// slightly after a normalisation.
+///
+/// Each iteration updates all of H with W fixed, then W with the new H, then normalises atoms.
+/// Frames are processed in chunks of `chunkFrames` columns so scratch stays O(bins × chunk).
+/// Cost per iteration: 4 GEMMs of bins × rank × frames multiply-adds for β = 1, 6 otherwise, plus
+/// one β-divergence evaluation per entry of V for the loss curve. All GEMMs go through cblas_sgemm.
+/// Deterministic: same options, seed and data ⇒ bit-identical W and H (with one OpenBLAS build and
+/// thread count). Allocates; offline only.
+public struct BetaNMF: Sendable {
+    public struct Options: Sendable, Hashable {
+        /// Atoms K (columns of W).
+        public var rank: Int
+        /// β of the divergence: any finite real; 0 Itakura–Saito, 1 KL, 2 Euclidean.
+        public var beta: Double
+        /// Full passes (an H step then a W step). No convergence test: the work is fixed.
+        public var iterations: Int
+        /// L1 penalty λ ≥ 0 on every activation, in units of V.
+        public var sparsity: Float
+        /// Seeds the SplitMix64 generator that draws the initial W and H.
+        public var seed: UInt64
+        public var atomNormalisation: AtomNormalisation
+        public var activationKernel: ActivationKernel
+
+        public init(rank: Int, beta: Double = 1, iterations: Int = 200, sparsity: Float = 0,
+                    seed: UInt64 = 0x534F_5244_494E_4F00, atomNormalisation: AtomNormalisation = .automatic,
+                    activationKernel: ActivationKernel = .automatic) {
+            self.rank = rank
+            self.beta = beta
+            self.iterations = iterations
+            self.sparsity = sparsity
+            self.seed = seed
+            self.atomNormalisation = atomNormalisation
+            self.activationKernel = activationKernel
+        }
+    }
+
+    /// The outcome of a run.
+    public struct Factorisation: Sendable {
+        /// W, bins × rank (the given basis in fixed-basis mode).
+        public var basis: Matrix
+        /// H, rank × frames.
+        public var activations: Matrix
+        /// D_β(V | W·H + ε) + λ·ΣH after each iteration (`iterations` values), in double precision.
+        public var objective: [Double]
+        /// The same quantity for the initial W and H.
+        public var initialObjective: Double
+    }
+
+    /// Callback after each iteration with its number (1-based) and objective; called on the caller's thread.
+    public typealias Progress = (_ iteration: Int, _ objective: Double) -> Void
+
+    public let options: Options
+    /// Frames per chunk: 257 bins × 1024 frames × 4 bytes = 1 MB per scratch matrix.
+    public static let chunkFrames = 1024
+
+    /// Checks the options.
+    public init(_ options: Options) throws(NMFError) {
+        func check(_ ok: Bool, _ name: String, _ value: some CustomStringConvertible, _ allowed: String) throws(NMFError) {
+            if !ok { throw .invalidOption(name: name, value: "\(value)", allowed: allowed) }
+        }
+        try check(options.rank >= 1, "rank", options.rank, "at least 1 atom")
+        try check(options.beta.isFinite, "beta", options.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
+        try check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
+        try check(options.sparsity.isFinite && options.sparsity >= 0, "sparsity", options.sparsity, "a finite λ ≥ 0")
+        if options.activationKernel == .engineSolver {
+            try check([0.0, 1, 2].contains(options.beta), "beta", options.beta,
+                      "0, 1 or 2 with the engine-solver kernel, or the BLAS kernel for any β")
+        }
+        self.options = options
+    }
+
+    var resolvedKernel: ActivationKernel { options.activationKernel == .engineSolver ? .engineSolver : .blas }
+
+    // MARK: - Public entry points
+
+    /// The seeded initial factors for V (bins × frames): W then H drawn row-major as 0.5 + u, u uniform
+    /// in [0, 1), H scaled so mean(W·H) = mean(V), then atoms normalised (H compensating).
+    public func initialFactors(for v: Matrix) -> (basis: Matrix, activations: Matrix) {
+        var generator = SplitMix64(seed: options.seed)
+        var w = Matrix(rows: v.rows, columns: options.rank)
+        var h = Matrix(rows: options.rank, columns: v.columns)
+        for i in w.values.indices { w.values[i] = 0.5 + generator.nextUnitFloat() }
+        var sum = 0.0
+        for x in v.values { sum += Double(x) }
+        let mean = max(sum / Double(max(1, v.values.count)), Double(spectralEpsilon))
+        let scale = Float(mean / Double(options.rank))   // E[W] = E[H/scale] = 1
+        for i in h.values.indices { h.values[i] = (0.5 + generator.nextUnitFloat()) * scale }
+        let normalisation = options.atomNormalisation.resolved(beta: options.beta, sparsity: options.sparsity)
+        w.values.withUnsafeMutableBufferPointer { pw in
+            h.values.withUnsafeMutableBufferPointer { ph in
+                normalise(pw.baseAddress!, ph.baseAddress!, bins: v.rows, rank: options.rank,
+                          frames: v.columns, normalisation)
+            }
+        }
+        return (w, h)
+    }
+
+    /// Learns W and H for V (bins × frames, finite, ≥ 0) from `initialFactors(for:)`.
+    public func factorise(_ v: Matrix, progress: Progress? = nil) throws(NMFError) -> Factorisation {
+        try validate(data: v)
+        let (w, h) = initialFactors(for: v)
+        return try factorise(v, initialBasis: w, initialActivations: h, progress: progress)
+    }
+
+    /// Learns W and H for V starting from the given factors (bins × rank and rank × frames, > 0).
+    public func factorise(_ v: Matrix, initialBasis: Matrix, initialActivations: Matrix,
+                          progress: Progress? = nil) throws(NMFError) -> Factorisation {
+        try validate(data: v)
+        try validate(initialBasis, "initial basis", rows: v.rows, columns: options.rank)
+        try validate(initialActivations, "initial activations", rows: options.rank, columns: v.columns)
+        var w = initialBasis, h = initialActivations
+        let (initial, curve) = try run(v, &w, &h, learnBasis: true, progress: progress)
+        return Factorisation(basis: w, activations: h, objective: curve, initialObjective: initial)
+    }
+
+    /// Fixed-basis mode (for `decompose --basis`): solves H for V with W (bins × atoms) given and
+    /// untouched, `options.iterations` passes; `options.rank` is ignored (W's columns count). Every frame
+    /// starts like `ActivationSolver.initialise`: all activations Σ_f v / (Σ W + ε). With β ∈ {0, 1, 2}
+    /// the result equals running `ActivationSolver.solve` for that many iterations per frame.
+    public func activations(of v: Matrix, basis w: Matrix, progress: Progress? = nil) throws(NMFError) -> Factorisation {
+        try validate(data: v)
+        try validate(w, "basis", rows: v.rows, columns: w.columns)
+        if resolvedKernel == .engineSolver && w.columns < 2 {
+            throw .invalidOption(name: "rank", value: "\(w.columns)", allowed: "≥ 2 with the engine-solver kernel")
+        }
+        let rank = w.columns, bins = v.rows, frames = v.columns
+        var basisTotal: Float = 0
+        for k in 0..<rank {
+            var atomSum: Float = 0
+            for f in 0..<bins { atomSum += w[f, k] }
+            basisTotal += atomSum
+        }
+        var h = Matrix(rows: rank, columns: frames)
+        for t in 0..<frames {
+            var energy: Float = 0
+            for f in 0..<bins { energy += v[f, t] }
+            let value = max(energy / (basisTotal + spectralEpsilon), activationFloor)
+            for k in 0..<rank { h[k, t] = value }
+        }
+        var fixed = w
+        let (initial, curve) = try run(v, &fixed, &h, learnBasis: false, progress: progress)
+        return Factorisation(basis: w, activations: h, objective: curve, initialObjective: initial)
+    }
+
+    // MARK: - Validation
+
+    func validate(data v: Matrix) throws(NMFError) {
+        guard v.rows > 0, v.columns > 0 else { throw .noFrames(what: "V (\(v.rows) × \(v.columns))") }
+        for (i, x) in v.values.enumerated() where !(x.isFinite && x >= 0) {
+            throw .invalidData(row: i / v.columns, column: i % v.columns, value: x)
+        }
+    }
+
+    func validate(_ m: Matrix, _ what: String, rows: Int, columns: Int) throws(NMFError) {
+        guard m.rows == rows, m.columns == columns else {
+            throw .shapeMismatch(what: what, expected: "\(rows) × \(columns)", actual: "\(m.rows) × \(m.columns)")
+        }
+        guard m.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw .invalidOption(name: what, value: "negative or non-finite entries", allowed: "finite values ≥ 0")
+        }
+    }
+
+    // MARK: - The iteration
+
+    /// Runs `options.iterations` passes on V, W, H in place; returns the initial objective and the curve.
+    /// Pass p computes, chunk by chunk, Λ = W·H (the objective of the previous iterate, free), the
+    /// H step, and for W the sums Pᵀ-weighted by the new H; then W is updated once and normalised.
+    /// One extra objective-only pass ends the run.
+    func run(_ v: Matrix, _ w: inout Matrix, _ h: inout Matrix, learnBasis: Bool,
+             progress: Progress?) throws(NMFError) -> (Double, [Double]) {
+        let bins = v.rows, frames = v.columns, rank = w.columns
+        let workspace = Workspace(bins: bins, rank: rank, chunk: min(Self.chunkFrames, frames),
+                                  solverBinStride: resolvedKernel == .engineSolver ? paddedToLanes(bins) : 0)
+        let rule = MultiplicativeUpdate(beta: options.beta)
+        let divergence = BetaDivergence(options.beta)
+        let normalisation = options.atomNormalisation.resolved(beta: options.beta, sparsity: options.sparsity)
+        let lambda = options.sparsity, iterations = options.iterations
+        let split = Self.solverSplit(rank: rank)
+        var curve: [Double] = []
+        curve.reserveCapacity(iterations)
+        var initial = 0.0
+        var failure: NMFError?
+
+        v.values.withUnsafeBufferPointer { vBuffer in
+            w.values.withUnsafeMutableBufferPointer { wBuffer in
+                h.values.withUnsafeMutableBufferPointer { hBuffer in
+                    let pv = vBuffer.baseAddress!, pw = wBuffer.baseAddress!, ph = hBuffer.baseAddress!
+                    let ws = workspace
+                    for pass in 0...iterations {
+                        let updating = pass < iterations
+                        var solver: SolverBox?
+                        if updating && resolvedKernel == .engineSolver {
+                            do throws(EngineError) {
+                                let basis = try Basis(binCount: bins, speechRank: split.0, noiseRank: split.1,
+                                                      values: Array(wBuffer))
+                                solver = SolverBox(try ActivationSolver(basis: basis, beta: Int(options.beta),
+                                                                        sparsity: lambda))
+                            } catch { failure = .engine(error); return }
+                        }
+                        if updating && rule.denominatorIsOne {         // Σ_f W[f,k], the KL H denominator
+                            for k in 0..<rank { ws.atomSums[k] = 0 }
+                            for f in 0..<bins { for k in 0..<rank { ws.atomSums[k] += pw[f * rank + k] } }
+                            for k in 0..<rank { ws.activationSums[k] = 0 }
+                        }
+                        var objective = 0.0
+                        var t0 = 0
+                        while t0 < frames {
+                            let c = min(ws.chunk, frames - t0)
+                            let vc = pv + t0, hc = ph + t0
+                            // Λ = W·H_c: objective of the current iterate, and the H step's model.
+                            gemm(false, false, m: bins, n: c, k: rank, alpha: 1, pw, lda: rank, hc, ldb: frames,
+                                 beta: 0, ws.model, ldc: c)
+                            objective += Self.objective(divergence, vc, ldv: frames, ws.model, bins: bins, count: c)
+                            if lambda > 0 {
+                                var sum = 0.0
+                                for k in 0..<rank { for j in 0..<c { sum += Double(hc[k * frames + j]) } }
+                                objective += Double(lambda) * sum
+                            }
+                            if updating {
+                                if let solver {
+                                    solver.step(vc, hc, ldv: frames, bins: bins, rank: rank, count: c, workspace: ws)
+                                } else {
+                                    blasActivationStep(rule, vc, hc, pw, bins: bins, rank: rank, frames: frames,
+                                                       count: c, lambda: lambda, ws)
+                                }
+                                if learnBasis {
+                                    accumulateBasisStep(rule, vc, hc, pw, bins: bins, rank: rank, frames: frames,
+                                                        count: c, first: t0 == 0, ws)
+                                }
+                            }
+                            t0 += c
+                        }
+                        if pass == 0 { initial = objective } else {
+                            curve.append(objective)
+                            progress?(pass, objective)
+                        }
+                        if updating && learnBasis {
+                            for f in 0..<bins {
+                                if rule.denominatorIsOne {
+                                    rule.step(pw + f * rank, numerator: ws.basisNumerator + f * rank,
+                                              denominator: ws.activationSums, penalty: 0, count: rank)
+                                } else {
+                                    rule.step(pw + f * rank, numerator: ws.basisNumerator + f * rank,
+                                              denominator: ws.basisDenominator + f * rank, penalty: 0, count: rank)
+                                }
+                            }
+                            normalise(pw, ph, bins: bins, rank: rank, frames: frames, normalisation)
+                        }
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        return (initial, curve)
+    }
+
+    /// H_c step with GEMMs: P, Q from Λ in `model`; num = Wᵀ·P, den = Wᵀ·Q (Σ_f W for β = 1); then the rule.
+    private func blasActivationStep(_ rule: MultiplicativeUpdate, _ vc: UnsafePointer<Float>,
+                                    _ hc: UnsafeMutablePointer<Float>, _ pw: UnsafePointer<Float>,
+                                    bins: Int, rank: Int, frames: Int, count c: Int, lambda: Float,
+                                    _ ws: Workspace) {
+        for f in 0..<bins {
+            rule.weigh(data: vc + f * frames, model: ws.model + f * c, numeratorWeights: ws.numeratorWeights + f * c,
+                       denominatorWeights: ws.denominatorWeights + f * c, count: c)
+        }
+        gemm(true, false, m: rank, n: c, k: bins, alpha: 1, pw, lda: rank, ws.numeratorWeights, ldb: c,
+             beta: 0, ws.activationNumerator, ldc: c)
+        if rule.denominatorIsOne {
+            for k in 0..<rank {
+                rule.step(hc + k * frames, numerator: ws.activationNumerator + k * c,
+                          denominator: ws.atomSums[k], penalty: lambda, count: c)
+            }
+        } else {
+            gemm(true, false, m: rank, n: c, k: bins, alpha: 1, pw, lda: rank, ws.denominatorWeights, ldb: c,
+                 beta: 0, ws.activationDenominator, ldc: c)
+            for k in 0..<rank {
+                rule.step(hc + k * frames, numerator: ws.activationNumerator + k * c,
+                          denominator: ws.activationDenominator + k * c, penalty: lambda, count: c)
+            }
+        }
+    }
+
+    /// Adds this chunk's share of the W step: num += P·H_cᵀ, den += Q·H_cᵀ (or Σ_t H for β = 1),
+    /// with P, Q from the model of the updated H_c.
+    private func accumulateBasisStep(_ rule: MultiplicativeUpdate, _ vc: UnsafePointer<Float>,
+                                     _ hc: UnsafePointer<Float>, _ pw: UnsafePointer<Float>,
+                                     bins: Int, rank: Int, frames: Int, count c: Int, first: Bool,
+                                     _ ws: Workspace) {
+        gemm(false, false, m: bins, n: c, k: rank, alpha: 1, pw, lda: rank, hc, ldb: frames,
+             beta: 0, ws.model, ldc: c)
+        for f in 0..<bins {
+            rule.weigh(data: vc + f * frames, model: ws.model + f * c, numeratorWeights: ws.numeratorWeights + f * c,
+                       denominatorWeights: ws.denominatorWeights + f * c, count: c)
+        }
+        let accumulate: Float = first ? 0 : 1
+        gemm(false, true, m: bins, n: rank, k: c, alpha: 1, ws.numeratorWeights, lda: c, hc, ldb: frames,
+             beta: accumulate, ws.basisNumerator, ldc: rank)
+        if rule.denominatorIsOne {
+            for k in 0..<rank {
+                var sum: Float = 0
+                for j in 0..<c { sum += hc[k * frames + j] }
+                ws.activationSums[k] += sum
+            }
+        } else {
+            gemm(false, true, m: bins, n: rank, k: c, alpha: 1, ws.denominatorWeights, lda: c, hc, ldb: frames,
+                 beta: accumulate, ws.basisDenominator, ldc: rank)
+        }
+    }
+
+    /// Σ d_β(v | Λ) over a bins × count block, in double precision with `BetaDivergence.value`.
+    private static func objective(_ divergence: BetaDivergence, _ vc: UnsafePointer<Float>, ldv: Int,
+                                  _ model: UnsafePointer<Float>, bins: Int, count c: Int) -> Double {
+        var total = 0.0
+        for f in 0..<bins {
+            let row = vc + f * ldv, lambda = model + f * c
+            var rowTotal = 0.0
+            for j in 0..<c { rowTotal += divergence.value(data: Double(row[j]), model: Double(lambda[j])) }
+            total += rowTotal
+        }
+        return total
+    }
+
+    /// How the engine-solver kernel splits `rank` atoms into its speech and noise groups (the split
+    /// does not change the result; it only keeps padding small): a multiple of 8 then the rest.
+    static func solverSplit(rank: Int) -> (Int, Int) {
+        let noise = rank > 8 ? (rank % 8 == 0 ? 8 : rank % 8) : max(1, rank / 2)
+        return (rank - noise, noise)
+    }
+}
+
+/// Scales every atom to the chosen norm (computed in double precision) and its activation row by
+/// the inverse, leaving W·H unchanged up to rounding. Cost: O(bins × rank + rank × frames).
+func normalise(_ w: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>, bins: Int, rank: Int,
+               frames: Int, _ normalisation: AtomNormalisation) {
+    guard normalisation == .unitSum || normalisation == .unitEuclideanNorm else { return }
+    for k in 0..<rank {
+        var norm = 0.0
+        for f in 0..<bins {
+            let x = Double(w[f * rank + k])
+            norm += normalisation == .unitSum ? x : x * x
+        }
+        if normalisation == .unitEuclideanNorm { norm = norm.squareRoot() }
+        guard norm > 0, norm.isFinite else { continue }
+        for f in 0..<bins { w[f * rank + k] = Float(Double(w[f * rank + k]) / norm) }
+        let scale = Float(norm)
+        for t in 0..<frames { h[k * frames + t] *= scale }
+    }
+}
+
+/// Scratch of one run, bins × chunk and bins × rank blocks; freed when the run ends.
+/// Peak: (3 · bins · chunk + 2 · rank · chunk + 2 · bins · rank) floats, plus the solver kernel's
+/// padded chunk copies.
+final class Workspace {
+    let chunk: Int
+    /// W·H_c without ε, bins × chunk.
+    let model: UnsafeMutablePointer<Float>
+    /// P and Q, bins × chunk.
+    let numeratorWeights: UnsafeMutablePointer<Float>
+    let denominatorWeights: UnsafeMutablePointer<Float>
+    /// Wᵀ·P and Wᵀ·Q, rank × chunk.
+    let activationNumerator: UnsafeMutablePointer<Float>
+    let activationDenominator: UnsafeMutablePointer<Float>
+    /// Σ_c P·Hᵀ and Σ_c Q·Hᵀ, bins × rank.
+    let basisNumerator: UnsafeMutablePointer<Float>
+    let basisDenominator: UnsafeMutablePointer<Float>
+    /// Σ_f W[f,k] and Σ_t H[k,t] (β = 1), rank each.
+    let atomSums: UnsafeMutablePointer<Float>
+    let activationSums: UnsafeMutablePointer<Float>
+    /// Engine-solver kernel: frames of the chunk zero-padded to the solver's strides.
+    let paddedFrames: UnsafeMutablePointer<Float>
+    let paddedActivations: UnsafeMutablePointer<Float>
+    let solverBinStride: Int
+    let solverActivationStride: Int
+    private let storage: UnsafeMutablePointer<Float>
+
+    init(bins: Int, rank: Int, chunk: Int, solverBinStride: Int) {
+        self.chunk = chunk
+        self.solverBinStride = solverBinStride
+        solverActivationStride = solverBinStride > 0 ? paddedToLanes(rank) + 8 : 0
+        let block = bins * chunk, activations = rank * chunk, basis = bins * rank
+        let total = 3 * block + 2 * activations + 2 * basis + 2 * rank
+            + chunk * solverBinStride + chunk * solverActivationStride
+        storage = .allocate(capacity: total)
+        storage.initialize(repeating: 0, count: total)
+        var cursor = storage
+        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
+        model = take(block)
+        numeratorWeights = take(block)
+        denominatorWeights = take(block)
+        activationNumerator = take(activations)
+        activationDenominator = take(activations)
+        basisNumerator = take(basis)
+        basisDenominator = take(basis)
+        atomSums = take(rank)
+        activationSums = take(rank)
+        paddedFrames = take(chunk * solverBinStride)
+        paddedActivations = take(chunk * solverActivationStride)
+    }
+
+    deinit { storage.deallocate() }
+}
+
+/// Holds an `ActivationSolver` (non-copyable) so a pass can keep it in an optional.
+final class SolverBox {
+    let solver: ActivationSolver
+    init(_ solver: consuming ActivationSolver) { self.solver = solver }
+
+    /// H_c step by the live engine's solver: each frame of the chunk is copied to the solver's padded
+    /// layout, updated with one `solve` iteration, and copied back.
+    func step(_ vc: UnsafePointer<Float>, _ hc: UnsafeMutablePointer<Float>, ldv: Int, bins: Int, rank: Int,
+              count c: Int, workspace ws: Workspace) {
+        let binStride = solver.binStride, activationStride = solver.activationStride
+        precondition(binStride == ws.solverBinStride && activationStride <= ws.solverActivationStride)
+        for f in 0..<bins {
+            let row = vc + f * ldv
+            for j in 0..<c { ws.paddedFrames[j * binStride + f] = row[j] }
+        }
+        for k in 0..<rank {
+            let slot = solver.slot(ofAtom: k), row = hc + k * ldv
+            for j in 0..<c { ws.paddedActivations[j * activationStride + slot] = row[j] }
+        }
+        for j in 0..<c {
+            solver.solve(ws.paddedFrames + j * binStride, activations: ws.paddedActivations + j * activationStride,
+                         iterations: 1)
+        }
+        for k in 0..<rank {
+            let slot = solver.slot(ofAtom: k), row = hc + k * ldv
+            for j in 0..<c { row[j] = ws.paddedActivations[j * activationStride + slot] }
+        }
+    }
+}

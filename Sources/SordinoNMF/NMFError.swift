@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Typed errors of the offline factorisation: each names the bad value and says what to do.
+
+import SordinoDSP
+
+/// Why a factorisation or a training run could not start. Thrown before any work is done.
+public enum NMFError: Error, Equatable, CustomStringConvertible {
+    case invalidOption(name: String, value: String, allowed: String)
+    case shapeMismatch(what: String, expected: String, actual: String)
+    /// A data value that is negative, NaN or infinite, at (row, column) of V.
+    case invalidData(row: Int, column: Int, value: Float)
+    case noFrames(what: String)
+    case engine(EngineError)
+
+    public var description: String {
+        switch self {
+        case let .invalidOption(name, value, allowed):
+            "\(name) = \(value) is not allowed: use \(allowed)."
+        case let .shapeMismatch(what, expected, actual):
+            "\(what) is \(actual) but must be \(expected): check that it was made for this data and rank."
+        case let .invalidData(row, column, value):
+            "V[\(row), \(column)] = \(value): NMF data must be finite and ≥ 0. Build V with `Spectrogram` "
+                + "or `TrainingSet`, which give |X|^q."
+        case let .noFrames(what):
+            "\(what) has no usable frames (all digital silence or too quiet): supply longer or louder recordings."
+        case let .engine(error):
+            error.description
+        }
+    }
+}
