@@ -83,7 +83,7 @@ struct Bench: ParsableCommand {
         var phase = 0.0
         return (0..<count).map { n in
             state = state &* 6364136223846793005 &+ 1442695040888963407
-            let noise = Double(Int64(bitPattern: state >> 11 << 11)) / Double(Int64.max)
+            let noise = Double(state >> 11) / Double(1 << 53) * 2 - 1
             let t = Double(n) / Double(sampleRate)
             phase += 2 * .pi * (150 + 50 * sin(2 * .pi * 0.5 * t)) / Double(sampleRate)
             var voiced = 0.0
