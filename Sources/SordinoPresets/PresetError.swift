@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Typed errors for finding, reading, validating and writing presets: each names the file and field, and ends with the fix.
+// Typed errors for finding, reading, checking and writing presets: each names file, field and fix.
 
 /// Why a preset could not be found, loaded or written. Every case names the file (`path`, empty
 /// for an in-memory preset) and, where one is at fault, the JSON field (`stft.hopLength`,
