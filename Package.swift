@@ -63,6 +63,6 @@ let package = Package(
         .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport"]),
         .testTarget(name: "SordinoJACKTests", dependencies: ["SordinoJACK", "SordinoDSP", "TestSupport"]),
-        .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport", "SordinoIO", "SordinoPresets", "SordinoDSP"]),
     ]
 )
