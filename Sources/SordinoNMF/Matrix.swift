@@ -49,11 +49,12 @@ public struct Matrix: Sendable, Equatable {
         return result
     }
 
-    /// C ← α·op(A)·op(B) + γ·C through `cblas_sgemm`, op(X) being Xᵀ when `transposed` is set.
+    /// C ← α·op(A)·op(B) + s·C through `cblas_sgemm`, op(X) being Xᵀ when `transposed` is set
+    /// (s = `accumulating`, 0 to overwrite C).
     /// Shapes: op(A) m × k, op(B) k × n, C m × n. Cost: m·n·k multiply-adds.
     public static func multiply(_ a: Matrix, transposed transposeA: Bool = false,
                                 _ b: Matrix, transposed transposeB: Bool = false,
-                                into c: inout Matrix, alpha: Float = 1, accumulating gamma: Float = 0) {
+                                into c: inout Matrix, alpha: Float = 1, accumulating scale: Float = 0) {
         let m = transposeA ? a.columns : a.rows, k = transposeA ? a.rows : a.columns
         let kb = transposeB ? b.columns : b.rows, n = transposeB ? b.rows : b.columns
         precondition(k == kb && c.rows == m && c.columns == n,
@@ -64,7 +65,7 @@ public struct Matrix: Sendable, Equatable {
                 c.values.withUnsafeMutableBufferPointer { pc in
                     guard let pa = pa.baseAddress, let pb = pb.baseAddress, let pc = pc.baseAddress else { return }
                     gemm(transposeA, transposeB, m: m, n: n, k: k, alpha: alpha,
-                         pa, lda: a.columns, pb, ldb: b.columns, beta: gamma, pc, ldc: ldc)
+                         pa, lda: a.columns, pb, ldb: b.columns, beta: scale, pc, ldc: ldc)
                 }
             }
         }

@@ -9,7 +9,7 @@ import Testing
     static let betas: [Double] = [0, 0.5, 1, 1.5, 2, 3]
 
     /// Every iteration's objective ≤ the previous one × (1 + 1e-5) (rounding slack), and the run
-    /// really descends.
+    /// really descends: measured final/initial 0.68–0.75 on the random data, 0.03–0.16 on the spectrogram.
     func expectMonotone(_ run: BetaNMF.Factorisation, descentBelow fraction: Double) {
         var last = run.initialObjective
         for (i, value) in run.objective.enumerated() {
@@ -24,14 +24,14 @@ import Testing
     func objectiveNeverIncreasesOnRandomData(beta: Double) throws {
         let v = Fixture.randomNonNegative(rows: 40, columns: 60, seed: 11)
         let nmf = try BetaNMF(.init(rank: 5, beta: beta, iterations: 100, seed: 3))
-        expectMonotone(try nmf.factorise(v), descentBelow: 0.9)
+        expectMonotone(try nmf.factorise(v), descentBelow: 0.8)
     }
 
     @Test(arguments: betas)
     func objectiveNeverIncreasesOnASpectrogram(beta: Double) throws {
         let v = try Fixture.harmonicSpectrogram()
         let nmf = try BetaNMF(.init(rank: 8, beta: beta, iterations: 60, seed: 5))
-        expectMonotone(try nmf.factorise(v), descentBelow: 0.9)
+        expectMonotone(try nmf.factorise(v), descentBelow: 0.25)
     }
 
     /// 20 iterations from the same initial factors as a plain double-precision implementation:
