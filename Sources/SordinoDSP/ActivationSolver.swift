@@ -45,9 +45,12 @@ public struct ActivationSolver: ~Copyable {
     /// them without a call (unoptimised builds do not inline float literals).
     private let epsilon: Float
     private let floor: Float
+    /// Per-frame activation floor as a fraction of the cold-start value ΣV / ΣW: keeps every atom
+    /// within reach of a few warm-started updates when it is needed again. 0 disables it.
+    public let relativeFloor: Float
 
     /// Copies `basis` into the padded layouts. Not real-time safe.
-    public init(basis: Basis, beta: Int, sparsity: Float) throws(EngineError) {
+    public init(basis: Basis, beta: Int, sparsity: Float, relativeFloor: Float = 0) throws(EngineError) {
         guard (0...2).contains(beta) else { throw .invalidSetting(name: "beta", value: "\(beta)", allowed: "0, 1 or 2") }
         binCount = basis.binCount
         speechRank = basis.speechRank
@@ -89,6 +92,7 @@ public struct ActivationSolver: ~Copyable {
         basisTotal = sum
         epsilon = spectralEpsilon
         floor = activationFloor
+        self.relativeFloor = relativeFloor
     }
 
     deinit { storage.deallocate() }
@@ -100,7 +104,7 @@ public struct ActivationSolver: ~Copyable {
     @_noLocks public func initialise(_ h: UnsafeMutablePointer<Float>, from v: UnsafePointer<Float>) {
         var energy: Float = 0
         for f in 0..<binCount { energy += v[f] }
-        let value = floored(energy / (basisTotal + epsilon))
+        let value = floored(energy / (basisTotal + epsilon), floor)
         for i in 0..<activationStride { h[i] = 0 }
         for k in 0..<speechRank { h[k] = value }
         for k in 0..<noiseRank { h[speechStride + k] = value }
@@ -110,6 +114,10 @@ public struct ActivationSolver: ~Copyable {
     /// Real-time safe; cost is fixed by `iterations`.
     @_noLocks public func solve(_ v: UnsafePointer<Float>, activations h: UnsafeMutablePointer<Float>, iterations: Int) {
         let a = activationStride, b = binStride
+        var energy: Float = 0
+        for f in 0..<binCount { energy += v[f] }
+        let scaled = relativeFloor * energy / (basisTotal + epsilon)
+        let floor = scaled > self.floor ? scaled : self.floor
         if beta == 2 { multiply(basisColumns, rows: a, stride: b, v, into: numerator) }   // Wᵀ·V is fixed per frame
         for _ in 0..<iterations {
             updateModel(h)
@@ -118,12 +126,12 @@ public struct ActivationSolver: ~Copyable {
                 for f in 0..<b { ratio[f] = v[f] / model[f] }
                 multiply(basisColumns, rows: a, stride: b, ratio, into: numerator)
                 for k in 0..<a {
-                    h[k] = floored(h[k] * numerator[k] / (atomSums[k] + penalties[k] + epsilon))
+                    h[k] = floored(h[k] * numerator[k] / (atomSums[k] + penalties[k] + epsilon), floor)
                 }
             case 2:
                 multiply(basisColumns, rows: a, stride: b, model, into: denominator)
                 for k in 0..<a {
-                    h[k] = floored(h[k] * numerator[k] / (denominator[k] + penalties[k] + epsilon))
+                    h[k] = floored(h[k] * numerator[k] / (denominator[k] + penalties[k] + epsilon), floor)
                 }
             default:
                 for f in 0..<b {
@@ -135,13 +143,13 @@ public struct ActivationSolver: ~Copyable {
                 multiply(basisColumns, rows: a, stride: b, inverseModel, into: denominator)
                 for k in 0..<a { denominator[k] = numerator[k] / (denominator[k] + penalties[k] + epsilon) }
                 squareRootInPlace(denominator, count: a)   // the MM exponent 1/2 for β = 0
-                for k in 0..<a { h[k] = floored(h[k] * denominator[k]) }
+                for k in 0..<a { h[k] = floored(h[k] * denominator[k], floor) }
             }
         }
     }
 
-    /// max(x, activationFloor); NaN becomes the floor too.
-    @_noLocks @inline(__always) private func floored(_ x: Float) -> Float { x > floor ? x : floor }
+    /// max(x, floor); NaN becomes the floor too.
+    @_noLocks @inline(__always) private func floored(_ x: Float, _ floor: Float) -> Float { x > floor ? x : floor }
 
     /// Λ = W·h + ε into `model`; padding bins stay ε.
     @_noLocks @inline(__always) private func updateModel(_ h: UnsafePointer<Float>) {

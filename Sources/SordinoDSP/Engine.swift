@@ -64,7 +64,8 @@ public struct Engine: ~Copyable {
         try configuration.validate(basis: basis)
         let windows = try WindowPair(shape: configuration.window, frameLength: configuration.frameLength,
                                      hopLength: configuration.hopLength)
-        let solver = try ActivationSolver(basis: basis, beta: configuration.beta, sparsity: configuration.sparsity)
+        let solver = try ActivationSolver(basis: basis, beta: configuration.beta, sparsity: configuration.sparsity,
+                                          relativeFloor: configuration.activationFloor)
         let fft = try RealFFT(length: configuration.fftLength)
         let binStride = solver.binStride, activationStride = solver.activationStride
         self.solver = solver

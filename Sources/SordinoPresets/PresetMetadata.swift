@@ -56,8 +56,12 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         public var maximumIterations: Int
         /// L1 penalty λ on activations, ≥ 0, in units of V.
         public var sparsity: Float
+        /// Per-frame activation floor as a fraction of the cold-start activation ΣV/ΣW, 0…1.
+        public var activationFloor: Float
 
-        public init(beta: Int, spectrumExponent: Int, iterations: Int, maximumIterations: Int, sparsity: Float) {
+        public init(beta: Int, spectrumExponent: Int, iterations: Int, maximumIterations: Int, sparsity: Float,
+                    activationFloor: Float = 0) {
+            self.activationFloor = activationFloor
             self.beta = beta
             self.spectrumExponent = spectrumExponent
             self.iterations = iterations
@@ -158,7 +162,8 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
                   stft: STFT(frameLength: c.frameLength, hopLength: c.hopLength, fftLength: c.fftLength,
                              window: c.window),
                   solver: Solver(beta: c.beta, spectrumExponent: c.spectrumExponent, iterations: c.iterations,
-                                 maximumIterations: c.maximumIterations, sparsity: c.sparsity),
+                                 maximumIterations: c.maximumIterations, sparsity: c.sparsity,
+                                 activationFloor: c.activationFloor),
                   mask: Mask(exponent: c.maskExponent, floorDecibels: c.floorDecibels,
                              smoothingMilliseconds: c.maskSmoothingMilliseconds, wet: c.wet),
                   basis: BasisReference(file: "\(name).basis", speechRank: speechRank, noiseRank: noiseRank,
@@ -180,6 +185,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         c.iterations = solver.iterations
         c.maximumIterations = solver.maximumIterations
         c.sparsity = solver.sparsity
+        c.activationFloor = solver.activationFloor
         c.maskExponent = mask.exponent
         c.floorDecibels = mask.floorDecibels
         c.maskSmoothingMilliseconds = mask.smoothingMilliseconds

@@ -55,6 +55,7 @@ enum PresetValidation {
         "iterations": "solver.iterations",
         "maximumIterations": "solver.maximumIterations",
         "sparsity": "solver.sparsity",
+        "activationFloor": "solver.activationFloor",
         "maskExponent": "mask.exponent",
         "floorDecibels": "mask.floorDecibels",
         "wet": "mask.wet",

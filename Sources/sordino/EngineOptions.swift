@@ -21,6 +21,10 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Solver iterations per frame (0…64; more is slower and slightly cleaner). Default: the preset's.")
     var iterations: Int?
 
+    @Option(name: .customLong("activation-floor"),
+            help: "Lower bound on activations as a fraction (0…1) of each frame's cold-start value. Default: the preset's.")
+    var activationFloor: Float?
+
     @Option(name: .customLong("mask-exponent"),
             help: "p in G = Ŝᵖ/(Ŝᵖ + N̂ᵖ): 1 (gentler) or 2 (Wiener). Default: the preset's.")
     var maskExponent: Int?
@@ -34,6 +38,9 @@ struct EngineOptions: ParsableArguments {
         }
         if let w = wet, !(w.isFinite && w >= 0 && w <= 1) { throw ValidationError("--wet must lie in 0…1 (got \(w)).") }
         if let i = iterations, !(0...64).contains(i) { throw ValidationError("--iterations must lie in 0…64 (got \(i)).") }
+        if let a = activationFloor, !(a.isFinite && a >= 0 && a <= 1) {
+            throw ValidationError("--activation-floor must lie in 0…1 (got \(a)).")
+        }
         if let p = maskExponent, p != 1 && p != 2 { throw ValidationError("--mask-exponent must be 1 or 2 (got \(p)).") }
     }
 
@@ -52,6 +59,7 @@ struct EngineOptions: ParsableArguments {
         if let wet { c.wet = wet }
         if let iterations { c.iterations = iterations; c.maximumIterations = max(c.maximumIterations, iterations) }
         if let maskExponent { c.maskExponent = maskExponent }
+        if let activationFloor { c.activationFloor = activationFloor }
         return c
     }
 }

@@ -41,6 +41,9 @@ struct Train: ParsableCommand {
     @Option(help: "Seed of the random initialisation.") var seed: UInt64 = 1
 
     @Option(name: .customLong("solve-iterations"), help: "Live solver iterations per frame stored in the preset.") var solveIterations: Int = 10
+    @Option(name: .customLong("activation-floor"),
+            help: "Live activation floor stored in the preset, as a fraction (0…1) of each frame's cold-start activation.")
+    var activationFloor: Float = 0.5
     @Option(name: .customLong("floor-db"), parsing: .unconditional, help: "Mask floor stored in the preset, dB (−120…0).")
     var floorDecibels: Float = -20
     @Option(name: .customLong("mask-exponent"), help: "Mask exponent p stored in the preset: 1 or 2.") var maskExponent: Int = 2
@@ -71,6 +74,7 @@ struct Train: ParsableCommand {
         config.beta = beta
         config.iterations = solveIterations
         config.floorDecibels = floorDecibels
+        config.activationFloor = activationFloor
         config.maskExponent = maskExponent
         config.maskSmoothingMilliseconds = maskSmoothing
 
