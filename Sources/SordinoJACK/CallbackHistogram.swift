@@ -12,10 +12,10 @@ import Synchronization
 /// cycle, which a percentile over thousands of cycles does not notice.
 struct CallbackHistogram: ~Copyable {
     /// Sub-buckets per octave (a power of two).
-    static let subBuckets = 8
-    private static let subBucketBits = 3
+    static var subBuckets: Int { 8 }
+    private static var subBucketBits: Int { 3 }
     /// Covers 0 ns … 2⁴⁰ ns (18 min); longer durations land in the last bucket.
-    static let bucketCount = subBuckets + (40 - subBucketBits) * subBuckets
+    static var bucketCount: Int { subBuckets + (40 - subBucketBits) * subBuckets }
 
     private let counts: UnsafeMutablePointer<Atomic<Int>>
     /// Largest duration since the main thread last took it (`takeMaximum`), in ns.

@@ -138,6 +138,9 @@ struct JackClient: ~Copyable {
         jack_connect(handle, source, destination)
     }
 
+    /// True for `connect`'s "already connected" result.
+    static func isAlreadyConnected(_ result: Int32) -> Bool { result == EEXIST }
+
     func disconnect(source: String, destination: String) -> Int32 {
         jack_disconnect(handle, source, destination)
     }
