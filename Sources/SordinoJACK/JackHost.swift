@@ -555,8 +555,26 @@ public final class JackHost {
         engine.deallocate()
     }
 
-    /// Engines waiting to be freed (tests).
+    // MARK: - For tests
+
+    /// Engines waiting to be freed.
     var retiredEngineCount: Int { retired.count }
+
+    /// Each port's peers, sorted, keyed "in_1"…, as the host's client sees them; empty while disconnected.
+    func connectionsForTesting() -> [String: [String]] {
+        guard let session else { return [:] }
+        var result: [String: [String]] = [:]
+        for (prefix, ports) in [("in", session.inputs), ("out", session.outputs)] {
+            for (c, port) in ports.enumerated() { result["\(prefix)_\(c + 1)"] = port.connections.sorted() }
+        }
+        return result
+    }
+
+    /// Connects two ports through the host's client, as a user with a patchbay would.
+    func connectForTesting(source: String, destination: String) {
+        guard let session else { return }
+        connect(session.client, source: source, destination: destination)
+    }
 }
 
 /// When to try reopening the client: 100 ms after losing the server, then doubling to 2 s.
