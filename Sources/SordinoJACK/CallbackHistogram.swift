@@ -97,7 +97,10 @@ public struct CallbackStatistics: Sendable, Equatable {
             }
             return Double(CallbackHistogram.upperBound(bucket: counts.count - 1)) / 1000
         }
-        self.init(count: total, p50Microseconds: percentile(0.5), p99Microseconds: percentile(0.99),
-                  maximumMicroseconds: Double(maximumNanoseconds) / 1000)
+        // A bucket's upper bound may exceed the exact maximum: never report a percentile above it.
+        let maximum = Double(maximumNanoseconds) / 1000
+        let cap = maximumNanoseconds > 0 ? maximum : .infinity
+        self.init(count: total, p50Microseconds: min(percentile(0.5), cap), p99Microseconds: min(percentile(0.99), cap),
+                  maximumMicroseconds: maximum)
     }
 }

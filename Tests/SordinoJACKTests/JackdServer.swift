@@ -5,7 +5,7 @@ import Foundation
 import Testing
 import Synchronization
 
-/// `jackd --no-realtime -n sordino-test-<pid>-<n> -d dummy -r RATE -p PERIOD`, ready when
+/// `jackd --no-realtime -S -n sordino-test-<pid>-<n> -d dummy -r RATE -p PERIOD`, ready when
 /// `jack_lsp -s NAME` answers. Without `jackd` the suites are skipped, unless
 /// `SORDINO_REQUIRE_JACKD=1`, in which case starting one fails the test.
 final class JackdServer {
@@ -53,11 +53,16 @@ final class JackdServer {
     /// (Re)starts jackd under the same name and waits until it answers.
     func launch() throws {
         guard let jackd = Self.jackdPath else { throw Failure.jackdMissing }
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: jackd)
-        p.arguments = ["--no-realtime", "-n", name, "-d", "dummy", "-r", "\(sampleRate)", "-p", "\(period)"]
+        // -S (synchronous): the server waits for the graph before starting the next cycle. The
+        // test build runs the engine unoptimised (~2 ms of a 5.3 ms period), and on a loaded
+        // machine a late cycle in the default asynchronous mode lets the next cycle's upstream
+        // client overwrite buffers the late client is still reading; sync mode keeps every
+        // sample, so the comparisons below can demand exact equality.
+        p.arguments = ["--no-realtime", "-S", "-n", name, "-d", "dummy", "-r", "\(sampleRate)", "-p", "\(period)"]
         var environment = ProcessInfo.processInfo.environment
         environment["JACK_NO_AUDIO_RESERVATION"] = "1"
         p.environment = environment

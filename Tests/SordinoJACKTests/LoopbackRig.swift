@@ -51,22 +51,25 @@ final class LoopbackRig {
     let recorderPortName: String
 
     init(serverName: String, signal: [Float], recordingCount: Int) throws {
-        player = Box(try JackClient(name: "player", serverName: serverName))
-        recorder = Box(try JackClient(name: "recorder", serverName: serverName))
-        guard let out = playerClient.registerPort(shortName: "out", direction: .output),
-              let input = recorderClient.registerPort(shortName: "in", direction: .input) else {
+        let player = Box(try JackClient(name: "player", serverName: serverName))
+        let recorder = Box(try JackClient(name: "recorder", serverName: serverName))
+        guard let out = player.client.registerPort(shortName: "out", direction: .output),
+              let input = recorder.client.registerPort(shortName: "in", direction: .input) else {
             throw JackStatus.failure
         }
-        playerPortName = out.name
-        recorderPortName = input.name
         let signalCopy = UnsafeMutablePointer<Float>.allocate(capacity: max(signal.count, 1))
         signalCopy.initialize(from: signal, count: signal.count)
         let recording = UnsafeMutablePointer<Float>.allocate(capacity: recordingCount)
         recording.initialize(repeating: .nan, count: recordingCount)
-        shared = .allocate(capacity: 1)
+        let shared = UnsafeMutablePointer<Shared>.allocate(capacity: 1)
         shared.initialize(to: Shared(signal: signalCopy, signalCount: signal.count, recording: recording,
                                      recordingCapacity: recordingCount, playerPort: out, recorderPort: input,
-                                     player: playerClient.reference, recorder: recorderClient.reference))
+                                     player: player.client.reference, recorder: recorder.client.reference))
+        self.player = player
+        self.recorder = recorder
+        self.shared = shared
+        playerPortName = out.name
+        recorderPortName = input.name
         let context = UnsafeMutableRawPointer(shared)
         guard playerClient.setProcessCallback(Self.play, context: context),
               recorderClient.setProcessCallback(Self.record, context: context),
