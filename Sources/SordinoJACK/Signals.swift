@@ -40,6 +40,16 @@ public struct SignalWaiter: @unchecked Sendable {
         return SignalWaiter(signals: set)
     }
 
+    /// Unblocks them again on the calling thread (tests; a daemon exits instead).
+    public static func unblockTerminationSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGHUP)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
     /// Waits up to `timeout` for one of the blocked signals; nil when none arrived.
     public func wait(timeout: Duration) -> Received? {
         var set = signals

@@ -189,6 +189,65 @@ struct JackHostTests {
         #expect(host.takeReport().framesProcessed > frames, "processing resumed")
     }
 
+    @Test("ports that appear later are connected: by pattern, and by remembered connection")
+    func hotPlug() throws {
+        let server = try JackdServer.start()
+        defer { server.stop() }
+        let host = try JackHost(options: options(server, connectOutputs: "^recorder:"), logger: logger,
+                                makeEngine: TestEngines.factory())
+        var rig: LoopbackRig? = try LoopbackRig(serverName: server.name, signal: [], recordingCount: 1)
+        let patterned = try serviceUntil(host, timeout: .seconds(1)) {
+            host.connectionsForTesting()["out_1"] == ["recorder:in"]
+        }
+        #expect(patterned, "out_1 → recorder:in when the recorder appeared: \(host.connectionsForTesting())")
+        host.connectForTesting(source: "player:out", destination: host.inputPortNames[0])
+        try serviceUntil(host, timeout: .milliseconds(200)) { false }
+        rig = nil   // both clients quit: their ports vanish
+        try serviceUntil(host, timeout: .seconds(1)) { host.connectionsForTesting() == ["in_1": [], "out_1": []] }
+        #expect(host.connectionsForTesting() == ["in_1": [], "out_1": []])
+        rig = try LoopbackRig(serverName: server.name, signal: [], recordingCount: 1)
+        let restored = try serviceUntil(host, timeout: .seconds(1)) {
+            host.connectionsForTesting() == ["in_1": ["player:out"], "out_1": ["recorder:in"]]
+        }
+        #expect(restored, "\(host.connectionsForTesting())")
+        _ = rig
+    }
+
+    @Test("run(signals:): SIGHUP reloads, SIGTERM stops; start-up line and reports are logged")
+    func runLoop() throws {
+        let server = try JackdServer.start()
+        defer { server.stop() }
+        let lines = LogCapture()
+        var capturing = Logger(label: "sordino.test") { _ in lines }
+        capturing.logLevel = .info
+        let host = try JackHost(options: options(server), logger: capturing, makeEngine: TestEngines.factory())
+        let signals = SignalWaiter.blockTerminationSignals()   // this thread only: no other thread starts now
+        let target = pthread_self()
+        let sender = Thread {
+            Thread.sleep(forTimeInterval: 0.4)
+            pthread_kill(target, SIGHUP)
+            Thread.sleep(forTimeInterval: 0.4)
+            pthread_kill(target, SIGTERM)
+        }
+        sender.start()
+        defer {
+            // Never unblock with a signal pending: SIGTERM's default action would end the test run.
+            while !sender.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+            while signals.wait(timeout: .zero) != nil {}
+            SignalWaiter.unblockTerminationSignals()
+        }
+        let stoppedBy = try host.run(signals: signals, reportInterval: .milliseconds(250))
+        #expect(stoppedBy == .terminate)
+        #expect(host.engineRebuilds == 1, "SIGHUP rebuilt the engine with the factory")
+        let log = lines.messages
+        #expect(log.first == "JACK client 'sordino' on server '\(server.name)': ports sordino:in_1, sordino:out_1; "
+                + "48000 Hz, block 256 samples, latency 512 samples (10.7 ms)")
+        #expect(log.contains("SIGHUP: reloading the engine"))
+        #expect(log.contains { $0.hasPrefix("engine reloaded: latency 512 samples") })
+        #expect(log.contains { $0.hasPrefix("running: xruns ") && $0.contains("callback p50 ") && $0.contains("NaN/Inf replaced") })
+        #expect(log.last == "SIGTERM: stopping")
+    }
+
     @Test("an engine for another rate surfaces as sampleRateMismatch")
     func sampleRateMismatch() throws {
         let server = try JackdServer.start()
@@ -292,6 +351,22 @@ struct JackHostWithoutServerTests {
 }
 
 // MARK: - Helpers
+
+/// Collects log messages (any thread).
+private final class LogCapture: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        lock.withLock { collected.append(event.message.description) }
+    }
+    var messages: [String] { lock.withLock { collected } }
+}
 
 private func longestZeroRun(_ x: ArraySlice<Float>) -> Int {
     var longest = 0, run = 0
