@@ -53,8 +53,10 @@ struct HostContext: ~Copyable {
     let connectionsChanged = Atomic<Bool>(false)
     /// Xruns the server reported since the host started.
     let xruns = Atomic<Int>(0)
-    /// 1 while the server freewheels.
+    /// True while the server freewheels.
     let freewheeling = Atomic<Bool>(false)
+    /// Flush-to-zero as JACK's thread-init callback left it (true once the audio thread has started).
+    let flushToZeroSet = Atomic<Bool>(false)
 
     init(channelCount: Int) {
         self.channelCount = channelCount
@@ -98,7 +100,7 @@ struct HostContext: ~Copyable {
 
     /// Runs the current engine on the buffers `fetchBuffersAndProcess` just fetched; writes
     /// silence if there is no engine. Checked by the optimiser on its own although it is called
-    /// from inside the `_unsafePerformance` site.
+    /// from inside the unsafe-performance site.
     @_noLocks
     func processFetchedBuffers(blockLength: Int) {
         let bits = engine.load(ordering: .sequentiallyConsistent)

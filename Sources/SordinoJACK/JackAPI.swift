@@ -141,10 +141,6 @@ struct JackClient: ~Copyable {
     /// True for `connect`'s "already connected" result.
     static func isAlreadyConnected(_ result: Int32) -> Bool { result == EEXIST }
 
-    func disconnect(source: String, destination: String) -> Int32 {
-        jack_disconnect(handle, source, destination)
-    }
-
     /// Full names of the audio ports with the given direction, in the server's order.
     func audioPortNames(direction: JackPortDirection) -> [String] {
         guard let list = jack_get_ports(handle, nil, jackAudioPortType, direction.flags) else { return [] }
@@ -211,8 +207,6 @@ struct JackClientReference: @unchecked Sendable {
     fileprivate let handle: OpaquePointer
     /// Frame time at the start of the current cycle (call from the process callback).
     var lastFrameTime: UInt32 { jack_last_frame_time(handle) }
-    /// The server's current estimate of the frame time now.
-    var frameTime: UInt32 { jack_frame_time(handle) }
 }
 
 /// A port handle (`jack_port_t *`). Valid while its client is open.
@@ -269,7 +263,7 @@ extension HostContext {
     /// Fetches this cycle's port buffers and runs the engine on them; returns the time taken in
     /// ns, or −1 (nothing processed) if JACK gave no buffer.
     ///
-    /// This is SordinoJACK's one `_unsafePerformance` site (the project's budget is three: FFTW's
+    /// This is SordinoJACK's one unsafe-performance site (the project's budget is three: FFTW's
     /// execute, a square root, and this). The optimiser cannot see into C, so it cannot prove these
     /// calls real-time safe; they are, by their documentation and source:
     /// - `jack_port_get_buffer`: libjack wants it called every cycle; it returns a pointer into
@@ -313,6 +307,8 @@ private func hostProcessCallback(_ blockLength: UInt32, _ context: UnsafeMutable
 /// decaying tails never become slow subnormals. Not `@_noLocks`: a C call without a budget site.
 private func hostThreadInitCallback(_ context: UnsafeMutableRawPointer?) {
     CRealtime_enableFlushToZero()
+    context?.assumingMemoryBound(to: HostContext.self).pointee
+        .flushToZeroSet.store(CRealtime_flushToZeroEnabled() != 0, ordering: .releasing)
 }
 
 /// jack2 calls this on the audio thread once before the first cycle (JackClient::Init) and on its

@@ -142,8 +142,14 @@ public final class JackHost {
     public var outputPortNames: [String] { (1...options.channelCount).map { "\(clientName):out_\($0)" } }
 
     /// Live controls of the current engine. A rebuild (block length, reload) replaces the block,
-    /// carrying its values over, so fetch it again rather than keeping it.
+    /// carrying its values over, so fetch it again rather than keeping it; other threads use
+    /// `liveControls`.
     public var controls: ControlBlock { engine.controls }
+    /// The current engine's controls for other threads (a control socket): read `current` for
+    /// every change, since an engine swap replaces the block.
+    public let liveControls = LiveControls()
+    /// Whether JACK's thread-init callback found flush-to-zero on after setting it (audio thread).
+    public var flushToZeroOnAudioThread: Bool { context.pointee.flushToZeroSet.load(ordering: .acquiring) }
     /// Counters of the current engine.
     public var telemetry: Telemetry { engine.telemetry }
     /// Delay from `in_c` to `out_c` in samples (the engine's latency), as reported to JACK.
@@ -225,10 +231,12 @@ public final class JackHost {
 
     /// Hands `engine` to the audio thread with one atomic swap, glitch-free; the old engine is
     /// freed on this thread once the audio thread has finished its last cycle with it. The new
-    /// engine must have the host's channel count and the server's sample rate. Main thread only.
-    public func replaceEngine(_ engine: consuming Engine) throws(JackHostError) {
+    /// engine must have the host's channel count and the server's sample rate. With
+    /// `carryingControls` the live control values (floor, wet, exponent, iterations, bypass) move
+    /// over from the running engine; without, the new engine keeps its preset's. Main thread only.
+    public func replaceEngine(_ engine: consuming Engine, carryingControls: Bool = true) throws(JackHostError) {
         try check(engine, sampleRate: sampleRate)
-        install(engine)
+        install(engine, carryingControls: carryingControls)
         engineRebuilds += 1
     }
 
@@ -502,18 +510,21 @@ public final class JackHost {
     }
 
     /// Makes `engine` the audio thread's engine with one atomic swap, carrying live control values
-    /// over from the engine it replaces (a reload's new preset keeps the user's settings too),
-    /// updates the reported latency and retires the old engine.
+    /// over from the engine it replaces unless told not to, updates the reported latency and
+    /// retires the old engine.
     ///
     /// When the old engine may be freed: the audio thread increments `cyclesStarted` before it
     /// loads the pointer and `cyclesCompleted` after its last use of it, both in cycle order. The
     /// exchange and the following load of `cyclesStarted` are sequentially consistent, so any
     /// cycle that loaded the old pointer is counted in `cycleMark`; once `cyclesCompleted` reaches
     /// the mark, all of them have finished. With no client open no cycle runs at all.
-    private func install(_ engine: consuming Engine) {
+    private func install(_ engine: consuming Engine, carryingControls: Bool = true) {
         let fresh = UnsafeMutablePointer<Engine>.allocate(capacity: 1)
         fresh.initialize(to: engine)
-        if let current { Self.copyControls(from: current.pointee.controls, to: fresh.pointee.controls) }
+        if carryingControls, let current {
+            Self.copyControls(from: current.pointee.controls, to: fresh.pointee.controls)
+        }
+        liveControls.set(fresh.pointee.controls)
         let oldLatency = current?.pointee.latencySamples
         let old = context.pointee.engine.exchange(Int(bitPattern: fresh), ordering: .sequentiallyConsistent)
         let mark = context.pointee.cyclesStarted.load(ordering: .sequentiallyConsistent)
@@ -575,6 +586,16 @@ public final class JackHost {
         guard let session else { return }
         connect(session.client, source: source, destination: destination)
     }
+}
+
+/// The control block of whatever engine runs, readable from any thread.
+public final class LiveControls: Sendable {
+    private let block = Mutex<ControlBlock?>(nil)
+
+    /// The running engine's controls (nil only before the host's first engine).
+    public var current: ControlBlock? { block.withLock { $0 } }
+
+    fileprivate func set(_ controls: ControlBlock) { block.withLock { $0 = controls } }
 }
 
 /// When to try reopening the client: 100 ms after losing the server, then doubling to 2 s.
