@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Every libjack call of Sordino, wrapped in typed Swift values; the only file that imports CJACK.
+
+internal import CJACK
+internal import CRealtime
+import Glibc
+import Logging
+import Synchronization
+
+// MARK: - Status
+
+/// The bits of libjack's `jack_status_t`, as returned by `jack_client_open` and the shutdown callback.
+public struct JackStatus: OptionSet, Sendable, Hashable, Error, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let failure = JackStatus(rawValue: JackFailure.rawValue)
+    public static let invalidOption = JackStatus(rawValue: JackInvalidOption.rawValue)
+    public static let nameNotUnique = JackStatus(rawValue: JackNameNotUnique.rawValue)
+    public static let serverStarted = JackStatus(rawValue: JackServerStarted.rawValue)
+    public static let serverFailed = JackStatus(rawValue: JackServerFailed.rawValue)
+    public static let serverError = JackStatus(rawValue: JackServerError.rawValue)
+    public static let noSuchClient = JackStatus(rawValue: JackNoSuchClient.rawValue)
+    public static let loadFailure = JackStatus(rawValue: JackLoadFailure.rawValue)
+    public static let initFailure = JackStatus(rawValue: JackInitFailure.rawValue)
+    public static let sharedMemoryFailure = JackStatus(rawValue: JackShmFailure.rawValue)
+    public static let versionError = JackStatus(rawValue: JackVersionError.rawValue)
+    public static let backendError = JackStatus(rawValue: JackBackendError.rawValue)
+    public static let clientZombie = JackStatus(rawValue: JackClientZombie.rawValue)
+
+    public var description: String {
+        let names: [(JackStatus, String)] = [
+            (.failure, "failure"), (.invalidOption, "invalid option"), (.nameNotUnique, "name not unique"),
+            (.serverStarted, "server started"), (.serverFailed, "server failed"), (.serverError, "server error"),
+            (.noSuchClient, "no such client"), (.loadFailure, "load failure"), (.initFailure, "init failure"),
+            (.sharedMemoryFailure, "shared memory failure"), (.versionError, "version error"),
+            (.backendError, "backend error"), (.clientZombie, "client zombie"),
+        ]
+        let set = names.filter { contains($0.0) }.map(\.1)
+        return set.isEmpty ? "0x0" : set.joined(separator: ", ") + " (0x\(String(rawValue, radix: 16)))"
+    }
+}
+
+/// Which way latency is being reported: from the capture side (sources) or towards playback (sinks).
+enum JackLatencyMode: Sendable {
+    case capture, playback
+
+    fileprivate var raw: jack_latency_callback_mode_t { self == .capture ? JackCaptureLatency : JackPlaybackLatency }
+}
+
+enum JackPortDirection: Sendable {
+    /// A port that receives audio (`JackPortIsInput`).
+    case input
+    /// A port that sends audio (`JackPortIsOutput`).
+    case output
+
+    fileprivate var flags: UInt { UInt(self == .input ? JackPortIsInput.rawValue : JackPortIsOutput.rawValue) }
+}
+
+/// Well-known JACK metadata keys (jack/metadata.h).
+enum JackMetadataKey: Sendable {
+    /// A human-readable name for display (`http://jackaudio.org/metadata/pretty-name`).
+    case prettyName
+    /// An integer that orders ports in patchbays (`…/metadata/order`).
+    case order
+    /// The group a port belongs to (`…/metadata/port-group`).
+    case portGroup
+
+    fileprivate var key: UnsafePointer<CChar> {
+        switch self {
+        case .prettyName: CJACK_metadataPrettyName()
+        case .order: CJACK_metadataOrder()
+        case .portGroup: CJACK_metadataPortGroup()
+        }
+    }
+
+    /// The value type URI libjack expects, nil for plain text.
+    fileprivate var valueType: String? {
+        self == .order ? "http://www.w3.org/2001/XMLSchema#integer" : nil
+    }
+}
+
+/// `jack_nframes_t` of a process callback and its context pointer.
+typealias JackProcessFunction = @convention(c) (UInt32, UnsafeMutableRawPointer?) -> Int32
+
+let jackAudioPortType = "32 bit float mono audio"   // JACK_DEFAULT_AUDIO_TYPE
+
+// MARK: - Client
+
+/// An open JACK client; closes it (deactivating first) when it goes away. Not for the audio thread.
+struct JackClient: ~Copyable {
+    private let handle: OpaquePointer
+
+    /// Opens a client without ever starting a server (`JackNoStartServer`). The server may rename
+    /// the client if `name` is taken (`actualName`). Throws the status bits on failure; a missing
+    /// server shows as `.serverFailed`.
+    init(name: String, serverName: String?) throws(JackStatus) {
+        var status = jack_status_t(rawValue: 0)
+        let options = jack_options_t(rawValue: JackNoStartServer.rawValue)
+        let opened: OpaquePointer? = if let serverName {
+            serverName.withCString { CJACK_clientOpen(name, options, &status, $0) }
+        } else {
+            CJACK_clientOpen(name, options, &status, nil)
+        }
+        guard let opened else { throw JackStatus(rawValue: status.rawValue | JackFailure.rawValue) }
+        handle = opened
+    }
+
+    deinit {
+        // jack_client_close deactivates first; after it returns no callback of this client runs,
+        // also when the server has died (libjack then only tears down its own side).
+        _ = jack_client_close(handle)
+    }
+
+    /// The name the server gave this client (may differ from the requested one).
+    var actualName: String { String(cString: jack_get_client_name(handle)) }
+    /// The server's sample rate in Hz.
+    var sampleRate: Int { Int(jack_get_sample_rate(handle)) }
+    /// The server's current block length (JACK's buffer size) in samples.
+    var blockLength: Int { Int(jack_get_buffer_size(handle)) }
+    /// DSP load of the whole graph, in percent, as the server measures it.
+    var cpuLoad: Float { jack_cpu_load(handle) }
+    /// A non-owning reference for use inside callbacks (test clients).
+    var reference: JackClientReference { JackClientReference(handle: handle) }
+
+    /// Registers an audio port named `shortName` ("in_1"); nil if the server refuses.
+    /// No extra flags: Sordino is a filter, neither a terminal source/sink nor physical.
+    func registerPort(shortName: String, direction: JackPortDirection) -> JackPort? {
+        jack_port_register(handle, shortName, jackAudioPortType, direction.flags, 0).map(JackPort.init(handle:))
+    }
+
+    /// Starts callbacks; false if the server refused.
+    func activate() -> Bool { jack_activate(handle) == 0 }
+
+    /// Connects `source` (an output port) to `destination` (an input port), by full names.
+    /// Returns 0, `EEXIST` if they are already connected, or another nonzero code.
+    func connect(source: String, destination: String) -> Int32 {
+        jack_connect(handle, source, destination)
+    }
+
+    /// True for `connect`'s "already connected" result.
+    static func isAlreadyConnected(_ result: Int32) -> Bool { result == EEXIST }
+
+    /// Full names of the audio ports with the given direction, in the server's order.
+    func audioPortNames(direction: JackPortDirection) -> [String] {
+        guard let list = jack_get_ports(handle, nil, jackAudioPortType, direction.flags) else { return [] }
+        defer { jack_free(UnsafeMutableRawPointer(mutating: list)) }
+        var names: [String] = []
+        var i = 0
+        while let name = list[i] {
+            names.append(String(cString: name))
+            i += 1
+        }
+        return names
+    }
+
+    func port(named name: String) -> JackPort? {
+        jack_port_by_name(handle, name).map(JackPort.init(handle:))
+    }
+
+    /// Sets a metadata property on a port; false if the server has no metadata store or refused.
+    func setProperty(_ key: JackMetadataKey, of port: JackPort, to value: String) -> Bool {
+        let subject = jack_port_uuid(port.handle)
+        return jack_set_property(handle, subject, key.key, value, key.valueType) == 0
+    }
+
+    /// Reads back a metadata property of a port (nil if unset).
+    func property(_ key: JackMetadataKey, of port: JackPort) -> String? {
+        var value: UnsafeMutablePointer<CChar>?
+        var type: UnsafeMutablePointer<CChar>?
+        guard jack_get_property(jack_port_uuid(port.handle), key.key, &value, &type) == 0, let value else { return nil }
+        defer { jack_free(value); if let type { jack_free(type) } }
+        return String(cString: value)
+    }
+
+    /// Asks the server to rerun every client's latency callbacks (after our latency changed).
+    @discardableResult
+    func recomputeTotalLatencies() -> Bool { jack_recompute_total_latencies(handle) == 0 }
+
+    /// Asks the server for a new block length (any client may; tests use it).
+    func setBlockLength(_ length: Int) -> Bool { jack_set_buffer_size(handle, UInt32(length)) == 0 }
+
+    /// Installs a plain process callback (test clients). Call before `activate()`.
+    func setProcessCallback(_ callback: JackProcessFunction, context: UnsafeMutableRawPointer?) -> Bool {
+        jack_set_process_callback(handle, callback, context) == 0
+    }
+
+    /// Installs every callback of the host, all with `context` as their argument. Call before
+    /// `activate()`. `context` must outlive the client.
+    func installHostCallbacks(context: UnsafeMutablePointer<HostContext>) -> Bool {
+        let raw = UnsafeMutableRawPointer(context)
+        jack_on_info_shutdown(handle, hostShutdownCallback, raw)
+        return jack_set_process_callback(handle, hostProcessCallback, raw) == 0
+            && jack_set_thread_init_callback(handle, hostThreadInitCallback, raw) == 0
+            && jack_set_buffer_size_callback(handle, hostBufferSizeCallback, raw) == 0
+            && jack_set_sample_rate_callback(handle, hostSampleRateCallback, raw) == 0
+            && jack_set_latency_callback(handle, hostLatencyCallback, raw) == 0
+            && jack_set_xrun_callback(handle, hostXrunCallback, raw) == 0
+            && jack_set_port_registration_callback(handle, hostPortRegistrationCallback, raw) == 0
+            && jack_set_port_connect_callback(handle, hostPortConnectCallback, raw) == 0
+            && jack_set_freewheel_callback(handle, hostFreewheelCallback, raw) == 0
+    }
+}
+
+/// A client handle that does not own the client: for reading JACK time inside callbacks.
+struct JackClientReference: @unchecked Sendable {
+    fileprivate let handle: OpaquePointer
+    /// Frame time at the start of the current cycle (call from the process callback).
+    var lastFrameTime: UInt32 { jack_last_frame_time(handle) }
+}
+
+/// A port handle (`jack_port_t *`). Valid while its client is open.
+struct JackPort: @unchecked Sendable {
+    fileprivate let handle: OpaquePointer
+
+    /// The opaque pointer the audio thread keeps in `HostContext`'s port tables.
+    var opaque: OpaquePointer { handle }
+
+    /// "client:port".
+    var name: String { String(cString: jack_port_name(handle)) }
+
+    /// Full names of the ports this one is connected to.
+    var connections: [String] {
+        guard let list = jack_port_get_connections(handle) else { return [] }
+        defer { jack_free(UnsafeMutableRawPointer(mutating: list)) }
+        var names: [String] = []
+        var i = 0
+        while let name = list[i] {
+            names.append(String(cString: name))
+            i += 1
+        }
+        return names
+    }
+
+    func isConnected(to name: String) -> Bool { jack_port_connected_to(handle, name) != 0 }
+
+    /// The port's latency range in samples for one direction.
+    func latencyRange(_ mode: JackLatencyMode) -> ClosedRange<Int> {
+        var range = jack_latency_range_t()
+        jack_port_get_latency_range(handle, mode.raw, &range)
+        return Int(range.min)...Int(max(range.min, range.max))
+    }
+
+    /// The port's sample buffer for this cycle (process callbacks of test clients; the host's
+    /// audio path fetches its buffers in `HostContext.fetchBuffersAndProcess`).
+    func buffer(blockLength: UInt32) -> UnsafeMutablePointer<Float>? {
+        jack_port_get_buffer(handle, blockLength)?.assumingMemoryBound(to: Float.self)
+    }
+}
+
+// MARK: - The audio thread's C calls
+
+/// Nanoseconds on the monotonic clock. `clock_gettime(CLOCK_MONOTONIC)` is answered by the vDSO
+/// in user space on Linux x86-64 and arm64: no system call.
+@inline(__always)
+private func monotonicNanoseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return now.tv_sec &* 1_000_000_000 &+ now.tv_nsec
+}
+
+extension HostContext {
+    /// Fetches this cycle's port buffers and runs the engine on them; returns the time taken in
+    /// ns, or −1 (nothing processed) if JACK gave no buffer.
+    ///
+    /// This is SordinoJACK's one unsafe-performance site (the project's budget is three: FFTW's
+    /// execute, a square root, and this). The optimiser cannot see into C, so it cannot prove these
+    /// calls real-time safe; they are, by their documentation and source:
+    /// - `jack_port_get_buffer`: libjack wants it called every cycle; it returns a pointer into
+    ///   shared memory (mixing in place when an input has several connections). No lock, no allocation.
+    /// - `clock_gettime(CLOCK_MONOTONIC)`, twice, bracketing the work: a vDSO read, no kernel entry
+    ///   (~20 ns each). `jack_get_time` would do the same read but in µs; the clock is read here,
+    ///   inside the one site, because `ContinuousClock.now` is an opaque runtime call the checker
+    ///   rejects and JACK's frame-time functions only resolve whole samples (~21 µs at 48 kHz).
+    /// The engine work itself happens in `processFetchedBuffers`, which is `@_noLocks` and checked
+    /// on its own: the closure only adds the C calls around it.
+    @_noLocks
+    static func fetchBuffersAndProcess(_ context: UnsafeMutablePointer<HostContext>, blockLength: UInt32) -> Int {
+        _unsafePerformance {
+            let start = monotonicNanoseconds()
+            for c in 0..<context.pointee.channelCount {
+                guard let input = context.pointee.inputPorts[c], let output = context.pointee.outputPorts[c],
+                      let inputBuffer = jack_port_get_buffer(input, blockLength),
+                      let outputBuffer = jack_port_get_buffer(output, blockLength) else { return -1 }
+                context.pointee.inputBuffers[c] = UnsafePointer(inputBuffer.assumingMemoryBound(to: Float.self))
+                context.pointee.outputBuffers[c] = outputBuffer.assumingMemoryBound(to: Float.self)
+            }
+            context.pointee.processFetchedBuffers(blockLength: Int(blockLength))
+            return monotonicNanoseconds() - start
+        }
+    }
+}
+
+// MARK: - Host callbacks
+
+/// Audio thread: one cycle.
+@_noLocks
+private func hostProcessCallback(_ blockLength: UInt32, _ context: UnsafeMutableRawPointer?) -> Int32 {
+    if let host = context?.assumingMemoryBound(to: HostContext.self) {
+        HostContext.runCycle(host, blockLength: blockLength)
+    }
+    return 0
+}
+
+/// Runs on each thread libjack starts for the client, the audio thread first of all (and, in jack2,
+/// on the notification thread at activation): sets flush-to-zero and denormals-are-zero so that
+/// decaying tails never become slow subnormals. Not `@_noLocks`: a C call without a budget site.
+private func hostThreadInitCallback(_ context: UnsafeMutableRawPointer?) {
+    CRealtime_enableFlushToZero()
+    context?.assumingMemoryBound(to: HostContext.self).pointee
+        .flushToZeroSet.store(CRealtime_flushToZeroEnabled() != 0, ordering: .releasing)
+}
+
+/// jack2 calls this on the audio thread once before the first cycle (JackClient::Init) and on its
+/// notification thread when the server changes the block length (its driver is stopped meanwhile).
+/// Either way it only records the new length; the main loop rebuilds the engine if it must.
+private func hostBufferSizeCallback(_ blockLength: UInt32, _ context: UnsafeMutableRawPointer?) -> Int32 {
+    context?.assumingMemoryBound(to: HostContext.self).pointee
+        .announcedBlockLength.store(Int(blockLength), ordering: .releasing)
+    return 0
+}
+
+private func hostSampleRateCallback(_ rate: UInt32, _ context: UnsafeMutableRawPointer?) -> Int32 {
+    context?.assumingMemoryBound(to: HostContext.self).pointee
+        .announcedSampleRate.store(Int(rate), ordering: .releasing)
+    return 0
+}
+
+/// Notification thread: reports our ports' latency. Capture direction: each `out_c` has the
+/// latency of `in_c` plus the engine's; playback direction: each `in_c` has that of `out_c` plus
+/// the engine's (jack.h's recipe for a client that delays its signal).
+private func hostLatencyCallback(_ mode: jack_latency_callback_mode_t, _ context: UnsafeMutableRawPointer?) {
+    guard let host = context?.assumingMemoryBound(to: HostContext.self) else { return }
+    let delay = UInt32(clamping: host.pointee.latencySamples.load(ordering: .acquiring))
+    for c in 0..<host.pointee.channelCount {
+        guard let input = host.pointee.inputPorts[c], let output = host.pointee.outputPorts[c] else { continue }
+        let (from, to) = mode == JackCaptureLatency ? (input, output) : (output, input)
+        var range = jack_latency_range_t()
+        jack_port_get_latency_range(from, mode, &range)
+        range.min &+= delay
+        range.max &+= delay
+        jack_port_set_latency_range(to, mode, &range)
+    }
+}
+
+private func hostXrunCallback(_ context: UnsafeMutableRawPointer?) -> Int32 {
+    context?.assumingMemoryBound(to: HostContext.self).pointee.xruns.wrappingAdd(1, ordering: .relaxed)
+    return 0
+}
+
+private func hostPortRegistrationCallback(_ port: jack_port_id_t, _ registered: Int32, _ context: UnsafeMutableRawPointer?) {
+    context?.assumingMemoryBound(to: HostContext.self).pointee.portsChanged.store(true, ordering: .releasing)
+}
+
+private func hostPortConnectCallback(_ a: jack_port_id_t, _ b: jack_port_id_t, _ connected: Int32,
+                                     _ context: UnsafeMutableRawPointer?) {
+    context?.assumingMemoryBound(to: HostContext.self).pointee.connectionsChanged.store(true, ordering: .releasing)
+}
+
+private func hostFreewheelCallback(_ starting: Int32, _ context: UnsafeMutableRawPointer?) {
+    context?.assumingMemoryBound(to: HostContext.self).pointee.freewheeling.store(starting != 0, ordering: .releasing)
+}
+
+/// The server went away or dropped the client. jack2 calls this from its notification thread, or
+/// from the audio thread when the server vanished mid-cycle: it only sets a flag.
+private func hostShutdownCallback(_ status: jack_status_t, _ reason: UnsafePointer<CChar>?,
+                                  _ context: UnsafeMutableRawPointer?) {
+    guard let host = context?.assumingMemoryBound(to: HostContext.self) else { return }
+    host.pointee.shutdownStatus.store(status.rawValue, ordering: .relaxed)
+    host.pointee.serverShutDown.store(true, ordering: .releasing)
+}
+
+// MARK: - libjack's own messages
+
+private let jackLogger = Logger(label: "sordino.jack")
+
+/// Sends libjack's error and info messages to swift-log at debug level instead of stderr. They are
+/// noisy while the host waits for a server ("Cannot connect to server socket…"); Sordino logs its
+/// own account of every failure. Process-wide; installed once by `JackHost`.
+func routeJackMessagesToLogger() {
+    jack_set_error_function { message in
+        jackLogger.debug("\(message.map { String(cString: $0) } ?? "")", metadata: ["source": "libjack"])
+    }
+    jack_set_info_function { message in
+        jackLogger.trace("\(message.map { String(cString: $0) } ?? "")", metadata: ["source": "libjack"])
+    }
+}

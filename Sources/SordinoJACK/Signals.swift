@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// SIGINT, SIGTERM and SIGHUP handled on an ordinary thread: blocked everywhere, awaited by the main loop.
+
+import Glibc
+
+/// Waits for the daemon's signals synchronously, with `sigtimedwait`, instead of in a handler
+/// (jack.h forbids closing a client from a signal handler, and a handler may interrupt anything).
+///
+/// Call `blockTerminationSignals()` first thing in `main`, before any thread exists: threads
+/// inherit the mask, so libjack's threads never receive these signals and the main thread
+/// collects them with `wait(timeout:)` between housekeeping steps.
+public struct SignalWaiter: @unchecked Sendable {
+    public enum Received: Sendable, Equatable, CustomStringConvertible {
+        /// SIGINT (Ctrl-C): stop.
+        case interrupt
+        /// SIGTERM: stop.
+        case terminate
+        /// SIGHUP: reload the preset.
+        case hangup
+
+        public var description: String {
+            switch self {
+            case .interrupt: "SIGINT"
+            case .terminate: "SIGTERM"
+            case .hangup: "SIGHUP"
+            }
+        }
+    }
+
+    private let signals: sigset_t
+
+    /// Blocks SIGINT, SIGTERM and SIGHUP for the calling thread and every thread it starts later.
+    public static func blockTerminationSignals() -> SignalWaiter {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGHUP)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        return SignalWaiter(signals: set)
+    }
+
+    /// Unblocks them again on the calling thread (tests; a daemon exits instead).
+    public static func unblockTerminationSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGHUP)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    /// Waits up to `timeout` for one of the blocked signals; nil when none arrived.
+    public func wait(timeout: Duration) -> Received? {
+        var set = signals
+        let (seconds, attoseconds) = timeout.components
+        var limit = timespec(tv_sec: Int(max(seconds, 0)), tv_nsec: Int(max(attoseconds, 0) / 1_000_000_000))
+        switch sigtimedwait(&set, nil, &limit) {
+        case SIGINT: return .interrupt
+        case SIGTERM: return .terminate
+        case SIGHUP: return .hangup
+        default: return nil   // −1: EAGAIN (timeout) or EINTR
+        }
+    }
+}
