@@ -81,10 +81,10 @@ struct ProcessCommandTests {
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("\(kind).wav").path
         switch kind {
-        case "empty": FileManager.default.createFile(atPath: path, contents: Data())
+        case "empty": _ = FileManager.default.createFile(atPath: path, contents: Data())
         case "garbage":
             var g = SeededGenerator(seed: 3)
-            FileManager.default.createFile(atPath: path, contents: Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: g.next()) }))
+            _ = FileManager.default.createFile(atPath: path, contents: Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: g.next()) }))
         case "header-only":
             try AudioFileWriter.write(AudioBuffer(sampleRate: 16_000, channels: [[]]), to: path,
                                       format: AudioFileFormat(container: .wav, encoding: .pcm16))
