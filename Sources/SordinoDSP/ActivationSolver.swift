@@ -31,9 +31,9 @@ public struct ActivationSolver: ~Copyable {
     private let basisColumns: UnsafeMutablePointer<Float>     // activationStride × binStride
     private let atomSums: UnsafeMutablePointer<Float>         // Σ_f W[f,k], activationStride
     private let penalties: UnsafeMutablePointer<Float>        // λ_k, activationStride
-    private let model: UnsafeMutablePointer<Float>            // Λ = W·h + ε, binStride
-    private let ratio: UnsafeMutablePointer<Float>            // β-weighted data, binStride
-    private let inverseModel: UnsafeMutablePointer<Float>     // 1/Λ (β = 0), binStride
+    private let model: UnsafeMutablePointer<Float>            // W·h, binStride
+    private let numeratorWeights: UnsafeMutablePointer<Float>            // P = V ⊙ Λ^(β−2), binStride
+    private let denominatorWeights: UnsafeMutablePointer<Float>     // Q = Λ^(β−1), binStride
     private let numerator: UnsafeMutablePointer<Float>        // activationStride
     private let denominator: UnsafeMutablePointer<Float>      // activationStride
     /// Ŝ = Ws·hs after `estimate`, binStride floats.
@@ -73,8 +73,8 @@ public struct ActivationSolver: ~Copyable {
         numerator = take(a)
         denominator = take(a)
         model = take(b)
-        ratio = take(b)
-        inverseModel = take(b)
+        numeratorWeights = take(b)
+        denominatorWeights = take(b)
         speechEstimate = take(b)
         noiseEstimate = take(b)
         var sum: Float = 0
@@ -104,7 +104,7 @@ public struct ActivationSolver: ~Copyable {
     @_noLocks public func initialise(_ h: UnsafeMutablePointer<Float>, from v: UnsafePointer<Float>) {
         var energy: Float = 0
         for f in 0..<binCount { energy += v[f] }
-        let value = floored(energy / (basisTotal + epsilon), floor)
+        let value = BetaUpdate.floored(energy / (basisTotal + epsilon), floor)
         for i in 0..<activationStride { h[i] = 0 }
         for k in 0..<speechRank { h[k] = value }
         for k in 0..<noiseRank { h[speechStride + k] = value }
@@ -121,41 +121,24 @@ public struct ActivationSolver: ~Copyable {
         if beta == 2 { multiply(basisColumns, rows: a, stride: b, v, into: numerator) }   // Wᵀ·V is fixed per frame
         for _ in 0..<iterations {
             updateModel(h)
-            switch beta {
-            case 1:
-                for f in 0..<b { ratio[f] = v[f] / model[f] }
-                multiply(basisColumns, rows: a, stride: b, ratio, into: numerator)
-                for k in 0..<a {
-                    h[k] = floored(h[k] * numerator[k] / (atomSums[k] + penalties[k] + epsilon), floor)
-                }
-            case 2:
-                multiply(basisColumns, rows: a, stride: b, model, into: denominator)
-                for k in 0..<a {
-                    h[k] = floored(h[k] * numerator[k] / (denominator[k] + penalties[k] + epsilon), floor)
-                }
-            default:
-                for f in 0..<b {
-                    let inverse = 1 / model[f]
-                    inverseModel[f] = inverse
-                    ratio[f] = v[f] * inverse * inverse
-                }
-                multiply(basisColumns, rows: a, stride: b, ratio, into: numerator)
-                multiply(basisColumns, rows: a, stride: b, inverseModel, into: denominator)
-                for k in 0..<a { denominator[k] = numerator[k] / (denominator[k] + penalties[k] + epsilon) }
-                squareRootInPlace(denominator, count: a)   // the MM exponent 1/2 for β = 0
-                for k in 0..<a { h[k] = floored(h[k] * denominator[k], floor) }
+            BetaUpdate.weigh(beta: beta, data: v, model: model, numeratorWeights: numeratorWeights,
+                             denominatorWeights: denominatorWeights, count: b, epsilon: epsilon)
+            if beta != 2 { multiply(basisColumns, rows: a, stride: b, numeratorWeights, into: numerator) }
+            if beta == 1 {
+                BetaUpdate.step(beta: 1, h, numerator: numerator, denominator: atomSums, penalties: penalties,
+                                count: a, epsilon: epsilon, floor: floor)
+            } else {
+                multiply(basisColumns, rows: a, stride: b, denominatorWeights, into: denominator)
+                BetaUpdate.step(beta: beta, h, numerator: numerator, denominator: denominator, penalties: penalties,
+                                count: a, epsilon: epsilon, floor: floor)
             }
         }
     }
 
-    /// max(x, floor); NaN becomes the floor too.
-    @_noLocks @inline(__always) private func floored(_ x: Float, _ floor: Float) -> Float { x > floor ? x : floor }
-
-    /// Λ = W·h + ε into `model`; padding bins stay ε.
+    /// W·h into `model` (ε is added by `BetaUpdate.weigh`); padding bins stay 0.
     @_noLocks @inline(__always) private func updateModel(_ h: UnsafePointer<Float>) {
         let a = activationStride
-        for f in 0..<binCount { model[f] = dot(basisRows + f * a, h, count: a) + epsilon }
-        for f in binCount..<binStride { model[f] = epsilon }
+        for f in 0..<binCount { model[f] = dot(basisRows + f * a, h, count: a) }
     }
 
     /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate`. Real-time safe.

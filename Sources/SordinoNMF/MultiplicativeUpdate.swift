@@ -14,10 +14,9 @@ import SordinoDSP
 ///
 ///     x ← max(x · (num / (den + λ + ε))^γ(β), activationFloor), NaN → activationFloor.
 ///
-/// The trainer's H-step and W-step both call these two functions; they reproduce, operation for
-/// operation, the three arms of `ActivationSolver.solve` (β = 0: P = v·(1/Λ)², Q = 1/Λ, γ = ½;
-/// β = 1: P = v/Λ, Q ≡ 1 so den = Σ of the other factor; β = 2: P = v, Q = Λ). β ∉ {0, 1, 2} uses
-/// one `pow` per entry. Cost: O(count) per call; the GEMMs around it dominate.
+/// The trainer's H-step and W-step both call these functions. For β ∈ {0, 1, 2} they delegate to
+/// `SordinoDSP.BetaUpdate`, the very kernel `ActivationSolver` runs live; β ∉ {0, 1, 2} uses one
+/// `pow` per entry here. Cost: O(count) per call; the GEMMs around it dominate.
 struct MultiplicativeUpdate: Sendable {
     enum Kind: Sendable { case itakuraSaito, kullbackLeibler, euclidean, general }
 
@@ -25,6 +24,8 @@ struct MultiplicativeUpdate: Sendable {
     /// γ(β), the MM exponent: 1/(2−β) below 1, 1 on [1, 2], 1/(β−1) above 2.
     let exponent: Float
     let betaMinusTwo: Float
+    /// β as 0, 1 or 2 for the kinds `BetaUpdate` implements.
+    let integerBeta: Int
 
     init(beta: Double) {
         switch beta {
@@ -35,6 +36,7 @@ struct MultiplicativeUpdate: Sendable {
         }
         exponent = Float(BetaDivergence(beta).updateExponent)
         betaMinusTwo = Float(beta - 2)
+        integerBeta = kind == .itakuraSaito ? 0 : (kind == .kullbackLeibler ? 1 : 2)
     }
 
     /// Whether Q ≡ 1 (β = 1), so the denominator is a row or column sum and no Q is written.
@@ -47,19 +49,9 @@ struct MultiplicativeUpdate: Sendable {
                numeratorWeights p: UnsafeMutablePointer<Float>, denominatorWeights q: UnsafeMutablePointer<Float>,
                count: Int) {
         switch kind {
-        case .itakuraSaito:
-            for i in 0..<count {
-                let inverse = 1 / (model[i] + spectralEpsilon)
-                q[i] = inverse
-                p[i] = v[i] * inverse * inverse
-            }
-        case .kullbackLeibler:
-            for i in 0..<count { p[i] = v[i] / (model[i] + spectralEpsilon) }
-        case .euclidean:
-            for i in 0..<count {
-                p[i] = v[i]
-                q[i] = model[i] + spectralEpsilon
-            }
+        case .itakuraSaito, .kullbackLeibler, .euclidean:
+            BetaUpdate.weigh(beta: integerBeta, data: v, model: model, numeratorWeights: p, denominatorWeights: q,
+                             count: count, epsilon: spectralEpsilon)
         case .general:
             for i in 0..<count {
                 let lambda = model[i] + spectralEpsilon
@@ -70,17 +62,14 @@ struct MultiplicativeUpdate: Sendable {
         }
     }
 
-    /// x ← max(x · (num / (den + penalty + ε))^γ, activationFloor) for `count` entries.
+    /// x ← max(x · (num / (den + penalty + ε))^γ, activationFloor) for `count` entries; `denominator`
+    /// is scratch for β = 0 (overwritten).
     @inline(__always)
     func step(_ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>,
-              denominator: UnsafePointer<Float>, penalty: Float, count: Int) {
-        // Summed as (den + λ) + ε, the order `ActivationSolver` uses, so both round alike.
-        if exponent == 1 {
-            for i in 0..<count { x[i] = floored(x[i] * numerator[i] / (denominator[i] + penalty + spectralEpsilon)) }
-        } else if exponent == 0.5 {
-            for i in 0..<count {
-                x[i] = floored(x[i] * (numerator[i] / (denominator[i] + penalty + spectralEpsilon)).squareRoot())
-            }
+              denominator: UnsafeMutablePointer<Float>, penalty: Float, count: Int) {
+        if kind != .general {
+            BetaUpdate.step(beta: integerBeta, x, numerator: numerator, denominator: denominator, penalty: penalty,
+                            count: count, epsilon: spectralEpsilon, floor: activationFloor)
         } else {
             for i in 0..<count {
                 x[i] = floored(x[i] * Float.pow(numerator[i] / (denominator[i] + penalty + spectralEpsilon), exponent))
@@ -92,16 +81,11 @@ struct MultiplicativeUpdate: Sendable {
     @inline(__always)
     func step(_ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>,
               denominator: Float, penalty: Float, count: Int) {
+        // Only β = 1 has a shared denominator (Q ≡ 1), and its exponent is 1: BetaUpdate's rule.
         let scale = denominator + penalty + spectralEpsilon
-        if exponent == 1 {
-            for i in 0..<count { x[i] = floored(x[i] * numerator[i] / scale) }
-        } else {
-            for i in 0..<count {
-                x[i] = floored(x[i] * Float.pow(numerator[i] / scale, exponent))
-            }
-        }
+        for i in 0..<count { x[i] = floored(x[i] * numerator[i] / scale) }
     }
 
     /// max(x, activationFloor), with NaN mapped to the floor too, so a 0/0 cannot poison a factor.
-    @inline(__always) func floored(_ x: Float) -> Float { x > activationFloor ? x : activationFloor }
+    @inline(__always) func floored(_ x: Float) -> Float { BetaUpdate.floored(x, activationFloor) }
 }
