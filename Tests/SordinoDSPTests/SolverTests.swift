@@ -117,3 +117,26 @@ struct SolverTests {
         }
     }
 }
+
+struct ActivationFloorTests {
+    @Test(arguments: [0, 1, 2], [Float(0.1), 1])
+    func everyActivationStaysAboveTheRelativeFloor(beta: Int, relativeFloor: Float) throws {
+        let basis = Signal.randomBasis(binCount: 257, speechRank: 12, noiseRank: 9, seed: 7)
+        let solver = try ActivationSolver(basis: basis, beta: beta, sparsity: 0, relativeFloor: relativeFloor)
+        let spectrum = Signal.randomSpectrum(binCount: 257, seed: 3)
+        let v = SolverTests.padded(spectrum, stride: solver.binStride)
+        var h = [Float](repeating: 0, count: solver.activationStride)
+        v.withUnsafeBufferPointer { vp in
+            h.withUnsafeMutableBufferPointer { hp in
+                solver.initialise(hp.baseAddress!, from: vp.baseAddress!)
+                solver.solve(vp.baseAddress!, activations: hp.baseAddress!, iterations: 40)
+            }
+        }
+        // Unit-sum atoms: ΣW = rank, so the cold-start activation is ΣV / rank.
+        let floor = relativeFloor * spectrum.reduce(0, +) / Float(basis.rank)
+        let atoms = (0..<basis.rank).map { h[solver.slot(ofAtom: $0)] }
+        #expect(atoms.allSatisfy { $0 >= floor * (1 - 1e-5) })
+        #expect(atoms.contains { abs($0 - floor) <= floor * 1e-5 } || relativeFloor == 0.1)  // the floor binds
+        #expect(atoms.contains { $0 > floor * 1.5 })   // and the solve still moves the rest
+    }
+}
