@@ -2,19 +2,7 @@
 // Test helpers for SordinoIO: seeded noise, scratch directories, hand-built WAV and .npy bytes.
 
 import Foundation
-
-/// SplitMix64 (Steele et al. 2014): a small seeded generator, so every run sees the same signals.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import SordinoDSP
 
 /// `count` samples uniform in [-1, 1], seeded.
 func uniformNoise(count: Int, seed: UInt64) -> [Float] {

@@ -147,7 +147,7 @@ import Testing
     @Test func seededRandomDamageNeverCrashes() throws {
         let preset = try Fixture.preset(penalties: true)
         let original = BasisFile.encode(preset.basis, seed: 3)
-        var generator = SeededGenerator(state: 11)
+        var generator = SplitMix64(seed: 11)
         var wronglyAccepted: [[Int]] = []
         for _ in 0..<2000 {
             var bytes = original

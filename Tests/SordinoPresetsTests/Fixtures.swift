@@ -26,18 +26,6 @@ struct TemporaryDirectory {
     }
 }
 
-/// SplitMix64: one seed, one sequence, on every platform.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 enum Fixture {
     /// A seed above 2⁵³, so a JSON round trip through Double would change it.
     static let seed: UInt64 = 0xDEAD_BEEF_CAFE_F00D
@@ -45,7 +33,7 @@ enum Fixture {
     /// `binCount × (speechRank + noiseRank)` seeded values in [0, 1), some exactly 0, some subnormal.
     static func basis(binCount: Int = 257, speechRank: Int = 4, noiseRank: Int = 4, seed: UInt64 = 7,
                       penalties: Bool = false) throws -> Basis {
-        var generator = SeededGenerator(state: seed)
+        var generator = SplitMix64(seed: seed)
         let rank = speechRank + noiseRank
         var values = (0..<binCount * rank).map { _ in Float.random(in: 0..<1, using: &generator) }
         values[0] = 0

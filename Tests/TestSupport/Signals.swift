@@ -4,19 +4,12 @@
 import RealModule
 import SordinoDSP
 
-/// SplitMix64: a tiny, well-mixed seeded generator, so every test input is reproducible.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The project's seeded generator (`SordinoDSP.SplitMix64`), under the name the tests use.
+public typealias SeededGenerator = SplitMix64
+
+extension SplitMix64 {
     /// Uniform in [0, 1).
-    public mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
+    public mutating func unit() -> Float { nextUnitFloat() }
 }
 
 public enum Signal {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// A seeded SplitMix64 generator, so every factorisation is reproducible from its seed.
+// A seeded SplitMix64 generator: training, decomposition and tests are reproducible from a seed.
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a 64-bit state advanced by the golden-ratio increment
 /// and mixed. Same seed ⇒ same sequence on every platform; not cryptographic.
