@@ -121,8 +121,8 @@ public struct Engine: ~Copyable {
     public var latencySamples: Int { configuration.latencySamples }
 
     /// Processes `blockLength` samples of every channel: `inputs[c]` → `outputs[c]`, for c in
-    /// 0 ..< channelCount. Input and output may be the same buffer. `blockLength` ≤ maximumBlockLength
-    /// (longer blocks are processed too, in several passes of the same arithmetic).
+    /// 0 ..< channelCount. Input and output may be the same buffer. Any `blockLength` ≥ 0 works,
+    /// whatever `maximumBlockLength` says: the hop FIFO splits it into the same per-hop arithmetic.
     /// Real-time safe: no allocation, lock, system call or throw; cost bounded by the iteration cap.
     @_noLocks
     public mutating func process(inputs: UnsafePointer<UnsafePointer<Float>>,

@@ -39,7 +39,8 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     public var controlSmoothingMilliseconds: Float = 20
     /// Audio channels processed in lockstep.
     public var channelCount: Int = 1
-    /// Largest block `process` accepts, in samples.
+    /// Largest block the host means to pass, in samples (1…2²⁰). Advisory: `process` handles any
+    /// length through its hop FIFO with the same arithmetic, so nothing is sized by it.
     public var maximumBlockLength: Int = 8192
     /// One mask for all channels, solved on their mean spectrum, instead of one per channel.
     public var linkChannels: Bool = false
