@@ -48,8 +48,9 @@ struct Bench: ParsableCommand {
                 let products = c.beta == 1 ? 2 : 3
                 let flops = 2.0 * Double(products * c.binCount * rank * c.iterations * channels)
                 let gflops = flops / max(solve.microsecondsPerHop - base.microsecondsPerHop, 1e-3) / 1e3
-                print(String(format: "%-18@  %-6d  %4d/%3d/%-4d  %4d  %4d  %6.1f  %7.1f  %5.2f×  %6.1f  %6.2f",
-                             preset.metadata.name as NSString, c.sampleRate, c.frameLength, c.hopLength, c.binCount,
+                let name = preset.metadata.name.padding(toLength: 18, withPad: " ", startingAt: 0)
+                print(name + String(format: "  %-6d  %4d/%3d/%-4d  %4d  %4d  %6.1f  %7.1f  %5.2f×  %6.1f  %6.2f",
+                             c.sampleRate, c.frameLength, c.hopLength, c.binCount,
                              rank, c.iterations, solve.microsecondsPerHop, base.microsecondsPerHop,
                              solve.microsecondsPerHop / base.microsecondsPerHop, solve.realTimeFactor, gflops))
             }
