@@ -12,7 +12,7 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Enhance the bundled noisy sample through JACK and report before/after levels, latency and cost.",
         discussion: """
-        Starts a private JACK server (jackd --no-realtime -S -T -n sordino-demo-PID -d dummy: no sound \
+        Starts a private JACK server (jackd --no-realtime -S -n sordino-demo-PID -d dummy: no sound \
         card, no real-time privileges), runs the daemon's JACK host in this process with the preset \
         for the server's rate, plays the sample (converted to the server's rate with libsoxr) into \
         in_1 from a player client while a recorder client captures out_1, then stops everything — \
@@ -185,7 +185,7 @@ struct Demo: ParsableCommand {
                 return try JackHost(options: options, logger: logger, makeEngine: factory.factory)
             } catch .serverNotRunning where server != nil && ContinuousClock.now < deadline {
                 if let status = server?.exitStatus() {
-                    throw CommandError("jackd exited (status \(status)) before answering: \(server?.logTail() ?? "")",
+                    throw CommandError("jackd exited (\(status)) before answering. Its log: \(server?.logTail() ?? "")",
                                        exitCode: .serverUnavailable)
                 }
                 if let signal = signals.wait(timeout: .milliseconds(50)), signal != .hangup {
@@ -193,7 +193,7 @@ struct Demo: ParsableCommand {
                 }
             } catch .serverNotRunning where server != nil {
                 throw CommandError("jackd '\(options.serverName ?? "")' did not answer within 10 s: "
-                                   + "\(server?.logTail() ?? "")", exitCode: .serverUnavailable)
+                                   + "its log: \(server?.logTail() ?? "(empty)")", exitCode: .serverUnavailable)
             } catch {
                 throw factory.underlying(error)
             }

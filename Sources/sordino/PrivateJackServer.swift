@@ -4,14 +4,15 @@
 import Foundation
 import Glibc
 
-/// `jackd --no-realtime -S -T -n NAME -d dummy -r RATE -p PERIOD`, with `JACK_NO_AUDIO_RESERVATION=1`.
+/// `jackd --no-realtime -S -n NAME -d dummy -r RATE -p PERIOD`, with `JACK_NO_AUDIO_RESERVATION=1`.
 ///
 /// - `--no-realtime`: runs without real-time privileges (a newcomer's account has none).
 /// - `-S` (synchronous): the server waits for the whole graph every cycle, so a late cycle on a
 ///   busy machine delays the dummy clock instead of letting the next cycle overwrite buffers a
 ///   slow client still reads: the demo's recording is exact whatever the load.
-/// - `-T` (temporary): jackd exits by itself once its last client closes, so it does not outlive
-///   a demo that was killed with SIGKILL.
+/// - not `-T` (exit with the last client), which would stop a demo killed with SIGKILL from leaving
+///   jackd behind: jack2 then exits before removing the last client's semaphore in /dev/shm.
+///   SIGINT, SIGTERM and every error path stop the server; only SIGKILL leaves it running.
 /// - dummy driver: no sound card needed; it runs the graph at the given rate in real time.
 ///
 /// Spawned with `posix_spawn`, not Foundation's `Process`: the demo blocks SIGINT/SIGTERM/SIGHUP
@@ -36,7 +37,7 @@ final class PrivateJackServer {
             throw CommandError("jackd not found on PATH. Install it (`sudo apt-get install jackd2`, or `make deps`), "
                                + "or pass --server NAME to use a running server.", exitCode: .serverUnavailable)
         }
-        let arguments = [jackd, "--no-realtime", "-S", "-T", "-n", name, "-d", "dummy",
+        let arguments = [jackd, "--no-realtime", "-S", "-n", name, "-d", "dummy",
                          "-r", "\(sampleRate)", "-p", "\(period)"]
         var environment = ProcessInfo.processInfo.environment
         environment["JACK_NO_AUDIO_RESERVATION"] = "1"
@@ -78,13 +79,15 @@ final class PrivateJackServer {
 
     deinit { stop() }
 
-    /// The exit status if jackd has already ended (reaping it), nil while it runs.
-    func exitStatus() -> Int32? {
+    /// How jackd ended ("exit status 1", "signal 9") if it has already (reaping it), nil while it runs.
+    func exitStatus() -> String? {
         guard let pid else { return nil }
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
         self.pid = nil
-        return status
+        // The <sys/wait.h> macros are not imported: the low 7 bits are the signal, 0 for an exit.
+        let signal = status & 0x7f
+        return signal == 0 ? "exit status \((status >> 8) & 0xff)" : "signal \(signal)"
     }
 
     /// The last lines jackd wrote, for error messages.
