@@ -2,6 +2,7 @@
 // Before/after numbers for `sordino demo`: levels, noise in quiet frames, SI-SDR, and the measured delay.
 
 import Foundation
+import SordinoDSP
 
 enum AudioMeasures {
     /// RMS level in dBFS (full scale = 1.0); −∞ for silence or an empty signal.
@@ -59,28 +60,33 @@ enum AudioMeasures {
         return 10 * log10(target / residual)
     }
 
-    /// The lag in 0…`maximumLag` (samples) at which `output` best matches `input` (peak of the
-    /// cross-correlation Σ input[n]·output[n + lag]). Cost: (maximumLag + 1) × count multiply-adds,
-    /// in SIMD8 lanes.
-    static func delay(input: [Float], output: [Float], maximumLag: Int) -> Int {
-        let count = min(input.count, max(0, output.count - maximumLag)) / 8 * 8
-        guard count > 0 else { return 0 }
-        var best = (lag: 0, value: -Float.infinity)
-        input.withUnsafeBufferPointer { a in
-            output.withUnsafeBufferPointer { b in
-                guard let x = a.baseAddress, let y = b.baseAddress else { return }
-                let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
-                for lag in 0...maximumLag {
-                    var acc = SIMD8<Float>.zero
-                    for i in stride(from: 0, to: count, by: 8) {
-                        acc += rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                            * ry.loadUnaligned(fromByteOffset: (i + lag) * 4, as: SIMD8<Float>.self)
-                    }
-                    let value = acc.sum()
-                    if value > best.value { best = (lag, value) }
-                }
-            }
+    /// The lag in 0…`maximumLag` (samples) at which `output` best matches `input`: the peak of
+    /// the cross-correlation r[lag] = Σₙ input[n]·output[n + lag], computed with one real FFT
+    /// (FFTW) of the next power of two ≥ both lengths + `maximumLag`, so the correlation does not
+    /// wrap. Cost: three transforms of that length (~0.1 s for 6 s at 48 kHz, also in debug builds).
+    static func delay(input: [Float], output: [Float], maximumLag: Int) throws -> Int {
+        var length = 4
+        while length < max(input.count, output.count) + maximumLag + 1 { length *= 2 }
+        let fft = try RealFFT(length: length)
+        let bins = fft.binCount
+        fft.time.update(repeating: 0, count: length)
+        input.withUnsafeBufferPointer { if let base = $0.baseAddress { fft.time.update(from: base, count: $0.count) } }
+        fft.forward()
+        let inputSpectrum = UnsafeMutablePointer<Float>.allocate(capacity: 2 * bins)
+        defer { inputSpectrum.deallocate() }
+        inputSpectrum.update(from: fft.spectrum, count: 2 * bins)
+        fft.time.update(repeating: 0, count: length)
+        output.withUnsafeBufferPointer { if let base = $0.baseAddress { fft.time.update(from: base, count: $0.count) } }
+        fft.forward()
+        for k in 0..<bins {   // conj(X)·Y
+            let xr = inputSpectrum[2 * k], xi = inputSpectrum[2 * k + 1]
+            let yr = fft.spectrum[2 * k], yi = fft.spectrum[2 * k + 1]
+            fft.spectrum[2 * k] = xr * yr + xi * yi
+            fft.spectrum[2 * k + 1] = xr * yi - xi * yr
         }
-        return best.lag
+        fft.inverse()
+        var best = 0
+        for lag in 0...min(maximumLag, length - 1) where fft.time[lag] > fft.time[best] { best = lag }
+        return best
     }
 }

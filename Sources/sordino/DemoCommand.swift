@@ -99,12 +99,12 @@ struct Demo: ParsableCommand {
         let (recording, cost) = try Self.play(played, through: host, serverName: serverName,
                                               recordingCount: played.count + latency, signals: signals)
         let blockLength = host.blockLength
-        let presetName = factory.loaded?.name ?? "?", presetPath = factory.loaded?.path ?? "?"
+        let presetName = factory.loaded?.name ?? "?", presetPath = factory.loaded.map { Self.relative($0.path) } ?? "?"
         host.close()
         privateServer?.stop()
 
         // Delay compensation by the reported latency, back to the input's rate and length.
-        let measuredDelay = AudioMeasures.delay(input: played, output: recording, maximumLag: 2 * latency)
+        let measuredDelay = try AudioMeasures.delay(input: played, output: recording, maximumLag: 2 * latency)
         let aligned = Array(recording[latency..<(latency + played.count)])
         var enhanced = try Resampler.resample(aligned, from: rate, to: audio.sampleRate)
         enhanced = Array((enhanced + [Float](repeating: 0, count: dry.count)).prefix(dry.count))
