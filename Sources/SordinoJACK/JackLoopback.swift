@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Two JACK clients around a filter: a player feeding a signal into it and a recorder capturing its output.
 
+import SordinoDSP
 import Synchronization
 
 /// player:out → (filter input), (filter output) → recorder:in, for `sordino demo` and the tests.
@@ -36,6 +37,11 @@ public final class JackLoopback {
         let misaligned = Atomic<Bool>(false)
         /// Block lengths the recorder saw, as a bit set of powers of two.
         let blockLengths = Atomic<Int>(0)
+        /// With `arm(alignedTo:hopLength:)`: the filter engine's counters, and the hop length
+        /// its processed-sample count must be a multiple of when the player starts. Written
+        /// before `armed` is set (releasing), read after it is seen (acquiring).
+        var gate: Unmanaged<Telemetry>?
+        var gateMultiple = 1
     }
 
     /// Holds a client so that `deinit` can close it before freeing what its callback reads.
@@ -46,6 +52,8 @@ public final class JackLoopback {
 
     private var player: Box?
     private var recorder: Box?
+    /// Keeps the gate's counters alive while the player may read them.
+    private var gateTelemetry: Telemetry?
     private let shared: UnsafeMutablePointer<Shared>
     /// Full name of the player's output port, "player:out" (the server may rename the client).
     public let playerPortName: String
@@ -130,6 +138,19 @@ public final class JackLoopback {
     /// Starts playing (and recording) at the start of the next cycle.
     public func arm() { shared.pointee.armed.store(true, ordering: .releasing) }
 
+    /// Starts playing (and recording) at the start of the first cycle in which the filter's engine
+    /// has processed a multiple of `hopLength` samples (`telemetry.samples`, read by the player,
+    /// which runs before the filter in every cycle). An engine that has seen only digital silence
+    /// since it was built is then in the state of a fresh one at a hop boundary, so the recording
+    /// equals the offline engine's output sample for sample. Keep the engine (no reload) until full.
+    public func arm(alignedTo telemetry: Telemetry, hopLength: Int) {
+        precondition(hopLength >= 1, "hopLength must be ≥ 1")
+        gateTelemetry = telemetry
+        shared.pointee.gate = Unmanaged.passUnretained(telemetry)
+        shared.pointee.gateMultiple = hopLength
+        shared.pointee.armed.store(true, ordering: .releasing)
+    }
+
     /// Samples recorded so far.
     public var recordedCount: Int { shared.pointee.recorded.load(ordering: .acquiring) }
     /// True once `recordingCount` samples are recorded.
@@ -166,7 +187,11 @@ public final class JackLoopback {
               let out = rig.pointee.playerPort.buffer(blockLength: blockLength) else { return 0 }
         let n = Int(blockLength)
         if rig.pointee.startFrame.load(ordering: .acquiring) < 0 {
-            guard rig.pointee.armed.load(ordering: .acquiring) else {
+            var ready = rig.pointee.armed.load(ordering: .acquiring)
+            if ready, let gate = rig.pointee.gate {
+                ready = gate._withUnsafeGuaranteedRef { $0.samples.load(ordering: .relaxed) } % rig.pointee.gateMultiple == 0
+            }
+            guard ready else {
                 for i in 0..<n { out[i] = 0 }
                 return 0
             }

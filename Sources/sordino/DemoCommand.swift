@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SordinoDSP
 import SordinoIO
 import SordinoJACK
 import SordinoPresets
@@ -96,12 +97,17 @@ struct Demo: ParsableCommand {
         let rate = host.sampleRate, latency = host.latencySamples
         let played = try Resampler.resample(dry, from: audio.sampleRate, to: rate)
 
-        let (recording, cost) = try Self.play(played, through: host, serverName: serverName,
-                                              recordingCount: played.count + latency, signals: signals)
+        guard let built = factory.loaded else { throw CommandError("the host built no engine.", exitCode: .internalError) }
+        let (recording, cost) = try Self.play(played, through: host, hopLength: built.configuration.hopLength,
+                                              serverName: serverName, recordingCount: played.count + latency, signals: signals)
         let blockLength = host.blockLength
-        let presetName = factory.loaded?.name ?? "?", presetPath = factory.loaded.map { Self.relative($0.path) } ?? "?"
         host.close()
         privateServer?.stop()
+
+        // The same engine offline, as `sordino process` runs it: the JACK path must equal it.
+        var offlineEngine = try Engine(configuration: built.configuration, basis: built.basis)
+        let offline = Process.run(&offlineEngine, on: [played], blockSize: blockLength, flush: latency, progress: nil)[0]
+        let offlineDifference = zip(offline, recording).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
 
         // Delay compensation by the reported latency, back to the input's rate and length.
         let measuredDelay = try AudioMeasures.delay(input: played, output: recording, maximumLag: 2 * latency)
@@ -125,7 +131,7 @@ struct Demo: ParsableCommand {
                                               : "JACK server '\(serverName)'"
         var lines = [
             "\(serverText): \(rate) Hz, period \(blockLength) samples (\(ms(blockLength)) ms)",
-            "preset        \(presetName) (\(presetPath)), chosen for \(rate) Hz",
+            "preset        \(built.name) (\(Self.relative(built.path))), chosen for \(rate) Hz",
             "played        \(inputPath) (\(audio.sampleRate) Hz, \(String(format: "%.2f", audio.durationSeconds)) s"
                 + "\(audio.sampleRate != rate ? ", converted to \(rate) Hz" : "")) → \(host.inputPortNames[0]) → "
                 + "\(host.outputPortNames[0]) → recorder",
@@ -143,6 +149,9 @@ struct Demo: ParsableCommand {
         lines += [
             "latency       \(latency) samples = \(ms(latency)) ms (reported to JACK); measured delay \(measuredDelay) samples"
                 + (measuredDelay == latency ? " (agrees)" : " (DIFFERS from the reported latency)"),
+            offline == recording
+                ? "offline       identical to the same engine run offline (as `sordino process`, block \(blockLength)), sample for sample"
+                : "offline       DIFFERS from the same engine run offline: max |difference| \(offlineDifference)",
             "callback      p50 \(formatted(c.p50Microseconds)) µs, p99 \(formatted(c.p99Microseconds)) µs, "
                 + "max \(formatted(c.maximumMicroseconds)) µs over \(c.count) cycles = \(percent(c.p50Microseconds)) / "
                 + "\(percent(c.p99Microseconds)) / \(percent(c.maximumMicroseconds)) % of the "
@@ -202,8 +211,9 @@ struct Demo: ParsableCommand {
 
     /// Plays `signal` into the host's in_1 from a player client and records `recordingCount`
     /// samples of out_1 with a recorder client, aligned to the signal; returns the recording and
-    /// the host's callback statistics over the playback. Both clients are closed on return.
-    static func play(_ signal: [Float], through host: JackHost, serverName: String, recordingCount: Int,
+    /// the host's callback statistics over the playback. The player starts when the engine has
+    /// processed a multiple of `hopLength` samples. Both clients are closed on return.
+    static func play(_ signal: [Float], through host: JackHost, hopLength: Int, serverName: String, recordingCount: Int,
                      signals: SignalWaiter) throws -> (recording: [Float], cost: JackHostReport) {
         let rig = try JackLoopback(serverName: serverName, signal: signal, recordingCount: recordingCount,
                                    playerName: "sordino-demo-player", recorderName: "sordino-demo-recorder")
@@ -213,7 +223,8 @@ struct Demo: ParsableCommand {
         }
         try wait(for: .milliseconds(100), host: host, signals: signals)   // let the graph settle
         _ = host.takeReport()   // cost statistics from here on cover the playback only
-        rig.arm()
+        // Start on a hop boundary of an engine that has seen only silence: as a fresh engine would.
+        rig.arm(alignedTo: host.telemetry, hopLength: hopLength)
         let seconds = Double(recordingCount) / Double(host.sampleRate)
         let deadline = ContinuousClock.now + .seconds(seconds * 2 + 5)
         while !rig.isFull {

@@ -19,8 +19,8 @@ final class PresetEngineFactory {
     /// What the factory last threw; `JackHost` wraps foreign errors in `.engineUnavailable`, and
     /// the command reports this one instead so that its exit code follows its type.
     private(set) var lastFailure: (any Error)?
-    /// The preset the last engine was built from: its name and path.
-    private(set) var loaded: (name: String, path: String)?
+    /// What the last engine was built from: the preset's name and path, the settings and the basis.
+    private(set) var loaded: (name: String, path: String, configuration: EngineConfiguration, basis: Basis)?
 
     init(options: EngineOptions, channelCount: Int, logger: Logger) {
         self.options = options
@@ -40,7 +40,7 @@ final class PresetEngineFactory {
             let configuration = options.configuration(of: preset, channelCount: channelCount,
                                                       maximumBlockLength: maximumBlockLength)
             let engine = try Engine(configuration: configuration, basis: preset.basis)
-            loaded = (preset.metadata.name, path)
+            loaded = (preset.metadata.name, path, configuration, preset.basis)
             lastFailure = nil
             logger.info("""
                 preset \(preset.metadata.name) (\(path)): \(sampleRate) Hz, frame \(configuration.frameLength), \
