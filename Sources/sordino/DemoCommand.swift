@@ -70,6 +70,14 @@ struct Demo: ParsableCommand {
         let logger = Logger(label: "sordino")
         let started = ContinuousClock.now
 
+        // Refuse an output that cannot be written before starting anything.
+        let format = try AudioFileFormat.inferred(fromPath: output)
+        let outputDirectory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        guard FileManager.default.isWritableFile(atPath: outputDirectory) else {
+            throw CommandError("cannot write \(output): \(outputDirectory) does not exist or is not writable.",
+                               exitCode: .cannotCreate)
+        }
+
         // The sample and, for the bundled one, its clean reference.
         let (inputPath, referencePath) = try Self.locateSample(input)
         let (audio, _) = try AudioFileReader.read(path: inputPath)
@@ -114,7 +122,6 @@ struct Demo: ParsableCommand {
         let aligned = Array(recording[latency..<(latency + played.count)])
         var enhanced = try Resampler.resample(aligned, from: rate, to: audio.sampleRate)
         enhanced = Array((enhanced + [Float](repeating: 0, count: dry.count)).prefix(dry.count))
-        let format = try AudioFileFormat.inferred(fromPath: output)
         try AudioFileWriter.write(AudioBuffer(sampleRate: audio.sampleRate, channels: [enhanced]), to: output, format: format)
 
         // The report.
@@ -192,7 +199,7 @@ struct Demo: ParsableCommand {
         while true {
             do throws(JackHostError) {
                 return try JackHost(options: options, logger: logger, makeEngine: factory.factory)
-            } catch .serverNotRunning where server != nil && ContinuousClock.now < deadline {
+            } catch let error where server != nil && ContinuousClock.now < deadline && Self.isStarting(error) {
                 if let status = server?.exitStatus() {
                     throw CommandError("jackd exited (\(status)) before answering. Its log: \(server?.logTail() ?? "")",
                                        exitCode: .serverUnavailable)
@@ -200,7 +207,7 @@ struct Demo: ParsableCommand {
                 if let signal = signals.wait(timeout: .milliseconds(50)), signal != .hangup {
                     throw CommandError("interrupted by \(signal)", exitCode: ExitCode(130))
                 }
-            } catch .serverNotRunning where server != nil {
+            } catch let error where server != nil && Self.isStarting(error) {
                 throw CommandError("jackd '\(options.serverName ?? "")' did not answer within 10 s: "
                                    + "its log: \(server?.logTail() ?? "(empty)")", exitCode: .serverUnavailable)
             } catch {
@@ -240,6 +247,14 @@ struct Demo: ParsableCommand {
             throw CommandError("the player and recorder did not start in the same JACK cycle.", exitCode: .internalError)
         }
         return (rig.recording, cost)
+    }
+
+    /// Errors a server that is still starting gives: no answer yet, or a refusal mid-initialisation.
+    static func isStarting(_ error: JackHostError) -> Bool {
+        switch error {
+        case .serverNotRunning, .clientRefused: true
+        default: false
+        }
     }
 
     /// Runs the host's housekeeping for `duration`, stopping on SIGINT/SIGTERM and if the server died.
