@@ -2,14 +2,16 @@
 // Options shared by every command that builds an engine: preset and live-tunable mask settings.
 
 import ArgumentParser
+import Foundation
 import SordinoDSP
 import SordinoPresets
 
 struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Preset: a name (e.g. speech-16k), a path to NAME.json, or a folder of presets (the one for the audio's rate is chosen).",
+        "Preset: a name (e.g. speech-16k), a path to NAME.json, or a folder of presets (the one for the audio's rate is chosen). "
+            + "Default: speech-16k for files; for JACK (run, demo) the presets folder, so the server's rate picks the preset.",
         valueName: "preset"))
-    var preset: String = "speech-16k"
+    var preset: String?
 
     @Option(name: .customLong("floor-db"), parsing: .unconditional,
             help: "Attenuation limit in dB (−120…0): the mask never removes more than this. Default: the preset's.")
@@ -44,11 +46,39 @@ struct EngineOptions: ParsableArguments {
         if let p = maskExponent, p != 1 && p != 2 { throw ValidationError("--mask-exponent must be 1 or 2 (got \(p)).") }
     }
 
+    /// What `--preset` means when it is not given.
+    enum PresetDefault {
+        /// A preset name, e.g. speech-16k (`process`: files are converted to its rate).
+        case named(String)
+        /// The first presets folder on the search path; the preset for the rate is chosen (JACK).
+        case folder
+    }
+
     /// Loads the preset for `sampleRate` (a folder argument picks by rate; a single preset is returned
-    /// whatever its rate, so the caller can convert).
-    func loadPreset(sampleRate: Int?) throws -> (preset: Preset, path: String) {
-        let path = try PresetLocator().resolve(preset, sampleRate: sampleRate)
+    /// whatever its rate, so the caller can convert or refuse). Reads the files anew on every call.
+    func loadPreset(sampleRate: Int?, default fallback: PresetDefault = .named("speech-16k"))
+        throws -> (preset: Preset, path: String)
+    {
+        let locator = PresetLocator()
+        let path: String
+        switch (preset, fallback) {
+        case let (argument?, _), let (nil, .named(argument)):
+            path = try locator.resolve(argument, sampleRate: sampleRate)
+        case (nil, .folder):
+            path = try locator.resolve(try Self.presetsFolder(locator), sampleRate: sampleRate)
+        }
         return (try Preset.load(path: path), path)
+    }
+
+    /// The first search directory holding at least one NAME.json, as an absolute path (so that the
+    /// locator treats it as a folder of presets).
+    static func presetsFolder(_ locator: PresetLocator) throws(PresetError) -> String {
+        for directory in locator.searchDirectories {
+            let url = URL(fileURLWithPath: directory).standardizedFileURL
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+            if entries.contains(where: { $0.hasSuffix(".json") && !$0.hasPrefix(".") }) { return url.path }
+        }
+        throw .notFound(argument: "presets", searched: locator.searchDirectories)
     }
 
     /// The preset's engine settings with this command line's overrides.

@@ -5,9 +5,12 @@ import ArgumentParser
 import Foundation
 import SordinoDSP
 import SordinoIO
+import SordinoJACK
 import SordinoPresets
 
 extension ExitCode {
+    /// The command line was wrong (EX_USAGE; argument-parser's own code for validation errors).
+    static let usage = ExitCode(64)
     /// A preset, dictionary or audio file was rejected (EX_DATAERR).
     static let badData = ExitCode(65)
     /// An input file does not exist (EX_NOINPUT).
@@ -35,6 +38,14 @@ func report(_ error: any Error, command: String) -> ExitCode {
     case let error as PresetError:
         if case .notFound = error { code = .noInput } else { code = .badData }
     case is EngineError, is NpyError, is ResamplerError: code = .badData
+    case let error as JackHostError:
+        switch error {
+        case .sampleRateMismatch, .engineUnavailable: code = .badData
+        case .invalidConnectPattern: code = .usage
+        case .channelCountMismatch: code = .internalError
+        case .serverNotRunning, .clientRefused, .portRegistrationFailed, .activationFailed, .serverShutDown:
+            code = .serverUnavailable
+        }
     case let error as CommandError: code = error.exitCode
     default: code = .internalError
     }

@@ -9,14 +9,16 @@ struct Sordino: ParsableCommand {
         commandName: "sordino",
         abstract: "NMF speech enhancement for JACK, and the offline tools around it.",
         discussion: """
-        Sordino removes noise from speech with fixed speech and noise NMF dictionaries (a preset),
-        live as a JACK client (`run`, `demo`) or on files (`process`). `train` learns presets.
+        Sordino removes noise from speech with fixed speech and noise NMF dictionaries (a preset), \
+        live as a JACK client (`run`, the default when no subcommand is given; `demo` to try it \
+        without a sound card) or on files (`process`). `train` learns presets.
 
         Exit codes: 0 success; 64 usage error; 65 bad data (a preset, dictionary or audio file \
         was rejected); 66 an input file is missing; 69 no JACK server, or it went away; 70 internal \
         error; 73 an output file cannot be created; 74 I/O error while writing.
         """,
         version: "0.1.0",
-        subcommands: [Process.self, Train.self, Inspect.self, Bench.self]
+        subcommands: [Run.self, Demo.self, Process.self, Train.self, Inspect.self, Bench.self],
+        defaultSubcommand: Run.self
     )
 }

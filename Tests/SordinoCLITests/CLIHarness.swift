@@ -40,6 +40,55 @@ enum CLI {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// `sordino arguments…` running in the background, its stderr collected in a file.
+    final class Background {
+        let process = Foundation.Process()
+        let stderrURL: URL
+
+        init(_ arguments: [String], environment: [String: String] = [:]) throws {
+            guard let binary = CLI.binary else { throw CocoaError(.fileNoSuchFile) }
+            stderrURL = FileManager.default.temporaryDirectory.appendingPathComponent("sordino-cli-\(UUID().uuidString).log")
+            _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+            process.executableURL = binary
+            process.arguments = arguments
+            process.currentDirectoryURL = CLI.repository
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: stderrURL)
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            try? FileManager.default.removeItem(at: stderrURL)
+        }
+
+        var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+        var isRunning: Bool { process.isRunning }
+
+        func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+        /// The exit status, or nil if it still runs after `timeout`.
+        func waitForExit(timeout: Duration) -> Int32? {
+            let deadline = ContinuousClock.now + timeout
+            while process.isRunning && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.005) }
+            if process.isRunning { return nil }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        /// Waits until `condition` holds (polling every 20 ms); false after `timeout`.
+        func waitUntil(timeout: Duration, _ condition: () -> Bool) -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if condition() { return true }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return condition()
+        }
+    }
+
     /// A fresh temporary directory, removed by the caller.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("sordino-cli-\(UUID().uuidString)")

@@ -36,7 +36,7 @@ private func playThrough(_ host: JackHost, server: JackdServer, signal: [Float],
     return (rig.recording, rig)
 }
 
-@Suite("JACK host against a real jackd", .serialized, .enabled(if: JackdServer.shouldRun, JackdServer.skipReason))
+@Suite("JACK host against a real jackd", .serialized, .enabled(if: JackdServer.shouldRun, Comment(rawValue: JackdServer.skipReason)))
 struct JackHostTests {
     @Test("audio through JACK equals the offline engine, sample for sample")
     func matchesOfflineEngine() throws {

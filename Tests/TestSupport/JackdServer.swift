@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// A private jackd (dummy driver, no real-time) per test, started and stopped as a subprocess.
+// A private jackd (dummy driver, no real-time) per test, started and stopped as a subprocess (JACK and CLI tests).
 
 import Foundation
-import Testing
 import Synchronization
 
 /// `jackd --no-realtime -S -n sordino-test-<pid>-<n> -d dummy -r RATE -p PERIOD`, ready when
 /// `jack_lsp -s NAME` answers. Without `jackd` the suites are skipped, unless
 /// `SORDINO_REQUIRE_JACKD=1`, in which case starting one fails the test.
-final class JackdServer {
-    enum Failure: Error, CustomStringConvertible {
+public final class JackdServer {
+    public enum Failure: Error, CustomStringConvertible {
         case jackdMissing
         case notReady(name: String, log: String)
-        var description: String {
+        public var description: String {
             switch self {
             case .jackdMissing: "jackd not found but SORDINO_REQUIRE_JACKD=1: apt-get install jackd2"
             case let .notReady(name, log): "jackd '\(name)' did not answer within 10 s. Its log:\n\(log)"
@@ -20,19 +19,19 @@ final class JackdServer {
         }
     }
 
-    static let jackdPath = executable("jackd")
-    static let jackLspPath = executable("jack_lsp")
-    static let required = ProcessInfo.processInfo.environment["SORDINO_REQUIRE_JACKD"] == "1"
+    public static let jackdPath = executable("jackd")
+    public static let jackLspPath = executable("jack_lsp")
+    public static let required = ProcessInfo.processInfo.environment["SORDINO_REQUIRE_JACKD"] == "1"
     /// Run the JACK suites: jackd is installed, or it is required (and its absence fails them).
-    static let shouldRun = (jackdPath != nil && jackLspPath != nil) || required
-    static let skipReason: Comment = "jackd not found: apt-get install jackd2 (SORDINO_REQUIRE_JACKD=1 makes this a failure)"
+    public static let shouldRun = (jackdPath != nil && jackLspPath != nil) || required
+    public static let skipReason = "jackd not found: apt-get install jackd2 (SORDINO_REQUIRE_JACKD=1 makes this a failure)"
 
     private static let counter = Atomic<Int>(0)
 
-    let name: String
-    let sampleRate: Int
-    let period: Int
-    private(set) var process: Process?
+    public let name: String
+    public let sampleRate: Int
+    public let period: Int
+    public private(set) var process: Process?
     private let logURL: URL
 
     private init(sampleRate: Int, period: Int) {
@@ -44,14 +43,14 @@ final class JackdServer {
     }
 
     /// Starts a server and waits until it answers.
-    static func start(sampleRate: Int = 48_000, period: Int = 256) throws -> JackdServer {
+    public static func start(sampleRate: Int = 48_000, period: Int = 256) throws -> JackdServer {
         let server = JackdServer(sampleRate: sampleRate, period: period)
         try server.launch()
         return server
     }
 
     /// (Re)starts jackd under the same name and waits until it answers.
-    func launch() throws {
+    public func launch() throws {
         guard let jackd = Self.jackdPath else { throw Failure.jackdMissing }
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
@@ -75,7 +74,7 @@ final class JackdServer {
     }
 
     /// True when `jack_lsp -s NAME` exits successfully.
-    func answers() -> Bool {
+    public func answers() -> Bool {
         guard let lsp = Self.jackLspPath else { return false }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: lsp)
@@ -90,7 +89,26 @@ final class JackdServer {
         return p.terminationStatus == 0
     }
 
-    func waitUntilReady(timeout: Duration = .seconds(10)) throws {
+    /// Full names of the server's ports (`jack_lsp -s NAME`); empty if it does not answer.
+    public func ports() -> [String] {
+        guard let lsp = Self.jackLspPath else { return [] }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: lsp)
+        p.arguments = ["-s", name]
+        var environment = ProcessInfo.processInfo.environment
+        environment["JACK_NO_START_SERVER"] = "1"
+        p.environment = environment
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return [] }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { return [] }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    public func waitUntilReady(timeout: Duration = .seconds(10)) throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if answers() { return }
@@ -100,7 +118,7 @@ final class JackdServer {
     }
 
     /// SIGKILL, as a crash would: no goodbye to the clients.
-    func kill() {
+    public func kill() {
         guard let p = process else { return }
         Foundation.kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
@@ -108,7 +126,7 @@ final class JackdServer {
     }
 
     /// SIGTERM, then SIGKILL after 3 s.
-    func stop() {
+    public func stop() {
         guard let p = process else { return }
         if p.isRunning {
             p.terminate()
@@ -123,7 +141,7 @@ final class JackdServer {
 
     deinit { stop() }
 
-    private static func executable(_ name: String) -> String? {
+    public static func executable(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         return path.split(separator: ":").map { "\($0)/\(name)" }
             .first { FileManager.default.isExecutableFile(atPath: $0) }

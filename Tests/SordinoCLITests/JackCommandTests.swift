@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `sordino run` and `sordino demo` against private jackd servers: ports, signals, reload, exit codes, the demo's report.
+
+import Foundation
+import SordinoIO
+import Testing
+import TestSupport
+
+@Suite("run and demo against a private jackd", .serialized,
+       .enabled(if: CLI.binary != nil, "the sordino binary is not built next to the tests"),
+       .enabled(if: JackdServer.shouldRun, Comment(rawValue: JackdServer.skipReason)))
+struct JackCommandTests {
+    @Test("demo: exit 0, reports latency (agreeing with the measured delay) and cost, writes the aligned 16 kHz WAV")
+    func demo() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("enhanced.wav").path
+        #if DEBUG
+        // The unoptimised engine is far slower than real time at 48 kHz (p50 6.8 ms per 5.3 ms
+        // period with even one iteration), so the debug build runs the demo at 16 kHz (speech-16k)
+        // with one iteration (~4.7 ms per hop of 8 ms). Period 64, not a multiple of the hop (128),
+        // so that starting on a hop boundary matters: with a plain `arm()` the output differs
+        // from the offline engine (measured max |difference| 0.093). The release build runs the default.
+        let arguments = ["demo", "--sample-rate", "16000", "--iterations", "1", "--period", "64"]
+        let offlineArguments = ["--preset", "speech-16k", "--iterations", "1"]
+        let (rate, preset, latency, period, periodText) = (16_000, "speech-16k", 512, 64, "4.00 ms")
+        let (removedMeasured, siSDRMeasured) = (1.6, -3.0)
+        #else
+        let arguments = ["demo"]
+        let offlineArguments = ["--preset", "speech-48k"]
+        let (rate, preset, latency, period, periodText) = (48_000, "speech-48k", 1536, 256, "5.33 ms")
+        let (removedMeasured, siSDRMeasured) = (1.7, 0.8)
+        #endif
+        let started = ContinuousClock.now
+        let r = try CLI.run(arguments + ["--output", output])
+        let elapsed = started.duration(to: .now)
+        #expect(r.status == 0, "\(r.stderr)")
+        print(r.stdout)
+        #expect(elapsed < .seconds(30), "took \(elapsed)")
+        #expect(r.stdout.contains("private JACK server 'sordino-demo-"))
+        #expect(r.stdout.contains("\(rate) Hz, period \(period) samples (\(periodText))"))
+        #expect(r.stdout.contains("preset        \(preset)"))
+        #expect(r.stdout.contains("latency       \(latency) samples = 32.00 ms (reported to JACK); measured delay \(latency) samples (agrees)"))
+        #expect(r.stdout.contains("callback      p50 ") && r.stdout.contains(" µs period; "))
+        #expect(r.stdout.contains("SI-SDR        vs the clean reference: in 4.0 dB"))
+        #expect(r.stdout.contains("offline       identical to the same engine run offline"))
+        // The demo is deterministic (it starts the sample on a hop boundary of an engine that has
+        // seen only silence), so its numbers are pinned as measured, with room for FFTW's
+        // CPU-dependent kernels. The shipped presets (activation floor 0) make SI-SDR worse on
+        // this sample; these pins record that, and must move when the presets improve.
+        let removed = Self.number(in: r.stdout, before: " dB removed")
+        #expect(abs((removed ?? .nan) - removedMeasured) <= 0.3, "noise removed: \(String(describing: removed)) dB")
+        let siSDR = Self.number(in: r.stdout, before: " dB (")
+        #expect(abs((siSDR ?? .nan) - siSDRMeasured) <= 0.3, "SI-SDR out: \(String(describing: siSDR)) dB")
+
+        let (audio, info) = try AudioFileReader.read(path: output)
+        let (noisy, _) = try AudioFileReader.read(path: CLI.repository.appendingPathComponent("presets/samples/noisy-speech-16k.wav").path)
+        #expect(info.sampleRate == 16_000 && audio.channelCount == 1)
+        #expect(audio.sampleCount == noisy.sampleCount, "aligned output has the input's length (91956)")
+        #expect(audio.channels[0].allSatisfy { $0.isFinite })
+        // Delay-compensated: the enhanced speech lines up with the noisy input (correlation peaks at lag 0).
+        let lags = (-64...64).map { lag in
+            (lag, zip(noisy.channels[0].dropFirst(max(lag, 0)), audio.channels[0].dropFirst(max(-lag, 0))).reduce(0.0) { $0 + Double($1.0 * $1.1) })
+        }
+        #expect(lags.max { $0.1 < $1.1 }?.0 == 0)
+        // …and it is what `sordino process --compensate-delay` makes of the sample, sample for sample.
+        let offlinePath = dir.appendingPathComponent("offline.wav").path
+        let offline = try CLI.run(["process", "--quiet", "--compensate-delay"] + offlineArguments
+                                  + ["presets/samples/noisy-speech-16k.wav", offlinePath])
+        #expect(offline.status == 0, "\(offline.stderr)")
+        #expect(try AudioFileReader.read(path: offlinePath).0.channels == audio.channels)
+        #expect(Self.jackdProcesses(named: "sordino-demo-").isEmpty, "the private jackd was stopped")
+    }
+
+    @Test("run: ports appear, patterns connect, the start-up line has rate, block and latency; SIGTERM exits 0 within 1 s")
+    func runAndStop() throws {
+        let server = try JackdServer.start()
+        defer { server.stop() }
+        let daemon = try CLI.Background(["run", "--server", server.name, "--connect-in", "^system:capture_1$",
+                                         "--connect-out", "^system:playback_1$"])
+        let up = daemon.waitUntil(timeout: .seconds(10)) {
+            let ports = server.ports()
+            return ports.contains("sordino:in_1") && ports.contains("sordino:out_1")
+        }
+        #expect(up, "ports: \(server.ports()); log: \(daemon.stderr)")
+        #expect(daemon.waitUntil(timeout: .seconds(2)) { daemon.stderr.contains("connected sordino:out_1 → system:playback_1") })
+        let log = daemon.stderr
+        #expect(log.contains("ports sordino:in_1, sordino:out_1; 48000 Hz, block 256 samples, latency 1536 samples (32.0 ms)"), "\(log)")
+        #expect(log.contains("preset speech-48k"))
+        #expect(log.contains("connected system:capture_1 → sordino:in_1"))
+        let sent = ContinuousClock.now
+        daemon.send(SIGTERM)
+        let status = daemon.waitForExit(timeout: .seconds(1))
+        print("sordino run stopped \(sent.duration(to: .now)) after SIGTERM")
+        #expect(status == 0, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("SIGTERM: stopping") && daemon.stderr.contains("JACK client 'sordino' closed"))
+        #expect(!server.ports().contains("sordino:in_1"))
+    }
+
+    @Test("run: SIGHUP re-reads the preset files and keeps running; a broken preset on reload keeps the old engine")
+    func reload() throws {
+        let server = try JackdServer.start()
+        defer { server.stop() }
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let presets = CLI.repository.appendingPathComponent("presets")
+        for file in ["speech-48k.json", "speech-48k.basis"] {
+            try FileManager.default.copyItem(at: presets.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+        }
+        let json = dir.appendingPathComponent("speech-48k.json")
+        let daemon = try CLI.Background(["run", "--server", server.name, "--preset", json.path])
+        #expect(daemon.waitUntil(timeout: .seconds(10)) { daemon.stderr.contains("JACK client 'sordino' on server") }, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("floor -20.0 dB"))
+
+        let original = try String(contentsOf: json, encoding: .utf8)
+        try original.replacingOccurrences(of: "\"floorDecibels\" : -20", with: "\"floorDecibels\" : -12")
+            .write(to: json, atomically: true, encoding: .utf8)
+        daemon.send(SIGHUP)
+        #expect(daemon.waitUntil(timeout: .seconds(5)) { daemon.stderr.contains("engine reloaded: latency 1536 samples (32.0 ms)") },
+                "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("SIGHUP: reloading the engine") && daemon.stderr.contains("floor -12.0 dB"))
+
+        try "{ not json".write(to: json, atomically: true, encoding: .utf8)
+        daemon.send(SIGHUP)
+        #expect(daemon.waitUntil(timeout: .seconds(5)) { daemon.stderr.contains("reload failed, keeping the running engine") })
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(daemon.isRunning && server.ports().contains("sordino:out_1"), "still running after the reloads")
+        daemon.send(SIGINT)
+        #expect(daemon.waitForExit(timeout: .seconds(1)) == 0, "\(daemon.stderr)")
+    }
+
+    @Test("run: a 44.1 kHz server with only 16 and 48 kHz presets exits 65 and lists the rates")
+    func noPresetForTheServersRate() throws {
+        let server = try JackdServer.start(sampleRate: 44_100)
+        defer { server.stop() }
+        let r = try CLI.run(["run", "--server", server.name])
+        #expect(r.status == 65, "\(r.stderr)")
+        #expect(r.stderr.contains("has no preset for 44100 Hz; it holds presets for 16000, 48000 Hz"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        let single = try CLI.run(["run", "--server", server.name, "--preset", "speech-16k"])
+        #expect(single.status == 65)
+        #expect(single.stderr.contains("preset trained at 16000 Hz, JACK server runs at 44100 Hz. Restart jackd with `-r 16000`"))
+    }
+
+    // MARK: - Helpers
+
+    /// The number just before `suffix` in `text` ("2.3 dB removed" → 2.3).
+    static func number(in text: String, before suffix: String) -> Double? {
+        guard let range = text.range(of: suffix) else { return nil }
+        let head = text[..<range.lowerBound]
+        let digits = head.reversed().prefix { "0123456789.-".contains($0) }
+        return Double(String(digits.reversed()))
+    }
+
+    /// PIDs of running jackd processes whose command line contains `name`.
+    static func jackdProcesses(named name: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.first?.hasSuffix("jackd") == true && arguments.contains { $0.hasPrefix(name) }
+        }
+    }
+}
+
+@Suite("run without a server", .enabled(if: CLI.binary != nil, "the sordino binary is not built next to the tests"))
+struct RunWithoutServerTests {
+    @Test("no server → exit 69 and one line saying how to start one")
+    func noServer() throws {
+        let name = "sordino-absent-\(getpid())"
+        let r = try CLI.run(["run", "--server", name])
+        #expect(r.status == 69, "\(r.stderr)")
+        #expect(r.stderr == "sordino run: error: no JACK server '\(name)' is running. Start one, e.g. `jackd -d alsa -r 48000`, "
+                + "or `jackd -d dummy -r 48000` without a sound card. To try Sordino without one: `sordino demo`.\n")
+    }
+
+    @Test("help: units, defaults, freewheel, signals and exit codes; run is the default subcommand")
+    func help() throws {
+        let run = try CLI.run(["help", "run"])
+        #expect(run.status == 0)
+        let text = run.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")   // undo the wrapping
+        for phrase in ["(default: 8192)", "(default: sordino)", "(default: 1)", "Freewheeling keeps processing", "SIGHUP",
+                       "latency", "65 preset rejected", "69 no JACK", "--floor-db"] {
+            #expect(text.contains(phrase), "help run lacks '\(phrase)'")
+        }
+        let root = try CLI.run(["--help"])
+        #expect(root.status == 0 && root.stdout.contains("run (default)") && root.stdout.contains("demo"))
+        let demo = try CLI.run(["help", "demo"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(demo.contains("(default: enhanced.wav)") && demo.contains("130 interrupted"))
+        let usage = try CLI.run(["run", "--channels", "0"])
+        #expect(usage.status == 64)
+    }
+}
