@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The JACK host: client lifecycle, ports, auto-connect, engine swaps, latency, reconnects, reports.
 
+import Foundation
 import Logging
 import SordinoDSP
 import Synchronization
@@ -364,12 +365,23 @@ public final class JackHost {
         rememberConnections(session)
     }
 
+    /// Opens the client. A server that answers but reports a communication error (JackServerError,
+    /// seen while a just-started jackd finishes its set-up or under heavy load) gets two more tries,
+    /// 100 ms apart; a server that is not there fails at once.
     private func openClient() throws(JackHostError) -> JackClient {
-        do {
-            return try JackClient(name: options.clientName, serverName: options.serverName)
-        } catch {
-            if error.contains(.serverFailed) { throw .serverNotRunning(name: serverDisplayName) }
-            throw .clientRefused(name: options.clientName, status: error)
+        var attempt = 0
+        while true {
+            do {
+                return try JackClient(name: options.clientName, serverName: options.serverName)
+            } catch {
+                if error.contains(.serverFailed) { throw .serverNotRunning(name: serverDisplayName) }
+                attempt += 1
+                guard error.contains(.serverError), attempt < 3 else {
+                    throw .clientRefused(name: options.clientName, status: error)
+                }
+                logger.info("JACK server '\(serverDisplayName)' answered with \(error); retrying")
+                Thread.sleep(forTimeInterval: 0.1)
+            }
         }
     }
 
