@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import SordinoDSP
 import SordinoIO
+import SordinoNMF
 import SordinoPresets
 
 extension ExitCode {
@@ -34,7 +35,7 @@ func report(_ error: any Error, command: String) -> ExitCode {
         }
     case let error as PresetError:
         if case .notFound = error { code = .noInput } else { code = .badData }
-    case is EngineError, is NpyError, is ResamplerError: code = .badData
+    case is EngineError, is NpyError, is ResamplerError, is NMFError: code = .badData
     case let error as CommandError: code = error.exitCode
     default: code = .internalError
     }
