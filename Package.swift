@@ -59,7 +59,7 @@ let package = Package(
             "SordinoDSP", .product(name: "RealModule", package: "swift-numerics"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "SordinoDSPTests", dependencies: ["SordinoDSP", "TestSupport"]),
-        .testTarget(name: "SordinoNMFTests", dependencies: ["SordinoNMF", "SordinoDSP", "TestSupport"]),
+        .testTarget(name: "SordinoNMFTests", dependencies: ["SordinoNMF", "SordinoDSP", "SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport"]),
         .testTarget(name: "SordinoJACKTests", dependencies: ["SordinoJACK", "SordinoDSP", "TestSupport"]),

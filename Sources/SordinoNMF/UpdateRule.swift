@@ -27,16 +27,19 @@ struct UpdateRule: Sendable {
     let algorithm: UpdateAlgorithm
     let beta: Double
     let exponent: Float
+    /// θ of the relaxed ME step x_MM + θ·(x_ME − x_MM), in (0, 1]; 1 is the plain ME point.
+    let relaxation: Float
 
-    init(algorithm: UpdateAlgorithm, effectiveBeta beta: Double) {
+    init(algorithm: UpdateAlgorithm, effectiveBeta beta: Double, relaxation: Float = 1) {
         self.algorithm = algorithm
         self.beta = beta
+        self.relaxation = relaxation
         exponent = Float(BetaDivergenceExponent.gamma(beta))
     }
 
     /// Whether the factor is simply r (no per-entry transcendental call).
     var isPlainRatio: Bool {
-        algorithm == .mu || (algorithm == .mm && exponent == 1) || (algorithm == .me && beta == 0)
+        algorithm == .mu || (algorithm == .mm && exponent == 1) || (algorithm == .me && beta == 0 && relaxation == 1)
     }
 
     /// x'/x for the ratio r ≥ 0 (NaN or negative maps to 0; the caller floors the product).
@@ -48,7 +51,11 @@ struct UpdateRule: Sendable {
             if exponent == 1 { return r }
             if exponent == 0.5 { return r.squareRoot() }
             return Float.pow(r, exponent)
-        case .me: return equalisingFactor(r)
+        case .me:
+            let far = equalisingFactor(r)
+            if relaxation == 1 { return far }
+            let minimiser = exponent == 1 ? r : Float.pow(r, exponent)
+            return minimiser + relaxation * (far - minimiser)
         }
     }
 
