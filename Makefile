@@ -5,7 +5,7 @@ SWIFT      ?= swift
 BUILD      := .build/release
 SORDINO    := $(BUILD)/sordino
 APT_PACKAGES := pkg-config libfftw3-dev libsndfile1-dev libsoxr-dev libopenblas-dev \
-                libjack-jackd2-dev jackd2 jack-tools zlib1g-dev
+                libjack-jackd2-dev jackd2 jack-tools zlib1g-dev libpng-dev chromium
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build demo test check eval clean
@@ -35,7 +35,7 @@ check:
 
 test: build check
 	$(BUILD)/AllocationProbe 10
-	SORDINO_REQUIRE_JACKD=1 $(SWIFT) test
+	SORDINO_REQUIRE_JACKD=1 SORDINO_REQUIRE_CHROMIUM=1 $(SWIFT) test
 
 ## Dev-set quality through ../shared/eval (quick mode) beside RNNoise and the offline NMF baseline.
 eval: build

@@ -176,6 +176,10 @@ struct Decompose: ParsableCommand {
         guard FileManager.default.createFile(atPath: lossPath, contents: json) else {
             throw CommandError("cannot write \(lossPath): check that the folder is writable.", exitCode: .cannotCreate)
         }
+        if let reportPath {
+            try DecompositionReport.write(to: reportPath, input: input, audio: audio, output: output, options: options,
+                                          basis: w, activations: h)
+        }
         if !quiet {
             note(String(format: "%@ (%d ch, %d Hz, %.2f s) → %d components in %@ (%.2f s; objective %.6g → %.6g)",
                         input, audio.channelCount, audio.sampleRate, audio.durationSeconds, rank, out,

@@ -6,6 +6,7 @@ import Foundation
 import SordinoDSP
 import SordinoIO
 import SordinoNMF
+import SordinoReport
 import SordinoPresets
 
 extension ExitCode {
@@ -35,7 +36,8 @@ func report(_ error: any Error, command: String) -> ExitCode {
         }
     case let error as PresetError:
         if case .notFound = error { code = .noInput } else { code = .badData }
-    case is EngineError, is NpyError, is ResamplerError, is NMFError: code = .badData
+    case is EngineError, is NpyError, is ResamplerError, is NMFError, is PNGError: code = .badData
+    case is ReportError: code = .cannotCreate
     case let error as CommandError: code = error.exitCode
     default: code = .internalError
     }

@@ -50,6 +50,8 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("mask-smoothing-ms"), help: "Mask smoothing time constant stored in the preset, ms (0 = off).")
     var maskSmoothing: Float = 0
 
+    @Option(name: .customLong("report"), help: "Also write a self-contained HTML report (loss curves, atoms, basis).")
+    var reportPath: String?
     @Option(name: .customLong("import-basis"),
             help: "Skip learning: build the preset from FOLDER/speech.npy and noise.npy (bins × atoms, as `inspect --export` writes) and the STFT options.")
     var importBasis: String?
@@ -119,6 +121,10 @@ struct Train: ParsableCommand {
         let preset = Preset(name: name, description: description, configuration: config, basis: result.basis,
                             provenance: provenance)
         let written = try preset.write(directory: directory.isEmpty ? "." : directory, name: name)
+        if let reportPath {
+            try TrainReport.write(to: reportPath, basis: result.basis, speechObjective: result.speechObjective,
+                                  noiseObjective: result.noiseObjective, command: Self.commandLine())
+        }
         note(String(format: "wrote %@ in %.1f s (final objective: speech %.6g, noise %.6g)", written,
                     Date().timeIntervalSince(started), result.speechObjective.last ?? .nan, result.noiseObjective.last ?? .nan))
     }
