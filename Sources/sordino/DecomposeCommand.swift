@@ -36,8 +36,11 @@ struct Decompose: ParsableCommand {
     @Option(help: "Factorisation: nmf (β-divergence) or complex (Kameoka et al. 2009, β = 2 on complex spectra).")
     var method: String = "nmf"
     @Option(help: "β of the divergence, any real: 0 Itakura–Saito, 1 Kullback–Leibler, 2 Euclidean.") var beta: Double = 1
-    @Option(help: "Update rule: mu (heuristic), mm (majorisation-minimisation) or me (majorisation-equalisation).")
+    @Option(help: "Update rule: mu (heuristic; may diverge for β < 0 or β = 0 with p < 2), mm (majorisation-minimisation, monotone) or me (majorisation-equalisation, monotone, longer steps).")
     var algorithm: String = "mu"
+    @Option(name: .customLong("me-relaxation"),
+            help: "θ in (0, 1] for --algorithm me: step to x_MM + θ·(x_ME − x_MM). Default: 0.95 for β ≥ 1, else 1.")
+    var relaxation: Float?
     @Option(help: "p: V = |X|^p (1 magnitude, 2 power), 0 < p ≤ 4. With β = 0 the model (WH)^(2/p) fits the power spectrogram.")
     var domain: Double = 1
     @Option(help: "Iterations (each: a W step, then an H step), 0…100000.") var iterations: Int = 200
@@ -70,6 +73,7 @@ struct Decompose: ParsableCommand {
         guard beta.isFinite else { throw ValidationError("--beta must be a finite number.") }
         guard UpdateAlgorithm(rawValue: algorithm) != nil else { throw ValidationError("--algorithm must be mu, mm or me.") }
         guard domain.isFinite, domain > 0, domain <= 4 else { throw ValidationError("--domain must lie in (0, 4] (1 magnitude, 2 power).") }
+        if let relaxation, !(relaxation > 0 && relaxation <= 1) { throw ValidationError("--me-relaxation must lie in (0, 1].") }
         guard (0...100_000).contains(iterations) else { throw ValidationError("--iterations must lie in 0…100000.") }
         guard InitialisationMethod(rawValue: initialisation) != nil else { throw ValidationError("--init must be random, nndsvd or harmonic.") }
         guard WindowShape(rawValue: window) != nil else { throw ValidationError("--window must be sqrt-hann, hann or hamming.") }
@@ -108,6 +112,7 @@ struct Decompose: ParsableCommand {
         options.method = RecordingDecomposition.Method(rawValue: method) ?? .nmf
         options.nmf = DecompositionOptions(beta: beta, algorithm: UpdateAlgorithm(rawValue: algorithm) ?? .mu,
                                            iterations: iterations)
+        options.nmf.relaxation = relaxation
         options.domain = domain
         options.initialisation = InitialisationMethod(rawValue: initialisation) ?? .random
         options.seed = seed
