@@ -5,10 +5,12 @@ SWIFT      ?= swift
 BUILD      := .build/release
 SORDINO    := $(BUILD)/sordino
 APT_PACKAGES := pkg-config libfftw3-dev libsndfile1-dev libsoxr-dev libopenblas-dev \
-                libjack-jackd2-dev jackd2 jack-tools zlib1g-dev
+                libjack-jackd2-dev jackd2 jack-tools zlib1g-dev libpng-dev
+# Only `make test` needs it: one test renders an HTML report headless (≈ 50 s to install, 350 MB).
+TEST_APT_PACKAGES := chromium
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build demo test check eval clean
+.PHONY: deps test-deps build demo test check eval clean
 
 ## Installs the Debian packages that are missing (nothing when all are present).
 deps:
@@ -33,9 +35,13 @@ check:
 	@sites=$$(grep -rho '_unsafePerformance {' Sources | wc -l); echo "_unsafePerformance sites: $$sites (budget 3)"; \
 	  [ $$sites -le 3 ] || { echo "too many _unsafePerformance sites"; exit 1; }
 
-test: build check
+test-deps:
+	@dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(TEST_APT_PACKAGES); }
+
+test: build check test-deps
 	$(BUILD)/AllocationProbe 10
-	SORDINO_REQUIRE_JACKD=1 $(SWIFT) test
+	SORDINO_REQUIRE_JACKD=1 SORDINO_REQUIRE_CHROMIUM=1 $(SWIFT) test
 
 ## Dev-set quality through ../shared/eval (quick mode) beside RNNoise and the offline NMF baseline.
 eval: build

@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(name: "CJACK", linkerSettings: [.linkedLibrary("jack")]),
         .target(name: "CRealtime"),
 
@@ -37,6 +38,7 @@ let package = Package(
         ]),
         .target(name: "SordinoIO", dependencies: ["CSndfile", "CSoxr"]),
         .target(name: "SordinoPresets", dependencies: ["SordinoDSP", "CZlib"]),
+        .target(name: "SordinoReport", dependencies: ["CPNG"]),
         .target(name: "SordinoJACK", dependencies: [
             "CJACK", "CRealtime", "SordinoDSP",
             .product(name: "Logging", package: "swift-log"),
@@ -44,7 +46,7 @@ let package = Package(
 
         // MARK: - Executables
         .executableTarget(name: "sordino", dependencies: [
-            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "CRealtime",
+            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoReport", "CRealtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -59,10 +61,10 @@ let package = Package(
             "SordinoDSP", .product(name: "RealModule", package: "swift-numerics"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "SordinoDSPTests", dependencies: ["SordinoDSP", "TestSupport"]),
-        .testTarget(name: "SordinoNMFTests", dependencies: ["SordinoNMF", "SordinoDSP", "TestSupport"]),
+        .testTarget(name: "SordinoNMFTests", dependencies: ["SordinoNMF", "SordinoDSP", "SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport"]),
         .testTarget(name: "SordinoJACKTests", dependencies: ["SordinoJACK", "SordinoDSP", "TestSupport"]),
-        .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport", "SordinoIO", "SordinoPresets", "SordinoDSP"]),
+        .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport", "SordinoIO", "SordinoPresets", "SordinoDSP", "SordinoReport"]),
     ]
 )

@@ -6,6 +6,8 @@ import Foundation
 import SordinoDSP
 import SordinoIO
 import SordinoJACK
+import SordinoNMF
+import SordinoReport
 import SordinoPresets
 
 extension ExitCode {
@@ -37,7 +39,8 @@ func report(_ error: any Error, command: String) -> ExitCode {
         }
     case let error as PresetError:
         if case .notFound = error { code = .noInput } else { code = .badData }
-    case is EngineError, is NpyError, is ResamplerError: code = .badData
+    case is EngineError, is NpyError, is ResamplerError, is NMFError, is PNGError: code = .badData
+    case is ReportError: code = .cannotCreate
     case let error as JackHostError:
         switch error {
         case .sampleRateMismatch, .engineUnavailable: code = .badData

@@ -2,6 +2,8 @@
 // `sordino inspect PRESET`: prints a preset's metadata, shapes, latency, provenance and checksum.
 
 import ArgumentParser
+import Foundation
+import SordinoIO
 import SordinoPresets
 
 struct Inspect: ParsableCommand {
@@ -10,6 +12,8 @@ struct Inspect: ParsableCommand {
         discussion: "Without an argument, lists the presets found on the search path.")
 
     @Argument(help: "Preset name, NAME.json path, or folder.") var preset: String?
+    @Option(help: "Also write the preset's bases to this folder as speech.npy and noise.npy (float32, bins × atoms).")
+    var export: String?
 
     func run() throws {
         do {
@@ -20,7 +24,9 @@ struct Inspect: ParsableCommand {
                 return
             }
             let path = try PresetLocator().resolve(preset, sampleRate: nil)
-            print(try Preset.load(path: path).summary())
+            let loaded = try Preset.load(path: path)
+            print(loaded.summary())
+            if let export { try BasisExport.write(loaded.basis, to: export) }
         } catch {
             throw report(error, command: "inspect")
         }

@@ -32,6 +32,9 @@ struct Process: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
 
+    @Option(name: .customLong("report"), help: "Also write a self-contained HTML report (input/output spectrograms, mask).")
+    var reportPath: String?
+
     mutating func validate() throws {
         guard (1...8192).contains(blockSize) else { throw ValidationError("--block-size must lie in 1…8192 (got \(blockSize)).") }
         if let encoding, Self.encodings[encoding] == nil {
@@ -73,6 +76,11 @@ struct Process: ParsableCommand {
         let encodingChoice = encoding.flatMap { Self.encodings[$0] }
         let format = try AudioFileFormat.inferred(fromPath: output, encoding: encodingChoice)
         try AudioFileWriter.write(result, to: output, format: format)
+        if let reportPath {
+            try ProcessReport.write(to: reportPath, input: input, audio: audio, output: result,
+                                    latency: compensateDelay ? 0 : latency * audio.sampleRate / presetRate,
+                                    presetName: preset.metadata.name)
+        }
 
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18

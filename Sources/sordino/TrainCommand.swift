@@ -50,8 +50,16 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("mask-smoothing-ms"), help: "Mask smoothing time constant stored in the preset, ms (0 = off).")
     var maskSmoothing: Float = 0
 
+    @Option(name: .customLong("report"), help: "Also write a self-contained HTML report (loss curves, atoms, basis).")
+    var reportPath: String?
+    @Option(name: .customLong("import-basis"),
+            help: "Skip learning: build the preset from FOLDER/speech.npy and noise.npy (bins × atoms, as `inspect --export` writes) and the STFT options.")
+    var importBasis: String?
+
     mutating func validate() throws {
-        guard !speech.isEmpty, !noise.isEmpty else { throw ValidationError("give at least one --speech and one --noise folder.") }
+        guard importBasis != nil || (!speech.isEmpty && !noise.isEmpty) else {
+            throw ValidationError("give at least one --speech and one --noise folder (or --import-basis).")
+        }
         guard WindowShape(rawValue: window) != nil else { throw ValidationError("--window must be sqrt-hann, hann or hamming.") }
         guard (1...4096).contains(speechRank), (1...4096).contains(noiseRank) else {
             throw ValidationError("--atoms-speech and --atoms-noise must lie in 1…4096.")
@@ -78,6 +86,17 @@ struct Train: ParsableCommand {
         config.maskExponent = maskExponent
         config.maskSmoothingMilliseconds = maskSmoothing
 
+        if let importBasis {
+            let basis = try BasisExport.read(from: importBasis, binCount: config.binCount)
+            let name = URL(fileURLWithPath: output).lastPathComponent
+            let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+            let provenance = PresetMetadata.Provenance(
+                trainingData: importBasis, command: Self.commandLine(),
+                date: ISO8601DateFormatter().string(from: Date()), seed: seed, method: "imported .npy bases")
+            let preset = Preset(name: name, description: description, configuration: config, basis: basis, provenance: provenance)
+            note("wrote \(try preset.write(directory: directory.isEmpty ? "." : directory, name: name)) from \(importBasis)")
+            return
+        }
         let speechSignals = try loadFolders(speech, rate: sampleRate, what: "speech")
         let noiseSignals = try loadFolders(noise, rate: sampleRate, what: "noise")
         let speechSet = try TrainingSet(signals: speechSignals, configuration: config)
@@ -102,6 +121,10 @@ struct Train: ParsableCommand {
         let preset = Preset(name: name, description: description, configuration: config, basis: result.basis,
                             provenance: provenance)
         let written = try preset.write(directory: directory.isEmpty ? "." : directory, name: name)
+        if let reportPath {
+            try TrainReport.write(to: reportPath, basis: result.basis, speechObjective: result.speechObjective,
+                                  noiseObjective: result.noiseObjective, command: Self.commandLine())
+        }
         note(String(format: "wrote %@ in %.1f s (final objective: speech %.6g, noise %.6g)", written,
                     Date().timeIntervalSince(started), result.speechObjective.last ?? .nan, result.noiseObjective.last ?? .nan))
     }
