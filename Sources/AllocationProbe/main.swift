@@ -15,6 +15,8 @@ struct Case {
 func makeCases() -> [Case] {
     var mono = EngineConfiguration()
     mono.maskSmoothingMilliseconds = 20
+    mono.activationFloor = 1
+    mono.adaptiveNoiseRank = 8
     var is48 = EngineConfiguration()
     is48.sampleRate = 48_000; is48.frameLength = 1536; is48.hopLength = 384; is48.fftLength = 1536
     is48.beta = 0; is48.channelCount = 2; is48.linkChannels = true

@@ -40,7 +40,8 @@ public struct ActivationSolver: ~Copyable {
     public let speechEstimate: UnsafeMutablePointer<Float>
     /// N̂ = Wn·hn after `estimate`, binStride floats.
     public let noiseEstimate: UnsafeMutablePointer<Float>
-    private let basisTotal: Float
+    /// totals[0] = ΣW over all atoms and bins (changes when `replaceAtom` adapts an atom).
+    private let totals: UnsafeMutablePointer<Float>
     /// `spectralEpsilon` and `activationFloor`, held as stored values so the real-time path reads
     /// them without a call (unoptimised builds do not inline float literals).
     private let epsilon: Float
@@ -61,7 +62,7 @@ public struct ActivationSolver: ~Copyable {
         noiseStride = paddedToLanes(noiseRank)
         activationStride = speechStride + noiseStride
         let a = activationStride, b = binStride
-        let total = binCount * a + a * b + 4 * a + 5 * b
+        let total = binCount * a + a * b + 4 * a + 5 * b + 8
         storage = .allocate(capacity: total)
         storage.initialize(repeating: 0, count: total)
         var cursor = storage
@@ -77,6 +78,7 @@ public struct ActivationSolver: ~Copyable {
         denominatorWeights = take(b)
         speechEstimate = take(b)
         noiseEstimate = take(b)
+        totals = take(8)
         var sum: Float = 0
         for k in 0..<basis.rank {
             let slot = k < speechRank ? k : speechStride + (k - speechRank)
@@ -89,13 +91,30 @@ public struct ActivationSolver: ~Copyable {
             }
             sum += atomSums[slot]
         }
-        basisTotal = sum
+        totals[0] = sum
         epsilon = spectralEpsilon
         floor = activationFloor
         self.relativeFloor = relativeFloor
     }
 
     deinit { storage.deallocate() }
+
+    /// Atom `slot`'s weights over bins (binStride floats, zero-padded). Valid until `replaceAtom`.
+    @_noLocks public func atom(slot: Int) -> UnsafePointer<Float> { UnsafePointer(basisColumns + slot * binStride) }
+
+    /// Overwrites atom `slot` with `values` (binCount floats ≥ 0) in both layouts and the sums.
+    /// Real-time safe: O(binCount). Used by online noise adaptation between frames.
+    @_noLocks public func replaceAtom(slot: Int, with values: UnsafePointer<Float>) {
+        let a = activationStride, b = binStride
+        var sum: Float = 0
+        for f in 0..<binCount {
+            basisRows[f * a + slot] = values[f]
+            basisColumns[slot * b + f] = values[f]
+            sum += values[f]
+        }
+        totals[0] += sum - atomSums[slot]
+        atomSums[slot] = sum
+    }
 
     /// Maps atom k (0 ..< rank, speech first) to its slot in an activation vector.
     public func slot(ofAtom k: Int) -> Int { k < speechRank ? k : speechStride + (k - speechRank) }
@@ -104,7 +123,7 @@ public struct ActivationSolver: ~Copyable {
     @_noLocks public func initialise(_ h: UnsafeMutablePointer<Float>, from v: UnsafePointer<Float>) {
         var energy: Float = 0
         for f in 0..<binCount { energy += v[f] }
-        let value = BetaUpdate.floored(energy / (basisTotal + epsilon), floor)
+        let value = BetaUpdate.floored(energy / (totals[0] + epsilon), floor)
         for i in 0..<activationStride { h[i] = 0 }
         for k in 0..<speechRank { h[k] = value }
         for k in 0..<noiseRank { h[speechStride + k] = value }
@@ -116,7 +135,7 @@ public struct ActivationSolver: ~Copyable {
         let a = activationStride, b = binStride
         var energy: Float = 0
         for f in 0..<binCount { energy += v[f] }
-        let scaled = relativeFloor * energy / (basisTotal + epsilon)
+        let scaled = relativeFloor * energy / (totals[0] + epsilon)
         let floor = scaled > self.floor ? scaled : self.floor
         if beta == 2 { multiply(basisColumns, rows: a, stride: b, v, into: numerator) }   // Wᵀ·V is fixed per frame
         for _ in 0..<iterations {

@@ -79,6 +79,8 @@ public final class Telemetry: Sendable {
     public let nonFiniteResets = Atomic<Int>(0)
     /// Channel frames whose input was digital silence (solve skipped).
     public let silentFrames = Atomic<Int>(0)
+    /// Channel frames judged noise-only that updated the adaptive noise atoms.
+    public let adaptedFrames = Atomic<Int>(0)
     /// Output samples clamped to ±`Engine.outputLimit`.
     public let clippedSamples = Atomic<Int>(0)
 

@@ -27,6 +27,11 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     /// 0…1. It keeps atoms within reach of a few warm-started updates, and measured on the dev set
     /// it also regularises the solve (a generic noise basis explains speech less eagerly).
     public var activationFloor: Float = 0
+    /// Extra noise atoms re-learned online from noise-only frames (0…32; 0 disables adaptation).
+    /// They start as averages of the preset's noise atoms; see `NoiseAdaptation`.
+    public var adaptiveNoiseRank: Int = 0
+    /// Memory of the adaptive noise atoms in ms of noise-only audio (forgetting time constant).
+    public var adaptiveNoiseMemoryMilliseconds: Float = 2000
     /// p in G = Ŝ^p / (Ŝ^p + N̂^p): 1 or 2.
     public var maskExponent: Int = 2
     /// Attenuation limit in dB (≤ 0): the mask never goes below 10^(floor/20).
@@ -75,6 +80,10 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
         try check(sparsity.isFinite && sparsity >= 0, "sparsity", sparsity, "≥ 0")
         try check(activationFloor.isFinite && activationFloor >= 0 && activationFloor <= 1,
                   "activationFloor", activationFloor, "0…1")
+        try check((0...32).contains(adaptiveNoiseRank), "adaptiveNoiseRank", adaptiveNoiseRank, "0…32")
+        try check(adaptiveNoiseMemoryMilliseconds.isFinite && adaptiveNoiseMemoryMilliseconds >= 10
+                  && adaptiveNoiseMemoryMilliseconds <= 600_000,
+                  "adaptiveNoiseMemoryMilliseconds", adaptiveNoiseMemoryMilliseconds, "10…600000 ms")
         try check(maskExponent == 1 || maskExponent == 2, "maskExponent", maskExponent, "1 or 2")
         try check(floorDecibels.isFinite && floorDecibels <= 0 && floorDecibels >= -120,
                   "floorDecibels", floorDecibels, "−120…0 dB")

@@ -159,7 +159,8 @@ public struct Preset: Sendable, Equatable {
             "latency      \(m.stft.frameLength) samples (\(ms(m.stft.frameLength)))",
             "solver       β = \(m.solver.beta) (\(betaName)), V = |X|^\(m.solver.spectrumExponent) (\(spectrumName)), "
                 + "\(m.solver.iterations) iterations (max \(m.solver.maximumIterations)), "
-                + "sparsity \(number(m.solver.sparsity)), activation floor \(number(m.solver.activationFloor))",
+                + "sparsity \(number(m.solver.sparsity)), activation floor \(number(m.solver.activationFloor)), "
+                + "adaptive noise atoms \(m.solver.adaptiveNoiseRank) (memory \(number(m.solver.adaptiveNoiseMemoryMilliseconds)) ms)",
             "mask         exponent \(m.mask.exponent), floor \(number(m.mask.floorDecibels)) dB, "
                 + "smoothing \(number(m.mask.smoothingMilliseconds)) ms, wet \(number(m.mask.wet))",
             "basis        \(basis.binCount) bins × \(basis.rank) atoms (\(basis.speechRank) speech + "

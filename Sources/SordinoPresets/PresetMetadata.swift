@@ -58,10 +58,17 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         public var sparsity: Float
         /// Per-frame activation floor as a fraction of the cold-start activation ΣV/ΣW, 0…1.
         public var activationFloor: Float
+        /// Extra noise atoms learned online from noise-only frames, 0…32.
+        public var adaptiveNoiseRank: Int
+        /// Memory of those atoms in ms of noise-only audio.
+        public var adaptiveNoiseMemoryMilliseconds: Float
 
         public init(beta: Int, spectrumExponent: Int, iterations: Int, maximumIterations: Int, sparsity: Float,
-                    activationFloor: Float = 0) {
+                    activationFloor: Float = 0, adaptiveNoiseRank: Int = 0,
+                    adaptiveNoiseMemoryMilliseconds: Float = 2000) {
             self.activationFloor = activationFloor
+            self.adaptiveNoiseRank = adaptiveNoiseRank
+            self.adaptiveNoiseMemoryMilliseconds = adaptiveNoiseMemoryMilliseconds
             self.beta = beta
             self.spectrumExponent = spectrumExponent
             self.iterations = iterations
@@ -163,7 +170,8 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
                              window: c.window),
                   solver: Solver(beta: c.beta, spectrumExponent: c.spectrumExponent, iterations: c.iterations,
                                  maximumIterations: c.maximumIterations, sparsity: c.sparsity,
-                                 activationFloor: c.activationFloor),
+                                 activationFloor: c.activationFloor, adaptiveNoiseRank: c.adaptiveNoiseRank,
+                                 adaptiveNoiseMemoryMilliseconds: c.adaptiveNoiseMemoryMilliseconds),
                   mask: Mask(exponent: c.maskExponent, floorDecibels: c.floorDecibels,
                              smoothingMilliseconds: c.maskSmoothingMilliseconds, wet: c.wet),
                   basis: BasisReference(file: "\(name).basis", speechRank: speechRank, noiseRank: noiseRank,
@@ -186,6 +194,8 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         c.maximumIterations = solver.maximumIterations
         c.sparsity = solver.sparsity
         c.activationFloor = solver.activationFloor
+        c.adaptiveNoiseRank = solver.adaptiveNoiseRank
+        c.adaptiveNoiseMemoryMilliseconds = solver.adaptiveNoiseMemoryMilliseconds
         c.maskExponent = mask.exponent
         c.floorDecibels = mask.floorDecibels
         c.maskSmoothingMilliseconds = mask.smoothingMilliseconds

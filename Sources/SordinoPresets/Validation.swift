@@ -56,6 +56,8 @@ enum PresetValidation {
         "maximumIterations": "solver.maximumIterations",
         "sparsity": "solver.sparsity",
         "activationFloor": "solver.activationFloor",
+        "adaptiveNoiseRank": "solver.adaptiveNoiseRank",
+        "adaptiveNoiseMemoryMilliseconds": "solver.adaptiveNoiseMemoryMilliseconds",
         "maskExponent": "mask.exponent",
         "floorDecibels": "mask.floorDecibels",
         "wet": "mask.wet",

@@ -27,6 +27,14 @@ struct EngineOptions: ParsableArguments {
             help: "Lower bound on activations as a fraction (0…1) of each frame's cold-start value. Default: the preset's.")
     var activationFloor: Float?
 
+    @Option(name: .customLong("adaptive-noise-atoms"),
+            help: "Extra noise atoms learned online from noise-only frames (0…32; 0 = off). Default: the preset's.")
+    var adaptiveNoiseRank: Int?
+
+    @Option(name: .customLong("adaptive-noise-memory-ms"),
+            help: "Memory of the adaptive noise atoms, ms of noise-only audio (10…600000). Default: the preset's.")
+    var adaptiveNoiseMemory: Float?
+
     @Option(name: .customLong("mask-exponent"),
             help: "p in G = Ŝᵖ/(Ŝᵖ + N̂ᵖ): 1 (gentler) or 2 (Wiener). Default: the preset's.")
     var maskExponent: Int?
@@ -90,6 +98,8 @@ struct EngineOptions: ParsableArguments {
         if let iterations { c.iterations = iterations; c.maximumIterations = max(c.maximumIterations, iterations) }
         if let maskExponent { c.maskExponent = maskExponent }
         if let activationFloor { c.activationFloor = activationFloor }
+        if let adaptiveNoiseRank { c.adaptiveNoiseRank = adaptiveNoiseRank }
+        if let adaptiveNoiseMemory { c.adaptiveNoiseMemoryMilliseconds = adaptiveNoiseMemory }
         return c
     }
 }

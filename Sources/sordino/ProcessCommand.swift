@@ -85,6 +85,7 @@ struct Process: ParsableCommand {
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         let nonFinite = enhancer.telemetry.nonFiniteSamples.load(ordering: .relaxed)
+        let adapted = enhancer.telemetry.adaptedFrames.load(ordering: .relaxed)
         if !quiet {
             let ms = Double(latency) * 1000 / Double(presetRate)
             note("""
@@ -94,7 +95,8 @@ struct Process: ParsableCommand {
             (\(String(format: "%.1f", ms)) ms)\(compensateDelay ? ", compensated" : "")
             level in \(Self.decibels(audio.channels)) dBFS, out \(Self.decibels(result.channels)) dBFS; \
             processed in \(String(format: "%.2f", seconds)) s (\(String(format: "%.0f", audio.durationSeconds / max(seconds, 1e-9)))× real time)\
-            \(nonFinite + info.nonFiniteSamples > 0 ? "; NaN/Inf replaced: \(info.nonFiniteSamples + nonFinite)" : "")
+            \(nonFinite + info.nonFiniteSamples > 0 ? "; NaN/Inf replaced: \(info.nonFiniteSamples + nonFinite)" : "")\
+            \(adapted > 0 ? "; noise atoms adapted on \(adapted) of \(enhancer.telemetry.hops.load(ordering: .relaxed)) frames" : "")
             """)
         }
     }

@@ -40,13 +40,19 @@ struct Train: ParsableCommand {
     @Option(help: "L1 penalty λ on activations during training (units of V).") var sparsity: Float = 0
     @Option(help: "Seed of the random initialisation.") var seed: UInt64 = 1
 
-    @Option(name: .customLong("solve-iterations"), help: "Live solver iterations per frame stored in the preset.") var solveIterations: Int = 10
+    @Option(name: .customLong("solve-iterations"), help: "Live solver iterations per frame stored in the preset.") var solveIterations: Int = 5
     @Option(name: .customLong("activation-floor"),
             help: "Live activation floor stored in the preset, as a fraction (0…1) of each frame's cold-start activation.")
-    var activationFloor: Float = 0.5
+    var activationFloor: Float = 1
+    @Option(name: .customLong("adaptive-noise-atoms"),
+            help: "Noise atoms the live engine re-learns from noise-only frames, stored in the preset (0…32).")
+    var adaptiveNoiseRank: Int = 16
+    @Option(name: .customLong("adaptive-noise-memory-ms"),
+            help: "Memory of the adaptive noise atoms stored in the preset, ms of noise-only audio.")
+    var adaptiveNoiseMemory: Float = 5000
     @Option(name: .customLong("floor-db"), parsing: .unconditional, help: "Mask floor stored in the preset, dB (−120…0).")
-    var floorDecibels: Float = -20
-    @Option(name: .customLong("mask-exponent"), help: "Mask exponent p stored in the preset: 1 or 2.") var maskExponent: Int = 2
+    var floorDecibels: Float = -15
+    @Option(name: .customLong("mask-exponent"), help: "Mask exponent p stored in the preset: 1 or 2.") var maskExponent: Int = 1
     @Option(name: .customLong("mask-smoothing-ms"), help: "Mask smoothing time constant stored in the preset, ms (0 = off).")
     var maskSmoothing: Float = 0
 
@@ -83,6 +89,8 @@ struct Train: ParsableCommand {
         config.iterations = solveIterations
         config.floorDecibels = floorDecibels
         config.activationFloor = activationFloor
+        config.adaptiveNoiseRank = adaptiveNoiseRank
+        config.adaptiveNoiseMemoryMilliseconds = adaptiveNoiseMemory
         config.maskExponent = maskExponent
         config.maskSmoothingMilliseconds = maskSmoothing
 

@@ -111,3 +111,46 @@ struct EngineTests {
         }
     }
 }
+
+struct NoiseAdaptationTests {
+    /// Noise whose energy lies in bins 40…80 only (1.25–2.5 kHz at 16 kHz), made by masking white noise's spectrum.
+    static func bandNoise(seconds: Double) throws -> [Float] {
+        var config = EngineConfiguration()
+        config.floorDecibels = 0
+        let white = Signal.whiteNoise(count: Int(seconds * 16_000), amplitude: 0.3, seed: 12)
+        // A crude band-pass: difference of two moving averages (lengths 4 and 8 samples).
+        return white.indices.map { n in
+            let a = (0..<4).reduce(Float(0)) { $0 + (n - $1 >= 0 ? white[n - $1] : 0) } / 4
+            let b = (0..<8).reduce(Float(0)) { $0 + (n - $1 >= 0 ? white[n - $1] : 0) } / 8
+            return a - b
+        }
+    }
+
+    @Test func adaptiveAtomsMoveTowardsTheNoiseHeard() throws {
+        var config = EngineConfiguration()
+        config.adaptiveNoiseRank = 4
+        config.activationFloor = 1
+        let basis = Signal.randomBasis(binCount: 257, speechRank: 8, noiseRank: 8, seed: 5)
+        var engine = try Engine(configuration: config, basis: basis)
+        let band = 40..<80
+        let before = engine.adaptiveNoiseAtom(0)[band].reduce(0, +)
+        let noise = try Self.bandNoise(seconds: 3)
+        _ = EngineHarness.run(&engine, [noise], blockLengths: [256])
+        let after = engine.adaptiveNoiseAtom(0)[band].reduce(0, +)
+        #expect(engine.telemetry.adaptedFrames.load(ordering: .relaxed) > 200)   // most of 375 frames
+        #expect(abs(engine.adaptiveNoiseAtom(0).reduce(0, +) - 1) < 1e-4)
+        // Initially about 40/257 of the mass sits in the band; the noise pulls it there.
+        #expect(before < 0.25 && after > 1.5 * before, "band share \(before) → \(after)")
+    }
+
+    @Test func adaptationKeepsBlockLengthInvariance() throws {
+        var config = EngineTests.noisyConfig()
+        config.adaptiveNoiseRank = 6
+        let whole = try EngineHarness.runMono(EngineTests.input, configuration: config, basis: EngineTests.basis,
+                                              blockLengths: [EngineTests.input.count])
+        for block in [1, 100, 4096] {
+            #expect(try EngineHarness.runMono(EngineTests.input, configuration: config, basis: EngineTests.basis,
+                                              blockLengths: [block]) == whole)
+        }
+    }
+}
