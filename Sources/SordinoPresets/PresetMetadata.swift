@@ -75,6 +75,20 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
             self.maximumIterations = maximumIterations
             self.sparsity = sparsity
         }
+
+        /// The activation floor and the adaptive noise atoms came later in schema 1: a preset
+        /// without them means 0 (off), as it did when it was written.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            beta = try c.decode(Int.self, forKey: .beta)
+            spectrumExponent = try c.decode(Int.self, forKey: .spectrumExponent)
+            iterations = try c.decode(Int.self, forKey: .iterations)
+            maximumIterations = try c.decode(Int.self, forKey: .maximumIterations)
+            sparsity = try c.decode(Float.self, forKey: .sparsity)
+            activationFloor = try c.decodeIfPresent(Float.self, forKey: .activationFloor) ?? 0
+            adaptiveNoiseRank = try c.decodeIfPresent(Int.self, forKey: .adaptiveNoiseRank) ?? 0
+            adaptiveNoiseMemoryMilliseconds = try c.decodeIfPresent(Float.self, forKey: .adaptiveNoiseMemoryMilliseconds) ?? 2000
+        }
     }
 
     /// Default mask settings (controls may change them live).
