@@ -46,10 +46,10 @@ struct Train: ParsableCommand {
     var activationFloor: Float = 1
     @Option(name: .customLong("adaptive-noise-atoms"),
             help: "Noise atoms the live engine re-learns from noise-only frames, stored in the preset (0…32).")
-    var adaptiveNoiseRank: Int = 16
+    var adaptiveNoiseRank: Int = 8
     @Option(name: .customLong("adaptive-noise-memory-ms"),
             help: "Memory of the adaptive noise atoms stored in the preset, ms of noise-only audio.")
-    var adaptiveNoiseMemory: Float = 5000
+    var adaptiveNoiseMemory: Float = 2000
     @Option(name: .customLong("floor-db"), parsing: .unconditional, help: "Mask floor stored in the preset, dB (−120…0).")
     var floorDecibels: Float = -15
     @Option(name: .customLong("mask-exponent"), help: "Mask exponent p stored in the preset: 1 or 2.") var maskExponent: Int = 1
