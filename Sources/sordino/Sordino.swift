@@ -17,6 +17,6 @@ struct Sordino: ParsableCommand {
         error; 73 an output file cannot be created; 74 I/O error while writing.
         """,
         version: "0.1.0",
-        subcommands: [Process.self, Train.self, Inspect.self, Bench.self]
+        subcommands: [Process.self, Train.self, Separate.self, Inspect.self, Bench.self]
     )
 }
