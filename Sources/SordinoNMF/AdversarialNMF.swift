@@ -18,12 +18,17 @@ import SordinoDSP
 /// 1. H ← H ⊙ (Wᵀ·U) / (WᵀW·H + ε) and Ĥ ← Ĥ ⊙ (Wᵀ·Û) / (WᵀW·Ĥ + ε): one multiplicative NNLS
 ///    step on all frames, warm-started, which tracks H(U, W) and H(Û, W) as W moves;
 /// 2. the frames of U are shuffled and cut into mini-batches of B (the remainder waits for the next
-///    shuffle); each batch b pairs with B frames of Û (taken cyclically from its own shuffle) and
-///    takes one multiplicative W step, from the gradient split of the objective into positive and
-///    negative parts:
+///    shuffle); each batch b pairs with B frames of Û (taken cyclically from its own shuffle), its
+///    H_b and Ĥ_b take one more NNLS step against the current W (the original's `update_H = True`;
+///    without it the adversarial term diverges, see `BatchWorkspace.basisStep`), then W takes one
+///    multiplicative step, from the gradient split of the objective into positive and negative parts:
 ///
 ///        W ← W ⊙ (W·Ĝ_b + A_b) / (W·G_b + Â_b + ε),
 ///        A_b = U_b·H_bᵀ/B,  G_b = H_b·H_bᵀ/B,  Â_b = τ_A·Û_b·Ĥ_bᵀ/B,  Ĝ_b = τ_A·Ĥ_b·Ĥ_bᵀ/B;
+///    After each W step the atoms are put back to unit Euclidean norm *without* rescaling H (only the
+///    change of shape is kept; the objective with H = H(·, W) is scale-free). This departs from the
+///    original, which normalises once per epoch: on the corpus its steps let W·H run away (see
+///    `BatchWorkspace.basisStep`);
 /// 3. every atom is scaled to unit Euclidean norm, H and Ĥ rows by the inverse (W·H unchanged).
 ///
 /// The original scales Û by √τ_A before fitting; since H(√τ·Û, W) = √τ·H(Û, W), that is the same
@@ -36,7 +41,7 @@ import SordinoDSP
 /// it per epoch. It is computed for free from the H step's products:
 /// ‖U − W·H‖² = ‖U‖² − 2⟨Wᵀ·U, H⟩ + ⟨WᵀW·H, H⟩, in double precision.
 ///
-/// Cost per epoch: 2·bins·rank·(N + N̂) multiply-adds for the H steps (GEMMs through OpenBLAS),
+/// Cost per epoch: bins·rank·(3N + N̂) multiply-adds for the H steps (GEMMs through OpenBLAS),
 /// 2·bins·rank·N for the W steps, plus O(rank²·(N + N̂)); ≈ 0.3 s for 257 bins, rank 64,
 /// 75 000 + 60 000 frames on one core. Memory: U and Û (given), H and Ĥ (rank × frames), W, and
 /// O((bins + rank)·B + bins·rank) of batch scratch. Deterministic for a seed (one OpenBLAS build
@@ -148,8 +153,8 @@ public struct AdversarialNMF: Sendable {
             shuffle(&adversarialOrder, &generator)
             u.values.withUnsafeBufferPointer { pu in
                 a.values.withUnsafeBufferPointer { pa in
-                    h.values.withUnsafeBufferPointer { ph in
-                        hAdversarial.values.withUnsafeBufferPointer { pha in
+                    h.values.withUnsafeMutableBufferPointer { ph in
+                        hAdversarial.values.withUnsafeMutableBufferPointer { pha in
                             w.values.withUnsafeMutableBufferPointer { pw in
                                 for b in 0..<(n / batch) {
                                     workspace.basisStep(pw.baseAddress!, u: pu.baseAddress!, h: ph.baseAddress!,
@@ -163,7 +168,8 @@ public struct AdversarialNMF: Sendable {
                     }
                 }
             }
-            // Unit-norm atoms; H and Ĥ absorb the norms so W·H is unchanged.
+            // Unit-norm atoms (W already is, after every step: this settles rounding); H and Ĥ absorb
+            // the norms, so W·H is unchanged.
             let norms = w.values.withUnsafeMutableBufferPointer { pw in
                 Self.normaliseColumns(pw.baseAddress!, bins: bins, rank: rank)
             }
@@ -286,12 +292,13 @@ final class BatchWorkspace {
     private let storage: UnsafeMutablePointer<Float>
     let data, activations, adversarialData, adversarialActivations: UnsafeMutablePointer<Float>
     let numerator, denominator, gram, adversarialGram: UnsafeMutablePointer<Float>
+    let basisGram, activationNumerator, activationDenominator: UnsafeMutablePointer<Float>
 
     init(bins: Int, rank: Int, batch: Int) {
         self.bins = bins
         self.rank = rank
         self.batch = batch
-        let total = 2 * bins * batch + 2 * rank * batch + 2 * bins * rank + 2 * rank * rank
+        let total = 2 * bins * batch + 4 * rank * batch + 2 * bins * rank + 3 * rank * rank
         storage = .allocate(capacity: total)
         storage.initialize(repeating: 0, count: total)
         var cursor = storage
@@ -304,13 +311,28 @@ final class BatchWorkspace {
         denominator = take(bins * rank)
         gram = take(rank * rank)
         adversarialGram = take(rank * rank)
+        basisGram = take(rank * rank)
+        activationNumerator = take(rank * batch)
+        activationDenominator = take(rank * batch)
+    }
+
+    /// X_b's activations H_b ← H_b ⊙ WᵀX_b / (WᵀW·H_b + ε), with WᵀW in `basisGram`.
+    private func activationStep(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ hb: UnsafeMutablePointer<Float>) {
+        gemm(true, false, m: rank, n: batch, k: bins, alpha: 1, w, lda: rank, x, ldb: batch,
+             beta: 0, activationNumerator, ldc: batch)
+        gemm(false, false, m: rank, n: batch, k: rank, alpha: 1, basisGram, lda: rank, hb, ldb: batch,
+             beta: 0, activationDenominator, ldc: batch)
+        for i in 0..<(rank * batch) {
+            hb[i] = BetaUpdate.floored(hb[i] * activationNumerator[i] / (activationDenominator[i] + spectralEpsilon),
+                                       activationFloor)
+        }
     }
 
     deinit { storage.deallocate() }
 
     /// One mini-batch W step: frames ids[from ..< from + B] of U (with H) and ids'[(from …) mod N̂] of Û (with Ĥ).
-    func basisStep(_ w: UnsafeMutablePointer<Float>, u: UnsafePointer<Float>, h: UnsafePointer<Float>, frames n: Int,
-                   ids: [Int], from start: Int, a: UnsafePointer<Float>, ha: UnsafePointer<Float>,
+    func basisStep(_ w: UnsafeMutablePointer<Float>, u: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, frames n: Int,
+                   ids: [Int], from start: Int, a: UnsafePointer<Float>, ha: UnsafeMutablePointer<Float>,
                    adversarialFrames m: Int, adversarialIds: [Int], tau: Float) {
         let b = batch
         for j in 0..<b {
@@ -322,6 +344,20 @@ final class BatchWorkspace {
             for k in 0..<rank {
                 activations[k * b + j] = h[k * n + t]
                 adversarialActivations[k * b + j] = ha[k * m + s]
+            }
+        }
+        // The batch's activations first take one NNLS step against the current W (the original's
+        // `update_H = True`), so they follow W's scale: with Ĥ held fixed over a whole epoch the
+        // adversarial term rewards growing W without bound (measured on the corpus: overflow
+        // within 3 epochs at τ_A = 0.3), since −τ‖Û − W·Ĥ‖² falls as W·Ĥ grows past Û.
+        gemm(true, false, m: rank, n: rank, k: bins, alpha: 1, w, lda: rank, w, ldb: rank, beta: 0, basisGram, ldc: rank)
+        activationStep(w, data, activations)
+        activationStep(w, adversarialData, adversarialActivations)
+        for j in 0..<b {
+            let t = ids[start + j], s = adversarialIds[(start + j) % m]
+            for k in 0..<rank {
+                h[k * n + t] = activations[k * b + j]
+                ha[k * m + s] = adversarialActivations[k * b + j]
             }
         }
         let scale = 1 / Float(b), adversarialScale = tau / Float(b)
@@ -343,5 +379,10 @@ final class BatchWorkspace {
         for i in 0..<(bins * rank) {
             w[i] = BetaUpdate.floored(w[i] * numerator[i] / (denominator[i] + spectralEpsilon), activationFloor)
         }
+        // Back to unit-norm atoms after every step, H left as it is: the objective with H = H(·, W)
+        // does not depend on the atoms' scale, so only the step's change of shape is kept, and the
+        // NNLS steps refit H. Measured on the corpus (speech basis, τ_A = 0.3): without this, or with
+        // H rescaled to keep W·H, W·H runs away within an epoch (objective 10⁴…10⁶, or overflow).
+        _ = AdversarialNMF.normaliseColumns(w, bins: bins, rank: rank)
     }
 }
