@@ -10,14 +10,19 @@ import SordinoPresets
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Learn speech and noise dictionaries (β-NMF) from audio folders and write a preset.",
+        abstract: "Learn speech and noise dictionaries from audio folders and write a preset.",
         discussion: """
         Every audio file under --speech and --noise (searched recursively, in sorted order) is read, \
         converted to --sample-rate with libsoxr when needed, and analysed with exactly the STFT the \
         engine will use. Frames of digital silence and frames more than 60 dB below the loudest are \
         dropped. The speech basis is learned on speech frames and the noise basis on noise frames \
-        with multiplicative β-divergence updates (matrix products through OpenBLAS); atoms are \
-        normalised to unit sum. The same --seed gives the same preset. Writes OUT.json and OUT.basis.
+        (matrix products through OpenBLAS; set OPENBLAS_NUM_THREADS), by --method: \
+        nmf (β-divergence NMF, --beta), nmf-exp / nmf-gamma (KL-NMF with a per-atom exponential or \
+        gamma prior on activations, estimated after --warm-up-epochs and stored as the live solver's \
+        per-atom penalties), anmf (adversarial NMF: each basis fits its own source and, with weight \
+        --adversarial-weight, fits the other source badly). Atoms are stored with unit sum. The same \
+        --seed gives the same preset. Writes OUT.json, OUT.basis and the learning curves OUT.loss.json. \
+        docs/TRAINING.md explains the methods.
         """)
 
     @Option(help: "Folder(s) of clean speech (repeatable).") var speech: [String] = []
@@ -33,12 +38,26 @@ struct Train: ParsableCommand {
     @Option(help: "Window: sqrt-hann, hann or hamming.") var window: String = "sqrt-hann"
     @Option(name: .customLong("spectrum-exponent"), help: "q in V = |X|^q: 1 magnitude, 2 power.") var spectrumExponent: Int = 1
 
-    @Option(help: "β of the divergence: 0 Itakura–Saito, 1 KL, 2 Euclidean (the engine runs 0, 1 or 2).") var beta: Int = 1
+    @Option(help: "Training method: nmf, nmf-exp, nmf-gamma or anmf (see docs/TRAINING.md).") var method: String = "nmf"
+    @Option(help: "β of nmf's divergence (any real: 0 Itakura–Saito, 1 KL, 2 Euclidean). Prior methods need 1; anmf trains Euclidean.")
+    var beta: Double = 1
+    @Option(name: .customLong("solve-beta"), help: "β of the live solve stored in the preset: 0, 1 or 2. Default: --beta when it is 0, 1 or 2, else 1.")
+    var solveBeta: Int?
     @Option(name: .customLong("atoms-speech"), help: "Speech atoms.") var speechRank: Int = 64
-    @Option(name: .customLong("atoms-noise"), help: "Noise atoms.") var noiseRank: Int = 64
-    @Option(name: .customLong("epochs"), help: "Training iterations (multiplicative updates over all frames).") var epochs: Int = 200
-    @Option(help: "L1 penalty λ on activations during training (units of V).") var sparsity: Float = 0
+    @Option(name: .customLong("atoms-noise"), help: "Noise atoms (one more is added by --band-limit-hz).") var noiseRank: Int = 64
+    @Option(name: .customLong("epochs"), help: "Passes over all frames per basis (prior methods: warm-up included).") var epochs: Int = 200
+    @Option(name: .customLong("warm-up-epochs"), help: "nmf-exp/nmf-gamma: plain KL passes before the prior is estimated. Default: half of --epochs.")
+    var warmUpEpochs: Int?
+    @Option(name: .customLong("batch-size"), help: "Frames per mini-batch W step (anmf) or per chunk of a full pass (nmf-exp, nmf-gamma; bounds scratch memory).")
+    var batchSize: Int = 1000
+    @Option(name: .customLong("adversarial-weight"), help: "anmf: weight τ_A ≥ 0 of the adversarial term (0 = plain Euclidean NMF).")
+    var adversarialWeight: Float = 0.3
+    @Option(name: .customLong("prior-weight"), help: "nmf-exp/nmf-gamma: weight α ≥ 0 of the prior; per-atom live penalty = α / mean activation (exp).")
+    var priorWeight: Float = 0.005
+    @Option(help: "nmf: L1 penalty λ on activations during training (units of V).") var sparsity: Float = 0
     @Option(help: "Seed of the random initialisation.") var seed: UInt64 = 1
+    @Option(name: .customLong("band-limit-hz"), help: "Training data carry nothing above this frequency (Hz): learned atoms are cut there and one flat noise atom covers the band above, so the mask attenuates it to the floor. Default: off.")
+    var bandLimit: Double?
 
     @Option(name: .customLong("solve-iterations"), help: "Live solver iterations per frame stored in the preset.") var solveIterations: Int = 5
     @Option(name: .customLong("activation-floor"),
@@ -71,6 +90,20 @@ struct Train: ParsableCommand {
             throw ValidationError("--atoms-speech and --atoms-noise must lie in 1…4096.")
         }
         guard (1...100_000).contains(epochs) else { throw ValidationError("--epochs must lie in 1…100000.") }
+        guard TrainingMethod(rawValue: method) != nil else {
+            throw ValidationError("--method must be one of \(TrainingMethod.allCases.map(\.rawValue).joined(separator: ", ")) (got \(method)).")
+        }
+        guard beta.isFinite, (-10...10).contains(beta) else { throw ValidationError("--beta must be a finite real in −10…10 (got \(beta)).") }
+        if let solveBeta, !(0...2).contains(solveBeta) { throw ValidationError("--solve-beta must be 0, 1 or 2 (got \(solveBeta)).") }
+        guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must lie in 1…1000000 frames.") }
+        guard adversarialWeight.isFinite, adversarialWeight >= 0 else { throw ValidationError("--adversarial-weight must be ≥ 0.") }
+        guard priorWeight.isFinite, priorWeight >= 0 else { throw ValidationError("--prior-weight must be ≥ 0.") }
+        if let warmUpEpochs, !(1...epochs).contains(warmUpEpochs) {
+            throw ValidationError("--warm-up-epochs must lie in 1…--epochs (\(epochs)).")
+        }
+        if let bandLimit, !(bandLimit.isFinite && bandLimit > 0 && bandLimit < Double(sampleRate) / 2) {
+            throw ValidationError("--band-limit-hz must lie between 0 and half the sample rate (\(sampleRate / 2) Hz).")
+        }
     }
 
     func run() throws {
@@ -85,7 +118,7 @@ struct Train: ParsableCommand {
         config.fftLength = fftLength ?? config.frameLength
         config.window = WindowShape(rawValue: window) ?? .sqrtHann
         config.spectrumExponent = spectrumExponent
-        config.beta = beta
+        config.beta = solveBeta ?? ([0.0, 1, 2].contains(beta) ? Int(beta) : 1)
         config.iterations = solveIterations
         config.floorDecibels = floorDecibels
         config.activationFloor = activationFloor
@@ -111,30 +144,54 @@ struct Train: ParsableCommand {
         let noiseSet = try TrainingSet(signals: noiseSignals, configuration: config)
         note("frames: \(speechSet.frameCount) speech, \(noiseSet.frameCount) noise, \(config.binCount) bins")
 
-        let trainer = try SupervisedTrainer(SupervisedTrainer.Options(
-            speechRank: speechRank, noiseRank: noiseRank, beta: Double(beta), iterations: epochs,
-            sparsity: sparsity, seed: seed))
+        let trainingMethod = TrainingMethod(rawValue: method) ?? .nmf
+        let trainer = try DictionaryTrainer(DictionaryTrainer.Options(
+            method: trainingMethod, speechRank: speechRank, noiseRank: noiseRank, beta: beta, epochs: epochs,
+            warmUpEpochs: warmUpEpochs, batchSize: batchSize, adversarialWeight: adversarialWeight,
+            priorWeight: priorWeight, sparsity: sparsity, seed: seed))
         let started = Date()
-        let result = try trainer.train(speech: speechSet.spectrogram, noise: noiseSet.spectrogram) { part, iteration, objective in
-            if iteration == 1 || iteration % 10 == 0 || iteration == epochs {
-                note("\(part.rawValue) \(iteration)/\(epochs): objective \(String(format: "%.6g", objective))")
+        let bar = ProgressBar(total: 2 * epochs)
+        let result = try trainer.train(speech: speechSet.spectrogram, noise: noiseSet.spectrogram) { part, epoch, total, objective in
+            bar.update((part == .speech ? 0 : total) + epoch)
+            if isatty(STDERR_FILENO) == 0 && (epoch == 1 || epoch % max(1, total / 10) == 0 || epoch == total) {
+                note("\(part.rawValue) \(epoch)/\(total): objective \(String(format: "%.6g", objective))")
             }
+        }
+        bar.finish()
+        var basis = result.basis
+        if let bandLimit {
+            let cutoff = Int((bandLimit * Double(config.fftLength) / Double(sampleRate)).rounded(.up))
+            basis = try basis.bandLimited(cutoffBin: min(max(cutoff, 1), config.binCount - 1))
+            note("band limit: atoms cut above bin \(cutoff) (\(String(format: "%.0f", bandLimit)) Hz); one high-band noise atom added")
         }
         let name = URL(fileURLWithPath: output).lastPathComponent
         let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        let methodDescription: String
+        switch trainingMethod {
+        case .nmf: methodDescription = "nmf β=\(beta), \(epochs) iterations"
+        case .nmfExponential, .nmfGamma:
+            methodDescription = "\(method) (KL), \(warmUpEpochs ?? epochs / 2) warm-up + \(epochs - (warmUpEpochs ?? epochs / 2)) prior iterations, prior weight \(priorWeight)"
+        case .anmf: methodDescription = "anmf τ_A=\(adversarialWeight), \(epochs) epochs, batch \(batchSize)"
+        }
         let provenance = PresetMetadata.Provenance(
             trainingData: (speech + noise).joined(separator: " "),
             command: Self.commandLine(), date: ISO8601DateFormatter().string(from: Date()), seed: seed,
-            method: "nmf β=\(beta), \(epochs) iterations")
-        let preset = Preset(name: name, description: description, configuration: config, basis: result.basis,
+            method: methodDescription + (bandLimit.map { ", band limit \(Int($0)) Hz" } ?? ""))
+        let preset = Preset(name: name, description: description, configuration: config, basis: basis,
                             provenance: provenance)
-        let written = try preset.write(directory: directory.isEmpty ? "." : directory, name: name)
+        let outputDirectory = directory.isEmpty ? "." : directory
+        let written = try preset.write(directory: outputDirectory, name: name)
+        let lossPath = (outputDirectory as NSString).appendingPathComponent("\(name).loss.json")
+        try LossCurves(method: method, command: Self.commandLine(), curves: result.curves).write(to: lossPath)
         if let reportPath {
-            try TrainReport.write(to: reportPath, basis: result.basis, speechObjective: result.speechObjective,
-                                  noiseObjective: result.noiseObjective, command: Self.commandLine())
+            func curve(_ part: SupervisedTrainer.Part) -> [Double] { result.curves.filter { $0.part == part }.flatMap(\.values) }
+            try TrainReport.write(to: reportPath, basis: basis, speechObjective: curve(.speech),
+                                  noiseObjective: curve(.noise), command: Self.commandLine())
         }
-        note(String(format: "wrote %@ in %.1f s (final objective: speech %.6g, noise %.6g)", written,
-                    Date().timeIntervalSince(started), result.speechObjective.last ?? .nan, result.noiseObjective.last ?? .nan))
+        let seconds = Date().timeIntervalSince(started)
+        let finals = result.curves.map { "\($0.part.rawValue) \($0.stage) \(String(format: "%.6g", $0.values.last ?? .nan))" }
+        note(String(format: "wrote %@ and %@ in %.1f s (final objectives: %@)", written, lossPath, seconds,
+                    finals.joined(separator: ", ")))
     }
 
     /// 32 ms rounded to an even number of samples that is a multiple of 4 (so N/4 is a whole hop).

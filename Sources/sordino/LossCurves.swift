@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The learning curves `sordino train` writes next to a preset as NAME.loss.json.
+
+import Foundation
+import SordinoNMF
+
+/// `NAME.loss.json`: the method, the command, and per part (speech, noise) and stage the objective
+/// after each pass (index 0 is the starting point). Plot with anything that reads JSON.
+struct LossCurves: Encodable {
+    struct Entry: Encodable {
+        let part: String
+        let stage: String
+        let objective: String
+        let values: [Double]
+    }
+
+    let method: String
+    let command: String
+    let curves: [Entry]
+
+    init(method: String, command: String, curves: [DictionaryTrainer.Curve]) {
+        self.method = method
+        self.command = command
+        self.curves = curves.map {
+            Entry(part: $0.part.rawValue, stage: $0.stage, objective: $0.objective,
+                  values: $0.values.map { $0.isFinite ? $0 : 0 })
+        }
+    }
+
+    func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CommandError("cannot write \(path): \(error.localizedDescription). Check that the folder is writable.",
+                               exitCode: .cannotCreate)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `sordino train --method …` and `sordino separate`: presets with per-atom penalties, loss curves, exact sums.
+
+import Foundation
+import SordinoIO
+import SordinoPresets
+import Testing
+import TestSupport
+
+@Suite(.enabled(if: CLI.binary != nil, "the sordino binary is not built next to the tests"))
+struct TrainSeparateTests {
+    /// Two folders of 2 s WAVs: speech-like signals and white noise.
+    static func writeFolders(_ dir: URL) throws -> (speech: String, noise: String) {
+        let speech = dir.appendingPathComponent("speech"), noise = dir.appendingPathComponent("noise")
+        try FileManager.default.createDirectory(at: speech, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: noise, withIntermediateDirectories: true)
+        let format = AudioFileFormat(container: .wav, encoding: .float32)
+        for i in 0..<2 {
+            let s = Signal.speechLike(seconds: 2, sampleRate: 16_000, noiseLevel: 0, seed: UInt64(10 + i))
+            try AudioFileWriter.write(AudioBuffer(sampleRate: 16_000, channels: [s]),
+                                      to: speech.appendingPathComponent("s\(i).wav").path, format: format)
+            let n = Signal.whiteNoise(count: 32_000, amplitude: 0.05, seed: UInt64(20 + i))
+            try AudioFileWriter.write(AudioBuffer(sampleRate: 16_000, channels: [n]),
+                                      to: noise.appendingPathComponent("n\(i).wav").path, format: format)
+        }
+        return (speech.path, noise.path)
+    }
+
+    @Test func priorMethodStoresPerAtomPenaltiesAndIsDeterministic() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (speech, noise) = try Self.writeFolders(dir)
+        var bases: [[UInt8]] = []
+        for name in ["a", "b"] {
+            let r = try CLI.run(["train", "--speech", speech, "--noise", noise, "--method", "nmf-exp", "--atoms-speech", "6",
+                                 "--atoms-noise", "4", "--epochs", "20", "--prior-weight", "0.05", "--seed", "9",
+                                 "-o", dir.appendingPathComponent(name).path])
+            #expect(r.status == 0, "\(r.stderr)")
+            bases.append([UInt8](try Data(contentsOf: dir.appendingPathComponent("\(name).basis"))))
+        }
+        #expect(bases[0] == bases[1])
+        let preset = try Preset.load(path: dir.appendingPathComponent("a.json").path)
+        let penalties = try #require(preset.basis.atomPenalties)
+        #expect(penalties.count == 10 && penalties.allSatisfy { $0 > 0 && $0.isFinite })
+        #expect(Set(penalties).count > 5)                       // per atom, not one λ
+        #expect(preset.metadata.provenance.command.contains("--method nmf-exp"))
+        let loss = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("a.loss.json")))
+        let curves = try #require((loss as? [String: Any])?["curves"] as? [[String: Any]])
+        #expect(curves.count == 4)                              // speech and noise × (warm-up, prior)
+        #expect((curves[1]["values"] as? [Double])?.count == 11)   // 10 prior passes + the start
+    }
+
+    @Test func unknownMethodIsAUsageError() throws {
+        let r = try CLI.run(["train", "--speech", "x", "--noise", "y", "--method", "pca", "-o", "/tmp/never"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--method must be one of nmf, nmf-exp, nmf-gamma, anmf"))
+    }
+
+    @Test(arguments: [16_000, 44_100])
+    func separatedEstimatesSumToTheInput(rate: Int) throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try ProcessCommandTests.writeInput(dir, channels: 2, rate: rate)
+        let preset = ProcessCommandTests.preset
+        let r = try CLI.run(["separate", "--quiet", "--preset", preset, input, "--out", dir.appendingPathComponent("out").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let x = try AudioFileReader.read(path: input).0
+        let s = try AudioFileReader.read(path: dir.appendingPathComponent("out/in.speech.wav").path).0
+        let n = try AudioFileReader.read(path: dir.appendingPathComponent("out/in.noise.wav").path).0
+        #expect(s.sampleRate == rate && n.sampleRate == rate && s.channelCount == 2 && s.sampleCount == x.sampleCount)
+        var worst: Float = 0, speechEnergy = 0.0, noiseEnergy = 0.0
+        for c in 0..<2 {
+            for i in 0..<x.sampleCount {
+                worst = max(worst, abs(s.channels[c][i] + n.channels[c][i] - x.channels[c][i]))
+                speechEnergy += Double(s.channels[c][i] * s.channels[c][i])
+                noiseEnergy += Double(n.channels[c][i] * n.channels[c][i])
+            }
+        }
+        #expect(worst < 1e-4)
+        // Both estimates carry signal: neither is a copy of the input nor silence.
+        #expect(speechEnergy > 0.05 * noiseEnergy && noiseEnergy > 0.001 * speechEnergy)
+    }
+}
