@@ -234,7 +234,9 @@ public struct Engine: ~Copyable {
         if spectrumExponent == 1 { squareRootInPlace(state.magnitude, count: binCount) }
         state.silent = !(energy > 0)
         state.framePower = energy
-        state.noiseFloorPower = energy < state.noiseFloorPower ? energy : state.noiseFloorPower * noiseFloorRise
+        if !state.silent {   // digital silence says nothing about the noise floor (and would pin it at 0)
+            state.noiseFloorPower = energy < state.noiseFloorPower ? energy : state.noiseFloorPower * noiseFloorRise
+        }
         if state.silent { telemetry.silentFrames.wrappingAdd(1, ordering: .relaxed) }
         channels[c] = state
     }

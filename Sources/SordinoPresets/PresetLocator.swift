@@ -58,7 +58,9 @@ public struct PresetLocator: Sendable {
     }
 
     /// The preset in `directory` at `sampleRate`; with no rate, the only rate present.
-    /// Among several presets at one rate, the first by file name.
+    /// Among several presets at one rate, a `speech-…` preset (the general-purpose defaults) before
+    /// the others, then the first by file name; so a folder of all shipped presets gives
+    /// `speech-48k` at 48 kHz, not `lowlatency-48k`.
     static func choose(in directory: String, sampleRate: Int?) throws(PresetError) -> String {
         let presets = presetFiles(in: directory)
         let rates = Array(Set(presets.map(\.sampleRate))).sorted()
@@ -67,7 +69,9 @@ public struct PresetLocator: Sendable {
             if rates.isEmpty { throw .notFound(argument: directory, searched: [directory]) }
             throw .sampleRateRequired(directory: directory, available: rates)
         }
-        guard let match = presets.first(where: { $0.sampleRate == sampleRate }) else {
+        let atRate = presets.filter { $0.sampleRate == sampleRate }
+        let preferred = atRate.first { URL(fileURLWithPath: $0.path).lastPathComponent.hasPrefix("speech-") }
+        guard let match = preferred ?? atRate.first else {
             throw .noPresetForRate(requested: sampleRate, available: rates, directory: directory)
         }
         return match.path

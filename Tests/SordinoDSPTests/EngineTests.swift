@@ -143,6 +143,18 @@ struct NoiseAdaptationTests {
         #expect(before < 0.25 && after > 1.5 * before, "band share \(before) → \(after)")
     }
 
+    @Test func adaptationStartsAfterDigitalSilence() throws {
+        var config = EngineConfiguration()
+        config.adaptiveNoiseRank = 2
+        let basis = Signal.randomBasis(binCount: 257, speechRank: 8, noiseRank: 8, seed: 5)
+        var engine = try Engine(configuration: config, basis: basis)
+        // A second of zeros first (a JACK client before the microphone is connected) must not pin
+        // the noise-floor tracker at 0: measured 0 adapted frames before the fix.
+        let input = [Float](repeating: 0, count: 16_000) + (try Self.bandNoise(seconds: 2))
+        _ = EngineHarness.run(&engine, [input], blockLengths: [256])
+        #expect(engine.telemetry.adaptedFrames.load(ordering: .relaxed) > 80)   // measured 113 of 250
+    }
+
     @Test func adaptationKeepsBlockLengthInvariance() throws {
         var config = EngineTests.noisyConfig()
         config.adaptiveNoiseRank = 6
