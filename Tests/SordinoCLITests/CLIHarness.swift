@@ -20,8 +20,10 @@ enum CLI {
         let stderr: String
     }
 
-    /// Runs `sordino arguments…` in the repository root and waits for it.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// Runs `sordino arguments…` in the repository root and waits for it; a command still running
+    /// after `timeout` seconds (a test expecting an exit that never comes) is terminated, so a
+    /// wrong expectation fails the test instead of hanging the suite.
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 120) throws -> Result {
         guard let binary else { throw CocoaError(.fileNoSuchFile) }
         let process = Foundation.Process()
         process.executableURL = binary
@@ -32,6 +34,7 @@ enum CLI {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if process.isRunning { process.terminate() } }
         // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
