@@ -40,7 +40,7 @@ test-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(TEST_APT_PACKAGES); }
 
 test: build check test-deps
-	$(BUILD)/AllocationProbe 10
+	SORDINO_REQUIRE_JACKD=1 $(BUILD)/AllocationProbe 10
 	SORDINO_REQUIRE_JACKD=1 SORDINO_REQUIRE_CHROMIUM=1 $(SWIFT) test
 
 ## Dev-set quality through ../shared/eval (quick mode) beside RNNoise and the offline NMF baseline.

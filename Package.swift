@@ -52,7 +52,7 @@ let package = Package(
         ]),
         /// Runs the engine with every heap allocation counted; the allocation test starts it.
         .executableTarget(name: "AllocationProbe", dependencies: [
-            "SordinoDSP", "TestSupport",
+            "SordinoDSP", "SordinoJACK", "TestSupport", .product(name: "Logging", package: "swift-log"),
             .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
         ]),
 

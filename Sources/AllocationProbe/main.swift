@@ -87,5 +87,13 @@ for test in makeCases() where test.name.hasPrefix(only) {
     if stats.mallocCount != 0 || stats.freeCount != 0 { failures += 1 }
     input.deallocate(); output.deallocate(); inputs.deallocate(); outputs.deallocate()
 }
+if "jack-callback".hasPrefix(only) || only.isEmpty {
+    if let (line, clean) = probeJackCallback(seconds: seconds) {
+        print(line)
+        if !clean { failures += 1 }
+    } else {
+        print("jack-callback: skipped (jackd not installed; SORDINO_REQUIRE_JACKD=1 makes this a failure)")
+    }
+}
 print(failures == 0 ? "allocation-free" : "ALLOCATED in \(failures) case(s)")
 exit(failures == 0 ? 0 : 1)

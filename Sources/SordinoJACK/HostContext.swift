@@ -57,6 +57,9 @@ struct HostContext: ~Copyable {
     let freewheeling = Atomic<Bool>(false)
     /// Flush-to-zero as JACK's thread-init callback left it (true once the audio thread has started).
     let flushToZeroSet = Atomic<Bool>(false)
+    /// pthread_self() of the thread that runs the process callback (0 until the first cycle), so
+    /// tools can attribute work, e.g. heap allocations, to the audio thread.
+    let processThread = Atomic<UInt>(0)
 
     init(channelCount: Int) {
         self.channelCount = channelCount

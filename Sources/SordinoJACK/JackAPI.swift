@@ -278,6 +278,9 @@ extension HostContext {
     static func fetchBuffersAndProcess(_ context: UnsafeMutablePointer<HostContext>, blockLength: UInt32) -> Int {
         _unsafePerformance {
             let start = monotonicNanoseconds()
+            if context.pointee.processThread.load(ordering: .relaxed) == 0 {
+                context.pointee.processThread.store(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: pthread_self()))), ordering: .relaxed)
+            }
             for c in 0..<context.pointee.channelCount {
                 guard let input = context.pointee.inputPorts[c], let output = context.pointee.outputPorts[c],
                       let inputBuffer = jack_port_get_buffer(input, blockLength),

@@ -150,6 +150,8 @@ public final class JackHost {
     /// every change, since an engine swap replaces the block.
     public let liveControls = LiveControls()
     /// Whether JACK's thread-init callback found flush-to-zero on after setting it (audio thread).
+    /// pthread_self() of the audio (process callback) thread as a number; 0 before the first cycle.
+    public var processThread: UInt { context.pointee.processThread.load(ordering: .relaxed) }
     public var flushToZeroOnAudioThread: Bool { context.pointee.flushToZeroSet.load(ordering: .acquiring) }
     /// Counters of the current engine.
     public var telemetry: Telemetry { engine.telemetry }

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Counts heap allocations made on the JACK process thread while a JackHost runs live cycles.
+
+import Foundation
+import Logging
+import MallocInterposerSwift
+import SordinoDSP
+import SordinoJACK
+import Synchronization
+import TestSupport
+
+/// pthread_self() of the host's process thread; the allocation hook compares against it.
+private let audioThread = Atomic<UInt>(0)
+/// Allocations the hook saw on that thread.
+private let audioThreadAllocations = Atomic<Int>(0)
+
+/// Runs a one-channel JackHost on a private dummy jackd (48 kHz, period 256) for `seconds`, with a
+/// player client feeding a speech-like signal into in_1, and counts every heap allocation made on
+/// the process thread meanwhile (other threads — libjack's, this one — are not the callback's).
+/// Returns a report line and whether it was allocation-free; nil when jackd is unavailable.
+func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
+    guard JackdServer.shouldRun else { return nil }
+    do {
+        let server = try JackdServer.start(sampleRate: 48_000, period: 256)
+        defer { server.stop() }
+        var logger = Logger(label: "sordino.allocation-probe")
+        logger.logLevel = .error
+        let basis = Signal.randomBasis(binCount: 769, speechRank: 32, noiseRank: 16, seed: 1)
+        let host = try JackHost(options: JackHostOptions(serverName: server.name), logger: logger) { rate, maximum in
+            var c = EngineConfiguration()
+            c.sampleRate = rate; c.frameLength = 1536; c.hopLength = 384; c.fftLength = 1536
+            c.maximumBlockLength = maximum; c.activationFloor = 1; c.adaptiveNoiseRank = 8
+            return try Engine(configuration: c, basis: basis)
+        }
+        defer { host.close() }
+        let signal = Signal.speechLike(seconds: Double(seconds + 2), sampleRate: 48_000, noiseLevel: 0.1, seed: 3)
+        let player = try JackLoopback(serverName: server.name, signal: signal, recordingCount: 1)
+        guard player.connect(hostInput: "sordino:in_1", hostOutput: "sordino:out_1") else {
+            return ("jack-callback: could not connect the player", false)
+        }
+        player.arm()
+        Thread.sleep(forTimeInterval: 1)                       // warm-up: first cycles, plans, caches
+        let thread = host.processThread
+        guard thread != 0 else { return ("jack-callback: no process cycle ran", false) }
+        audioThread.store(thread, ordering: .relaxed)
+        let hopsBefore = host.telemetry.hops.load(ordering: .relaxed)
+        MallocInterposerSwift.setAllocationHook { _ in
+            if UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: pthread_self()))) == audioThread.load(ordering: .relaxed) {
+                audioThreadAllocations.wrappingAdd(1, ordering: .relaxed)
+            }
+        }
+        MallocInterposerSwift.hook()
+        Thread.sleep(forTimeInterval: Double(seconds))
+        MallocInterposerSwift.unhook()
+        MallocInterposerSwift.setAllocationHook(nil)
+        let hops = host.telemetry.hops.load(ordering: .relaxed) - hopsBefore
+        let count = audioThreadAllocations.load(ordering: .relaxed)
+        return ("jack-callback: \(seconds) s of live cycles, \(hops) hops on the process thread: allocations=\(count)",
+                count == 0 && hops > 0)
+    } catch {
+        return ("jack-callback: \(error)", false)
+    }
+}
