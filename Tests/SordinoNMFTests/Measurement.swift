@@ -31,8 +31,11 @@ struct Measurement {
         let objectiveOnly = try Self.seconds {
             _ = try BetaNMF(.init(rank: 64, beta: 1, iterations: 0, seed: 1)).factorise(v)
         }
+        let result = try #require(run)
+        let final = try #require(result.objective.last)
         print("MEASURE kl rank 64, 257 × 50000, 200 iterations: \(total) s (\(total / 200) s/iteration); "
-            + "one objective-only pass (GEMM + divergence): \(objectiveOnly) s; final objective \(run!.objective.last!)")
+            + "one objective-only pass (GEMM + divergence): \(objectiveOnly) s; final objective \(final)")
+        #expect(final < 0.9 * result.initialObjective, "200 KL iterations must descend")
     }
 
     /// H step through `ActivationSolver` against the BLAS H step, on real speech from the corpus (or the
@@ -41,9 +44,13 @@ struct Measurement {
     func activationKernelsOnSpeech(beta: Int) throws {
         let v = try Self.speech()
         let basis = try BetaNMF(.init(rank: 64, beta: Double(beta), iterations: 10, seed: 3)).factorise(v).basis
+        var finals: [ActivationKernel: Double] = [:]
         func time(_ kernel: ActivationKernel, iterations: Int) throws -> Double {
             let nmf = try BetaNMF(.init(rank: 64, beta: Double(beta), iterations: iterations, activationKernel: kernel))
-            return try Self.seconds { _ = try nmf.activations(of: v, basis: basis) }
+            var result: BetaNMF.Factorisation?
+            let t = try Self.seconds { result = try nmf.activations(of: v, basis: basis) }
+            if iterations > 0 { finals[kernel] = result?.objective.last }
+            return t
         }
         let blas = (try time(.blas, iterations: 20) - (try time(.blas, iterations: 0))) / 20
         let solver = (try time(.engineSolver, iterations: 20) - (try time(.engineSolver, iterations: 0))) / 20
@@ -63,6 +70,9 @@ struct Measurement {
         print("MEASURE β=\(beta) speech \(v.rows) × \(v.columns), rank 64: fixed-basis pass (H step + objective) "
             + "BLAS \(blas) s, ActivationSolver \(solver) s; of which W·H GEMM \(gemm) s, divergence sum \(cost) s (\(sink > 0)); "
             + "training iteration BLAS \(try train(.blas)) s, ActivationSolver \(try train(.engineSolver)) s")
+        // The timing compares like with like only if both kernels compute the same H.
+        let b = try #require(finals[.blas]), e = try #require(finals[.engineSolver])
+        #expect(abs(b - e) <= 1e-4 * abs(b), "kernels disagree: \(b) vs \(e)")
     }
 
     /// The corpus' training speech as V (16 kHz, the default STFT), or the fixture if it is absent.
