@@ -62,7 +62,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("solve-iterations"), help: "Live solver iterations per frame stored in the preset.") var solveIterations: Int = 5
     @Option(name: .customLong("activation-floor"),
             help: "Live activation floor stored in the preset, as a fraction (0…1) of each frame's cold-start activation.")
-    var activationFloor: Float = 1
+    var activationFloor: Float = 0.7
     @Option(name: .customLong("adaptive-noise-atoms"),
             help: "Noise atoms the live engine re-learns from noise-only frames, stored in the preset (0…32).")
     var adaptiveNoiseRank: Int = 8
@@ -70,7 +70,7 @@ struct Train: ParsableCommand {
             help: "Memory of the adaptive noise atoms stored in the preset, ms of noise-only audio.")
     var adaptiveNoiseMemory: Float = 2000
     @Option(name: .customLong("floor-db"), parsing: .unconditional, help: "Mask floor stored in the preset, dB (−120…0).")
-    var floorDecibels: Float = -15
+    var floorDecibels: Float = -11
     @Option(name: .customLong("mask-exponent"), help: "Mask exponent p stored in the preset: 1 or 2.") var maskExponent: Int = 1
     @Option(name: .customLong("mask-smoothing-ms"), help: "Mask smoothing time constant stored in the preset, ms (0 = off).")
     var maskSmoothing: Float = 0
