@@ -26,6 +26,17 @@ public struct DecompositionOptions: Sendable, Hashable {
     public var relaxation: Float?
     /// `.squarem` extrapolates over the passes of `.mm` or `.me` (not `.mu`, whose passes need not
     /// descend); `iterations` still counts passes, so runs with and without it do the same work.
+    /// Measured on 30 s of 44.1 kHz speech in noise (mono, 1025 bins × 2587 frames, rank 8, seed 1,
+    /// one core): passes and seconds to reach MU's objective after 200 iterations (MU's time for 200):
+    ///
+    ///     β (domain)   MU 200   MM            ME            MM + SQUAREM       ME + SQUAREM
+    ///     0 (p = 2)    1.9 s    never         200, 1.8 s    never (1.015×)     96, 1.0 s
+    ///     1            1.3 s    200, 1.3 s    40, 0.8 s     87, 0.6 s          40, 0.9 s
+    ///     2            1.0 s    200, 0.9 s    never         102, 0.5 s         never (1.008×)
+    ///
+    /// (β = 0: ME is MU, and MM + SQUAREM stays at 1.013× even after 400 passes: another local
+    /// minimum. β = 0 with p = 1, where MU diverges: MM's 200-pass objective in 3.6 s is reached by
+    /// MM + SQUAREM in 75 passes, 1.5 s, by ME in 59 and by ME + SQUAREM in 43, 0.8 s.)
     public var acceleration: Acceleration
 
     public init(beta: Double = 1, algorithm: UpdateAlgorithm = .mu, iterations: Int = 200,
@@ -62,6 +73,8 @@ public struct DecompositionResult: Sendable {
 /// element-wise passes; the objective comes free with the first pass (a SIMD logarithm for β ∈
 /// {0, 1}, `pow` for other β). Entries are floored at `activationFloor` after every step. No atom
 /// normalisation during the run (the updates are scale-equivariant, so it would not change W·H).
+/// `.squarem` (`Acceleration`) adds per cycle of three passes one weight pass without update, one
+/// more when the safeguard rejects, and 4 `log`/`exp` calls per entry of W and H.
 /// Deterministic for given inputs and OpenBLAS thread count. Allocates; offline only.
 public struct Decomposer: Sendable {
     public let options: DecompositionOptions

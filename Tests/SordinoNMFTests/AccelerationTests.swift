@@ -48,22 +48,22 @@ import Testing
 
     /// Passes (F evaluations, the stabilising one included) until the objective is at or below MU's
     /// after 200 iterations; 2 s of speech, 257 bins, rank 8, as `StepSizeComparisonTests`. Measured
-    /// (OPENBLAS_NUM_THREADS=1): β = 0: MM 84, ME 69; β = 1: 63 both; β = 2: MM 144, ME 101 (plain
-    /// MM: 200 for β ∈ [1, 2], never at β = 0; at β = 1 and 2 SQUAREM leaves ME as it is, since its
-    /// steps overshoot and ‖r‖/‖v‖ < 1 gives s = 1). Bounds: measured + 15 % or so.
-    @Test(arguments: [(0.0, UpdateAlgorithm.mm, 100), (0.0, .me, 80), (1.0, .mm, 75), (1.0, .me, 75),
-                      (2.0, .mm, 165), (2.0, .me, 120)])
+    /// (OPENBLAS_NUM_THREADS=1): β = 0: MM 69, ME 66; β = 1: MM 78, ME 64; β = 2: MM 78, ME 101
+    /// (plain MM: 200 for β ∈ [1, 2], never at β = 0; plain ME: 200, 63, 101: at β = 1 and 2 SQUAREM
+    /// barely changes ME, whose steps overshoot, so ‖r‖/‖v‖ < 1 gives s = 1). Bounds: measured + 15 %.
+    @Test(arguments: [(0.0, UpdateAlgorithm.mm, 80), (0.0, .me, 76), (1.0, .mm, 90), (1.0, .me, 74),
+                      (2.0, .mm, 90), (2.0, .me, 116)])
     func squaremReachesTheMultiplicativeObjectiveInFewerPasses(beta: Double, algorithm: UpdateAlgorithm, bound: Int) throws {
         let v = try DecompositionFixture.noisySpeech(seconds: 2, frameLength: 512)
         let (w0, h0) = Initialisation.random(for: v, rank: 8, seed: 8)
-        func curve(_ a: UpdateAlgorithm, _ acceleration: Acceleration) throws -> [Double] {
-            try Decomposer(DecompositionOptions(beta: beta, algorithm: a, iterations: 200, acceleration: acceleration))
+        func curve(_ a: UpdateAlgorithm, _ acceleration: Acceleration, passes: Int) throws -> [Double] {
+            try Decomposer(DecompositionOptions(beta: beta, algorithm: a, iterations: passes, acceleration: acceleration))
                 .run(v, basis: w0, activations: h0).objective
         }
-        let target = try curve(.mu, .none)[200]
-        let accelerated = try curve(algorithm, .squarem)
+        let target = try curve(.mu, .none, passes: 200)[200]
+        let accelerated = try curve(algorithm, .squarem, passes: bound)   // no further: the test stays < 10 s in debug
         let reach = accelerated.firstIndex { $0 <= target } ?? Int.max
-        print("MEASURED β = \(beta) \(algorithm) squarem reaches MU's 200-iteration \(target) after \(reach) passes; after 200: \(accelerated[200] / target)")
+        print("MEASURED β = \(beta) \(algorithm) squarem reaches MU's 200-iteration \(target) after \(reach) passes")
         #expect(reach <= bound)
     }
 }
