@@ -9,7 +9,8 @@ public struct DecompositionOptions: Sendable, Hashable {
     /// β of the divergence, any finite real: 0 Itakura–Saito, 1 Kullback–Leibler, 2 Euclidean.
     public var beta: Double
     public var algorithm: UpdateAlgorithm
-    /// Full iterations (a W step, when learning it, then an H step). Fixed work, no convergence test.
+    /// Update passes (each a W step, when learning it, then an H step; with `.squarem` three make a
+    /// cycle). Fixed work, no convergence test.
     public var iterations: Int
     /// c in the Itakura–Saito objective D_IS(V^c | (WH)^c) (β = 0 only, c > 0; 1 elsewhere). With
     /// V = |X|^p and c = 2/p the model (WH)^(2/p) approximates the power spectrogram: `--domain p`.
@@ -23,14 +24,29 @@ public struct DecompositionOptions: Sendable, Hashable {
     /// reflections drive entries to the floor and they stay there), θ = 0.95 in 63; β = 2: never vs
     /// 101; β = 0.5: 131 (θ = 1) vs 137; β = 3: 189 vs 194; β = 0 (ME = MU): 200 vs never.
     public var relaxation: Float?
+    /// `.squarem` extrapolates over the passes of `.mm` or `.me` (not `.mu`, whose passes need not
+    /// descend); `iterations` still counts passes, so runs with and without it do the same work.
+    /// Measured on 30 s of 44.1 kHz speech in noise (mono, 1025 bins × 2587 frames, rank 8, seed 1,
+    /// one core): passes and seconds to reach MU's objective after 200 iterations (MU's time for 200):
+    ///
+    ///     β (domain)   MU 200   MM            ME            MM + SQUAREM       ME + SQUAREM
+    ///     0 (p = 2)    1.9 s    never         200, 1.8 s    never (1.015×)     96, 1.0 s
+    ///     1            1.3 s    200, 1.3 s    40, 0.8 s     87, 0.6 s          40, 0.9 s
+    ///     2            1.0 s    200, 0.9 s    never         102, 0.5 s         never (1.008×)
+    ///
+    /// (β = 0: ME is MU, and MM + SQUAREM stays at 1.013× even after 400 passes: another local
+    /// minimum. β = 0 with p = 1, where MU diverges: MM's 200-pass objective in 3.6 s is reached by
+    /// MM + SQUAREM in 75 passes, 1.5 s, by ME in 59 and by ME + SQUAREM in 43, 0.8 s.)
+    public var acceleration: Acceleration
 
     public init(beta: Double = 1, algorithm: UpdateAlgorithm = .mu, iterations: Int = 200,
-                compression: Double = 1, updateBasis: Bool = true) {
+                compression: Double = 1, updateBasis: Bool = true, acceleration: Acceleration = .none) {
         self.beta = beta
         self.algorithm = algorithm
         self.iterations = iterations
         self.compression = compression
         self.updateBasis = updateBasis
+        self.acceleration = acceleration
     }
 }
 
@@ -40,7 +56,10 @@ public struct DecompositionResult: Sendable {
     public var basis: Matrix
     /// H, rank × frames.
     public var activations: Matrix
-    /// The objective of the initial factors, then after each iteration: `iterations + 1` values.
+    /// The objective of the initial factors, then of the iterate held after each pass: `iterations + 1`
+    /// values, non-increasing for `.mm` and `.me`. With `.squarem` the first two passes of a cycle give
+    /// the plain iterates θ₁, θ₂ and the third the one the safeguard keeps (θ'' or θ₂ again); the last
+    /// value is always the objective of the returned W and H.
     public var objective: [Double]
     /// Wall-clock seconds from the start until each entry of `objective` was reached (0 first).
     public var elapsedSeconds: [Double]
@@ -54,6 +73,8 @@ public struct DecompositionResult: Sendable {
 /// element-wise passes; the objective comes free with the first pass (a SIMD logarithm for β ∈
 /// {0, 1}, `pow` for other β). Entries are floored at `activationFloor` after every step. No atom
 /// normalisation during the run (the updates are scale-equivariant, so it would not change W·H).
+/// `.squarem` (`Acceleration`) adds per cycle of three passes one weight pass without update, one
+/// more when the safeguard rejects, and 4 `log`/`exp` calls per entry of W and H.
 /// Deterministic for given inputs and OpenBLAS thread count. Allocates; offline only.
 public struct Decomposer: Sendable {
     public let options: DecompositionOptions
@@ -70,6 +91,10 @@ public struct Decomposer: Sendable {
         }
         if let theta = options.relaxation, !(theta > 0 && theta <= 1) {
             throw .invalidOption(name: "me-relaxation", value: "\(theta)", allowed: "θ in (0, 1]")
+        }
+        if options.acceleration == .squarem && options.algorithm == .mu {
+            throw .invalidOption(name: "acceleration", value: "squarem with algorithm mu",
+                                 allowed: "algorithm mm or me (monotone passes; mm equals mu for β in [1, 2])")
         }
         if options.compression != 1 && options.beta != 0 {
             throw .invalidOption(name: "domain", value: "2/\(options.compression)",
@@ -112,6 +137,8 @@ public struct Decomposer: Sendable {
             return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
         let bins = v.rows, frames = v.columns, iterations = options.iterations, learnBasis = options.updateBasis
+        let squarem = options.acceleration == .squarem
+            ? SquaremCycle(basisCount: bins * rank, activationCount: rank * frames) : nil
         v.values.withUnsafeBufferPointer { vb in
             vPowBeta.withUnsafeBufferPointer { vpb in
                 w.values.withUnsafeMutableBufferPointer { wb in
@@ -119,24 +146,58 @@ public struct Decomposer: Sendable {
                         guard let pv = vb.baseAddress, let pw = wb.baseAddress, let ph = hb.baseAddress else { return }
                         let weights = Weights(kind: kind, beta: options.beta, compression: options.compression,
                                               v: pv, vPowBeta: vpb.baseAddress, count: bins * frames, scratch: state)
-                        for iteration in 1...max(iterations + 1, 1) {
-                            let last = iteration > iterations
-                            // Λ = W·H of the iterate reached so far: its objective, and the first step's weights.
-                            let reached = seconds()
+                        /// Λ = W·H of the current iterate and the weights of its first step; its objective if asked.
+                        func prepare(objective wanted: Bool = true) -> Double {
                             gemm(false, false, m: bins, n: frames, k: rank, alpha: 1, pw, lda: rank, ph, ldb: frames,
                                  beta: 0, state.model, ldc: frames)
-                            let value = weights.compute(objective: true)
-                            objective.append(value)
-                            elapsed.append(reached)
-                            if iteration > 1 { progress?(iteration - 1, value) }
-                            if last { break }
+                            return weights.compute(objective: wanted)
+                        }
+                        /// F: one update pass from the weights `prepare` left for the current iterate.
+                        func updatePass() {
                             if learnBasis {
                                 basisStep(pw, ph, weights, rule, bins: bins, frames: frames, rank: rank, state)
-                                gemm(false, false, m: bins, n: frames, k: rank, alpha: 1, pw, lda: rank, ph, ldb: frames,
-                                     beta: 0, state.model, ldc: frames)
-                                _ = weights.compute(objective: false)
+                                _ = prepare(objective: false)
                             }
                             activationStep(pw, ph, weights, rule, bins: bins, frames: frames, rank: rank, state)
+                        }
+                        func record(_ value: Double, reachedAt time: Double) {
+                            objective.append(value)
+                            elapsed.append(time)
+                            if objective.count > 1 { progress?(objective.count - 1, value) }
+                        }
+                        record(prepare(), reachedAt: 0)
+                        var passes = 0
+                        while passes < iterations {
+                            guard let squarem, iterations - passes >= 3 else {
+                                updatePass()
+                                let reached = seconds()
+                                record(prepare(), reachedAt: reached)
+                                passes += 1
+                                continue
+                            }
+                            squarem.save(.start, basis: pw, activations: ph)
+                            updatePass()
+                            var reached = seconds()
+                            record(prepare(), reachedAt: reached)
+                            squarem.save(.first, basis: pw, activations: ph)
+                            updatePass()
+                            reached = seconds()
+                            let plain = prepare()
+                            record(plain, reachedAt: reached)
+                            squarem.save(.second, basis: pw, activations: ph)
+                            squarem.extrapolate(basis: pw, activations: ph)
+                            _ = prepare(objective: false)
+                            updatePass()
+                            let stabilised = prepare()
+                            let kept = stabilised <= plain   // false for NaN too
+                            squarem.settle(kept: kept)
+                            if !kept {
+                                squarem.restoreSecond(basis: pw, activations: ph)
+                                _ = prepare(objective: false)
+                            }
+                            // Known only after the safeguard's objective (and the return to θ₂).
+                            record(kept ? stabilised : plain, reachedAt: seconds())
+                            passes += 3
                         }
                     }
                 }

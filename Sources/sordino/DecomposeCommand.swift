@@ -23,7 +23,8 @@ struct Decompose: ParsableCommand {
 
         Algorithms (Févotte & Idier 2011): mu heuristic multiplicative updates; mm majorisation-\
         minimisation (exponent γ(β); equal to mu for β in [1, 2]; scikit-learn's 'mu'); me \
-        majorisation-equalisation (longer monotone steps). β = 0 with --domain p fits \
+        majorisation-equalisation (longer monotone steps). --acceleration squarem extrapolates over mm or \
+        me passes (SQUAREM) and keeps the objective non-increasing. β = 0 with --domain p fits \
         (WH)^(2/p) to the power spectrogram. --method complex: complex NMF (Kameoka et al. 2009) on \
         the magnitude, with a phase per component and time-frequency point.
         """)
@@ -41,9 +42,11 @@ struct Decompose: ParsableCommand {
     @Option(name: .customLong("me-relaxation"),
             help: "θ in (0, 1] for --algorithm me: step to x_MM + θ·(x_ME − x_MM). Default: 0.95 for β ≥ 1, else 1.")
     var relaxation: Float?
+    @Option(help: "none, or squarem (Varadhan & Roland 2008; --algorithm mm or me, --method nmf). A squarem cycle costs 3 passes: two plain passes, a squared extrapolation from them, then one stabilising pass, kept only if its objective is no higher than after the two plain passes, so the objective never rises. --iterations counts passes either way.")
+    var acceleration: String = "none"
     @Option(help: "p: V = |X|^p (1 magnitude, 2 power), 0 < p ≤ 4. With β = 0 the model (WH)^(2/p) fits the power spectrogram.")
     var domain: Double = 1
-    @Option(help: "Iterations (each: a W step, then an H step), 0…100000.") var iterations: Int = 200
+    @Option(help: "Iterations, i.e. update passes (each: a W step, then an H step), 0…100000.") var iterations: Int = 200
     @Option(help: "Seed of the initialisation.") var seed: UInt64 = 1
     @Option(name: .customLong("init"), help: "Initial W and H: random, nndsvd or harmonic.") var initialisation: String = "random"
     @Option(name: .customLong("f0"), help: "Fundamentals for harmonic atoms, Hz, comma-separated. Default: K semitones from C3 = 130.81 Hz.")
@@ -72,6 +75,10 @@ struct Decompose: ParsableCommand {
         guard RecordingDecomposition.Method(rawValue: method) != nil else { throw ValidationError("--method must be nmf or complex.") }
         guard beta.isFinite else { throw ValidationError("--beta must be a finite number.") }
         guard UpdateAlgorithm(rawValue: algorithm) != nil else { throw ValidationError("--algorithm must be mu, mm or me.") }
+        guard let accelerated = Acceleration(rawValue: acceleration) else { throw ValidationError("--acceleration must be none or squarem.") }
+        if accelerated == .squarem && (algorithm == "mu" || method == "complex") {
+            throw ValidationError("--acceleration squarem needs --method nmf and --algorithm mm or me (mm equals mu for β in [1, 2]).")
+        }
         guard domain.isFinite, domain > 0, domain <= 4 else { throw ValidationError("--domain must lie in (0, 4] (1 magnitude, 2 power).") }
         if let relaxation, !(relaxation > 0 && relaxation <= 1) { throw ValidationError("--me-relaxation must lie in (0, 1].") }
         guard (0...100_000).contains(iterations) else { throw ValidationError("--iterations must lie in 0…100000.") }
@@ -111,7 +118,7 @@ struct Decompose: ParsableCommand {
         options.rank = components
         options.method = RecordingDecomposition.Method(rawValue: method) ?? .nmf
         options.nmf = DecompositionOptions(beta: beta, algorithm: UpdateAlgorithm(rawValue: algorithm) ?? .mu,
-                                           iterations: iterations)
+                                           iterations: iterations, acceleration: Acceleration(rawValue: acceleration) ?? .none)
         options.nmf.relaxation = relaxation
         options.domain = domain
         options.initialisation = InitialisationMethod(rawValue: initialisation) ?? .random
@@ -170,11 +177,13 @@ struct Decompose: ParsableCommand {
         try Npy.write(NpyArray(shape: [h.rows, h.columns], values: h.values),
                       to: (out as NSString).appendingPathComponent("activations.npy"))
         let loss: [String: Any] = [
-            "method": method, "beta": options.method == .complex ? 2 : beta, "algorithm": algorithm, "domain": domain,
+            "method": method, "beta": options.method == .complex ? 2 : beta, "algorithm": algorithm,
+            "acceleration": acceleration, "domain": domain,
             "iterations": iterations, "seed": seed, "init": initialisation, "components": rank,
             "frame_length": options.frameLength, "hop_length": options.hopLength, "sample_rate": audio.sampleRate,
             "objective": output.objective, "seconds": output.elapsedSeconds,
-            "note": "objective[0] is the initial value; seconds[i] is wall time until iterate i",
+            "note": "objective[0] is the initial value, objective[i] that of the iterate held after i update passes; "
+                + "seconds[i] is wall time until it",
         ]
         let json = try JSONSerialization.data(withJSONObject: loss, options: [.prettyPrinted, .sortedKeys])
         let lossPath = (out as NSString).appendingPathComponent("loss.json")

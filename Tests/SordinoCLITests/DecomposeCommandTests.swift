@@ -66,6 +66,22 @@ import Testing
         #expect(bad.status == 64 && bad.stderr.contains("mu, mm or me"))
     }
 
+    @Test func squaremRecordsOneObjectivePerPassAndRefusesMU() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.wav").path, out = dir.appendingPathComponent("out").path
+        _ = try Self.writeStereo(to: input)
+        let result = try CLI.run(["decompose", input, "--components", "3", "--out", out, "--iterations", "31",
+                                  "--algorithm", "mm", "--acceleration", "squarem", "-q"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let loss = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/loss.json"))) as? [String: Any]
+        let objective = loss?["objective"] as? [Double] ?? []
+        #expect(loss?["acceleration"] as? String == "squarem")
+        #expect(objective.count == 32)
+        #expect(zip(objective.dropFirst(), objective).allSatisfy { $0 <= $1 * (1 + 1e-5) })
+        let mu = try CLI.run(["decompose", input, "--out", out, "--acceleration", "squarem"])
+        #expect(mu.status == 64 && mu.stderr.contains("--algorithm mm or me"))
+    }
+
     @Test func exportedBasesImportToTheSamePreset() throws {
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let export = try CLI.run(["inspect", "speech-16k", "--export", dir.path])
