@@ -107,10 +107,10 @@ struct JackCommandTests {
         let json = dir.appendingPathComponent("speech-48k.json")
         let daemon = try CLI.Background(["run", "--server", server.name, "--preset", json.path])
         #expect(daemon.waitUntil(timeout: .seconds(10)) { daemon.stderr.contains("JACK client 'sordino' on server") }, "\(daemon.stderr)")
-        #expect(daemon.stderr.contains("floor -15.0 dB"))
+        #expect(daemon.stderr.contains("floor -11.0 dB"))
 
         let original = try String(contentsOf: json, encoding: .utf8)
-        try original.replacingOccurrences(of: "\"floorDecibels\" : -15", with: "\"floorDecibels\" : -12")
+        try original.replacingOccurrences(of: "\"floorDecibels\" : -11", with: "\"floorDecibels\" : -12")
             .write(to: json, atomically: true, encoding: .utf8)
         daemon.send(SIGHUP)
         #expect(daemon.waitUntil(timeout: .seconds(5)) { daemon.stderr.contains("engine reloaded: latency 1536 samples (32.0 ms)") },
