@@ -29,7 +29,7 @@ func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
         let host = try JackHost(options: JackHostOptions(serverName: server.name), logger: logger) { rate, maximum in
             var c = EngineConfiguration()
             c.sampleRate = rate; c.frameLength = 1536; c.hopLength = 384; c.fftLength = 1536
-            c.maximumBlockLength = maximum; c.activationFloor = 1; c.adaptiveNoiseRank = 8
+            c.maximumBlockLength = maximum; c.activationFloor = 0.7; c.adaptiveNoiseRank = 8; c.noiseBoundDecibels = 6
             return try Engine(configuration: c, basis: basis)
         }
         defer { host.close() }

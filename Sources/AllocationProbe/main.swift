@@ -17,11 +17,13 @@ func makeCases() -> [Case] {
     mono.maskSmoothingMilliseconds = 20
     mono.activationFloor = 1
     mono.adaptiveNoiseRank = 8
+    mono.noiseBoundDecibels = 6
     var is48 = EngineConfiguration()
     is48.sampleRate = 48_000; is48.frameLength = 1536; is48.hopLength = 384; is48.fftLength = 1536
     is48.beta = 0; is48.channelCount = 2; is48.linkChannels = true
     var euclid = EngineConfiguration()
     euclid.beta = 2; euclid.spectrumExponent = 2; euclid.channelCount = 2; euclid.maskExponent = 1
+    euclid.noiseBoundDecibels = -3
     return [Case(name: "kl-16k-mono", configuration: mono), Case(name: "is-48k-stereo-linked", configuration: is48),
             Case(name: "euclidean-16k-stereo", configuration: euclid)]
 }

@@ -31,6 +31,10 @@ public struct Engine: ~Copyable {
     /// Per hop, the noise-floor tracker's rise: +2 dB per second (power), so it follows a noise
     /// that gets louder within seconds while speech (louder for < 1 s) does not lift it.
     private let noiseFloorRise: Float
+    /// 10^(noiseBoundDecibels/20) for magnitude spectra (/10 for power); 0 = no bound.
+    private let noiseBoundFactor: Float
+    /// One-pole coefficient per noise-only frame of the mean noise spectrum (a 500 ms memory).
+    private let noiseSpectrumMemory: Float
     private let fft: RealFFT
     private let channelCount: Int
     private let frameLength: Int
@@ -60,6 +64,8 @@ public struct Engine: ~Copyable {
         var magnitude: UnsafeMutablePointer<Float>     // V: binStride, zero-padded
         var activations: UnsafeMutablePointer<Float>   // h: activationStride
         var smoothedMask: UnsafeMutablePointer<Float>  // binStride
+        var noiseSpectrum: UnsafeMutablePointer<Float>  // binStride: mean V over noise-only frames
+        var noiseSpectrumPrimed: Bool                  // false: the next sound frame starts the mean
         var coldStart: Bool
         var silent: Bool
         var framePower: Float                          // Σ|X|² of the current frame
@@ -85,6 +91,10 @@ public struct Engine: ~Copyable {
         self.fft = fft
         self.adaptation = adaptation
         noiseFloorRise = Float.pow(10, 0.2 * hopSeconds)
+        noiseBoundFactor = configuration.noiseBoundDecibels.map {
+            Float.pow(10, $0 / (configuration.spectrumExponent == 1 ? 20 : 10))
+        } ?? 0
+        noiseSpectrumMemory = Float.exp(-hopSeconds * 1000 / 500)
         self.configuration = configuration
         controls = ControlBlock(configuration)
         telemetry = Telemetry()
@@ -101,7 +111,7 @@ public struct Engine: ~Copyable {
         floorGain = ControlBlock.gain(decibels: configuration.floorDecibels)
         wet = configuration.wet
 
-        let perChannel = 2 * frameLength + 2 * hopLength + 2 * binCount + 2 * binStride + activationStride
+        let perChannel = 2 * frameLength + 2 * hopLength + 2 * binCount + 3 * binStride + activationStride
         let total = 2 * frameLength + 2 * binStride + channelCount * perChannel
         storage = .allocate(capacity: total)
         storage.initialize(repeating: 0, count: total)
@@ -121,6 +131,7 @@ public struct Engine: ~Copyable {
                 history: take(frameLength), pending: take(hopLength), ready: take(hopLength),
                 overlap: take(frameLength), spectrum: take(2 * binCount), magnitude: take(binStride),
                 activations: take(activationStride), smoothedMask: take(binStride),
+                noiseSpectrum: take(binStride), noiseSpectrumPrimed: false,
                 coldStart: true, silent: true, framePower: 0, noiseFloorPower: .greatestFiniteMagnitude))
         }
     }
@@ -266,9 +277,23 @@ public struct Engine: ~Copyable {
         // Noise-only: within 10 dB of the tracked noise floor (power). Measured on the dev set, 10 dB
         // beat 3 and 6 dB: it adapts on half of the frames of a typical recording, speech onsets and
         // tails included, and the unit-sum KL step tolerates that leakage.
-        if adaptation.count > 0, state.pointee.framePower <= 10 * state.pointee.noiseFloorPower {
+        let noiseOnly = state.pointee.framePower <= 10 * state.pointee.noiseFloorPower
+        if noiseBoundFactor > 0 {
+            let mean = state.pointee.noiseSpectrum
+            if !state.pointee.noiseSpectrumPrimed {
+                copyFloats(mean, from: v, count: binCount)
+                state.pointee.noiseSpectrumPrimed = true
+            } else if noiseOnly {
+                averageNoiseSpectrum(v, into: mean, binCount: binCount, memory: noiseSpectrumMemory)
+            }
+        }
+        if adaptation.count > 0, noiseOnly {
             adaptation.adapt(solver, v: v, activations: h, speech: solver.speechEstimate, noise: solver.noiseEstimate)
             telemetry.adaptedFrames.wrappingAdd(1, ordering: .relaxed)
+        }
+        if noiseBoundFactor > 0 {
+            boundNoiseEstimate(solver.noiseEstimate, mean: state.pointee.noiseSpectrum, factor: noiseBoundFactor,
+                               binCount: binCount)
         }
         wienerMask(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,
                    exponent: exponent, floor: floorGain, smoothing: maskSmoothing,
@@ -335,5 +360,6 @@ public struct Engine: ~Copyable {
     @_noLocks private func resetState(_ state: inout ChannelState) {
         state.coldStart = true
         for f in 0..<solver.binStride { state.smoothedMask[f] = 0 }
+        state.noiseSpectrumPrimed = false
     }
 }

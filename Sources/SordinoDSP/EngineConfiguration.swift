@@ -32,6 +32,9 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     public var adaptiveNoiseRank: Int = 0
     /// Memory of the adaptive noise atoms in ms of noise-only audio (forgetting time constant).
     public var adaptiveNoiseMemoryMilliseconds: Float = 2000
+    /// Lower bound on the NMF noise estimate N̂, in dB relative to each bin's mean spectrum over
+    /// noise-only frames (−120…20; 500 ms memory); nil: no bound. See `boundNoiseEstimate`.
+    public var noiseBoundDecibels: Float? = nil
     /// p in G = Ŝ^p / (Ŝ^p + N̂^p): 1 or 2.
     public var maskExponent: Int = 2
     /// Attenuation limit in dB (≤ 0): the mask never goes below 10^(floor/20).
@@ -84,6 +87,10 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
         try check(adaptiveNoiseMemoryMilliseconds.isFinite && adaptiveNoiseMemoryMilliseconds >= 10
                   && adaptiveNoiseMemoryMilliseconds <= 600_000,
                   "adaptiveNoiseMemoryMilliseconds", adaptiveNoiseMemoryMilliseconds, "10…600000 ms")
+        if let noiseBoundDecibels {
+            try check(noiseBoundDecibels.isFinite && noiseBoundDecibels >= -120 && noiseBoundDecibels <= 20,
+                      "noiseBoundDecibels", noiseBoundDecibels, "−120…20 dB")
+        }
         try check(maskExponent == 1 || maskExponent == 2, "maskExponent", maskExponent, "1 or 2")
         try check(floorDecibels.isFinite && floorDecibels <= 0 && floorDecibels >= -120,
                   "floorDecibels", floorDecibels, "−120…0 dB")

@@ -101,12 +101,17 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         public var smoothingMilliseconds: Float
         /// Wet/dry mix 0…1; 1 is fully processed.
         public var wet: Float
+        /// Lower bound on the noise estimate in dB relative to the mean noise-only spectrum
+        /// (−120…20); absent: no bound.
+        public var noiseBoundDecibels: Float?
 
-        public init(exponent: Int, floorDecibels: Float, smoothingMilliseconds: Float, wet: Float) {
+        public init(exponent: Int, floorDecibels: Float, smoothingMilliseconds: Float, wet: Float,
+                    noiseBoundDecibels: Float? = nil) {
             self.exponent = exponent
             self.floorDecibels = floorDecibels
             self.smoothingMilliseconds = smoothingMilliseconds
             self.wet = wet
+            self.noiseBoundDecibels = noiseBoundDecibels
         }
     }
 
@@ -187,7 +192,8 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
                                  activationFloor: c.activationFloor, adaptiveNoiseRank: c.adaptiveNoiseRank,
                                  adaptiveNoiseMemoryMilliseconds: c.adaptiveNoiseMemoryMilliseconds),
                   mask: Mask(exponent: c.maskExponent, floorDecibels: c.floorDecibels,
-                             smoothingMilliseconds: c.maskSmoothingMilliseconds, wet: c.wet),
+                             smoothingMilliseconds: c.maskSmoothingMilliseconds, wet: c.wet,
+                             noiseBoundDecibels: c.noiseBoundDecibels),
                   basis: BasisReference(file: "\(name).basis", speechRank: speechRank, noiseRank: noiseRank,
                                         binCount: c.binCount, checksum: ""),
                   provenance: provenance)
@@ -214,6 +220,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         c.floorDecibels = mask.floorDecibels
         c.maskSmoothingMilliseconds = mask.smoothingMilliseconds
         c.wet = mask.wet
+        c.noiseBoundDecibels = mask.noiseBoundDecibels
         c.channelCount = channelCount
         c.maximumBlockLength = maximumBlockLength
         c.linkChannels = linkChannels

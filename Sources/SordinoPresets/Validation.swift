@@ -61,6 +61,7 @@ enum PresetValidation {
         "maskExponent": "mask.exponent",
         "floorDecibels": "mask.floorDecibels",
         "wet": "mask.wet",
+        "noiseBoundDecibels": "mask.noiseBoundDecibels",
         "maskSmoothingMilliseconds": "mask.smoothingMilliseconds",
         "atom penalties": "basis penalties",
     ]

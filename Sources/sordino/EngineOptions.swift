@@ -27,6 +27,10 @@ struct EngineOptions: ParsableArguments {
             help: "Lower bound on activations as a fraction (0…1) of each frame's cold-start value. Default: the preset's.")
     var activationFloor: Float?
 
+    @Option(name: .customLong("noise-bound-db"), parsing: .unconditional,
+            help: "Lower bound on the noise estimate in dB (−120…20) relative to each bin's mean over noise-only frames, or 'off'; higher removes more steady noise. Default: the preset's.")
+    var noiseBound: NoiseBound?
+
     @Option(name: .customLong("adaptive-noise-atoms"),
             help: "Extra noise atoms learned online from noise-only frames (0…32; 0 = off). Default: the preset's.")
     var adaptiveNoiseRank: Int?
@@ -99,7 +103,26 @@ struct EngineOptions: ParsableArguments {
         if let maskExponent { c.maskExponent = maskExponent }
         if let activationFloor { c.activationFloor = activationFloor }
         if let adaptiveNoiseRank { c.adaptiveNoiseRank = adaptiveNoiseRank }
+        if let noiseBound { c.noiseBoundDecibels = noiseBound.decibels }
         if let adaptiveNoiseMemory { c.adaptiveNoiseMemoryMilliseconds = adaptiveNoiseMemory }
         return c
     }
+}
+
+/// `--noise-bound-db`: dB in −120…20, or `off` (no bound).
+struct NoiseBound: ExpressibleByArgument {
+    /// nil: off.
+    let decibels: Float?
+
+    init(decibels: Float?) { self.decibels = decibels }
+
+    init?(argument: String) {
+        if argument == "off" { decibels = nil; return }
+        guard let value = Float(argument), value.isFinite, value >= -120, value <= 20 else { return nil }
+        decibels = value
+    }
+
+    var defaultValueDescription: String { decibels.map { "\($0) dB" } ?? "off" }
+
+    static var defaultCompletionKind: CompletionKind { .list(["off"]) }
 }

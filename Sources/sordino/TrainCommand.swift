@@ -70,7 +70,10 @@ struct Train: ParsableCommand {
             help: "Memory of the adaptive noise atoms stored in the preset, ms of noise-only audio.")
     var adaptiveNoiseMemory: Float = 2000
     @Option(name: .customLong("floor-db"), parsing: .unconditional, help: "Mask floor stored in the preset, dB (−120…0).")
-    var floorDecibels: Float = -11
+    var floorDecibels: Float = -15
+    @Option(name: .customLong("noise-bound-db"), parsing: .unconditional,
+            help: "Lower bound on the noise estimate stored in the preset: dB (−120…20) relative to each bin's mean over noise-only frames, or 'off'.")
+    var noiseBound = NoiseBound(decibels: 6)
     @Option(name: .customLong("mask-exponent"), help: "Mask exponent p stored in the preset: 1 or 2.") var maskExponent: Int = 1
     @Option(name: .customLong("mask-smoothing-ms"), help: "Mask smoothing time constant stored in the preset, ms (0 = off).")
     var maskSmoothing: Float = 0
@@ -121,6 +124,7 @@ struct Train: ParsableCommand {
         config.beta = solveBeta ?? ([0.0, 1, 2].contains(beta) ? Int(beta) : 1)
         config.iterations = solveIterations
         config.floorDecibels = floorDecibels
+        config.noiseBoundDecibels = noiseBound.decibels
         config.activationFloor = activationFloor
         config.adaptiveNoiseRank = adaptiveNoiseRank
         config.adaptiveNoiseMemoryMilliseconds = adaptiveNoiseMemory
