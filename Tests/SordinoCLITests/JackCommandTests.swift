@@ -3,6 +3,7 @@
 
 import Foundation
 import SordinoIO
+import SordinoPresets
 import Testing
 import TestSupport
 
@@ -107,15 +108,18 @@ struct JackCommandTests {
         let json = dir.appendingPathComponent("speech-48k.json")
         let daemon = try CLI.Background(["run", "--server", server.name, "--preset", json.path])
         #expect(daemon.waitUntil(timeout: .seconds(10)) { daemon.stderr.contains("JACK client 'sordino' on server") }, "\(daemon.stderr)")
-        #expect(daemon.stderr.contains("floor -11.0 dB"))
+        let floor = try Preset.load(path: json.path).metadata.mask.floorDecibels
+        try #require(floor == floor.rounded() && floor != -20, "the edit below needs a whole-dB floor other than −20")
+        #expect(daemon.stderr.contains("floor \(Int(floor)).0 dB"))
 
         let original = try String(contentsOf: json, encoding: .utf8)
-        try original.replacingOccurrences(of: "\"floorDecibels\" : -11", with: "\"floorDecibels\" : -12")
-            .write(to: json, atomically: true, encoding: .utf8)
+        let edited = original.replacingOccurrences(of: "\"floorDecibels\" : \(Int(floor))", with: "\"floorDecibels\" : -20")
+        try #require(edited != original)
+        try edited.write(to: json, atomically: true, encoding: .utf8)
         daemon.send(SIGHUP)
         #expect(daemon.waitUntil(timeout: .seconds(5)) { daemon.stderr.contains("engine reloaded: latency 1536 samples (32.0 ms)") },
                 "\(daemon.stderr)")
-        #expect(daemon.stderr.contains("SIGHUP: reloading the engine") && daemon.stderr.contains("floor -12.0 dB"))
+        #expect(daemon.stderr.contains("SIGHUP: reloading the engine") && daemon.stderr.contains("floor -20.0 dB"))
 
         try "{ not json".write(to: json, atomically: true, encoding: .utf8)
         daemon.send(SIGHUP)
