@@ -22,7 +22,9 @@ public struct DecompositionOptions: Sendable, Hashable {
     /// nil: 0.95 for β_eff ≥ 1 and 1 below. Measured on 2 s of the bundled noisy speech (257 bins,
     /// rank 8, iterations to reach MU's 200-iteration objective): β = 1: θ = 1 never (ME's full
     /// reflections drive entries to the floor and they stay there), θ = 0.95 in 63; β = 2: never vs
-    /// 101; β = 0.5: 131 (θ = 1) vs 137; β = 3: 189 vs 194; β = 0 (ME = MU): 200 vs never.
+    /// 101; β = 0.5: 131 (θ = 1) vs 137; β = 3: 189 vs 194; β = 0 (ME = MU): 200 vs never (before
+    /// the m² bound of `UpdateRule.factor` at β ≥ 2; with it, θ = 0.95: β = 2: 94, β = 3: 194; on
+    /// 30 s at 44.1 kHz, β = 2: θ = 1: 75, 0.95: 71, 0.9: 74).
     public var relaxation: Float?
     /// `.squarem` extrapolates over the passes of `.mm` or `.me` (not `.mu`, whose passes need not
     /// descend); `iterations` still counts passes, so runs with and without it do the same work.
@@ -30,13 +32,17 @@ public struct DecompositionOptions: Sendable, Hashable {
     /// one core): passes and seconds to reach MU's objective after 200 iterations (MU's time for 200):
     ///
     ///     β (domain)   MU 200   MM            ME            MM + SQUAREM       ME + SQUAREM
-    ///     0 (p = 2)    1.9 s    never         200, 1.8 s    never (1.015×)     96, 1.0 s
-    ///     1            1.3 s    200, 1.3 s    40, 0.8 s     87, 0.6 s          40, 0.9 s
-    ///     2            1.0 s    200, 0.9 s    never         102, 0.5 s         never (1.008×)
+    ///     0 (p = 2)    1.7 s    never         200, 1.7 s    never (1.015×)     96, 0.9 s
+    ///     1            1.2 s    200, 1.2 s    40, 0.8 s     87, 0.6 s          40, 0.8 s
+    ///     2            0.9 s    200, 0.9 s    71, 0.35 s    102, 0.5 s         73, 0.4 s
     ///
-    /// (β = 0: ME is MU, and MM + SQUAREM stays at 1.013× even after 400 passes: another local
-    /// minimum. β = 0 with p = 1, where MU diverges: MM's 200-pass objective in 3.6 s is reached by
-    /// MM + SQUAREM in 75 passes, 1.5 s, by ME in 59 and by ME + SQUAREM in 43, 0.8 s.)
+    /// (ME at β = 2 was "never (1.008×)" with and without SQUAREM before the m² bound of
+    /// `UpdateRule.factor`. β = 0: ME is MU; MM + SQUAREM stays at 1.0135× even after 400 passes,
+    /// and a larger initial step bound (s_max 4 or 16), mstep 16, or s = 2‖r‖/‖v‖ or 4‖r‖/‖v‖ left it
+    /// at 1.012–1.023× after 200; plain MM sits near 1.013× from about pass 350 to 650, then falls to
+    /// 1.0078× by 800: a plateau, not a minimum. β = 0 with p = 1, where MU diverges: MM's 200-pass
+    /// objective in 3.6 s is reached by MM + SQUAREM in 75 passes, 1.5 s, by ME in 59 and by
+    /// ME + SQUAREM in 43, 0.8 s.)
     public var acceleration: Acceleration
 
     public init(beta: Double = 1, algorithm: UpdateAlgorithm = .mu, iterations: Int = 200,
