@@ -17,7 +17,9 @@ private let audioThreadAllocations = Atomic<Int>(0)
 /// Runs a one-channel JackHost on a private dummy jackd (48 kHz, period 256) for `seconds`, with a
 /// player client feeding a speech-like signal into in_1, and counts every heap allocation made on
 /// the process thread meanwhile (other threads — libjack's, this one — are not the callback's).
-/// Returns a report line and whether it was allocation-free; nil when jackd is unavailable.
+/// Every half second the host reloads, alternating between two engine shapes, so the hand-over
+/// paths (adopting the old engine's state, warming up beside it, crossfading) run on that thread
+/// too. Returns a report line and whether it was allocation-free; nil when jackd is unavailable.
 func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
     guard JackdServer.shouldRun else { return nil }
     do {
@@ -26,11 +28,16 @@ func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
         var logger = Logger(label: "sordino.allocation-probe")
         logger.logLevel = .error
         let basis = Signal.randomBasis(binCount: 769, speechRank: 32, noiseRank: 16, seed: 1)
-        let host = try JackHost(options: JackHostOptions(serverName: server.name), logger: logger) { rate, maximum in
+        let builds = Atomic<Int>(0)
+        let host = try JackHost(options: JackHostOptions(serverName: server.name), logger: logger) { rate, controls throws(EngineBuildError) in
             var c = EngineConfiguration()
             c.sampleRate = rate; c.frameLength = 1536; c.hopLength = 384; c.fftLength = 1536
-            c.maximumBlockLength = maximum; c.activationFloor = 0.7; c.adaptiveNoiseRank = 8; c.noiseBoundDecibels = 6
-            return try Engine(configuration: c, basis: basis)
+            c.activationFloor = 0.7; c.adaptiveNoiseRank = 8; c.noiseBoundDecibels = 6
+            if builds.wrappingAdd(1, ordering: .relaxed).oldValue % 4 == 3 { c.frameLength = 1024; c.hopLength = 256 }
+            do {
+                return EngineBuild(engine: try Engine(configuration: c, basis: basis, controls: controls),
+                                   defaults: ControlValues(c), commandLine: [], origin: "probe")
+            } catch { throw EngineBuildError(error) }
         }
         defer { host.close() }
         let signal = Signal.speechLike(seconds: Double(seconds + 2), sampleRate: 48_000, noiseLevel: 0.1, seed: 3)
@@ -43,20 +50,24 @@ func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
         let thread = host.processThread
         guard thread != 0 else { return ("jack-callback: no process cycle ran", false) }
         audioThread.store(thread, ordering: .relaxed)
-        let hopsBefore = host.telemetry.hops.load(ordering: .relaxed)
+        let framesBefore = host.takeReport().framesProcessed
         MallocInterposerSwift.setAllocationHook { _ in
             if UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: pthread_self()))) == audioThread.load(ordering: .relaxed) {
                 audioThreadAllocations.wrappingAdd(1, ordering: .relaxed)
             }
         }
         MallocInterposerSwift.hook()
-        Thread.sleep(forTimeInterval: Double(seconds))
+        for _ in 0..<(2 * seconds) {
+            Thread.sleep(forTimeInterval: 0.5)
+            host.reload()
+            try host.service()
+        }
         MallocInterposerSwift.unhook()
         MallocInterposerSwift.setAllocationHook(nil)
-        let hops = host.telemetry.hops.load(ordering: .relaxed) - hopsBefore
+        let frames = host.takeReport().framesProcessed - framesBefore
         let count = audioThreadAllocations.load(ordering: .relaxed)
-        return ("jack-callback: \(seconds) s of live cycles, \(hops) hops on the process thread: allocations=\(count)",
-                count == 0 && hops > 0)
+        return ("jack-callback: \(seconds) s of live cycles, \(frames) samples and \(host.handOvers) engine hand-overs "
+                + "on the process thread: allocations=\(count)", count == 0 && frames > 0 && host.handOvers >= seconds)
     } catch {
         return ("jack-callback: \(error)", false)
     }

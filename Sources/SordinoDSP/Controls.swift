@@ -4,67 +4,174 @@
 import RealModule
 import Synchronization
 
-/// Targets the engine follows, smoothed on the audio thread (no zipper noise, click-free bypass).
-/// Written from any thread; read once per hop with relaxed ordering.
-public final class ControlBlock: Sendable {
-    /// Mask floor as a linear gain 0…1 (bit pattern of a Float).
-    private let floorGainBits: Atomic<UInt32>
-    /// Wet/dry mix 0…1 (bit pattern of a Float).
-    private let wetBits: Atomic<UInt32>
+/// The values of the live controls, as one plain value: what a preset (with the command line's
+/// overrides) sets, and what `ControlBlock` reports.
+public struct ControlValues: Sendable, Equatable {
+    /// Attenuation limit in dB, −120…0.
+    public var floorDecibels: Float
+    /// Wet/dry mix, 0…1.
+    public var wet: Float
     /// Mask exponent p, 1 or 2.
-    private let maskExponentValue: Atomic<Int>
-    /// Updates per frame, 0…the engine's maximum.
-    private let iterationsValue: Atomic<Int>
-    /// When true the output fades to the delayed input.
-    private let bypassValue: Atomic<Bool>
+    public var maskExponent: Int
+    /// Solver updates per frame, ≥ 0 (each engine clamps to its own maximum).
+    public var iterations: Int
 
-    public init(_ configuration: EngineConfiguration) {
-        floorGainBits = Atomic(Self.gain(decibels: configuration.floorDecibels).bitPattern)
-        wetBits = Atomic(configuration.wet.bitPattern)
-        maskExponentValue = Atomic(configuration.maskExponent)
-        iterationsValue = Atomic(configuration.iterations)
-        bypassValue = Atomic(false)
+    public init(floorDecibels: Float, wet: Float, maskExponent: Int, iterations: Int) {
+        self.floorDecibels = floorDecibels
+        self.wet = wet
+        self.maskExponent = maskExponent
+        self.iterations = iterations
     }
+
+    /// The configuration's values.
+    public init(_ configuration: EngineConfiguration) {
+        self.init(floorDecibels: configuration.floorDecibels, wet: configuration.wet,
+                  maskExponent: configuration.maskExponent, iterations: configuration.iterations)
+    }
+}
+
+/// One live control, for saying which were set live.
+public enum ControlParameter: String, Sendable, CaseIterable, CustomStringConvertible {
+    case floorDecibels = "floor", wet, maskExponent = "mask exponent", iterations, bypass
+
+    public var description: String { rawValue }
+}
+
+/// Targets the engine follows, smoothed on the audio thread (no zipper noise, click-free bypass).
+///
+/// Two layers per control: the *default* (the preset's value with the command line's override,
+/// written by the host with `setDefaults(_:)` when it builds or reloads an engine) and the *live*
+/// value (written through the setters, e.g. by a control socket). The live value wins while it is
+/// set; a reload replaces the defaults and leaves live values alone. Both layers are atomics: a
+/// host shares one block with every engine it builds, so an engine swap neither copies nor loses
+/// a control, also one written during the swap. Written from any thread; read once per hop.
+public final class ControlBlock: Sendable {
+    /// Bit pattern of a Float; `unset` (a NaN) in the live layer means "not set live".
+    private let floorGainDefault: Atomic<UInt32>
+    private let floorGainLive = Atomic<UInt32>(ControlBlock.unsetFloat)
+    private let wetDefault: Atomic<UInt32>
+    private let wetLive = Atomic<UInt32>(ControlBlock.unsetFloat)
+    /// `Int.min` in the live layer means "not set live".
+    private let maskExponentDefault: Atomic<Int>
+    private let maskExponentLive = Atomic<Int>(Int.min)
+    private let iterationsDefault: Atomic<Int>
+    private let iterationsLive = Atomic<Int>(Int.min)
+    /// Live only (no preset sets it): −1 unset, 0 off, 1 on.
+    private let bypassLive = Atomic<Int>(-1)
+
+    private static var unsetFloat: UInt32 { 0x7FC0_0001 }
+
+    public init(_ values: ControlValues) {
+        floorGainDefault = Atomic(Self.gain(decibels: Self.clampFloor(values.floorDecibels)).bitPattern)
+        wetDefault = Atomic(Self.clampWet(values.wet).bitPattern)
+        maskExponentDefault = Atomic(Self.clampExponent(values.maskExponent))
+        iterationsDefault = Atomic(max(0, values.iterations))
+    }
+
+    public convenience init(_ configuration: EngineConfiguration) { self.init(ControlValues(configuration)) }
 
     /// 10^(dB/20), computed on the caller's thread.
     public static func gain(decibels: Float) -> Float { Float.pow(10, decibels / 20) }
 
-    /// Attenuation limit in dB (≤ 0); values are clamped to −120…0.
-    public var floorDecibels: Float {
-        get { 20 * Float.log10(max(floorGain, 1e-6)) }
-        set { floorGainBits.store(Self.gain(decibels: min(0, max(-120, newValue))).bitPattern, ordering: .relaxed) }
+    // MARK: - Defaults (the host)
+
+    /// Replaces the default layer (a preset's values with the command line's overrides). Live
+    /// values stay in force; `liveParameters` says which.
+    public func setDefaults(_ values: ControlValues) {
+        floorGainDefault.store(Self.gain(decibels: Self.clampFloor(values.floorDecibels)).bitPattern, ordering: .relaxed)
+        wetDefault.store(Self.clampWet(values.wet).bitPattern, ordering: .relaxed)
+        maskExponentDefault.store(Self.clampExponent(values.maskExponent), ordering: .relaxed)
+        iterationsDefault.store(max(0, values.iterations), ordering: .relaxed)
     }
 
-    /// Wet/dry mix, clamped to 0…1.
+    /// The controls that hold a live value, in `ControlParameter.allCases` order.
+    public var liveParameters: [ControlParameter] {
+        var set: [ControlParameter] = []
+        if floorGainLive.load(ordering: .relaxed) != Self.unsetFloat { set.append(.floorDecibels) }
+        if wetLive.load(ordering: .relaxed) != Self.unsetFloat { set.append(.wet) }
+        if maskExponentLive.load(ordering: .relaxed) != Int.min { set.append(.maskExponent) }
+        if iterationsLive.load(ordering: .relaxed) != Int.min { set.append(.iterations) }
+        if bypassLive.load(ordering: .relaxed) >= 0 { set.append(.bypass) }
+        return set
+    }
+
+    /// Drops the live value of `parameter`: the default applies again.
+    public func clearLive(_ parameter: ControlParameter) {
+        switch parameter {
+        case .floorDecibels: floorGainLive.store(Self.unsetFloat, ordering: .relaxed)
+        case .wet: wetLive.store(Self.unsetFloat, ordering: .relaxed)
+        case .maskExponent: maskExponentLive.store(Int.min, ordering: .relaxed)
+        case .iterations: iterationsLive.store(Int.min, ordering: .relaxed)
+        case .bypass: bypassLive.store(-1, ordering: .relaxed)
+        }
+    }
+
+    /// The values in force (live where set, else default); `bypass` is separate.
+    public var values: ControlValues {
+        ControlValues(floorDecibels: floorDecibels, wet: wet, maskExponent: maskExponent, iterations: iterations)
+    }
+
+    // MARK: - Live values (any thread)
+
+    /// Attenuation limit in dB (≤ 0); setting it sets the live value, clamped to −120…0.
+    public var floorDecibels: Float {
+        get { 20 * Float.log10(max(floorGain, 1e-6)) }
+        set { floorGainLive.store(Self.gain(decibels: Self.clampFloor(newValue)).bitPattern, ordering: .relaxed) }
+    }
+
+    /// Wet/dry mix; setting it sets the live value, clamped to 0…1 (non-finite: 1).
     public var wet: Float {
-        get { Float(bitPattern: wetBits.load(ordering: .relaxed)) }
-        set { wetBits.store(min(1, max(0, newValue.isFinite ? newValue : 1)).bitPattern, ordering: .relaxed) }
+        get { Float(bitPattern: pick(wetLive, wetDefault)) }
+        set { wetLive.store(Self.clampWet(newValue).bitPattern, ordering: .relaxed) }
     }
 
     /// Mask exponent: 1 or 2 (other values are rounded to the nearer one).
     public var maskExponent: Int {
-        get { maskExponentValue.load(ordering: .relaxed) }
-        set { maskExponentValue.store(newValue <= 1 ? 1 : 2, ordering: .relaxed) }
+        get { maskExponentNow }
+        set { maskExponentLive.store(Self.clampExponent(newValue), ordering: .relaxed) }
     }
 
     /// Updates per frame; the engine clamps to its maximum.
     public var iterations: Int {
-        get { iterationsValue.load(ordering: .relaxed) }
-        set { iterationsValue.store(max(0, newValue), ordering: .relaxed) }
+        get { iterationsNow }
+        set { iterationsLive.store(max(0, newValue), ordering: .relaxed) }
     }
 
+    /// When true the output fades to the delayed input.
     public var bypass: Bool {
-        get { bypassValue.load(ordering: .relaxed) }
-        set { bypassValue.store(newValue, ordering: .relaxed) }
+        get { bypassLive.load(ordering: .relaxed) == 1 }
+        set { bypassLive.store(newValue ? 1 : 0, ordering: .relaxed) }
     }
 
-    /// Real-time read of the floor gain.
-    public var floorGain: Float { @_noLocks get { Float(bitPattern: floorGainBits.load(ordering: .relaxed)) } }
+    // MARK: - Real-time reads
+
+    /// The floor gain in force, linear.
+    public var floorGain: Float { @_noLocks get { Float(bitPattern: pick(floorGainLive, floorGainDefault)) } }
     var wetTarget: Float {
-        @_noLocks get { bypassValue.load(ordering: .relaxed) ? 0 : Float(bitPattern: wetBits.load(ordering: .relaxed)) }
+        @_noLocks get { bypassLive.load(ordering: .relaxed) == 1 ? 0 : Float(bitPattern: pick(wetLive, wetDefault)) }
     }
-    var maskExponentNow: Int { @_noLocks get { maskExponentValue.load(ordering: .relaxed) } }
-    var iterationsNow: Int { @_noLocks get { iterationsValue.load(ordering: .relaxed) } }
+    var maskExponentNow: Int {
+        @_noLocks get {
+            let live = maskExponentLive.load(ordering: .relaxed)
+            return live != Int.min ? live : maskExponentDefault.load(ordering: .relaxed)
+        }
+    }
+    var iterationsNow: Int {
+        @_noLocks get {
+            let live = iterationsLive.load(ordering: .relaxed)
+            return live != Int.min ? live : iterationsDefault.load(ordering: .relaxed)
+        }
+    }
+
+    @_noLocks @inline(__always)
+    private func pick(_ live: borrowing Atomic<UInt32>, _ fallback: borrowing Atomic<UInt32>) -> UInt32 {
+        let value = live.load(ordering: .relaxed)
+        return value != 0x7FC0_0001 ? value : fallback.load(ordering: .relaxed)   // unsetFloat
+    }
+
+    private static func clampFloor(_ decibels: Float) -> Float { decibels.isFinite ? min(0, max(-120, decibels)) : 0 }
+    private static func clampWet(_ wet: Float) -> Float { wet.isFinite ? min(1, max(0, wet)) : 1 }
+    private static func clampExponent(_ p: Int) -> Int { p <= 1 ? 1 : 2 }
 }
 
 /// Counters the audio thread increments (relaxed) and any thread reads.

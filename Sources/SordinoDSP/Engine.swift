@@ -20,7 +20,8 @@ public struct Engine: ~Copyable {
     public static var outputLimit: Float { 8 }
 
     public let configuration: EngineConfiguration
-    /// Live controls (floor, wet, mask exponent, iterations, bypass); write from any thread.
+    /// Live controls (floor, wet, mask exponent, iterations, bypass); write from any thread. A host
+    /// hands every engine it builds the same block, so a swap keeps them.
     public let controls: ControlBlock
     /// Counters written on the audio thread.
     public let telemetry: Telemetry
@@ -72,8 +73,10 @@ public struct Engine: ~Copyable {
         var noiseFloorPower: Float                     // tracked minimum of framePower
     }
 
-    /// Builds the engine. Not real-time safe: allocates, plans FFTW, may throw.
-    public init(configuration: EngineConfiguration, basis: Basis) throws(EngineError) {
+    /// Builds the engine. Not real-time safe: allocates, plans FFTW, may throw. `controls` is the
+    /// block to follow (shared with other engines of the same host); nil makes one from
+    /// `configuration`. Floor and wet start at the block's values.
+    public init(configuration: EngineConfiguration, basis: Basis, controls: ControlBlock? = nil) throws(EngineError) {
         try configuration.validate(basis: basis)
         let windows = try WindowPair(shape: configuration.window, frameLength: configuration.frameLength,
                                      hopLength: configuration.hopLength)
@@ -96,7 +99,8 @@ public struct Engine: ~Copyable {
         } ?? 0
         noiseSpectrumMemory = Float.exp(-hopSeconds * 1000 / 500)
         self.configuration = configuration
-        controls = ControlBlock(configuration)
+        let controls = controls ?? ControlBlock(configuration)
+        self.controls = controls
         telemetry = Telemetry()
         channelCount = configuration.channelCount
         frameLength = configuration.frameLength
@@ -108,8 +112,8 @@ public struct Engine: ~Copyable {
             ? Float.exp(-hopSeconds * 1000 / configuration.maskSmoothingMilliseconds) : 0
         controlSmoothing = configuration.controlSmoothingMilliseconds > 0
             ? 1 - Float.exp(-hopSeconds * 1000 / configuration.controlSmoothingMilliseconds) : 1
-        floorGain = ControlBlock.gain(decibels: configuration.floorDecibels)
-        wet = configuration.wet
+        floorGain = controls.floorGain
+        wet = controls.wetTarget
 
         let perChannel = 2 * frameLength + 2 * hopLength + 2 * binCount + 3 * binStride + activationStride
         let total = 2 * frameLength + 2 * binStride + channelCount * perChannel
@@ -152,6 +156,48 @@ public struct Engine: ~Copyable {
 
     /// Algorithmic latency in samples (= frameLength).
     public var latencySamples: Int { configuration.latencySamples }
+
+    /// Samples a fresh engine must process before its output is that of one that has been running:
+    /// every frame overlapping the output sample then starts after the first input sample. Its
+    /// noise trackers still need their own memory (≈ 0.5 s) to settle.
+    public var warmUpSamples: Int { 2 * frameLength }
+
+    /// True when `adoptSignalState(from:)` can carry `other`'s signal state over: same channels,
+    /// frame, hop and FFT length.
+    public func canAdoptSignalState(from other: borrowing Engine) -> Bool {
+        other.channelCount == channelCount && other.frameLength == frameLength && other.hopLength == hopLength
+            && other.fftLength == fftLength && other.solver.binStride == solver.binStride
+    }
+
+    /// Takes over `other`'s signal state (input history, hop FIFOs, overlap-add, the noise
+    /// trackers and, with the same atom count, the activations as a warm start) and its smoothed
+    /// floor and wet, so that this engine continues the other's output without a gap or a fade-in.
+    /// Call only when `canAdoptSignalState(from:)`. Real-time safe (copies preallocated buffers).
+    @_noLocks
+    public mutating func adoptSignalState(from other: borrowing Engine) {
+        let sameAtoms = other.solver.activationStride == solver.activationStride
+        for c in 0..<channelCount {
+            let from = other.channels[c], to = channels + c
+            copyFloats(to.pointee.history, from: from.history, count: frameLength)
+            copyFloats(to.pointee.pending, from: from.pending, count: hopLength)
+            copyFloats(to.pointee.ready, from: from.ready, count: hopLength)
+            copyFloats(to.pointee.overlap, from: from.overlap, count: frameLength)
+            copyFloats(to.pointee.smoothedMask, from: from.smoothedMask, count: solver.binStride)
+            copyFloats(to.pointee.noiseSpectrum, from: from.noiseSpectrum, count: solver.binStride)
+            to.pointee.noiseSpectrumPrimed = from.noiseSpectrumPrimed
+            to.pointee.noiseFloorPower = from.noiseFloorPower
+            to.pointee.silent = from.silent
+            if sameAtoms {
+                copyFloats(to.pointee.activations, from: from.activations, count: solver.activationStride)
+                to.pointee.coldStart = from.coldStart
+            } else {
+                to.pointee.coldStart = true
+            }
+        }
+        fill = other.fill
+        floorGain = other.floorGain
+        wet = other.wet
+    }
 
     /// Processes `blockLength` samples of every channel: `inputs[c]` → `outputs[c]`, for c in
     /// 0 ..< channelCount. Input and output may be the same buffer. Any `blockLength` ≥ 0 works,

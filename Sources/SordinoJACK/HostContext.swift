@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The state JACK's threads share with the main thread (atomics and fixed tables), and the audio-thread cycle.
+// The state JACK's threads share with the main thread: port tables, the engine slot, atomics.
 
+import Glibc
 import SordinoDSP
 import Synchronization
 
@@ -8,10 +9,10 @@ import Synchronization
 /// no globals, no class, no reference counting on the audio thread.
 ///
 /// Allocated by `JackHost` before its first client opens and freed after its last client closes,
-/// so it outlives every callback. The port and buffer tables are written by the main thread only
-/// while no client is active (activation orders those writes before the first cycle). All other
-/// cross-thread state is atomic. JACK's non-audio callbacks (shutdown, buffer size, ports, xruns…)
-/// only store into atomics here; the main loop (`JackHost.service()`) acts on them.
+/// so it outlives every callback. The port tables are written by the main thread only while no
+/// client is active (activation orders those writes before the first cycle); the buffer tables
+/// and the slot's transition state belong to the audio thread. All other cross-thread state is
+/// atomic. JACK's non-audio callbacks only store into atomics here; `JackHost.service()` acts.
 struct HostContext: ~Copyable {
     /// Audio channels: ports `in_1…in_N`, `out_1…out_N`.
     let channelCount: Int
@@ -22,26 +23,27 @@ struct HostContext: ~Copyable {
     /// Per-cycle port buffers, filled at the start of each cycle (audio thread only).
     let inputBuffers: UnsafeMutablePointer<UnsafePointer<Float>>
     let outputBuffers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// The running engine and the hand-over to the next.
+    var slot: EngineSlot
 
-    /// The engine the audio thread runs: bit pattern of an `UnsafeMutablePointer<Engine>`, 0 for none.
-    /// Swapped by the main thread; see `JackHost.swapEngine` for when the old one may be freed.
-    let engine = Atomic<Int>(0)
-    /// Cycles that have begun, incremented before the engine pointer is loaded.
-    let cyclesStarted = Atomic<Int>(0)
-    /// Cycles that have finished with the engine, incremented after the last use of it.
-    let cyclesCompleted = Atomic<Int>(0)
+    /// Process callbacks that have begun (the main loop's sign of life of the server).
+    let cycles = Atomic<Int>(0)
     /// Samples per channel processed by all engines, across reconnects.
     let frames = Atomic<Int>(0)
     /// Cycles whose port buffers JACK could not give (never seen; counted to notice it).
     let missingBuffers = Atomic<Int>(0)
     /// Process-callback durations.
     let histogram = CallbackHistogram()
+    /// Per channel, the largest |sample| of `in_c` and `out_c` since the main thread last took it
+    /// (bit patterns of Floats).
+    let inputPeaks: UnsafeMutablePointer<Atomic<UInt32>>
+    let outputPeaks: UnsafeMutablePointer<Atomic<UInt32>>
 
     /// Latency added between `in_c` and `out_c`, in samples, reported by the latency callback.
     let latencySamples = Atomic<Int>(0)
-    /// Set by JACK's shutdown callback: the server is gone (or kicked the client out).
+    /// Set by JACK's shutdown callbacks: the server is gone (or kicked the client out).
     let serverShutDown = Atomic<Bool>(false)
-    /// The `jack_status_t` bits the shutdown callback received.
+    /// The `jack_status_t` bits the info-shutdown callback received (0 from the plain one).
     let shutdownStatus = Atomic<UInt32>(0)
     /// The server's block length as last announced by the buffer-size callback (0: none yet).
     let announcedBlockLength = Atomic<Int>(0)
@@ -73,6 +75,13 @@ struct HostContext: ~Copyable {
         let placeholder = UnsafeMutablePointer<Float>(bitPattern: MemoryLayout<Float>.alignment)!
         inputBuffers.initialize(repeating: UnsafePointer(placeholder), count: channelCount)
         outputBuffers.initialize(repeating: placeholder, count: channelCount)
+        inputPeaks = .allocate(capacity: channelCount)
+        outputPeaks = .allocate(capacity: channelCount)
+        for c in 0..<channelCount {
+            (inputPeaks + c).initialize(to: Atomic(0))
+            (outputPeaks + c).initialize(to: Atomic(0))
+        }
+        slot = EngineSlot(channelCount: channelCount)
     }
 
     deinit {
@@ -80,41 +89,20 @@ struct HostContext: ~Copyable {
         outputPorts.deallocate()
         inputBuffers.deallocate()
         outputBuffers.deallocate()
+        inputPeaks.deinitialize(count: channelCount)
+        outputPeaks.deinitialize(count: channelCount)
+        inputPeaks.deallocate()
+        outputPeaks.deallocate()
     }
 
-    // MARK: - Audio thread
-
-    /// One JACK cycle: fetch the port buffers, run the engine on them, time it, count it.
-    /// Real-time: no allocation, lock, log or system call.
-    @_noLocks
-    static func runCycle(_ context: UnsafeMutablePointer<HostContext>, blockLength: UInt32) {
-        // Sequentially consistent: a main thread that swaps the engine and then reads this counter
-        // sees every cycle that could have loaded the old pointer (see `JackHost.swapEngine`).
-        context.pointee.cyclesStarted.wrappingAdd(1, ordering: .sequentiallyConsistent)
-        let nanoseconds = fetchBuffersAndProcess(context, blockLength: blockLength)   // JackAPI.swift
-        if nanoseconds >= 0 {
-            context.pointee.histogram.record(nanoseconds: nanoseconds)
-            context.pointee.frames.wrappingAdd(Int(blockLength), ordering: .relaxed)
-        } else {
-            context.pointee.missingBuffers.wrappingAdd(1, ordering: .relaxed)
-        }
-        context.pointee.cyclesCompleted.wrappingAdd(1, ordering: .releasing)
-    }
-
-    /// Runs the current engine on the buffers `fetchBuffersAndProcess` just fetched; writes
-    /// silence if there is no engine. Checked by the optimiser on its own although it is called
-    /// from inside the unsafe-performance site.
-    @_noLocks
-    func processFetchedBuffers(blockLength: Int) {
-        let bits = engine.load(ordering: .sequentiallyConsistent)
-        if let current = UnsafeMutablePointer<Engine>(bitPattern: bits) {
-            current.pointee.process(inputs: UnsafePointer(inputBuffers), outputs: UnsafePointer(outputBuffers),
-                                    blockLength: blockLength)
-        } else {
-            for c in 0..<channelCount {
-                let output = outputBuffers[c]
-                for n in 0..<blockLength { output[n] = 0 }
+    /// Takes the peaks since the last call, in dBFS per channel (−inf for silence). Main thread.
+    func takePeakLevels() -> (input: [Float], output: [Float]) {
+        func take(_ peaks: UnsafeMutablePointer<Atomic<UInt32>>) -> [Float] {
+            (0..<channelCount).map { c in
+                let peak = Float(bitPattern: peaks[c].exchange(0, ordering: .relaxed))
+                return peak > 0 ? 20 * log10f(peak) : -.infinity
             }
         }
+        return (take(inputPeaks), take(outputPeaks))
     }
 }

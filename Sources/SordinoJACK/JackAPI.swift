@@ -4,7 +4,6 @@
 internal import CJACK
 internal import CRealtime
 import Glibc
-import Logging
 import Synchronization
 
 // MARK: - Status
@@ -189,7 +188,9 @@ struct JackClient: ~Copyable {
     /// `activate()`. `context` must outlive the client.
     func installHostCallbacks(context: UnsafeMutablePointer<HostContext>) -> Bool {
         let raw = UnsafeMutableRawPointer(context)
-        jack_on_info_shutdown(handle, hostShutdownCallback, raw)
+        // Both: jack2 calls the info variant, PipeWire's libjack only the plain one.
+        jack_on_info_shutdown(handle, hostInfoShutdownCallback, raw)
+        jack_on_shutdown(handle, hostShutdownCallback, raw)
         return jack_set_process_callback(handle, hostProcessCallback, raw) == 0
             && jack_set_thread_init_callback(handle, hostThreadInitCallback, raw) == 0
             && jack_set_buffer_size_callback(handle, hostBufferSizeCallback, raw) == 0
@@ -242,68 +243,13 @@ struct JackPort: @unchecked Sendable {
     }
 
     /// The port's sample buffer for this cycle (process callbacks of test clients; the host's
-    /// audio path fetches its buffers in `HostContext.fetchBuffersAndProcess`).
+    /// audio cycle fetches its buffers in AudioCycle.swift).
     func buffer(blockLength: UInt32) -> UnsafeMutablePointer<Float>? {
         jack_port_get_buffer(handle, blockLength)?.assumingMemoryBound(to: Float.self)
     }
 }
 
-// MARK: - The audio thread's C calls
-
-/// Nanoseconds on the monotonic clock. `clock_gettime(CLOCK_MONOTONIC)` is answered by the vDSO
-/// in user space on Linux x86-64 and arm64: no system call.
-@inline(__always)
-private func monotonicNanoseconds() -> Int {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return now.tv_sec &* 1_000_000_000 &+ now.tv_nsec
-}
-
-extension HostContext {
-    /// Fetches this cycle's port buffers and runs the engine on them; returns the time taken in
-    /// ns, or −1 (nothing processed) if JACK gave no buffer.
-    ///
-    /// This is SordinoJACK's one unsafe-performance site (the project's budget is three: FFTW's
-    /// execute, a square root, and this). The optimiser cannot see into C, so it cannot prove these
-    /// calls real-time safe; they are, by their documentation and source:
-    /// - `jack_port_get_buffer`: libjack wants it called every cycle; it returns a pointer into
-    ///   shared memory (mixing in place when an input has several connections). No lock, no allocation.
-    /// - `clock_gettime(CLOCK_MONOTONIC)`, twice, bracketing the work: a vDSO read, no kernel entry
-    ///   (~20 ns each). `jack_get_time` would do the same read but in µs; the clock is read here,
-    ///   inside the one site, because `ContinuousClock.now` is an opaque runtime call the checker
-    ///   rejects and JACK's frame-time functions only resolve whole samples (~21 µs at 48 kHz).
-    /// The engine work itself happens in `processFetchedBuffers`, which is `@_noLocks` and checked
-    /// on its own: the closure only adds the C calls around it.
-    @_noLocks
-    static func fetchBuffersAndProcess(_ context: UnsafeMutablePointer<HostContext>, blockLength: UInt32) -> Int {
-        _unsafePerformance {
-            let start = monotonicNanoseconds()
-            if context.pointee.processThread.load(ordering: .relaxed) == 0 {
-                context.pointee.processThread.store(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: pthread_self()))), ordering: .relaxed)
-            }
-            for c in 0..<context.pointee.channelCount {
-                guard let input = context.pointee.inputPorts[c], let output = context.pointee.outputPorts[c],
-                      let inputBuffer = jack_port_get_buffer(input, blockLength),
-                      let outputBuffer = jack_port_get_buffer(output, blockLength) else { return -1 }
-                context.pointee.inputBuffers[c] = UnsafePointer(inputBuffer.assumingMemoryBound(to: Float.self))
-                context.pointee.outputBuffers[c] = outputBuffer.assumingMemoryBound(to: Float.self)
-            }
-            context.pointee.processFetchedBuffers(blockLength: Int(blockLength))
-            return monotonicNanoseconds() - start
-        }
-    }
-}
-
-// MARK: - Host callbacks
-
-/// Audio thread: one cycle.
-@_noLocks
-private func hostProcessCallback(_ blockLength: UInt32, _ context: UnsafeMutableRawPointer?) -> Int32 {
-    if let host = context?.assumingMemoryBound(to: HostContext.self) {
-        HostContext.runCycle(host, blockLength: blockLength)
-    }
-    return 0
-}
+// MARK: - Host callbacks (the process callback is in AudioCycle.swift)
 
 /// Runs on each thread libjack starts for the client, the audio thread first of all (and, in jack2,
 /// on the notification thread at activation): sets flush-to-zero and denormals-are-zero so that
@@ -365,26 +311,32 @@ private func hostFreewheelCallback(_ starting: Int32, _ context: UnsafeMutableRa
 }
 
 /// The server went away or dropped the client. jack2 calls this from its notification thread, or
-/// from the audio thread when the server vanished mid-cycle: it only sets a flag.
-private func hostShutdownCallback(_ status: jack_status_t, _ reason: UnsafePointer<CChar>?,
-                                  _ context: UnsafeMutableRawPointer?) {
+/// from the audio thread when the server vanished mid-cycle: it only sets flags and queues the reason.
+private func hostInfoShutdownCallback(_ status: jack_status_t, _ reason: UnsafePointer<CChar>?,
+                                      _ context: UnsafeMutableRawPointer?) {
     guard let host = context?.assumingMemoryBound(to: HostContext.self) else { return }
+    if let reason { HostEventQueue.shared.post(reason) }
     host.pointee.shutdownStatus.store(status.rawValue, ordering: .relaxed)
     host.pointee.serverShutDown.store(true, ordering: .releasing)
 }
 
+/// The plain shutdown callback (PipeWire's libjack calls only this one).
+private func hostShutdownCallback(_ context: UnsafeMutableRawPointer?) {
+    context?.assumingMemoryBound(to: HostContext.self).pointee.serverShutDown.store(true, ordering: .releasing)
+}
+
 // MARK: - libjack's own messages
 
-private let jackLogger = Logger(label: "sordino.jack")
-
-/// Sends libjack's error and info messages to swift-log at debug level instead of stderr. They are
-/// noisy while the host waits for a server ("Cannot connect to server socket…"); Sordino logs its
-/// own account of every failure. Process-wide; installed once by `JackHost`.
-func routeJackMessagesToLogger() {
+/// Sends libjack's error and info messages to `HostEventQueue.shared` instead of stderr: jack2 may
+/// call these on the audio thread, where logging would lock and allocate. `JackHost.service()`
+/// drains the queue and logs them at debug level (they are noisy while the host waits for a
+/// server; Sordino logs its own account of every failure). Process-wide; installed by `JackHost`.
+func routeJackMessagesToQueue() {
+    _ = HostEventQueue.shared   // initialised here, on the main thread, not first on the audio thread
     jack_set_error_function { message in
-        jackLogger.debug("\(message.map { String(cString: $0) } ?? "")", metadata: ["source": "libjack"])
+        if let message { HostEventQueue.shared.post(message) }
     }
     jack_set_info_function { message in
-        jackLogger.trace("\(message.map { String(cString: $0) } ?? "")", metadata: ["source": "libjack"])
+        if let message { HostEventQueue.shared.post(message) }
     }
 }

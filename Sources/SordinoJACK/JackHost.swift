@@ -1,16 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The JACK host: client lifecycle, ports, auto-connect, engine swaps, latency, reconnects, reports.
+// The JACK session: options, opening and reopening the client, engines for the server's rate, reloads, reports.
 
+internal import CRealtime
 import Foundation
 import Logging
 import SordinoDSP
-import Synchronization
-
-/// Builds an engine for the server's sample rate (Hz) and a block-length bound (samples). Called
-/// on the main thread only: at start, after a reconnect, when the server's block length outgrows
-/// the engine, and on `reload()`. Throw `JackHostError.sampleRateMismatch` (or return an engine of
-/// another rate, which the host turns into that error) when the preset does not fit the server.
-public typealias EngineFactory = (_ sampleRate: Int, _ maximumBlockLength: Int) throws -> Engine
 
 /// What the host connects to and how it behaves.
 public struct JackHostOptions: Sendable {
@@ -24,80 +18,60 @@ public struct JackHostOptions: Sendable {
     public var connectInputs: String?
     /// Regex for the input ports `out_1…` feed; nil connects nothing.
     public var connectOutputs: String?
-    /// Block bound the engine is built for, in samples; a larger server block length rebuilds it.
-    public var maximumBlockLength: Int
     /// Reopen the client when the server goes away (retrying every 100 ms, backing off to 2 s).
     public var reconnects: Bool
+    /// A connected stretch this long without a process callback counts as a lost server.
+    public var silenceTimeout: Duration
+    /// Lock the process's memory (`mlockall`) at start; a warning when the system refuses.
+    public var locksMemory: Bool
 
     public init(clientName: String = "sordino", serverName: String? = nil, channelCount: Int = 1,
-                connectInputs: String? = nil, connectOutputs: String? = nil,
-                maximumBlockLength: Int = 8192, reconnects: Bool = true) {
+                connectInputs: String? = nil, connectOutputs: String? = nil, reconnects: Bool = true,
+                silenceTimeout: Duration = .seconds(5), locksMemory: Bool = false) {
         self.clientName = clientName
         self.serverName = serverName
         self.channelCount = channelCount
         self.connectInputs = connectInputs
         self.connectOutputs = connectOutputs
-        self.maximumBlockLength = maximumBlockLength
         self.reconnects = reconnects
+        self.silenceTimeout = silenceTimeout
+        self.locksMemory = locksMemory
+    }
+
+    /// The server's name as users know it: the option, else `$JACK_DEFAULT_SERVER`, else "default".
+    public var serverDisplayName: String {
+        serverName ?? ProcessInfo.processInfo.environment["JACK_DEFAULT_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
     }
 }
 
-/// Health of a running host over the interval since the previous `takeReport()`.
-public struct JackHostReport: Sendable {
-    public var connected: Bool
-    /// Xruns the server reported, since the host started.
-    public var xruns: Int
-    /// DSP load of the whole JACK graph, in percent (`jack_cpu_load`); 0 while disconnected.
-    public var cpuLoadPercent: Float
-    /// Process-callback cost over the interval.
-    public var callback: CallbackStatistics
-    /// Samples per channel processed since the host started.
-    public var framesProcessed: Int
-    /// NaN/Inf input samples replaced by 0, since the host started.
-    public var nonFiniteSamples: Int
-    /// Output samples clamped to ±`Engine.outputLimit`, since the host started.
-    public var clippedSamples: Int
-    /// Successful reconnects since the host started.
-    public var reconnects: Int
-    /// Engines built after the first (block-length growth, rate change, reload), since the host started.
-    public var engineRebuilds: Int
-}
-
-/// Runs one `Engine` as a JACK client with ports `in_1…in_N` → `out_1…out_N`.
+/// Runs engines as a JACK client with ports `in_1…in_N` → `out_1…out_N`.
 ///
-/// Threads: the audio thread only runs the engine (through `HostContext`); libjack's other
-/// callbacks only set atomics; everything else — opening and reopening the client, connecting
-/// ports, building and freeing engines, logging — happens on the thread that owns the host,
-/// in `init`, `service()`, `replaceEngine(_:)`, `reload()` and `run(signals:…)`. Not thread-safe:
-/// use it from one thread. Controls may be written from any thread through `controls`.
+/// Threads: the audio thread runs `AudioCycle.swift` only; libjack's other callbacks only set
+/// atomics or queue messages; everything else (opening and reopening the client, connecting,
+/// building and freeing engines, logging) happens on the thread that owns the host, in `init`,
+/// `service()`, `reload()` and `run(signals:…)`. Not thread-safe: use it from one thread. The live
+/// controls (`controls`) may be written from any thread: the host owns that one block and hands
+/// it to every engine it builds, so swaps keep them.
 ///
-/// Block length: the engine processes any block length with identical output; it is built for
-/// `maximumBlockLength` (8192) and rebuilt off the audio thread only if the server's block length
-/// exceeds that (until the rebuild, the old engine processes the longer blocks in several passes).
-///
-/// Freewheeling: the host keeps processing every cycle exactly as in real time (the output is the
-/// same, only faster than real time), so freewheel exports through Sordino are bit-identical.
+/// Any block length works without a rebuild. Freewheeling processes every cycle exactly as in
+/// real time (only faster), so freewheel exports through Sordino are bit-identical.
 public final class JackHost {
     public let options: JackHostOptions
-    private let logger: Logger
+    /// The live controls every engine of this host follows; write from any thread.
+    public let controls: ControlBlock
+    let logger: Logger
     private let makeEngine: EngineFactory
-    private let context: UnsafeMutablePointer<HostContext>
-    private let inputRule: AutoConnectRule?
-    private let outputRule: AutoConnectRule?
-
-    /// The open client and its ports; nil while the server is away.
+    let context: UnsafeMutablePointer<HostContext>
+    private var connections: ConnectionKeeper
     private var session: Session?
-    /// The engine the audio thread runs (also while disconnected: it keeps its state).
-    private var current: UnsafeMutablePointer<Engine>?
-    /// Swapped-out engines waiting until the audio thread can no longer hold them.
-    private var retired: [(engine: UnsafeMutablePointer<Engine>, cycleMark: Int)] = []
-    /// Peers of each of our ports ("in_1" → ["system:capture_1"]), kept across reconnects.
-    private var remembered: [String: Set<String>] = [:]
+    private var engines = EngineKeeper()
     private var reconnect = ReconnectSchedule()
-    /// Telemetry of engines already freed, so that totals survive rebuilds.
-    private var retiredTotals = (nonFinite: 0, clipped: 0)
+    /// The last reconnect failure logged, so that a server we cannot serve is reported once.
+    private var lastReconnectFailure: String?
     private var reportBaseline: [Int]
     private var wasFreewheeling = false
+    private var lastCycles = 0
+    private var lastCycleSeen = ContinuousClock.now
 
     public private(set) var reconnects = 0
     public private(set) var engineRebuilds = 0
@@ -105,21 +79,35 @@ public final class JackHost {
     public private(set) var sampleRate = 0
     /// The server's block length in samples (of the current or last session).
     public private(set) var blockLength = 0
+    /// The client name the server gave us (the requested one until the first session).
+    public private(set) var clientName: String
+    /// What the running engine was built from (the factory's `origin`).
+    public private(set) var engineOrigin = ""
 
     /// Opens the client (never starting a server), builds the engine for the server's rate,
     /// registers the ports, activates, connects by the patterns, and logs a start-up line.
-    public init(options: JackHostOptions, logger: Logger, makeEngine: @escaping EngineFactory) throws(JackHostError) {
+    public init(options: JackHostOptions, logger: Logger, controls: ControlBlock = ControlBlock(EngineConfiguration()),
+                makeEngine: @escaping EngineFactory) throws(JackHostError) {
         precondition((1...64).contains(options.channelCount), "channelCount must be 1…64")
-        precondition(options.maximumBlockLength >= 1, "maximumBlockLength must be ≥ 1")
         self.options = options
         self.logger = logger
+        self.controls = controls
         self.makeEngine = makeEngine
-        inputRule = try options.connectInputs.map { pattern throws(JackHostError) in try AutoConnectRule(pattern: pattern) }
-        outputRule = try options.connectOutputs.map { pattern throws(JackHostError) in try AutoConnectRule(pattern: pattern) }
+        clientName = options.clientName
+        connections = ConnectionKeeper(
+            channelCount: options.channelCount,
+            inputRule: try options.connectInputs.map { pattern throws(JackHostError) in try AutoConnectRule(pattern: pattern) },
+            outputRule: try options.connectOutputs.map { pattern throws(JackHostError) in try AutoConnectRule(pattern: pattern) })
         context = .allocate(capacity: 1)
         context.initialize(to: HostContext(channelCount: options.channelCount))
         reportBaseline = context.pointee.histogram.snapshot()
-        routeJackMessagesToLogger()
+        routeJackMessagesToQueue()
+        if options.locksMemory {
+            let error = CRealtime_lockMemory()
+            if error != 0 {
+                logger.warning("could not lock memory (mlockall: \(String(cString: strerror(error)))); pages may be swapped out under memory pressure. Raise the memlock limit (ulimit -l, or LimitMEMLOCK= in a systemd unit).")
+            }
+        }
         try startSession()
     }
 
@@ -129,118 +117,92 @@ public final class JackHost {
         context.deallocate()
     }
 
-    // MARK: - Public state
+    // MARK: - State
 
     /// True while a client is open on a live server.
     public var isConnected: Bool { session != nil }
-    /// The server's name as the host addresses it.
-    public var serverDisplayName: String { options.serverName ?? "default" }
-    /// The client name the server gave us (the requested one until the first session).
-    public private(set) var clientName: String = ""
+    public var serverDisplayName: String { options.serverDisplayName }
     /// Full names of the input ports, "sordino:in_1"….
     public var inputPortNames: [String] { (1...options.channelCount).map { "\(clientName):in_\($0)" } }
     /// Full names of the output ports.
     public var outputPortNames: [String] { (1...options.channelCount).map { "\(clientName):out_\($0)" } }
-
-    /// Live controls of the current engine. A rebuild (block length, reload) replaces the block,
-    /// carrying its values over, so fetch it again rather than keeping it; other threads use
-    /// `liveControls`.
-    public var controls: ControlBlock { engine.controls }
-    /// The current engine's controls for other threads (a control socket): read `current` for
-    /// every change, since an engine swap replaces the block.
-    public let liveControls = LiveControls()
-    /// Whether JACK's thread-init callback found flush-to-zero on after setting it (audio thread).
     /// pthread_self() of the audio (process callback) thread as a number; 0 before the first cycle.
     public var processThread: UInt { context.pointee.processThread.load(ordering: .relaxed) }
+    /// Whether JACK's thread-init callback found flush-to-zero on after setting it (audio thread).
     public var flushToZeroOnAudioThread: Bool { context.pointee.flushToZeroSet.load(ordering: .acquiring) }
-    /// Counters of the current engine.
-    public var telemetry: Telemetry { engine.telemetry }
-    /// Delay from `in_c` to `out_c` in samples (the engine's latency), as reported to JACK.
-    public var latencySamples: Int { engine.latencySamples }
-    /// The same delay in milliseconds at the engine's sample rate.
-    public var latencyMilliseconds: Double { engine.configuration.latencyMilliseconds }
-
-    private var engine: Engine {
-        _read {
-            guard let current else { preconditionFailure("JackHost has no engine before its first session") }
-            yield current.pointee
-        }
+    /// Delay from `in_c` to `out_c` in samples (the newest engine's latency), as reported to JACK.
+    public var latencySamples: Int { engines.newest?.pointee.latencySamples ?? 0 }
+    /// The same delay in milliseconds.
+    public var latencyMilliseconds: Double { engines.newest?.pointee.configuration.latencyMilliseconds ?? 0 }
+    /// Counters of the newest engine (its processed samples align a test player to its hops).
+    public var engineTelemetry: Telemetry {
+        guard let newest = engines.newest else { preconditionFailure("JackHost has no engine before its first session") }
+        return newest.pointee.telemetry
     }
+    /// Completed glitch-free hand-overs from one engine to the next on the audio thread.
+    public var handOvers: Int { context.pointee.slot.handOvers.load(ordering: .relaxed) }
+    /// Engines not yet freed (running, handing over, or waiting to be collected).
+    var engineCount: Int { engines.count }
 
     // MARK: - Main loop
 
     /// Blocks on the signals, calling `service()` every `tick` and logging a report every
-    /// `reportInterval`; SIGHUP calls `reload()`. Returns the signal that asked it to stop, or
-    /// throws when the host cannot go on (server gone with reconnecting off, preset not fitting a
-    /// restarted server). The tick bounds how late a reconnect or hot-plug connection happens.
+    /// `reportInterval`; SIGHUP reloads, SIGUSR1 logs a status line. Returns the signal that asked
+    /// it to stop, or throws when the host cannot go on (the server gone with reconnecting off).
     public func run(signals: SignalWaiter, reportInterval: Duration = .seconds(60),
                     tick: Duration = .milliseconds(100)) throws(JackHostError) -> SignalWaiter.Received {
         let clock = ContinuousClock()
         var nextReport = clock.now + reportInterval
         while true {
-            if let signal = signals.wait(timeout: tick) {
-                if signal == .hangup {
-                    logger.info("SIGHUP: reloading the engine")
-                    reload()
-                } else {
-                    logger.info("\(signal): stopping")
-                    return signal
-                }
+            switch signals.wait(timeout: tick) {
+            case .hangup?:
+                logger.info("SIGHUP: reloading the preset")
+                reload()
+            case .status?:
+                logStatus(takeReport(), prefix: "SIGUSR1 status")
+            case .user2?:
+                logger.notice("SIGUSR2: no action (SIGUSR1 logs the status, SIGHUP reloads the preset)")
+            case let stop?:
+                logger.info("\(stop): stopping")
+                return stop
+            case nil:
+                break
             }
             try service()
             if clock.now >= nextReport {
-                log(takeReport())
+                logStatus(takeReport(), prefix: nil)
                 nextReport = clock.now + reportInterval
             }
         }
     }
 
-    /// One housekeeping step; call every ~100 ms from the owning thread. Notices a dead server
-    /// and reconnects (backoff 100 ms → 2 s), rebuilds the engine when the block length outgrew
-    /// it or the rate changed, applies auto-connect when ports appear, remembers connections,
-    /// and frees engines the audio thread has let go of.
+    /// One housekeeping step; call every ~100 ms from the owning thread. Logs libjack's queued
+    /// messages, notices a lost or silent server and reconnects (backoff 100 ms → 2 s), follows
+    /// rate and block-length changes, connects ports as they appear, and frees retired engines.
     public func service() throws(JackHostError) {
+        for message in HostEventQueue.shared.drain() { logger.debug("libjack: \(message)") }
         if session != nil {
             if context.pointee.serverShutDown.load(ordering: .acquiring) {
-                try loseServer()
+                try loseServer(because: "it shut down or dropped the client")
+            } else if let silence = silentFor(), silence >= options.silenceTimeout {
+                try loseServer(because: "no process callback for \(formatted(seconds(silence))) s")
             } else {
-                try followServerChanges()
+                followServerChanges()
             }
         }
-        if session == nil, reconnect.isDue {
-            do {
-                try startSession()
-                reconnects += 1
-                logger.info("reconnected to JACK server '\(serverDisplayName)' after \(reconnect.downtimeDescription)")
-                reconnect = ReconnectSchedule()
-            } catch .serverNotRunning, .clientRefused, .activationFailed, .portRegistrationFailed {
-                reconnect.failedAttempt()
-            }
-        }
-        reap()
+        if session == nil, reconnect.isDue { attemptReconnect() }
+        engines.pump(context, session: session != nil)
     }
 
-    /// Builds a new engine with the factory for the current rate and swaps it in (SIGHUP). On
-    /// failure logs the reason and keeps the running engine.
+    /// Builds a new engine for the current rate and hands it over without a gap (SIGHUP). The
+    /// preset's control values become the defaults, the command line's overrides on top; values set
+    /// live stay. On failure logs why and keeps the running engine.
     public func reload() {
         do throws(JackHostError) {
-            let fresh = try buildEngine(sampleRate: sampleRate, blockLength: blockLength)
-            try replaceEngine(fresh)
-            logger.info("engine reloaded: latency \(latencySamples) samples (\(formatted(latencyMilliseconds)) ms)")
+            try installEngine(for: sampleRate, reason: "reloaded")
         } catch {
-            logger.error("reload failed, keeping the running engine: \(error)")
+            logger.error("reload refused, the running engine keeps going: \(error)")
         }
-    }
-
-    /// Hands `engine` to the audio thread with one atomic swap, glitch-free; the old engine is
-    /// freed on this thread once the audio thread has finished its last cycle with it. The new
-    /// engine must have the host's channel count and the server's sample rate. With
-    /// `carryingControls` the live control values (floor, wet, exponent, iterations, bypass) move
-    /// over from the running engine; without, the new engine keeps its preset's. Main thread only.
-    public func replaceEngine(_ engine: consuming Engine, carryingControls: Bool = true) throws(JackHostError) {
-        try check(engine, sampleRate: sampleRate)
-        install(engine, carryingControls: carryingControls)
-        engineRebuilds += 1
     }
 
     /// Deactivates and closes the client and frees every engine. Idempotent; `deinit` calls it.
@@ -250,12 +212,7 @@ public final class JackHost {
             logger.info("JACK client '\(clientName)' closed")
         }
         clearPortTables()
-        reap()
-        if let current {
-            _ = context.pointee.engine.exchange(0, ordering: .sequentiallyConsistent)
-            free(current)
-            self.current = nil
-        }
+        engines.removeAll(context)
     }
 
     /// Interval statistics since the previous call, plus running totals.
@@ -263,36 +220,31 @@ public final class JackHost {
         let counts = context.pointee.histogram.snapshot()
         let interval = zip(counts, reportBaseline).map { $0 - $1 }
         reportBaseline = counts
-        let telemetry = current.map { ($0.pointee.telemetry.nonFiniteSamples.load(ordering: .relaxed),
-                                       $0.pointee.telemetry.clippedSamples.load(ordering: .relaxed)) } ?? (0, 0)
+        let levels = context.pointee.takePeakLevels()
+        let totals = engines.totals
         return JackHostReport(
             connected: session != nil,
             xruns: context.pointee.xruns.load(ordering: .relaxed),
             cpuLoadPercent: session?.client.cpuLoad ?? 0,
             callback: CallbackStatistics(counts: interval, maximumNanoseconds: context.pointee.histogram.takeMaximum()),
             framesProcessed: context.pointee.frames.load(ordering: .relaxed),
-            nonFiniteSamples: retiredTotals.nonFinite + telemetry.0,
-            clippedSamples: retiredTotals.clipped + telemetry.1,
-            reconnects: reconnects, engineRebuilds: engineRebuilds)
+            nonFiniteSamples: totals.nonFinite, clippedSamples: totals.clipped,
+            reconnects: reconnects, engineRebuilds: engineRebuilds,
+            inputPeakDecibels: levels.input, outputPeakDecibels: levels.output,
+            droppedMessages: HostEventQueue.shared.dropped.load(ordering: .relaxed))
     }
 
-    /// Logs a report at info level (the once-a-minute line).
-    public func log(_ report: JackHostReport) {
-        let c = report.callback
-        logger.info("""
-            \(report.connected ? "running" : "waiting for JACK server '\(serverDisplayName)'"): \
-            xruns \(report.xruns), DSP load \(formatted(Double(report.cpuLoadPercent)))%, \
-            callback p50 \(formatted(c.p50Microseconds)) µs p99 \(formatted(c.p99Microseconds)) µs \
-            max \(formatted(c.maximumMicroseconds)) µs over \(c.count) cycles, \
-            \(report.framesProcessed) samples processed, \(report.nonFiniteSamples) NaN/Inf replaced, \
-            \(report.clippedSamples) clipped, \(report.reconnects) reconnects
-            """)
+    /// Logs a report where the user looks: at info level, or at the `--log-level` set above it,
+    /// so that `--log-level warning` still shows the status the user asked for.
+    public func logStatus(_ report: JackHostReport, prefix: String?) {
+        let line = report.line(serverName: serverDisplayName)
+        logger.log(level: max(.info, logger.logLevel), "\(prefix.map { "\($0): " } ?? "")\(line)")
     }
 
     // MARK: - Sessions
 
     /// One open client with its ports. Closing = dropping the last reference.
-    private final class Session {
+    final class Session {
         let client: JackClient
         let inputs: [JackPort]
         let outputs: [JackPort]
@@ -302,41 +254,25 @@ public final class JackHost {
             self.inputs = inputs
             self.outputs = outputs
         }
+
+        var ports: [(key: String, port: JackPort)] {
+            inputs.enumerated().map { ("in_\($0.offset + 1)", $0.element) }
+                + outputs.enumerated().map { ("out_\($0.offset + 1)", $0.element) }
+        }
     }
 
-    /// Opens a client, makes sure the engine fits the server, registers and labels the ports,
-    /// installs the callbacks, activates, reports latency and connects.
+    /// Opens a client, makes sure an engine for the server's rate is installed, registers and
+    /// labels the ports, installs the callbacks, activates, reports latency and connects.
     private func startSession() throws(JackHostError) {
         let client = try openClient()
         let rate = client.sampleRate, length = client.blockLength
-        if let current, current.pointee.configuration.sampleRate == rate,
-           current.pointee.configuration.maximumBlockLength >= length {
-            // Keep the running engine and its state.
-        } else {
-            let fresh = try buildEngine(sampleRate: rate, blockLength: length)
-            let first = current == nil
-            install(fresh)
-            if !first { engineRebuilds += 1 }
+        clientName = client.actualName
+        if engines.newest?.pointee.configuration.sampleRate != rate {
+            try installEngine(for: rate, reason: engines.newest == nil ? nil : "rebuilt for \(rate) Hz")
         }
         sampleRate = rate
         blockLength = length
-        clientName = client.actualName
-
-        var inputs: [JackPort] = [], outputs: [JackPort] = []
-        for (direction, prefix, label) in [(JackPortDirection.input, "in", "in"), (.output, "out", "out")] {
-            for c in 1...options.channelCount {
-                let shortName = "\(prefix)_\(c)"
-                guard let port = client.registerPort(shortName: shortName, direction: direction) else {
-                    throw .portRegistrationFailed(port: "\(clientName):\(shortName)")
-                }
-                // Metadata is optional (servers without a metadata store refuse it): best effort.
-                let labelled = client.setProperty(.prettyName, of: port, to: "Sordino \(label) \(c)")
-                    && client.setProperty(.order, of: port, to: "\(c)")
-                    && client.setProperty(.portGroup, of: port, to: "Sordino \(label)")
-                if !labelled { logger.debug("JACK server did not accept metadata for \(shortName)") }
-                if direction == .input { inputs.append(port) } else { outputs.append(port) }
-            }
-        }
+        let (inputs, outputs) = try registerPorts(client)
         for c in 0..<options.channelCount {
             context.pointee.inputPorts[c] = inputs[c].opaque
             context.pointee.outputPorts[c] = outputs[c].opaque
@@ -346,16 +282,15 @@ public final class JackHost {
         context.pointee.announcedSampleRate.store(rate, ordering: .relaxed)
         context.pointee.portsChanged.store(false, ordering: .relaxed)
         context.pointee.connectionsChanged.store(false, ordering: .relaxed)
-        guard client.installHostCallbacks(context: context) else {
-            clearPortTables()
-            throw .activationFailed(client: clientName)
-        }
-        guard client.activate() else {
+        context.pointee.latencySamples.store(latencySamples, ordering: .releasing)
+        guard client.installHostCallbacks(context: context), client.activate() else {
             clearPortTables()
             throw .activationFailed(client: clientName)
         }
         let session = Session(client: client, inputs: inputs, outputs: outputs)
         self.session = session
+        lastCycles = context.pointee.cycles.load(ordering: .relaxed)
+        lastCycleSeen = .now
         session.client.recomputeTotalLatencies()
         logger.info("""
             JACK client '\(clientName)' on server '\(serverDisplayName)': \
@@ -363,8 +298,27 @@ public final class JackHost {
             \(rate) Hz, block \(length) samples, latency \(latencySamples) samples \
             (\(formatted(latencyMilliseconds)) ms)
             """)
-        connectPorts(session)
-        rememberConnections(session)
+        connections.connect(inputs: inputs, outputs: outputs, clientName: clientName, client: session.client, logger: logger)
+        connections.observe(session.ports, client: session.client)
+    }
+
+    private func registerPorts(_ client: borrowing JackClient) throws(JackHostError) -> (inputs: [JackPort], outputs: [JackPort]) {
+        var inputs: [JackPort] = [], outputs: [JackPort] = []
+        for (direction, prefix) in [(JackPortDirection.input, "in"), (.output, "out")] {
+            for c in 1...options.channelCount {
+                let shortName = "\(prefix)_\(c)"
+                guard let port = client.registerPort(shortName: shortName, direction: direction) else {
+                    throw .portRegistrationFailed(port: "\(clientName):\(shortName)")
+                }
+                // Metadata is optional (servers without a metadata store refuse it): best effort.
+                let labelled = client.setProperty(.prettyName, of: port, to: "Sordino \(prefix) \(c)")
+                    && client.setProperty(.order, of: port, to: "\(c)")
+                    && client.setProperty(.portGroup, of: port, to: "Sordino \(prefix)")
+                if !labelled { logger.debug("JACK server did not accept metadata for \(shortName)") }
+                if direction == .input { inputs.append(port) } else { outputs.append(port) }
+            }
+        }
+        return (inputs, outputs)
     }
 
     /// Opens the client. A server that answers but reports a communication error (JackServerError,
@@ -387,48 +341,83 @@ public final class JackHost {
         }
     }
 
-    /// The server went away: close our side, free what the audio thread held, schedule reconnects.
-    private func loseServer() throws(JackHostError) {
+    private func attemptReconnect() {
+        do throws(JackHostError) {
+            try startSession()
+            reconnects += 1
+            lastReconnectFailure = nil
+            logger.info("reconnected to JACK server '\(serverDisplayName)' after \(reconnect.downtimeDescription)")
+            reconnect = ReconnectSchedule()
+        } catch {
+            session = nil
+            clearPortTables()
+            reconnect.failedAttempt()
+            switch error {
+            case .serverNotRunning, .clientRefused, .activationFailed, .portRegistrationFailed: break
+            default:
+                // The server is back but cannot be served (no preset for its rate, say): say so
+                // once, and keep waiting for one that can.
+                let text = "\(error)"
+                if text != lastReconnectFailure {
+                    logger.error("JACK server '\(serverDisplayName)' is back but cannot be served: \(text) Waiting for a server Sordino can serve.")
+                    lastReconnectFailure = text
+                }
+            }
+        }
+    }
+
+    /// The server went away: close our side, keep what was connected, schedule reconnects.
+    private func loseServer(because reason: String) throws(JackHostError) {
         let status = JackStatus(rawValue: context.pointee.shutdownStatus.load(ordering: .relaxed))
-        logger.warning("JACK server '\(serverDisplayName)' went away (\(status))\(options.reconnects ? "; reconnecting" : "")")
+        let detail = status.rawValue == 0 ? reason : "\(reason); \(status)"
+        logger.warning("JACK server '\(serverDisplayName)' lost (\(detail))\(options.reconnects ? "; reconnecting" : "")")
+        connections.serverLost()
         session = nil   // jack_client_close: no callback of that client runs after this
         clearPortTables()
         context.pointee.serverShutDown.store(false, ordering: .relaxed)
-        reap()
+        context.pointee.shutdownStatus.store(0, ordering: .relaxed)
+        engines.settle(context)
         guard options.reconnects else { throw .serverShutDown(name: serverDisplayName) }
         reconnect = ReconnectSchedule()
         reconnect.failedAttempt()   // first try after 100 ms: the server is not back that fast
     }
 
+    /// How long no process callback has run while connected (nil while freewheeling or fine).
+    private func silentFor() -> Duration? {
+        let cycles = context.pointee.cycles.load(ordering: .relaxed)
+        if cycles != lastCycles || context.pointee.freewheeling.load(ordering: .relaxed) {
+            lastCycles = cycles
+            lastCycleSeen = .now
+            return nil
+        }
+        return ContinuousClock.now - lastCycleSeen
+    }
+
     /// Acts on what the non-audio callbacks flagged.
-    private func followServerChanges() throws(JackHostError) {
+    private func followServerChanges() {
         guard let session else { return }
         let rate = context.pointee.announcedSampleRate.load(ordering: .acquiring)
         if rate > 0, rate != sampleRate {
             logger.warning("JACK sample rate changed: \(sampleRate) → \(rate) Hz; rebuilding the engine")
             sampleRate = rate
-            let fresh = try buildEngine(sampleRate: rate, blockLength: blockLength)
-            install(fresh)
-            engineRebuilds += 1
-            session.client.recomputeTotalLatencies()
+            do throws(JackHostError) {
+                try installEngine(for: rate, reason: "rebuilt for \(rate) Hz")
+            } catch {
+                logger.error("no engine for \(rate) Hz, the old one keeps running at the wrong rate: \(error)")
+            }
         }
         let length = context.pointee.announcedBlockLength.load(ordering: .acquiring)
         if length > 0, length != blockLength {
-            logger.info("JACK block length changed: \(blockLength) → \(length) samples")
+            logger.info("JACK block length changed: \(blockLength) → \(length) samples (no rebuild: the engine takes any block)")
             blockLength = length
-            if length > engine.configuration.maximumBlockLength {
-                logger.info("block length \(length) exceeds the engine's \(engine.configuration.maximumBlockLength); rebuilding it")
-                let fresh = try buildEngine(sampleRate: sampleRate, blockLength: length)
-                install(fresh)
-                engineRebuilds += 1
-            }
         }
-        if context.pointee.portsChanged.exchange(false, ordering: .acquiringAndReleasing) {
-            connectPorts(session)
-            rememberConnections(session)
+        let portsChanged = context.pointee.portsChanged.exchange(false, ordering: .acquiringAndReleasing)
+        if portsChanged {
+            connections.connect(inputs: session.inputs, outputs: session.outputs, clientName: clientName,
+                                client: session.client, logger: logger)
         }
-        if context.pointee.connectionsChanged.exchange(false, ordering: .acquiringAndReleasing) {
-            rememberConnections(session)
+        if context.pointee.connectionsChanged.exchange(false, ordering: .acquiringAndReleasing) || portsChanged {
+            connections.observe(session.ports, client: session.client)
         }
         let freewheeling = context.pointee.freewheeling.load(ordering: .acquiring)
         if freewheeling != wasFreewheeling {
@@ -445,171 +434,63 @@ public final class JackHost {
         }
     }
 
-    // MARK: - Connections
-
-    /// Restores remembered connections, then applies the auto-connect patterns. Only adds.
-    private func connectPorts(_ session: Session) {
-        let ours = "\(clientName):"
-        for (c, port) in session.inputs.enumerated() {
-            for peer in remembered["in_\(c + 1)", default: []].sorted() where !port.isConnected(to: peer) {
-                if session.client.port(named: peer) != nil { connect(session.client, source: peer, destination: port.name) }
-            }
-        }
-        for (c, port) in session.outputs.enumerated() {
-            for peer in remembered["out_\(c + 1)", default: []].sorted() where !port.isConnected(to: peer) {
-                if session.client.port(named: peer) != nil { connect(session.client, source: port.name, destination: peer) }
-            }
-        }
-        if let inputRule {
-            let sources = inputRule.matches(session.client.audioPortNames(direction: .output).filter { !$0.hasPrefix(ours) })
-            for (c, source) in AutoConnectRule.pairs(channelCount: options.channelCount, matches: sources)
-            where !session.inputs[c].isConnected(to: source) {
-                connect(session.client, source: source, destination: session.inputs[c].name)
-            }
-        }
-        if let outputRule {
-            let sinks = outputRule.matches(session.client.audioPortNames(direction: .input).filter { !$0.hasPrefix(ours) })
-            for (c, sink) in AutoConnectRule.pairs(channelCount: options.channelCount, matches: sinks)
-            where !session.outputs[c].isConnected(to: sink) {
-                connect(session.client, source: session.outputs[c].name, destination: sink)
-            }
-        }
-    }
-
-    private func connect(_ client: borrowing JackClient, source: String, destination: String) {
-        let result = client.connect(source: source, destination: destination)
-        if result == 0 {
-            logger.info("connected \(source) → \(destination)")
-        } else if !JackClient.isAlreadyConnected(result) {
-            logger.warning("could not connect \(source) → \(destination) (JACK error \(result))")
-        }
-    }
-
-    /// Records each port's peers. A peer whose port vanished (its client quit, or the server is
-    /// going down) stays remembered and is reconnected when it comes back; a peer still present
-    /// but disconnected was disconnected on purpose and is forgotten.
-    private func rememberConnections(_ session: Session) {
-        for (prefix, ports) in [("in", session.inputs), ("out", session.outputs)] {
-            for (c, port) in ports.enumerated() {
-                let key = "\(prefix)_\(c + 1)"
-                let vanished = remembered[key, default: []].filter { session.client.port(named: $0) == nil }
-                remembered[key] = Set(port.connections).union(vanished)
-            }
-        }
-    }
-
     // MARK: - Engines
 
-    /// Calls the factory and checks the result fits the server and the ports.
-    private func buildEngine(sampleRate: Int, blockLength: Int) throws(JackHostError) -> Engine {
-        let engine: Engine
-        do {
-            engine = try makeEngine(sampleRate, max(options.maximumBlockLength, blockLength))
-        } catch let error as JackHostError {
-            throw error
-        } catch {
-            throw .engineUnavailable(reason: "\(error)")
+    /// Builds an engine for `rate` with the factory, sets the control defaults it brings and hands
+    /// it to the audio thread (or installs it at once while no client runs). `reason` nil: the first.
+    private func installEngine(for rate: Int, reason: String?) throws(JackHostError) {
+        let build: EngineBuild
+        do { build = try makeEngine(rate, controls) } catch { throw .engineUnavailable(error) }
+        guard build.engine.configuration.sampleRate == rate else {
+            throw .sampleRateMismatch(presetHz: build.engine.configuration.sampleRate, serverHz: rate)
         }
-        try check(engine, sampleRate: sampleRate)
-        return engine
+        guard build.engine.configuration.channelCount == options.channelCount else {
+            throw .channelCountMismatch(engineChannels: build.engine.configuration.channelCount, ports: options.channelCount)
+        }
+        let defaults = build.defaults, commandLine = build.commandLine, origin = build.origin
+        let oldLatency = latencySamples
+        controls.setDefaults(defaults)
+        engines.install(build.engine, context, session: session != nil)
+        engineOrigin = origin
+        if reason != nil { engineRebuilds += 1 }
+        context.pointee.latencySamples.store(latencySamples, ordering: .releasing)
+        if oldLatency != latencySamples { session?.client.recomputeTotalLatencies() }
+        logger.info("engine \(reason ?? "built") from \(origin): \(describeControls(commandLine: commandLine))")
     }
 
-    private func check(_ engine: borrowing Engine, sampleRate: Int) throws(JackHostError) {
-        guard engine.configuration.sampleRate == sampleRate else {
-            throw .sampleRateMismatch(presetHz: engine.configuration.sampleRate, serverHz: sampleRate)
+    /// "floor −12.0 dB (preset), wet 1.0 (command line), …": each control with where it comes from.
+    private func describeControls(commandLine: Set<ControlParameter>) -> String {
+        let live = Set(controls.liveParameters)
+        func source(_ p: ControlParameter) -> String {
+            live.contains(p) ? "live" : commandLine.contains(p) ? "command line" : "preset"
         }
-        guard engine.configuration.channelCount == options.channelCount else {
-            throw .channelCountMismatch(engineChannels: engine.configuration.channelCount, ports: options.channelCount)
-        }
-    }
-
-    /// Makes `engine` the audio thread's engine with one atomic swap, carrying live control values
-    /// over from the engine it replaces unless told not to, updates the reported latency and
-    /// retires the old engine.
-    ///
-    /// When the old engine may be freed: the audio thread increments `cyclesStarted` before it
-    /// loads the pointer and `cyclesCompleted` after its last use of it, both in cycle order. The
-    /// exchange and the following load of `cyclesStarted` are sequentially consistent, so any
-    /// cycle that loaded the old pointer is counted in `cycleMark`; once `cyclesCompleted` reaches
-    /// the mark, all of them have finished. With no client open no cycle runs at all.
-    private func install(_ engine: consuming Engine, carryingControls: Bool = true) {
-        let fresh = UnsafeMutablePointer<Engine>.allocate(capacity: 1)
-        fresh.initialize(to: engine)
-        if carryingControls, let current {
-            Self.copyControls(from: current.pointee.controls, to: fresh.pointee.controls)
-        }
-        liveControls.set(fresh.pointee.controls)
-        let oldLatency = current?.pointee.latencySamples
-        let old = context.pointee.engine.exchange(Int(bitPattern: fresh), ordering: .sequentiallyConsistent)
-        let mark = context.pointee.cyclesStarted.load(ordering: .sequentiallyConsistent)
-        current = fresh
-        context.pointee.latencySamples.store(fresh.pointee.latencySamples, ordering: .releasing)
-        if let oldEngine = UnsafeMutablePointer<Engine>(bitPattern: old) {
-            retired.append((oldEngine, mark))
-        }
-        if let oldLatency, oldLatency != fresh.pointee.latencySamples {
-            session?.client.recomputeTotalLatencies()
-        }
-        reap()
-    }
-
-    private static func copyControls(from old: ControlBlock, to new: ControlBlock) {
-        new.floorDecibels = old.floorDecibels
-        new.wet = old.wet
-        new.maskExponent = old.maskExponent
-        new.iterations = old.iterations
-        new.bypass = old.bypass
-    }
-
-    /// Frees retired engines the audio thread can no longer be using.
-    private func reap() {
-        guard !retired.isEmpty else { return }
-        let completed = context.pointee.cyclesCompleted.load(ordering: .acquiring)
-        let idle = session == nil
-        var kept: [(engine: UnsafeMutablePointer<Engine>, cycleMark: Int)] = []
-        for entry in retired {
-            if idle || completed >= entry.cycleMark { free(entry.engine) } else { kept.append(entry) }
-        }
-        retired = kept
-    }
-
-    private func free(_ engine: UnsafeMutablePointer<Engine>) {
-        retiredTotals.nonFinite += engine.pointee.telemetry.nonFiniteSamples.load(ordering: .relaxed)
-        retiredTotals.clipped += engine.pointee.telemetry.clippedSamples.load(ordering: .relaxed)
-        engine.deinitialize(count: 1)
-        engine.deallocate()
+        let v = controls.values
+        var parts = ["floor \(v.floorDecibels) dB (\(source(.floorDecibels)))", "wet \(v.wet) (\(source(.wet)))",
+                     "mask exponent \(v.maskExponent) (\(source(.maskExponent)))",
+                     "iterations \(v.iterations) (\(source(.iterations)))"]
+        if live.contains(.bypass) { parts.append("bypass \(controls.bypass ? "on" : "off") (live)") }
+        return parts.joined(separator: ", ")
     }
 
     // MARK: - For tests
-
-    /// Engines waiting to be freed.
-    var retiredEngineCount: Int { retired.count }
 
     /// Each port's peers, sorted, keyed "in_1"…, as the host's client sees them; empty while disconnected.
     func connectionsForTesting() -> [String: [String]] {
         guard let session else { return [:] }
         var result: [String: [String]] = [:]
-        for (prefix, ports) in [("in", session.inputs), ("out", session.outputs)] {
-            for (c, port) in ports.enumerated() { result["\(prefix)_\(c + 1)"] = port.connections.sorted() }
-        }
+        for (key, port) in session.ports { result[key] = port.connections.sorted() }
         return result
     }
 
     /// Connects two ports through the host's client, as a user with a patchbay would.
     func connectForTesting(source: String, destination: String) {
         guard let session else { return }
-        connect(session.client, source: source, destination: destination)
+        ConnectionKeeper.connect(session.client, source: source, destination: destination, logger: logger, why: "test")
     }
 }
 
-/// The control block of whatever engine runs, readable from any thread.
-public final class LiveControls: Sendable {
-    private let block = Mutex<ControlBlock?>(nil)
-
-    /// The running engine's controls (nil only before the host's first engine).
-    public var current: ControlBlock? { block.withLock { $0 } }
-
-    fileprivate func set(_ controls: ControlBlock) { block.withLock { $0 = controls } }
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }
 
 /// When to try reopening the client: 100 ms after losing the server, then doubling to 2 s.
@@ -617,38 +498,16 @@ struct ReconnectSchedule {
     static let firstInterval: Duration = .milliseconds(100)
     static let longestInterval: Duration = .seconds(2)
 
-    private let clock = ContinuousClock()
-    private let since: ContinuousClock.Instant
-    private var next: ContinuousClock.Instant
+    private let since = ContinuousClock.now
+    private var next = ContinuousClock.now
     private var interval: Duration = .zero
 
-    init() {
-        since = clock.now
-        next = since
-    }
-
-    var isDue: Bool { clock.now >= next }
+    var isDue: Bool { ContinuousClock.now >= next }
 
     mutating func failedAttempt() {
         interval = interval == .zero ? Self.firstInterval : min(interval * 2, Self.longestInterval)
-        next = clock.now + interval
+        next = .now + interval
     }
 
-    var downtimeDescription: String {
-        let d = since.duration(to: clock.now)
-        return formatted(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18) + " s"
-    }
-}
-
-/// One decimal for values ≥ 10, two below: "10.7", "2.67".
-func formatted(_ value: Double) -> String {
-    let digits = abs(value) >= 10 ? 1 : 2
-    let scale = digits == 1 ? 10.0 : 100.0
-    let rounded = (value * scale).rounded() / scale
-    var text = "\(rounded)"
-    if let dot = text.firstIndex(of: ".") {
-        let decimals = text.distance(from: dot, to: text.endIndex) - 1
-        if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
-    }
-    return text
+    var downtimeDescription: String { formatted(seconds(.now - since)) + " s" }
 }

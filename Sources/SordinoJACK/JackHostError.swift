@@ -15,8 +15,8 @@ public enum JackHostError: Error, Equatable, CustomStringConvertible {
     case activationFailed(client: String)
     /// The engine has another channel count than the host has ports.
     case channelCountMismatch(engineChannels: Int, ports: Int)
-    /// The engine factory failed for another reason; its own message.
-    case engineUnavailable(reason: String)
+    /// The engine factory failed; its own error.
+    case engineUnavailable(EngineBuildError)
     /// A `connectInputs`/`connectOutputs` pattern is not a valid regular expression.
     case invalidConnectPattern(pattern: String, reason: String)
     /// The server went away and reconnecting is switched off.
@@ -41,8 +41,8 @@ public enum JackHostError: Error, Equatable, CustomStringConvertible {
         case let .channelCountMismatch(engineChannels, ports):
             "the engine processes \(engineChannels) channels but the host has \(ports) port pairs; "
                 + "build the engine with the host's channel count."
-        case let .engineUnavailable(reason):
-            "could not build the engine: \(reason)"
+        case let .engineUnavailable(failure):
+            "could not build the engine: \(failure)"
         case let .invalidConnectPattern(pattern, reason):
             "connect pattern '\(pattern)' is not a valid regular expression (\(reason)). "
                 + "Use e.g. 'system:capture_[12]' or '^system:playback_'."

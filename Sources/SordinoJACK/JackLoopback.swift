@@ -65,7 +65,7 @@ public final class JackLoopback {
     public init(serverName: String?, signal: [Float], recordingCount: Int,
                 playerName: String = "player", recorderName: String = "recorder") throws(JackHostError) {
         precondition(recordingCount >= 1, "recordingCount must be ≥ 1")
-        routeJackMessagesToLogger()
+        routeJackMessagesToQueue()
         let player = Box(try Self.open(playerName, serverName: serverName))
         let recorder = Box(try Self.open(recorderName, serverName: serverName))
         guard let out = player.client.registerPort(shortName: "out", direction: .output) else {
@@ -226,7 +226,7 @@ public final class JackLoopback {
 /// client without ever starting a server; libjack's complaints go to the debug log. ~1 ms when
 /// none runs. Not for the audio thread.
 public func jackServerAnswers(name: String?) -> Bool {
-    routeJackMessagesToLogger()
+    routeJackMessagesToQueue()
     do {
         _ = try JackClient(name: "sordino-probe", serverName: name)
         return true

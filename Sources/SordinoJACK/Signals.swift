@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// SIGINT, SIGTERM and SIGHUP handled on an ordinary thread: blocked everywhere, awaited by the main loop.
+// The daemon's signals handled on an ordinary thread: blocked everywhere, awaited by the main loop; SIGPIPE ignored.
 
 import Glibc
 
@@ -17,37 +17,45 @@ public struct SignalWaiter: @unchecked Sendable {
         case terminate
         /// SIGHUP: reload the preset.
         case hangup
+        /// SIGUSR1: log a status line.
+        case status
+        /// SIGUSR2: no action, but logged (it would otherwise kill the daemon).
+        case user2
 
         public var description: String {
             switch self {
             case .interrupt: "SIGINT"
             case .terminate: "SIGTERM"
             case .hangup: "SIGHUP"
+            case .status: "SIGUSR1"
+            case .user2: "SIGUSR2"
             }
         }
     }
 
     private let signals: sigset_t
 
-    /// Blocks SIGINT, SIGTERM and SIGHUP for the calling thread and every thread it starts later.
+    /// Blocks SIGINT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 for the calling thread and every thread
+    /// it starts later, and ignores SIGPIPE (a peer that closed a pipe or socket is an error
+    /// return, not a reason to die).
     public static func blockTerminationSignals() -> SignalWaiter {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        sigaddset(&set, SIGHUP)
+        var set = handledSignals()
         pthread_sigmask(SIG_BLOCK, &set, nil)
+        signal(SIGPIPE, SIG_IGN)
         return SignalWaiter(signals: set)
     }
 
     /// Unblocks them again on the calling thread (tests; a daemon exits instead).
     public static func unblockTerminationSignals() {
+        var set = handledSignals()
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    private static func handledSignals() -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        sigaddset(&set, SIGHUP)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2] { sigaddset(&set, s) }
+        return set
     }
 
     /// Waits up to `timeout` for one of the blocked signals; nil when none arrived.
@@ -59,6 +67,8 @@ public struct SignalWaiter: @unchecked Sendable {
         case SIGINT: return .interrupt
         case SIGTERM: return .terminate
         case SIGHUP: return .hangup
+        case SIGUSR1: return .status
+        case SIGUSR2: return .user2
         default: return nil   // −1: EAGAIN (timeout) or EINTR
         }
     }

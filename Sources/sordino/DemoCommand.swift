@@ -211,7 +211,7 @@ struct Demo: ParsableCommand {
                 throw CommandError("jackd '\(options.serverName ?? "")' did not answer within 10 s: "
                                    + "its log: \(server?.logTail() ?? "(empty)")", exitCode: .serverUnavailable)
             } catch {
-                throw factory.underlying(error)
+                throw error
             }
         }
     }
@@ -231,7 +231,7 @@ struct Demo: ParsableCommand {
         try wait(for: .milliseconds(100), host: host, signals: signals)   // let the graph settle
         _ = host.takeReport()   // cost statistics from here on cover the playback only
         // Start on a hop boundary of an engine that has seen only silence: as a fresh engine would.
-        rig.arm(alignedTo: host.telemetry, hopLength: hopLength)
+        rig.arm(alignedTo: host.engineTelemetry, hopLength: hopLength)
         let seconds = Double(recordingCount) / Double(host.sampleRate)
         let deadline = ContinuousClock.now + .seconds(seconds * 2 + 5)
         while !rig.isFull {

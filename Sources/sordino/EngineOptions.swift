@@ -93,6 +93,16 @@ struct EngineOptions: ParsableArguments {
         throw .notFound(argument: "presets", searched: locator.searchDirectories)
     }
 
+    /// The live controls this command line sets (the others keep the preset's values).
+    var liveOverrides: Set<ControlParameter> {
+        var set: Set<ControlParameter> = []
+        if floorDecibels != nil { set.insert(.floorDecibels) }
+        if wet != nil { set.insert(.wet) }
+        if maskExponent != nil { set.insert(.maskExponent) }
+        if iterations != nil { set.insert(.iterations) }
+        return set
+    }
+
     /// The preset's engine settings with this command line's overrides.
     func configuration(of preset: Preset, channelCount: Int, maximumBlockLength: Int) -> EngineConfiguration {
         var c = preset.engineConfiguration(channelCount: channelCount, maximumBlockLength: maximumBlockLength,

@@ -29,6 +29,7 @@ extension ExitCode {
 
 /// Prints `error` as one line on stderr, prefixed with the command name, and returns its exit code.
 func report(_ error: any Error, command: String) -> ExitCode {
+    if case let .engineUnavailable(failure)? = error as? JackHostError { return report(failure.cause, command: command) }
     let code: ExitCode
     switch error {
     case let error as AudioFileError:

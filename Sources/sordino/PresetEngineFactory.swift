@@ -7,18 +7,16 @@ import SordinoJACK
 import SordinoPresets
 
 /// Builds engines for `JackHost` from the command line's `EngineOptions`. Every call re-reads the
-/// preset files (so SIGHUP picks up an edited or re-trained preset), picks the preset for the
-/// server's rate when `--preset` is a folder (the default), and throws
-/// `JackHostError.sampleRateMismatch` when a single preset's rate differs from the server's.
+/// preset files (so SIGHUP picks up an edited or re-trained preset) and picks the preset for the
+/// server's rate when `--preset` is a folder (the default). The live controls' values (floor, wet,
+/// mask exponent, iterations) go to the host as defaults, the command line's on top of the
+/// preset's; the host's control block keeps values set live above both.
 ///
 /// Main thread only (the host calls it from `init`, `service()` and `reload()`).
 final class PresetEngineFactory {
     let options: EngineOptions
     let channelCount: Int
     private let logger: Logger
-    /// What the factory last threw; `JackHost` wraps foreign errors in `.engineUnavailable`, and
-    /// the command reports this one instead so that its exit code follows its type.
-    private(set) var lastFailure: (any Error)?
     /// What the last engine was built from: the preset's name and path, the settings and the basis.
     private(set) var loaded: (name: String, path: String, configuration: EngineConfiguration, basis: Basis)?
 
@@ -28,35 +26,37 @@ final class PresetEngineFactory {
         self.logger = logger
     }
 
-    /// For `JackHost(options:logger:makeEngine:)`.
-    var factory: EngineFactory { { [self] sampleRate, maximumBlockLength in try make(sampleRate: sampleRate, maximumBlockLength: maximumBlockLength) } }
-
-    func make(sampleRate: Int, maximumBlockLength: Int) throws -> Engine {
-        do {
-            let (preset, path) = try options.loadPreset(sampleRate: sampleRate, default: .folder)
-            guard preset.metadata.sampleRate == sampleRate else {
-                throw JackHostError.sampleRateMismatch(presetHz: preset.metadata.sampleRate, serverHz: sampleRate)
-            }
-            let configuration = options.configuration(of: preset, channelCount: channelCount,
-                                                      maximumBlockLength: maximumBlockLength)
-            let engine = try Engine(configuration: configuration, basis: preset.basis)
-            loaded = (preset.metadata.name, path, configuration, preset.basis)
-            lastFailure = nil
-            logger.info("""
-                preset \(preset.metadata.name) (\(path)): \(sampleRate) Hz, frame \(configuration.frameLength), \
-                hop \(configuration.hopLength), \(preset.basis.speechRank)+\(preset.basis.noiseRank) atoms, \
-                \(configuration.iterations) iterations, floor \(configuration.floorDecibels) dB, wet \(configuration.wet)
-                """)
-            return engine
-        } catch {
-            lastFailure = error
-            throw error
-        }
+    /// For `JackHost(options:logger:controls:makeEngine:)`.
+    var factory: EngineFactory {
+        { [self] sampleRate, controls throws(EngineBuildError) in try make(sampleRate: sampleRate, controls: controls) }
     }
 
-    /// The error to report for `error` from the host: the factory's own when the host wrapped it.
-    func underlying(_ error: any Error) -> any Error {
-        if case .engineUnavailable? = error as? JackHostError, let lastFailure { return lastFailure }
-        return error
+    func make(sampleRate: Int, controls: ControlBlock) throws(EngineBuildError) -> EngineBuild {
+        let preset: Preset, path: String
+        do {
+            (preset, path) = try options.loadPreset(sampleRate: sampleRate, default: .folder)
+        } catch let error as PresetError {
+            if case .noPresetForRate = error { throw EngineBuildError(error, noEngineForRate: true) }
+            throw EngineBuildError(error)
+        } catch {
+            throw EngineBuildError(error)
+        }
+        guard preset.metadata.sampleRate == sampleRate else {
+            throw EngineBuildError(PresetError.sampleRateMismatch(presetHz: preset.metadata.sampleRate, wantedHz: sampleRate),
+                                   noEngineForRate: true)
+        }
+        let configuration = options.configuration(of: preset, channelCount: channelCount, maximumBlockLength: 8192)
+        do {
+            let engine = try Engine(configuration: configuration, basis: preset.basis, controls: controls)
+            loaded = (preset.metadata.name, path, configuration, preset.basis)
+            logger.info("""
+                preset \(preset.metadata.name) (\(path)): \(sampleRate) Hz, frame \(configuration.frameLength), \
+                hop \(configuration.hopLength), \(preset.basis.speechRank)+\(preset.basis.noiseRank) atoms
+                """)
+            return EngineBuild(engine: engine, defaults: ControlValues(configuration),
+                               commandLine: options.liveOverrides, origin: "\(preset.metadata.name) (\(path))")
+        } catch {
+            throw EngineBuildError(error)
+        }
     }
 }

@@ -17,19 +17,26 @@ struct Run: ParsableCommand {
 
         Any block length works; output does not depend on it. Freewheeling keeps processing every \
         cycle exactly as in real time (only faster), so a freewheel export through Sordino is the \
-        live result. When the server goes away Sordino keeps its engine, reconnects when the server \
-        is back (retrying every 0.1 s, backing off to 2 s) and restores its connections; \
-        --no-reconnect exits with 69 instead.
+        live result. When the server goes away (it shuts down, is killed, or runs no process \
+        callback for 5 s, as a restarted PipeWire leaves its JACK clients) Sordino keeps its engine, \
+        reconnects when the server is back (retrying every 0.1 s, backing off to 2 s) and restores \
+        the connections that existed when the server was lost; --no-reconnect exits with 69 \
+        instead. A server that comes back at a rate with no preset is reported once and waited out.
 
-        Signals: SIGHUP re-reads the preset files and swaps the new engine in without a glitch \
-        (a failed reload is logged and the running engine kept); SIGINT and SIGTERM deactivate, \
-        close the client and exit 0. Logs go to stderr: the start-up line (ports, rate, block \
-        length, latency in samples and ms), connections, reconnects, and a health line every \
-        --report-interval seconds (xruns, DSP load, callback cost).
+        Signals: SIGHUP re-reads the preset files and hands over to the new engine without a gap \
+        (old and new run side by side for one hop and are crossfaded): the preset's floor, wet, \
+        mask exponent and iterations apply, then the command line's overrides, and values set \
+        live stay; the log says where each value came from. A preset that fails to load is \
+        refused and the running engine keeps going. SIGUSR1 logs a status line (levels, \
+        callback cost, counters); SIGINT and SIGTERM deactivate, close the client and exit 0; \
+        SIGPIPE is ignored. Logs go to stderr: the start-up line (ports, rate, block length, \
+        latency in samples and ms), connections, reconnects, and a status line every \
+        --report-interval seconds, shown at any --log-level. Memory is locked (mlockall) at start; \
+        a warning says so when the system refuses.
 
         Exit codes: 0 stopped by SIGINT/SIGTERM; 64 usage; 65 preset rejected or none for the \
-        server's rate (the error lists the rates available); 66 preset not found; 69 no JACK \
-        server, or it went away with --no-reconnect.
+        server's rate at start (the error lists the rates available); 66 preset not found; 69 no \
+        JACK server, or it went away with --no-reconnect.
         """)
 
     @Option(help: "JACK server name. Default: JACK's default server ($JACK_DEFAULT_SERVER, else 'default').")
@@ -52,14 +59,10 @@ struct Run: ParsableCommand {
         valueName: "regex"))
     var connectOut: String?
 
-    @Option(name: .customLong("max-block"),
-            help: "Largest block length in samples (1…65536) the engine is built for; a larger JACK buffer size rebuilds it off the audio thread.")
-    var maxBlock: Int = 8192
-
     @Flag(name: .customLong("no-reconnect"), help: "Exit with 69 when the server goes away instead of waiting for it.")
     var noReconnect = false
 
-    @Option(name: .customLong("report-interval"), help: "Seconds between health lines in the log (≥ 0.1); 0 turns them off.")
+    @Option(name: .customLong("report-interval"), help: "Seconds between status lines in the log (≥ 0.1); 0 turns them off. SIGUSR1 asks for one at any time.")
     var reportInterval: Double = 60
 
     @Option(name: .customLong("log-level"), help: "Log level on stderr: trace, debug, info, notice, warning, error or critical.")
@@ -69,7 +72,6 @@ struct Run: ParsableCommand {
 
     mutating func validate() throws {
         guard (1...64).contains(channels) else { throw ValidationError("--channels must lie in 1…64 (got \(channels)).") }
-        guard (1...65_536).contains(maxBlock) else { throw ValidationError("--max-block must lie in 1…65536 (got \(maxBlock)).") }
         guard reportInterval == 0 || (reportInterval.isFinite && reportInterval >= 0.1) else {
             throw ValidationError("--report-interval must be 0 (off) or ≥ 0.1 seconds (got \(reportInterval)).")
         }
@@ -91,7 +93,7 @@ struct Run: ParsableCommand {
         let factory = PresetEngineFactory(options: engine, channelCount: channels, logger: logger)
         let options = JackHostOptions(clientName: name, serverName: server, channelCount: channels,
                                       connectInputs: connectIn, connectOutputs: connectOut,
-                                      maximumBlockLength: maxBlock, reconnects: !noReconnect)
+                                      reconnects: !noReconnect, locksMemory: true)
         let host: JackHost
         do throws(JackHostError) {
             host = try JackHost(options: options, logger: logger, makeEngine: factory.factory)
@@ -99,17 +101,17 @@ struct Run: ParsableCommand {
             throw report(CommandError("\(JackHostError.serverNotRunning(name: name)) To try Sordino without one: `sordino demo`.",
                                       exitCode: .serverUnavailable), command: "run")
         } catch {
-            throw report(factory.underlying(error), command: "run")
+            throw report(error, command: "run")
         }
         defer { host.close() }
         let interval: Duration = reportInterval > 0 ? .milliseconds(Int64(reportInterval * 1000)) : .seconds(365 * 86_400)
         do {
             let stoppedBy = try host.run(signals: signals, reportInterval: interval)
-            host.log(host.takeReport())
+            host.logStatus(host.takeReport(), prefix: "final")
             host.close()
             logger.info("stopped by \(stoppedBy)")
         } catch {
-            throw report(factory.underlying(error), command: "run")
+            throw report(error, command: "run")
         }
     }
 }
