@@ -160,10 +160,11 @@ public struct Engine: ~Copyable {
     /// Samples a fresh engine must process before its output is that of one that has been running:
     /// every frame overlapping the output sample then starts after the first input sample. Its
     /// noise trackers still need their own memory (≈ 0.5 s) to settle.
-    public var warmUpSamples: Int { 2 * frameLength }
+    public var warmUpSamples: Int { @_noLocks get { 2 * frameLength } }
 
     /// True when `adoptSignalState(from:)` can carry `other`'s signal state over: same channels,
     /// frame, hop and FFT length.
+    @_noLocks
     public func canAdoptSignalState(from other: borrowing Engine) -> Bool {
         other.channelCount == channelCount && other.frameLength == frameLength && other.hopLength == hopLength
             && other.fftLength == fftLength && other.solver.binStride == solver.binStride

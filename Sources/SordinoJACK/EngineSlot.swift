@@ -18,7 +18,7 @@ import Synchronization
 /// active; the main thread touches them only when no client is (`installWithoutAudio`).
 struct EngineSlot: ~Copyable {
     /// Samples per channel run through both engines in one pass (the scratch size).
-    static let chunkLength = 512
+    static var chunkLength: Int { 512 }
 
     let channelCount: Int
     /// `UnsafeMutablePointer<Engine>` bit patterns, 0 for none.

@@ -10,8 +10,9 @@ import Synchronization
 /// `@unchecked Sendable`: the slots are reached only through the atomic states (a slot is written by the
 /// one poster that claimed it, read by the one consumer after it is marked full).
 final class HostEventQueue: @unchecked Sendable {
-    static let capacity = 64
-    static let slotBytes = 240
+    /// Slots; a power of two. (Literals, not statics: the real-time checker rejects metatype use in `post`.)
+    static var capacity: Int { 64 }
+    static var slotBytes: Int { 240 }
 
     /// 0 empty, 1 being written, 2 full.
     private let states: UnsafeMutablePointer<Atomic<Int>>
@@ -51,14 +52,15 @@ final class HostEventQueue: @unchecked Sendable {
     /// Copies a NUL-terminated message (cut at `slotBytes`) into a free slot. Any thread; real-time safe.
     @_noLocks
     func post(_ message: UnsafePointer<CChar>) {
+        let capacity = 64, slotBytes = 240   // = Self.capacity, Self.slotBytes
         let ticket = nextTicket.wrappingAdd(1, ordering: .relaxed).oldValue
-        let start = ticket & (Self.capacity - 1)
-        for probe in 0..<Self.capacity {
-            let slot = (start + probe) & (Self.capacity - 1)
+        let start = ticket & (capacity - 1)
+        for probe in 0..<capacity {
+            let slot = (start + probe) & (capacity - 1)
             guard states[slot].compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged else { continue }
-            let base = bytes + slot * Self.slotBytes
+            let base = bytes + slot * slotBytes
             var n = 0
-            while n < Self.slotBytes, message[n] != 0 {
+            while n < slotBytes, message[n] != 0 {
                 base[n] = UInt8(bitPattern: message[n])
                 n += 1
             }

@@ -60,29 +60,31 @@ public final class JackHost {
     /// The live controls every engine of this host follows; write from any thread.
     public let controls: ControlBlock
     let logger: Logger
-    private let makeEngine: EngineFactory
+    let makeEngine: EngineFactory
     let context: UnsafeMutablePointer<HostContext>
-    private var connections: ConnectionKeeper
-    private var session: Session?
-    private var engines = EngineKeeper()
-    private var reconnect = ReconnectSchedule()
+    var connections: ConnectionKeeper
+    var session: Session?
+    var engines = EngineKeeper()
+    var reconnect = ReconnectSchedule()
     /// The last reconnect failure logged, so that a server we cannot serve is reported once.
-    private var lastReconnectFailure: String?
-    private var reportBaseline: [Int]
-    private var wasFreewheeling = false
-    private var lastCycles = 0
-    private var lastCycleSeen = ContinuousClock.now
+    var lastReconnectFailure: String?
+    var reportBaseline: [Int]
+    var wasFreewheeling = false
+    var lastCycles = 0
+    var lastCycleSeen = ContinuousClock.now
+    /// A lost client still closing (its server is frozen); nil when none.
+    var closing: ClientCloser?
 
-    public private(set) var reconnects = 0
-    public private(set) var engineRebuilds = 0
+    public internal(set) var reconnects = 0
+    public internal(set) var engineRebuilds = 0
     /// The server's sample rate in Hz (of the current or last session).
-    public private(set) var sampleRate = 0
+    public internal(set) var sampleRate = 0
     /// The server's block length in samples (of the current or last session).
-    public private(set) var blockLength = 0
+    public internal(set) var blockLength = 0
     /// The client name the server gave us (the requested one until the first session).
-    public private(set) var clientName: String
+    public internal(set) var clientName: String
     /// What the running engine was built from (the factory's `origin`).
-    public private(set) var engineOrigin = ""
+    public internal(set) var engineOrigin = ""
 
     /// Opens the client (never starting a server), builds the engine for the server's rate,
     /// registers the ports, activates, connects by the patterns, and logs a start-up line.
@@ -113,6 +115,9 @@ public final class JackHost {
 
     deinit {
         close()
+        // A client still closing on a frozen server may yet call back into the context: leave it
+        // (and its engines) to the process's exit rather than free what a callback could touch.
+        guard closing == nil else { return }
         context.deinitialize(count: 1)
         context.deallocate()
     }
@@ -190,7 +195,7 @@ public final class JackHost {
                 followServerChanges()
             }
         }
-        if session == nil, reconnect.isDue { attemptReconnect() }
+        if session == nil, finishClosing(), reconnect.isDue { attemptReconnect() }
         engines.pump(context, session: session != nil)
     }
 
@@ -207,11 +212,16 @@ public final class JackHost {
 
     /// Deactivates and closes the client and frees every engine. Idempotent; `deinit` calls it.
     public func close() {
-        if session != nil {
-            session = nil
-            logger.info("JACK client '\(clientName)' closed")
-        }
         clearPortTables()
+        if let open = session {
+            session = nil
+            closing = ClientCloser(open)
+            if finishClosing(waiting: .seconds(1)) { logger.info("JACK client '\(clientName)' closed") }
+        }
+        guard finishClosing(waiting: .seconds(1)) else {
+            logger.warning("JACK server '\(serverDisplayName)' does not answer; leaving its client to the process's exit")
+            return
+        }
         engines.removeAll(context)
     }
 
@@ -241,237 +251,6 @@ public final class JackHost {
         logger.log(level: max(.info, logger.logLevel), "\(prefix.map { "\($0): " } ?? "")\(line)")
     }
 
-    // MARK: - Sessions
-
-    /// One open client with its ports. Closing = dropping the last reference.
-    final class Session {
-        let client: JackClient
-        let inputs: [JackPort]
-        let outputs: [JackPort]
-
-        init(client: consuming JackClient, inputs: [JackPort], outputs: [JackPort]) {
-            self.client = client
-            self.inputs = inputs
-            self.outputs = outputs
-        }
-
-        var ports: [(key: String, port: JackPort)] {
-            inputs.enumerated().map { ("in_\($0.offset + 1)", $0.element) }
-                + outputs.enumerated().map { ("out_\($0.offset + 1)", $0.element) }
-        }
-    }
-
-    /// Opens a client, makes sure an engine for the server's rate is installed, registers and
-    /// labels the ports, installs the callbacks, activates, reports latency and connects.
-    private func startSession() throws(JackHostError) {
-        let client = try openClient()
-        let rate = client.sampleRate, length = client.blockLength
-        clientName = client.actualName
-        if engines.newest?.pointee.configuration.sampleRate != rate {
-            try installEngine(for: rate, reason: engines.newest == nil ? nil : "rebuilt for \(rate) Hz")
-        }
-        sampleRate = rate
-        blockLength = length
-        let (inputs, outputs) = try registerPorts(client)
-        for c in 0..<options.channelCount {
-            context.pointee.inputPorts[c] = inputs[c].opaque
-            context.pointee.outputPorts[c] = outputs[c].opaque
-        }
-        context.pointee.serverShutDown.store(false, ordering: .relaxed)
-        context.pointee.announcedBlockLength.store(length, ordering: .relaxed)
-        context.pointee.announcedSampleRate.store(rate, ordering: .relaxed)
-        context.pointee.portsChanged.store(false, ordering: .relaxed)
-        context.pointee.connectionsChanged.store(false, ordering: .relaxed)
-        context.pointee.latencySamples.store(latencySamples, ordering: .releasing)
-        guard client.installHostCallbacks(context: context), client.activate() else {
-            clearPortTables()
-            throw .activationFailed(client: clientName)
-        }
-        let session = Session(client: client, inputs: inputs, outputs: outputs)
-        self.session = session
-        lastCycles = context.pointee.cycles.load(ordering: .relaxed)
-        lastCycleSeen = .now
-        session.client.recomputeTotalLatencies()
-        logger.info("""
-            JACK client '\(clientName)' on server '\(serverDisplayName)': \
-            ports \((inputs + outputs).map(\.name).joined(separator: ", ")); \
-            \(rate) Hz, block \(length) samples, latency \(latencySamples) samples \
-            (\(formatted(latencyMilliseconds)) ms)
-            """)
-        connections.connect(inputs: inputs, outputs: outputs, clientName: clientName, client: session.client, logger: logger)
-        connections.observe(session.ports, client: session.client)
-    }
-
-    private func registerPorts(_ client: borrowing JackClient) throws(JackHostError) -> (inputs: [JackPort], outputs: [JackPort]) {
-        var inputs: [JackPort] = [], outputs: [JackPort] = []
-        for (direction, prefix) in [(JackPortDirection.input, "in"), (.output, "out")] {
-            for c in 1...options.channelCount {
-                let shortName = "\(prefix)_\(c)"
-                guard let port = client.registerPort(shortName: shortName, direction: direction) else {
-                    throw .portRegistrationFailed(port: "\(clientName):\(shortName)")
-                }
-                // Metadata is optional (servers without a metadata store refuse it): best effort.
-                let labelled = client.setProperty(.prettyName, of: port, to: "Sordino \(prefix) \(c)")
-                    && client.setProperty(.order, of: port, to: "\(c)")
-                    && client.setProperty(.portGroup, of: port, to: "Sordino \(prefix)")
-                if !labelled { logger.debug("JACK server did not accept metadata for \(shortName)") }
-                if direction == .input { inputs.append(port) } else { outputs.append(port) }
-            }
-        }
-        return (inputs, outputs)
-    }
-
-    /// Opens the client. A server that answers but reports a communication error (JackServerError,
-    /// seen while a just-started jackd finishes its set-up or under heavy load) gets two more tries,
-    /// 100 ms apart; a server that is not there fails at once.
-    private func openClient() throws(JackHostError) -> JackClient {
-        var attempt = 0
-        while true {
-            do {
-                return try JackClient(name: options.clientName, serverName: options.serverName)
-            } catch {
-                if error.contains(.serverFailed) { throw .serverNotRunning(name: serverDisplayName) }
-                attempt += 1
-                guard error.contains(.serverError), attempt < 3 else {
-                    throw .clientRefused(name: options.clientName, status: error)
-                }
-                logger.info("JACK server '\(serverDisplayName)' answered with \(error); retrying")
-                Thread.sleep(forTimeInterval: 0.1)
-            }
-        }
-    }
-
-    private func attemptReconnect() {
-        do throws(JackHostError) {
-            try startSession()
-            reconnects += 1
-            lastReconnectFailure = nil
-            logger.info("reconnected to JACK server '\(serverDisplayName)' after \(reconnect.downtimeDescription)")
-            reconnect = ReconnectSchedule()
-        } catch {
-            session = nil
-            clearPortTables()
-            reconnect.failedAttempt()
-            switch error {
-            case .serverNotRunning, .clientRefused, .activationFailed, .portRegistrationFailed: break
-            default:
-                // The server is back but cannot be served (no preset for its rate, say): say so
-                // once, and keep waiting for one that can.
-                let text = "\(error)"
-                if text != lastReconnectFailure {
-                    logger.error("JACK server '\(serverDisplayName)' is back but cannot be served: \(text) Waiting for a server Sordino can serve.")
-                    lastReconnectFailure = text
-                }
-            }
-        }
-    }
-
-    /// The server went away: close our side, keep what was connected, schedule reconnects.
-    private func loseServer(because reason: String) throws(JackHostError) {
-        let status = JackStatus(rawValue: context.pointee.shutdownStatus.load(ordering: .relaxed))
-        let detail = status.rawValue == 0 ? reason : "\(reason); \(status)"
-        logger.warning("JACK server '\(serverDisplayName)' lost (\(detail))\(options.reconnects ? "; reconnecting" : "")")
-        connections.serverLost()
-        session = nil   // jack_client_close: no callback of that client runs after this
-        clearPortTables()
-        context.pointee.serverShutDown.store(false, ordering: .relaxed)
-        context.pointee.shutdownStatus.store(0, ordering: .relaxed)
-        engines.settle(context)
-        guard options.reconnects else { throw .serverShutDown(name: serverDisplayName) }
-        reconnect = ReconnectSchedule()
-        reconnect.failedAttempt()   // first try after 100 ms: the server is not back that fast
-    }
-
-    /// How long no process callback has run while connected (nil while freewheeling or fine).
-    private func silentFor() -> Duration? {
-        let cycles = context.pointee.cycles.load(ordering: .relaxed)
-        if cycles != lastCycles || context.pointee.freewheeling.load(ordering: .relaxed) {
-            lastCycles = cycles
-            lastCycleSeen = .now
-            return nil
-        }
-        return ContinuousClock.now - lastCycleSeen
-    }
-
-    /// Acts on what the non-audio callbacks flagged.
-    private func followServerChanges() {
-        guard let session else { return }
-        let rate = context.pointee.announcedSampleRate.load(ordering: .acquiring)
-        if rate > 0, rate != sampleRate {
-            logger.warning("JACK sample rate changed: \(sampleRate) → \(rate) Hz; rebuilding the engine")
-            sampleRate = rate
-            do throws(JackHostError) {
-                try installEngine(for: rate, reason: "rebuilt for \(rate) Hz")
-            } catch {
-                logger.error("no engine for \(rate) Hz, the old one keeps running at the wrong rate: \(error)")
-            }
-        }
-        let length = context.pointee.announcedBlockLength.load(ordering: .acquiring)
-        if length > 0, length != blockLength {
-            logger.info("JACK block length changed: \(blockLength) → \(length) samples (no rebuild: the engine takes any block)")
-            blockLength = length
-        }
-        let portsChanged = context.pointee.portsChanged.exchange(false, ordering: .acquiringAndReleasing)
-        if portsChanged {
-            connections.connect(inputs: session.inputs, outputs: session.outputs, clientName: clientName,
-                                client: session.client, logger: logger)
-        }
-        if context.pointee.connectionsChanged.exchange(false, ordering: .acquiringAndReleasing) || portsChanged {
-            connections.observe(session.ports, client: session.client)
-        }
-        let freewheeling = context.pointee.freewheeling.load(ordering: .acquiring)
-        if freewheeling != wasFreewheeling {
-            wasFreewheeling = freewheeling
-            logger.info(freewheeling ? "JACK freewheeling: processing as fast as the server runs"
-                                     : "JACK freewheeling ended")
-        }
-    }
-
-    private func clearPortTables() {
-        for c in 0..<options.channelCount {
-            context.pointee.inputPorts[c] = nil
-            context.pointee.outputPorts[c] = nil
-        }
-    }
-
-    // MARK: - Engines
-
-    /// Builds an engine for `rate` with the factory, sets the control defaults it brings and hands
-    /// it to the audio thread (or installs it at once while no client runs). `reason` nil: the first.
-    private func installEngine(for rate: Int, reason: String?) throws(JackHostError) {
-        let build: EngineBuild
-        do { build = try makeEngine(rate, controls) } catch { throw .engineUnavailable(error) }
-        guard build.engine.configuration.sampleRate == rate else {
-            throw .sampleRateMismatch(presetHz: build.engine.configuration.sampleRate, serverHz: rate)
-        }
-        guard build.engine.configuration.channelCount == options.channelCount else {
-            throw .channelCountMismatch(engineChannels: build.engine.configuration.channelCount, ports: options.channelCount)
-        }
-        let defaults = build.defaults, commandLine = build.commandLine, origin = build.origin
-        let oldLatency = latencySamples
-        controls.setDefaults(defaults)
-        engines.install(build.engine, context, session: session != nil)
-        engineOrigin = origin
-        if reason != nil { engineRebuilds += 1 }
-        context.pointee.latencySamples.store(latencySamples, ordering: .releasing)
-        if oldLatency != latencySamples { session?.client.recomputeTotalLatencies() }
-        logger.info("engine \(reason ?? "built") from \(origin): \(describeControls(commandLine: commandLine))")
-    }
-
-    /// "floor −12.0 dB (preset), wet 1.0 (command line), …": each control with where it comes from.
-    private func describeControls(commandLine: Set<ControlParameter>) -> String {
-        let live = Set(controls.liveParameters)
-        func source(_ p: ControlParameter) -> String {
-            live.contains(p) ? "live" : commandLine.contains(p) ? "command line" : "preset"
-        }
-        let v = controls.values
-        var parts = ["floor \(v.floorDecibels) dB (\(source(.floorDecibels)))", "wet \(v.wet) (\(source(.wet)))",
-                     "mask exponent \(v.maskExponent) (\(source(.maskExponent)))",
-                     "iterations \(v.iterations) (\(source(.iterations)))"]
-        if live.contains(.bypass) { parts.append("bypass \(controls.bypass ? "on" : "off") (live)") }
-        return parts.joined(separator: ", ")
-    }
-
     // MARK: - For tests
 
     /// Each port's peers, sorted, keyed "in_1"…, as the host's client sees them; empty while disconnected.
@@ -489,25 +268,3 @@ public final class JackHost {
     }
 }
 
-func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-}
-
-/// When to try reopening the client: 100 ms after losing the server, then doubling to 2 s.
-struct ReconnectSchedule {
-    static let firstInterval: Duration = .milliseconds(100)
-    static let longestInterval: Duration = .seconds(2)
-
-    private let since = ContinuousClock.now
-    private var next = ContinuousClock.now
-    private var interval: Duration = .zero
-
-    var isDue: Bool { ContinuousClock.now >= next }
-
-    mutating func failedAttempt() {
-        interval = interval == .zero ? Self.firstInterval : min(interval * 2, Self.longestInterval)
-        next = .now + interval
-    }
-
-    var downtimeDescription: String { formatted(seconds(.now - since)) + " s" }
-}

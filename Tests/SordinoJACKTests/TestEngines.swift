@@ -26,12 +26,21 @@ enum TestEngines {
     }
 
     /// A factory building engines for whatever rate the server asks, or always at `presetHz`.
-    static func factory(wet: Float = 1, channels: Int = 1, presetHz: Int? = nil,
-                        maximumBlockLength: Int? = nil) -> EngineFactory {
-        { rate, maximum in
-            try Engine(configuration: configuration(sampleRate: presetHz ?? rate, wet: wet, channels: channels,
-                                                    maximumBlockLength: maximumBlockLength ?? maximum),
-                       basis: basis)
+    static func factory(wet: Float = 1, channels: Int = 1, presetHz: Int? = nil) -> EngineFactory {
+        { rate, controls throws(EngineBuildError) in
+            try build(configuration(sampleRate: presetHz ?? rate, wet: wet, channels: channels), controls: controls)
+        }
+    }
+
+    /// An engine of `configuration` on the test basis, following `controls`; `commandLine` as the
+    /// factory of `sordino run` reports it.
+    static func build(_ configuration: EngineConfiguration, controls: ControlBlock,
+                      commandLine: Set<ControlParameter> = []) throws(EngineBuildError) -> EngineBuild {
+        do {
+            return EngineBuild(engine: try Engine(configuration: configuration, basis: basis, controls: controls),
+                               defaults: ControlValues(configuration), commandLine: commandLine, origin: "test engine")
+        } catch {
+            throw EngineBuildError(error)
         }
     }
 

@@ -29,7 +29,7 @@ public final class JackdServer {
     private static let counter = Atomic<Int>(0)
 
     public let name: String
-    public let sampleRate: Int
+    public private(set) var sampleRate: Int
     public let period: Int
     public private(set) var process: Process?
     private let logURL: URL
@@ -49,8 +49,9 @@ public final class JackdServer {
         return server
     }
 
-    /// (Re)starts jackd under the same name and waits until it answers.
-    public func launch() throws {
+    /// (Re)starts jackd under the same name, at `rate` Hz if given, and waits until it answers.
+    public func launch(sampleRate rate: Int? = nil) throws {
+        if let rate { sampleRate = rate }
         guard let jackd = Self.jackdPath else { throw Failure.jackdMissing }
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
@@ -115,6 +116,12 @@ public final class JackdServer {
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw Failure.notReady(name: name, log: (try? String(contentsOf: logURL, encoding: .utf8)) ?? "")
+    }
+
+    /// Sends `signal` (SIGSTOP, SIGCONT…) to jackd.
+    public func send(_ signal: Int32) {
+        guard let p = process else { return }
+        Foundation.kill(p.processIdentifier, signal)
     }
 
     /// SIGKILL, as a crash would: no goodbye to the clients.
