@@ -9,7 +9,8 @@ public enum PresetError: Error, CustomStringConvertible, Equatable, Sendable {
     case notFound(argument: String, searched: [String])
     /// The file exists but cannot be read, or is not a regular file.
     case unreadable(path: String, reason: String)
-    /// The JSON document does not parse; `detail` is the decoder's message (with its position).
+    /// The JSON document does not parse; `detail` says where and why, e.g.
+    /// "line 2, column 24: Invalid value" (from 1; the column in characters).
     case invalidJSON(path: String, detail: String)
     /// A required field is absent. `field` is its dotted path, e.g. `stft.hopLength`.
     case missingField(path: String, field: String)
@@ -38,6 +39,10 @@ public enum PresetError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidSetting(path: String, field: String, value: String, allowed: String)
     /// A basis value or atom penalty is NaN, infinite or negative; `location` says which one.
     case invalidBasisValue(path: String, location: String, value: String)
+    /// A file in a directory of presets does not load, and it is (or, its rate unknown, may be)
+    /// the one that would be chosen for `sampleRate` Hz (nil: no rate was given), so no other is
+    /// chosen in its place. `cause` is why it does not load and names the file.
+    indirect case unloadableChoice(path: String, sampleRate: Int?, cause: PresetError)
     /// A directory of presets holds none at the requested rate; `available` lists its rates in Hz.
     case noPresetForRate(requested: Int, available: [Int], directory: String)
     /// A directory of presets holds several rates and no rate was given to choose between them.
@@ -106,6 +111,10 @@ public enum PresetError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .invalidBasisValue(path, location, value):
             return "\(at(path))basis \(location) is \(value); basis values and penalties must be finite and ≥ 0. "
                 + "Regenerate it with `sordino train`."
+        case let .unloadableChoice(path, sampleRate, cause):
+            let which = sampleRate.map { "the preset for \($0) Hz" } ?? "the preset it would give"
+            return "\(cause) In the folder \(FileAccess.parent(of: path)) that file is, or may be, \(which), "
+                + "so no other is used in its place: repair or replace it, or move it out of the folder."
         case let .noPresetForRate(requested, available, directory):
             let rates = available.isEmpty ? "no readable presets" : "presets for " + Self.hertzList(available)
             return "\(directory) has no preset for \(requested) Hz; it holds \(rates). "
@@ -130,6 +139,7 @@ public enum PresetError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .missingField(_, field), let .wrongType(_, field, _), let .malformedBasisHeader(_, field, _),
              let .basisMismatch(_, field, _, _), let .invalidSetting(_, field, _, _):
             field
+        case let .unloadableChoice(_, _, cause): cause.field
         case .binCountMismatch: "basis.binCount"
         case .unsupportedSchemaVersion: "schemaVersion"
         default: nil

@@ -291,8 +291,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
                 if let field = unfitInteger(in: data) {
                     return .wrongType(path: path, field: field, detail: "expected a whole number in range")
                 }
-                let underlying = context.underlyingError.map { " \($0)" } ?? ""
-                return .invalidJSON(path: path, detail: context.debugDescription + underlying)
+                return .invalidJSON(path: path, detail: syntaxError(in: data) ?? context.debugDescription)
             }
             let field = fieldName(context.codingPath)
             if field == "stft.window" {
@@ -304,6 +303,74 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         @unknown default:
             return .invalidJSON(path: path, detail: "\(error)")
         }
+    }
+
+    /// Where and why `data` is not JSON: "line L, column C: <parser's message>", lines and columns
+    /// counted from 1, columns in characters (Unicode scalars). Foundation's `JSONDecoder` on Linux
+    /// gives neither, so `JSONSerialization` parses again: its message holds a 0-based byte offset
+    /// ("around character N"), or says the file ended early (the position is then the end of the
+    /// file). Nil when it accepts the document or its message gives no position.
+    static func syntaxError(in data: Data) -> String? {
+        let message: String
+        do {
+            _ = try JSONSerialization.jsonObject(with: data)
+            return nil
+        } catch {
+            message = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+        }
+        var text = message.hasSuffix(".") ? String(message.dropLast()) : message
+        let offset: Int
+        if let marker = text.range(of: "character ") {
+            let digits = text[marker.upperBound...].prefix { ("0"..."9").contains($0) }
+            guard let parsed = Int(digits), parsed <= data.count else { return nil }
+            offset = parsed
+            if let phrase = text.range(of: " around character \(digits)") { text.removeSubrange(phrase) }
+        } else if text.hasPrefix("Unexpected end of file") {
+            offset = data.count
+        } else {
+            return nil
+        }
+        let before = data.prefix(offset)
+        let line = 1 + before.count { $0 == 0x0A }
+        let lineStart = before.lastIndex(of: 0x0A).map { $0 + 1 } ?? data.startIndex
+        // UTF-8 continuation bytes (10xxxxxx) do not start a character.
+        let column = 1 + data[lineStart..<before.endIndex].count { $0 & 0xC0 != 0x80 }
+        return "line \(line), column \(column): \(text)"
+    }
+
+    /// `sampleRate` alone, in Hz, as `decode` would read it, for choosing among presets without
+    /// checking the rest. Throws what `decode` would for that field or for the document's syntax.
+    static func sampleRate(of bytes: [UInt8], path: String) throws(PresetError) -> Int {
+        struct RateProbe: Decodable { var sampleRate: Int }
+        let data = Data(bytes)
+        do {
+            return try JSONDecoder().decode(RateProbe.self, from: data).sampleRate
+        } catch let error as DecodingError {
+            throw map(error, path: path, data: data)
+        } catch {
+            throw .invalidJSON(path: path, detail: "\(error)")
+        }
+    }
+
+    /// Every integer written as `"sampleRate": N` in `bytes`, however broken the rest of the
+    /// document is; for telling which rate an unreadable preset was meant for.
+    static func writtenSampleRates(in bytes: [UInt8]) -> [Int] {
+        let key = Array(#""sampleRate""#.utf8)
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        var rates: [Int] = []
+        var i = 0
+        while i + key.count <= bytes.count {
+            guard bytes[i..<(i + key.count)].elementsEqual(key) else { i += 1; continue }
+            i += key.count
+            while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { continue }
+            i += 1
+            while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+            let digits = bytes[i...].prefix { (0x30...0x39).contains($0) }.prefix(10)
+            i += digits.count
+            if let rate = Int(String(decoding: digits, as: UTF8.self)), rate > 0 { rates.append(rate) }
+        }
+        return rates
     }
 
     /// Integer fields, by JSON path; `provenance.seed` is unsigned.

@@ -33,7 +33,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         do {
             let locator = PresetLocator()
-            let paths = try presets.isEmpty ? locator.list().map(\.path) : presets.map { try locator.resolve($0, sampleRate: nil) }
+            let paths = try presets.isEmpty ? locator.list().presets.map(\.path)
+                : presets.map { try locator.resolve($0, sampleRate: nil).path }
             guard !paths.isEmpty else { throw CommandError("no presets found; pass a preset path.", exitCode: .noInput) }
             print("preset              rate    N/H/bins     rank  iter  µs/hop  base µs  ratio   RTF     GFLOP/s")
             for path in paths {

@@ -68,18 +68,28 @@ struct EngineOptions: ParsableArguments {
 
     /// Loads the preset for `sampleRate` (a folder argument picks by rate; a single preset is returned
     /// whatever its rate, so the caller can convert or refuse). Reads the files anew on every call.
+    /// `skipped`: files of the folder that do not load and were passed over (log each as a warning);
+    /// one that is or may be the preset for the rate throws `PresetError.unloadableChoice` instead.
+    func loadPresetAndSkipped(sampleRate: Int?, default fallback: PresetDefault = .named("speech-16k"))
+        throws -> (preset: Preset, path: String, skipped: [SkippedPreset])
+    {
+        let locator = PresetLocator()
+        let choice: PresetChoice
+        switch (preset, fallback) {
+        case let (argument?, _), let (nil, .named(argument)):
+            choice = try locator.resolve(argument, sampleRate: sampleRate)
+        case (nil, .folder):
+            choice = try locator.resolve(try Self.presetsFolder(locator), sampleRate: sampleRate)
+        }
+        return (try Preset.load(path: choice.path), choice.path, choice.skipped)
+    }
+
+    /// `loadPresetAndSkipped` without the skipped files, for the JACK engine factory until it logs them.
     func loadPreset(sampleRate: Int?, default fallback: PresetDefault = .named("speech-16k"))
         throws -> (preset: Preset, path: String)
     {
-        let locator = PresetLocator()
-        let path: String
-        switch (preset, fallback) {
-        case let (argument?, _), let (nil, .named(argument)):
-            path = try locator.resolve(argument, sampleRate: sampleRate)
-        case (nil, .folder):
-            path = try locator.resolve(try Self.presetsFolder(locator), sampleRate: sampleRate)
-        }
-        return (try Preset.load(path: path), path)
+        let loaded = try loadPresetAndSkipped(sampleRate: sampleRate, default: fallback)
+        return (loaded.preset, loaded.path)
     }
 
     /// The first search directory holding at least one NAME.json, as an absolute path (so that the

@@ -19,12 +19,14 @@ struct Inspect: ParsableCommand {
         do {
             guard let preset else {
                 let found = PresetLocator().list()
-                if found.isEmpty { note("no presets found; set SORDINO_PRESET_PATH or run from the repository.") }
-                for entry in found { print("\(entry.name)\t\(entry.sampleRate) Hz\t\(entry.path)") }
+                if found.presets.isEmpty { note("no presets found; set SORDINO_PRESET_PATH or run from the repository.") }
+                for entry in found.presets { print("\(entry.name)\t\(entry.sampleRate) Hz\t\(entry.path)") }
+                for file in found.unloadable { note("warning: \(file)") }
                 return
             }
-            let path = try PresetLocator().resolve(preset, sampleRate: nil)
-            let loaded = try Preset.load(path: path)
+            let choice = try PresetLocator().resolve(preset, sampleRate: nil)
+            for file in choice.skipped { note("warning: \(file)") }
+            let loaded = try Preset.load(path: choice.path)
             print(loaded.summary())
             if let export { try BasisExport.write(loaded.basis, to: export) }
         } catch {

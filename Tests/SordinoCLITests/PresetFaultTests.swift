@@ -50,6 +50,31 @@ struct PresetFaultTests {
         }
     }
 
+    /// A folder with the shipped speech-16k and a truncated speech-48k, or the other way round:
+    /// `process` on a 16 kHz file warns about the 48 kHz file, or refuses with the 16 kHz file's cause.
+    @Test(arguments: [false, true])
+    func aBrokenPresetInAFolderIsNamed(brokenAtTheFilesRate: Bool) throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (good, bad) = brokenAtTheFilesRate ? ("speech-48k", "speech-16k") : ("speech-16k", "speech-48k")
+        for ext in ["json", "basis"] {
+            try FileManager.default.copyItem(at: CLI.repository.appendingPathComponent("presets/\(good).\(ext)"),
+                                             to: dir.appendingPathComponent("\(good).\(ext)"))
+        }
+        try "{\n  \"basis\" : {\n".write(to: dir.appendingPathComponent("\(bad).json"), atomically: true, encoding: .utf8)
+        let r = try CLI.run(["process", "--quiet", "--preset", dir.path, "presets/samples/noisy-speech-16k.wav",
+                             dir.appendingPathComponent("out.wav").path])
+        let cause = "\(dir.appendingPathComponent("\(bad).json").path): not valid JSON (line 3, column 1: "
+            + "Unexpected end of file during JSON parse)"
+        if brokenAtTheFilesRate {
+            #expect(r.status == 65 && r.stderr.hasPrefix("sordino process: error: \(cause)"), "\(r.stderr)")
+            #expect(r.stderr.contains("the preset for 16000 Hz, so no other is used in its place"), "\(r.stderr)")
+        } else {
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.hasPrefix("warning: passed over a 48000 Hz preset file that does not load: \(cause)"),
+                    "\(r.stderr)")
+        }
+    }
+
     @Test func missingPresetExits66AndListsWhereItLooked() throws {
         let r = try CLI.run(["inspect", "no-such-preset"])
         #expect(r.status == 66, "\(r.stderr)")

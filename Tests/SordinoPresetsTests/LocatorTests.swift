@@ -18,11 +18,11 @@ import Testing
         let first = try root.subdirectory("first"), second = try root.subdirectory("second")
         try Fixture.write(to: second, name: "speech")
         let locator = PresetLocator(environment: ["SORDINO_PRESET_PATH": "\(first):\(second)"], executablePath: nil)
-        #expect(try locator.resolve("speech", sampleRate: nil) == second + "/speech.json")
-        #expect(try locator.resolve("speech", sampleRate: 48_000) == second + "/speech.json")   // a file: rate unchecked
+        #expect(try locator.resolve("speech", sampleRate: nil).path == second + "/speech.json")
+        #expect(try locator.resolve("speech", sampleRate: 48_000).path == second + "/speech.json")   // a file: rate unchecked
 
         try Fixture.write(to: first, name: "speech")                                          // the first directory wins
-        #expect(try locator.resolve("speech", sampleRate: nil) == first + "/speech.json")
+        #expect(try locator.resolve("speech", sampleRate: nil).path == first + "/speech.json")
 
         let error = presetError { try locator.resolve("whisper", sampleRate: 16_000) }
         guard case let .notFound("whisper", searched)? = error else {
@@ -36,14 +36,14 @@ import Testing
         let root = try TemporaryDirectory(); defer { root.remove() }
         let jsonPath = try Fixture.write(to: root.path, name: "speech")
         let locator = PresetLocator(searchDirectories: [])
-        #expect(try locator.resolve(jsonPath, sampleRate: nil) == jsonPath)
-        #expect(try locator.resolve(root.file("speech"), sampleRate: nil) == jsonPath)
+        #expect(try locator.resolve(jsonPath, sampleRate: nil).path == jsonPath)
+        #expect(try locator.resolve(root.file("speech"), sampleRate: nil).path == jsonPath)
         #expect(presetError { try locator.resolve(root.file("nothing.json"), sampleRate: nil) }
             == .notFound(argument: root.file("nothing.json"), searched: [root.file("nothing.json")]))
         #expect(presetError { try locator.resolve("", sampleRate: nil) } == .notFound(argument: "", searched: []))
     }
 
-    /// A directory with a 16 kHz and a 48 kHz preset, plus a file that is not a preset.
+    /// A directory with a 16 kHz and a 48 kHz preset, plus a JSON file that does not parse.
     func multiRateDirectory(in root: TemporaryDirectory) throws -> String {
         let directory = try root.subdirectory("speech")
         try Fixture.write(try Fixture.preset(sampleRate: 16_000), to: directory, name: "speech-16k")
@@ -57,16 +57,19 @@ import Testing
         let directory = try multiRateDirectory(in: root)
         let locator = PresetLocator(searchDirectories: [root.path])
         for argument in [directory, "speech"] {
-            #expect(try locator.resolve(argument, sampleRate: 16_000) == directory + "/speech-16k.json")
-            #expect(try locator.resolve(argument, sampleRate: 48_000) == directory + "/speech-48k.json")
+            #expect(try locator.resolve(argument, sampleRate: 16_000).path == directory + "/speech-16k.json")
+            #expect(try locator.resolve(argument, sampleRate: 48_000).path == directory + "/speech-48k.json")
+            #expect(try locator.resolve(argument, sampleRate: 48_000).skipped.map(\.path) == [directory + "/notes.json"])
         }
-        let loaded = try Preset.load(path: locator.resolve("speech", sampleRate: 48_000))
+        let loaded = try Preset.load(path: locator.resolve("speech", sampleRate: 48_000).path)
         #expect(loaded.metadata.sampleRate == 48_000 && loaded.basis.binCount == 513)
     }
 
     @Test func unknownRateListsTheAvailableOnes() throws {
         let root = try TemporaryDirectory(); defer { root.remove() }
         let directory = try multiRateDirectory(in: root)
+        // notes.json, its rate unknown, may be the 44.1 kHz preset (FolderFaultTests): remove it.
+        try FileManager.default.removeItem(atPath: directory + "/notes.json")
         let locator = PresetLocator(searchDirectories: [root.path])
         let error = presetError { try locator.resolve(directory, sampleRate: 44_100) }
         #expect(error == .noPresetForRate(requested: 44_100, available: [16_000, 48_000], directory: directory))
@@ -94,7 +97,9 @@ import Testing
         let root = try TemporaryDirectory(); defer { root.remove() }
         let directory = try multiRateDirectory(in: root)
         try Fixture.write(to: root.path, name: "office")
-        let listed = PresetLocator(searchDirectories: [root.path, "/nonexistent"]).list()
+        let found = PresetLocator(searchDirectories: [root.path, "/nonexistent"]).list()
+        let listed = found.presets
+        #expect(found.unloadable.map(\.path) == [directory + "/notes.json"])
         #expect(listed.map(\.name) == ["office", "speech", "speech"])
         #expect(listed.map(\.sampleRate) == [16_000, 16_000, 48_000])
         #expect(listed.map(\.path) == [root.path + "/office.json", directory + "/speech-16k.json",
