@@ -157,6 +157,14 @@ public struct Engine: ~Copyable {
     /// Algorithmic latency in samples (= frameLength).
     public var latencySamples: Int { configuration.latencySamples }
 
+    /// Starts the smoothed floor and wet at the control block's targets instead of gliding to them:
+    /// for a fresh engine whose block has just been given new defaults (a host builds the engine,
+    /// then sets the defaults its preset brings).
+    public mutating func settleControls() {
+        floorGain = controls.floorGain
+        wet = controls.wetTarget
+    }
+
     /// Samples a fresh engine must process before its output is that of one that has been running:
     /// every frame overlapping the output sample then starts after the first input sample. Its
     /// noise trackers still need their own memory (≈ 0.5 s) to settle.

@@ -26,14 +26,8 @@ public struct EngineBuild: ~Copyable {
 /// so a command can choose its exit code from it.
 public struct EngineBuildError: Error, Equatable, CustomStringConvertible {
     public let cause: any Error
-    /// There is no preset (or other source) for the server's sample rate: the host waits for a
-    /// server it can serve instead of giving up after a reconnect.
-    public let noEngineForRate: Bool
 
-    public init(_ cause: any Error, noEngineForRate: Bool = false) {
-        self.cause = cause
-        self.noEngineForRate = noEngineForRate
-    }
+    public init(_ cause: any Error) { self.cause = cause }
 
     public var description: String { "\(cause)" }
 

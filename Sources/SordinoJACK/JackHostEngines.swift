@@ -9,7 +9,7 @@ extension JackHost {
     /// Builds an engine for `rate` with the factory, sets the control defaults it brings and hands
     /// it to the audio thread (or installs it at once while no client runs). `reason` nil: the first.
     func installEngine(for rate: Int, reason: String?) throws(JackHostError) {
-        let build: EngineBuild
+        var build: EngineBuild
         do { build = try makeEngine(rate, controls) } catch { throw .engineUnavailable(error) }
         guard build.engine.configuration.sampleRate == rate else {
             throw .sampleRateMismatch(presetHz: build.engine.configuration.sampleRate, serverHz: rate)
@@ -20,6 +20,7 @@ extension JackHost {
         let defaults = build.defaults, commandLine = build.commandLine, origin = build.origin
         let oldLatency = latencySamples
         controls.setDefaults(defaults)
+        build.engine.settleControls()
         engines.install(build.engine, context, session: session != nil)
         engineOrigin = origin
         if reason != nil { engineRebuilds += 1 }

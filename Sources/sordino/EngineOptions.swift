@@ -70,7 +70,7 @@ struct EngineOptions: ParsableArguments {
     /// whatever its rate, so the caller can convert or refuse). Reads the files anew on every call.
     /// `skipped`: files of the folder that do not load and were passed over (log each as a warning);
     /// one that is or may be the preset for the rate throws `PresetError.unloadableChoice` instead.
-    func loadPresetAndSkipped(sampleRate: Int?, default fallback: PresetDefault = .named("speech-16k"))
+    func loadPreset(sampleRate: Int?, default fallback: PresetDefault = .named("speech-16k"))
         throws -> (preset: Preset, path: String, skipped: [SkippedPreset])
     {
         let locator = PresetLocator()
@@ -82,14 +82,6 @@ struct EngineOptions: ParsableArguments {
             choice = try locator.resolve(try Self.presetsFolder(locator), sampleRate: sampleRate)
         }
         return (try Preset.load(path: choice.path), choice.path, choice.skipped)
-    }
-
-    /// `loadPresetAndSkipped` without the skipped files, for the JACK engine factory until it logs them.
-    func loadPreset(sampleRate: Int?, default fallback: PresetDefault = .named("speech-16k"))
-        throws -> (preset: Preset, path: String)
-    {
-        let loaded = try loadPresetAndSkipped(sampleRate: sampleRate, default: fallback)
-        return (loaded.preset, loaded.path)
     }
 
     /// The first search directory holding at least one NAME.json, as an absolute path (so that the

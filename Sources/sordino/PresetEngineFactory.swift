@@ -32,18 +32,15 @@ final class PresetEngineFactory {
     }
 
     func make(sampleRate: Int, controls: ControlBlock) throws(EngineBuildError) -> EngineBuild {
-        let preset: Preset, path: String
+        let preset: Preset, path: String, skipped: [SkippedPreset]
         do {
-            (preset, path) = try options.loadPreset(sampleRate: sampleRate, default: .folder)
-        } catch let error as PresetError {
-            if case .noPresetForRate = error { throw EngineBuildError(error, noEngineForRate: true) }
-            throw EngineBuildError(error)
+            (preset, path, skipped) = try options.loadPreset(sampleRate: sampleRate, default: .folder)
         } catch {
             throw EngineBuildError(error)
         }
+        for file in skipped { logger.warning("\(file)") }
         guard preset.metadata.sampleRate == sampleRate else {
-            throw EngineBuildError(PresetError.sampleRateMismatch(presetHz: preset.metadata.sampleRate, wantedHz: sampleRate),
-                                   noEngineForRate: true)
+            throw EngineBuildError(JackHostError.sampleRateMismatch(presetHz: preset.metadata.sampleRate, serverHz: sampleRate))
         }
         let configuration = options.configuration(of: preset, channelCount: channelCount, maximumBlockLength: 8192)
         do {

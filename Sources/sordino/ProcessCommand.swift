@@ -51,7 +51,7 @@ struct Process: ParsableCommand {
     private func enhance() throws {
         let started = ContinuousClock.now
         let (audio, info) = try AudioFileReader.read(path: input)
-        let (preset, presetPath, skipped) = try engine.loadPresetAndSkipped(sampleRate: audio.sampleRate)
+        let (preset, presetPath, skipped) = try engine.loadPreset(sampleRate: audio.sampleRate)
         for file in skipped { note("warning: \(file)") }
         if info.nonFiniteSamples > 0 {
             note("warning: \(info.nonFiniteSamples) NaN/Inf samples in \(input) were replaced by 0.")

@@ -40,7 +40,7 @@ struct Separate: ParsableCommand {
         if info.nonFiniteSamples > 0 {
             note("warning: \(info.nonFiniteSamples) NaN/Inf samples in \(input) were replaced by 0.")
         }
-        let (preset, _, skipped) = try engine.loadPresetAndSkipped(sampleRate: audio.sampleRate)
+        let (preset, _, skipped) = try engine.loadPreset(sampleRate: audio.sampleRate)
         for file in skipped { note("warning: \(file)") }
         let presetRate = preset.metadata.sampleRate
         let working = audio.sampleRate == presetRate ? audio : try Resampler.resample(audio, to: presetRate)

@@ -110,20 +110,21 @@ struct JackCommandTests {
         #expect(daemon.waitUntil(timeout: .seconds(10)) { daemon.stderr.contains("JACK client 'sordino' on server") }, "\(daemon.stderr)")
         let floor = try Preset.load(path: json.path).metadata.mask.floorDecibels
         try #require(floor == floor.rounded() && floor != -20, "the edit below needs a whole-dB floor other than −20")
-        #expect(daemon.stderr.contains("floor \(Int(floor)).0 dB"))
+        #expect(daemon.stderr.contains("engine built from speech-48k (\(json.path)): floor \(Int(floor)).0 dB (preset)"), "\(daemon.stderr)")
 
         let original = try String(contentsOf: json, encoding: .utf8)
         let edited = original.replacingOccurrences(of: "\"floorDecibels\" : \(Int(floor))", with: "\"floorDecibels\" : -20")
         try #require(edited != original)
         try edited.write(to: json, atomically: true, encoding: .utf8)
         daemon.send(SIGHUP)
-        #expect(daemon.waitUntil(timeout: .seconds(5)) { daemon.stderr.contains("engine reloaded: latency 1536 samples (32.0 ms)") },
-                "\(daemon.stderr)")
-        #expect(daemon.stderr.contains("SIGHUP: reloading the engine") && daemon.stderr.contains("floor -20.0 dB"))
+        #expect(daemon.waitUntil(timeout: .seconds(5)) {
+            daemon.stderr.contains("engine reloaded from speech-48k (\(json.path)): floor -20.0 dB (preset)")
+        }, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("SIGHUP: reloading the preset"))
 
         try "{ not json".write(to: json, atomically: true, encoding: .utf8)
         daemon.send(SIGHUP)
-        #expect(daemon.waitUntil(timeout: .seconds(5)) { daemon.stderr.contains("reload failed, keeping the running engine") })
+        #expect(daemon.waitUntil(timeout: .seconds(5)) { daemon.stderr.contains("reload refused, the running engine keeps going") })
         Thread.sleep(forTimeInterval: 0.3)
         #expect(daemon.isRunning && server.ports().contains("sordino:out_1"), "still running after the reloads")
         daemon.send(SIGINT)
@@ -141,6 +142,65 @@ struct JackCommandTests {
         let single = try CLI.run(["run", "--server", server.name, "--preset", "speech-16k"])
         #expect(single.status == 65)
         #expect(single.stderr.contains("preset trained at 16000 Hz, JACK server runs at 32000 Hz. Restart jackd with `-r 16000`"))
+    }
+
+    @Test("run: SIGUSR1 logs a status line even at --log-level warning, SIGUSR2 is logged, SIGPIPE is ignored; --wet on the command line survives SIGHUP")
+    func signalsDoNotKill() throws {
+        let server = try JackdServer.start()
+        defer { server.stop() }
+        let daemon = try CLI.Background(["run", "--server", server.name, "--log-level", "warning", "--wet", "0.9"])
+        #expect(daemon.waitUntil(timeout: .seconds(10)) { server.ports().contains("sordino:out_1") }, "\(daemon.stderr)")
+        daemon.send(SIGUSR1)
+        #expect(daemon.waitUntil(timeout: .seconds(3)) { daemon.stderr.contains("SIGUSR1 status: running: xruns ") }, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("peak dBFS 1: in "))
+        daemon.send(SIGUSR2)
+        daemon.send(SIGPIPE)
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(daemon.isRunning, "exit status \(daemon.isRunning ? 0 : daemon.process.terminationStatus)")
+        daemon.send(SIGTERM)
+        #expect(daemon.waitForExit(timeout: .seconds(2)) == 0, "\(daemon.stderr)")
+
+        // At info level, SIGUSR2's line and the sources of the control values after a reload.
+        let verbose = try CLI.Background(["run", "--server", server.name, "--wet", "0.9"])
+        #expect(verbose.waitUntil(timeout: .seconds(10)) { verbose.stderr.contains("JACK client 'sordino' on server") }, "\(verbose.stderr)")
+        verbose.send(SIGUSR2)
+        verbose.send(SIGHUP)
+        #expect(verbose.waitUntil(timeout: .seconds(5)) { verbose.stderr.contains("engine reloaded from speech-48k") }, "\(verbose.stderr)")
+        #expect(verbose.stderr.contains("SIGUSR2: no action"))
+        #expect(verbose.stderr.contains("wet 0.9 (command line)"), "\(verbose.stderr)")
+        verbose.send(SIGTERM)
+        #expect(verbose.waitForExit(timeout: .seconds(2)) == 0)
+    }
+
+    @Test("run: a corrupt preset in the folder is named, never chosen around: start-up exits 65, a reload is refused")
+    func corruptPresetInFolder() throws {
+        let server = try JackdServer.start()
+        defer { server.stop() }
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let presets = CLI.repository.appendingPathComponent("presets")
+        for file in ["speech-48k.json", "speech-48k.basis", "lowlatency-48k.json", "lowlatency-48k.basis"] {
+            try FileManager.default.copyItem(at: presets.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+        }
+        let json = dir.appendingPathComponent("speech-48k.json")
+        let good = try Data(contentsOf: json)
+        try Data(good.prefix(good.count / 2)).write(to: json)   // truncated: it would be the 48 kHz choice
+        let refused = try CLI.run(["run", "--server", server.name, "--preset", dir.path])
+        #expect(refused.status == 65, "\(refused.stderr)")
+        #expect(refused.stderr.contains("speech-48k.json") && refused.stderr.contains("not valid JSON (line "), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("lowlatency-48k"), "not silently replaced: \(refused.stderr)")
+
+        try good.write(to: json)
+        let daemon = try CLI.Background(["run", "--server", server.name, "--preset", dir.path])
+        #expect(daemon.waitUntil(timeout: .seconds(10)) { daemon.stderr.contains("JACK client 'sordino' on server") }, "\(daemon.stderr)")
+        try Data(good.prefix(good.count / 2)).write(to: json)
+        daemon.send(SIGHUP)
+        #expect(daemon.waitUntil(timeout: .seconds(5)) { daemon.stderr.contains("reload refused, the running engine keeps going") },
+                "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("speech-48k.json"))
+        #expect(!daemon.stderr.contains("engine reloaded from lowlatency-48k"))
+        #expect(daemon.isRunning && server.ports().contains("sordino:out_1"))
+        daemon.send(SIGTERM)
+        #expect(daemon.waitForExit(timeout: .seconds(2)) == 0)
     }
 
     // MARK: - Helpers
@@ -175,12 +235,20 @@ struct RunWithoutServerTests {
                 + "or `jackd -d dummy -r 48000` without a sound card. To try Sordino without one: `sordino demo`.\n")
     }
 
+    @Test("no server named by $JACK_DEFAULT_SERVER → the error names that server")
+    func defaultServerFromEnvironment() throws {
+        let name = "sordino-absent-env-\(getpid())"
+        let r = try CLI.run(["run"], environment: ["JACK_DEFAULT_SERVER": name])
+        #expect(r.status == 69, "\(r.stderr)")
+        #expect(r.stderr.contains("no JACK server '\(name)' is running"), "\(r.stderr)")
+    }
+
     @Test("help: units, defaults, freewheel, signals and exit codes; run is the default subcommand")
     func help() throws {
         let run = try CLI.run(["help", "run"])
         #expect(run.status == 0)
         let text = run.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")   // undo the wrapping
-        for phrase in ["(default: 8192)", "(default: sordino)", "(default: 1)", "Freewheeling keeps processing", "SIGHUP",
+        for phrase in ["SIGUSR1", "(default: sordino)", "(default: 1)", "Freewheeling keeps processing", "SIGHUP",
                        "latency", "65 preset rejected", "69 no JACK", "--floor-db"] {
             #expect(text.contains(phrase), "help run lacks '\(phrase)'")
         }
