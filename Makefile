@@ -6,8 +6,9 @@ BUILD      := .build/release
 SORDINO    := $(BUILD)/sordino
 APT_PACKAGES := pkg-config libfftw3-dev libsndfile1-dev libsoxr-dev libopenblas-dev \
                 libjack-jackd2-dev jackd2 jack-tools zlib1g-dev libpng-dev
-# Only `make test` needs it: one test renders an HTML report headless (≈ 50 s to install, 350 MB).
-TEST_APT_PACKAGES := chromium
+# Only `make test` needs these: one test renders an HTML report headless (chromium, ≈ 50 s to
+# install, 350 MB); one runs the daemon on a private headless PipeWire and restarts it.
+TEST_APT_PACKAGES := chromium pipewire pipewire-jack wireplumber dbus
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test-deps build demo test check eval clean
@@ -36,12 +37,15 @@ check:
 	  [ $$sites -le 3 ] || { echo "too many _unsafePerformance sites"; exit 1; }
 
 test-deps:
-	@dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(TEST_APT_PACKAGES); }
+	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 test: build check test-deps
 	SORDINO_REQUIRE_JACKD=1 $(BUILD)/AllocationProbe 10
-	SORDINO_REQUIRE_JACKD=1 SORDINO_REQUIRE_CHROMIUM=1 $(SWIFT) test
+	SORDINO_REQUIRE_JACKD=1 SORDINO_REQUIRE_CHROMIUM=1 SORDINO_REQUIRE_PIPEWIRE=1 $(SWIFT) test
 
 ## Dev-set quality through ../shared/eval (quick mode) beside RNNoise and the offline NMF baseline.
 eval: build
