@@ -44,15 +44,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        /// The loopback player and recorder `demo`, the allocation probe and the tests drive the host with.
+        .target(name: "SordinoJACKRig", dependencies: ["SordinoJACK", "SordinoDSP"]),
+
         // MARK: - Executables
         .executableTarget(name: "sordino", dependencies: [
-            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoReport", "CRealtime",
+            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "CRealtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         /// Runs the engine with every heap allocation counted; the allocation test starts it.
         .executableTarget(name: "AllocationProbe", dependencies: [
-            "SordinoDSP", "SordinoJACK", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            "SordinoDSP", "SordinoJACK", "SordinoJACKRig", "TestSupport", .product(name: "Logging", package: "swift-log"),
             .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
         ]),
 
@@ -64,7 +67,7 @@ let package = Package(
         .testTarget(name: "SordinoNMFTests", dependencies: ["SordinoNMF", "SordinoDSP", "SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport"]),
-        .testTarget(name: "SordinoJACKTests", dependencies: ["SordinoJACK", "SordinoDSP", "TestSupport"]),
+        .testTarget(name: "SordinoJACKTests", dependencies: ["SordinoJACK", "SordinoJACKRig", "SordinoDSP", "TestSupport"]),
         .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport", "SordinoIO", "SordinoPresets", "SordinoDSP", "SordinoReport"]),
     ]
 )

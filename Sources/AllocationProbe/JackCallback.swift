@@ -6,6 +6,7 @@ import Logging
 import MallocInterposerSwift
 import SordinoDSP
 import SordinoJACK
+import SordinoJACKRig
 import Synchronization
 import TestSupport
 

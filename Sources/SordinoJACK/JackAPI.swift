@@ -41,13 +41,13 @@ public struct JackStatus: OptionSet, Sendable, Hashable, Error, CustomStringConv
 }
 
 /// Which way latency is being reported: from the capture side (sources) or towards playback (sinks).
-enum JackLatencyMode: Sendable {
+package enum JackLatencyMode: Sendable {
     case capture, playback
 
     fileprivate var raw: jack_latency_callback_mode_t { self == .capture ? JackCaptureLatency : JackPlaybackLatency }
 }
 
-enum JackPortDirection: Sendable {
+package enum JackPortDirection: Sendable {
     /// A port that receives audio (`JackPortIsInput`).
     case input
     /// A port that sends audio (`JackPortIsOutput`).
@@ -80,20 +80,20 @@ enum JackMetadataKey: Sendable {
 }
 
 /// `jack_nframes_t` of a process callback and its context pointer.
-typealias JackProcessFunction = @convention(c) (UInt32, UnsafeMutableRawPointer?) -> Int32
+package typealias JackProcessFunction = @convention(c) (UInt32, UnsafeMutableRawPointer?) -> Int32
 
 let jackAudioPortType = "32 bit float mono audio"   // JACK_DEFAULT_AUDIO_TYPE
 
 // MARK: - Client
 
 /// An open JACK client; closes it (deactivating first) when it goes away. Not for the audio thread.
-struct JackClient: ~Copyable {
+package struct JackClient: ~Copyable {
     private let handle: OpaquePointer
 
     /// Opens a client without ever starting a server (`JackNoStartServer`). The server may rename
     /// the client if `name` is taken (`actualName`). Throws the status bits on failure; a missing
     /// server shows as `.serverFailed`.
-    init(name: String, serverName: String?) throws(JackStatus) {
+    package init(name: String, serverName: String?) throws(JackStatus) {
         var status = jack_status_t(rawValue: 0)
         let options = jack_options_t(rawValue: JackNoStartServer.rawValue)
         let opened: OpaquePointer? = if let serverName {
@@ -112,7 +112,7 @@ struct JackClient: ~Copyable {
     }
 
     /// The name the server gave this client (may differ from the requested one).
-    var actualName: String { String(cString: jack_get_client_name(handle)) }
+    package var actualName: String { String(cString: jack_get_client_name(handle)) }
     /// The server's sample rate in Hz.
     var sampleRate: Int { Int(jack_get_sample_rate(handle)) }
     /// The server's current block length (JACK's buffer size) in samples.
@@ -120,20 +120,20 @@ struct JackClient: ~Copyable {
     /// DSP load of the whole graph, in percent, as the server measures it.
     var cpuLoad: Float { jack_cpu_load(handle) }
     /// A non-owning reference for use inside callbacks (test clients).
-    var reference: JackClientReference { JackClientReference(handle: handle) }
+    package var reference: JackClientReference { JackClientReference(handle: handle) }
 
     /// Registers an audio port named `shortName` ("in_1"); nil if the server refuses.
     /// No extra flags: Sordino is a filter, neither a terminal source/sink nor physical.
-    func registerPort(shortName: String, direction: JackPortDirection) -> JackPort? {
+    package func registerPort(shortName: String, direction: JackPortDirection) -> JackPort? {
         jack_port_register(handle, shortName, jackAudioPortType, direction.flags, 0).map(JackPort.init(handle:))
     }
 
     /// Starts callbacks; false if the server refused.
-    func activate() -> Bool { jack_activate(handle) == 0 }
+    package func activate() -> Bool { jack_activate(handle) == 0 }
 
     /// Connects `source` (an output port) to `destination` (an input port), by full names.
     /// Returns 0, `EEXIST` if they are already connected, or another nonzero code.
-    func connect(source: String, destination: String) -> Int32 {
+    package func connect(source: String, destination: String) -> Int32 {
         jack_connect(handle, source, destination)
     }
 
@@ -153,7 +153,7 @@ struct JackClient: ~Copyable {
         return names
     }
 
-    func port(named name: String) -> JackPort? {
+    package func port(named name: String) -> JackPort? {
         jack_port_by_name(handle, name).map(JackPort.init(handle:))
     }
 
@@ -177,10 +177,10 @@ struct JackClient: ~Copyable {
     func recomputeTotalLatencies() -> Bool { jack_recompute_total_latencies(handle) == 0 }
 
     /// Asks the server for a new block length (any client may; tests use it).
-    func setBlockLength(_ length: Int) -> Bool { jack_set_buffer_size(handle, UInt32(length)) == 0 }
+    package func setBlockLength(_ length: Int) -> Bool { jack_set_buffer_size(handle, UInt32(length)) == 0 }
 
     /// Installs a plain process callback (test clients). Call before `activate()`.
-    func setProcessCallback(_ callback: JackProcessFunction, context: UnsafeMutableRawPointer?) -> Bool {
+    package func setProcessCallback(_ callback: JackProcessFunction, context: UnsafeMutableRawPointer?) -> Bool {
         jack_set_process_callback(handle, callback, context) == 0
     }
 
@@ -204,24 +204,24 @@ struct JackClient: ~Copyable {
 }
 
 /// A client handle that does not own the client: for reading JACK time inside callbacks.
-struct JackClientReference: @unchecked Sendable {
+package struct JackClientReference: @unchecked Sendable {
     fileprivate let handle: OpaquePointer
     /// Frame time at the start of the current cycle (call from the process callback).
-    var lastFrameTime: UInt32 { jack_last_frame_time(handle) }
+    package var lastFrameTime: UInt32 { jack_last_frame_time(handle) }
 }
 
 /// A port handle (`jack_port_t *`). Valid while its client is open.
-struct JackPort: @unchecked Sendable {
+package struct JackPort: @unchecked Sendable {
     fileprivate let handle: OpaquePointer
 
     /// The opaque pointer the audio thread keeps in `HostContext`'s port tables.
     var opaque: OpaquePointer { handle }
 
     /// "client:port".
-    var name: String { String(cString: jack_port_name(handle)) }
+    package var name: String { String(cString: jack_port_name(handle)) }
 
     /// Full names of the ports this one is connected to.
-    var connections: [String] {
+    package var connections: [String] {
         guard let list = jack_port_get_connections(handle) else { return [] }
         defer { jack_free(UnsafeMutableRawPointer(mutating: list)) }
         var names: [String] = []
@@ -236,7 +236,7 @@ struct JackPort: @unchecked Sendable {
     func isConnected(to name: String) -> Bool { jack_port_connected_to(handle, name) != 0 }
 
     /// The port's latency range in samples for one direction.
-    func latencyRange(_ mode: JackLatencyMode) -> ClosedRange<Int> {
+    package func latencyRange(_ mode: JackLatencyMode) -> ClosedRange<Int> {
         var range = jack_latency_range_t()
         jack_port_get_latency_range(handle, mode.raw, &range)
         return Int(range.min)...Int(max(range.min, range.max))
@@ -244,7 +244,7 @@ struct JackPort: @unchecked Sendable {
 
     /// The port's sample buffer for this cycle (process callbacks of test clients; the host's
     /// audio cycle fetches its buffers in AudioCycle.swift).
-    func buffer(blockLength: UInt32) -> UnsafeMutablePointer<Float>? {
+    package func buffer(blockLength: UInt32) -> UnsafeMutablePointer<Float>? {
         jack_port_get_buffer(handle, blockLength)?.assumingMemoryBound(to: Float.self)
     }
 }
@@ -331,7 +331,7 @@ private func hostShutdownCallback(_ context: UnsafeMutableRawPointer?) {
 /// call these on the audio thread, where logging would lock and allocate. `JackHost.service()`
 /// drains the queue and logs them at debug level (they are noisy while the host waits for a
 /// server; Sordino logs its own account of every failure). Process-wide; installed by `JackHost`.
-func routeJackMessagesToQueue() {
+package func routeJackMessagesToQueue() {
     _ = HostEventQueue.shared   // initialised here, on the main thread, not first on the audio thread
     jack_set_error_function { message in
         if let message { HostEventQueue.shared.post(message) }

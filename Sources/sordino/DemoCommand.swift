@@ -7,6 +7,7 @@ import Logging
 import SordinoDSP
 import SordinoIO
 import SordinoJACK
+import SordinoJACKRig
 import SordinoPresets
 
 struct Demo: ParsableCommand {

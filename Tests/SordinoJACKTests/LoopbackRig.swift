@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The tests' player/recorder pair (now `SordinoJACK.JackLoopback`), and a main-loop driver.
+// The tests' player/recorder pair (`SordinoJACKRig.JackLoopback`), and a main-loop driver.
 
 import Foundation
 @testable import SordinoJACK
+@testable import SordinoJACKRig
 
 /// player:out → sordino:in_1, sordino:out_1 → recorder:in; see `JackLoopback`.
 typealias LoopbackRig = JackLoopback

@@ -2,6 +2,7 @@
 // Two JACK clients around a filter: a player feeding a signal into it and a recorder capturing its output.
 
 import SordinoDSP
+import SordinoJACK
 import Synchronization
 
 /// player:out → (filter input), (filter output) → recorder:in, for `sordino demo` and the tests.
@@ -171,14 +172,14 @@ public final class JackLoopback {
     // MARK: - For tests
 
     /// Asks the server for a new block length through the player's client.
-    func setBlockLength(_ length: Int) -> Bool { playerClient.setBlockLength(length) }
+    package func setBlockLength(_ length: Int) -> Bool { playerClient.setBlockLength(length) }
 
     /// A port's latency range as the server reports it to any client.
-    func latencyRange(of port: String, _ mode: JackLatencyMode) -> ClosedRange<Int>? {
+    package func latencyRange(of port: String, _ mode: JackLatencyMode) -> ClosedRange<Int>? {
         playerClient.port(named: port)?.latencyRange(mode)
     }
 
-    func connections(of port: String) -> [String] { playerClient.port(named: port)?.connections ?? [] }
+    package func connections(of port: String) -> [String] { playerClient.port(named: port)?.connections ?? [] }
 
     // MARK: - Callbacks (audio thread)
 
