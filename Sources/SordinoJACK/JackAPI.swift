@@ -141,15 +141,7 @@ package struct JackClient: ~Copyable {
 
     /// Full names of the audio ports with the given direction, in the server's order.
     func audioPortNames(direction: JackPortDirection) -> [String] {
-        guard let list = jack_get_ports(handle, nil, jackAudioPortType, direction.flags) else { return [] }
-        defer { jack_free(UnsafeMutableRawPointer(mutating: list)) }
-        var names: [String] = []
-        var i = 0
-        while let name = list[i] {
-            names.append(String(cString: name))
-            i += 1
-        }
-        return names
+        takeNames(jack_get_ports(handle, nil, jackAudioPortType, direction.flags))
     }
 
     package func port(named name: String) -> JackPort? {
@@ -221,15 +213,7 @@ package struct JackPort: @unchecked Sendable {
 
     /// Full names of the ports this one is connected to.
     package var connections: [String] {
-        guard let list = jack_port_get_connections(handle) else { return [] }
-        defer { jack_free(UnsafeMutableRawPointer(mutating: list)) }
-        var names: [String] = []
-        var i = 0
-        while let name = list[i] {
-            names.append(String(cString: name))
-            i += 1
-        }
-        return names
+        takeNames(jack_port_get_connections(handle))
     }
 
     func isConnected(to name: String) -> Bool { jack_port_connected_to(handle, name) != 0 }
@@ -246,4 +230,17 @@ package struct JackPort: @unchecked Sendable {
     package func buffer(blockLength: UInt32) -> UnsafeMutablePointer<Float>? {
         jack_port_get_buffer(handle, blockLength)?.assumingMemoryBound(to: Float.self)
     }
+}
+
+/// The strings of a NULL-terminated list libjack allocated, which is then freed with `jack_free`.
+private func takeNames(_ list: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> [String] {
+    guard let list else { return [] }
+    defer { jack_free(UnsafeMutableRawPointer(list)) }
+    var names: [String] = []
+    var i = 0
+    while let name = list[i] {
+        names.append(String(cString: name))
+        i += 1
+    }
+    return names
 }
