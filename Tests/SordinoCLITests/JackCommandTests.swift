@@ -243,6 +243,27 @@ struct RunWithoutServerTests {
         #expect(r.stderr.contains("no JACK server '\(name)' is running"), "\(r.stderr)")
     }
 
+    @Test("run locks its memory, and says so when the memlock limit refuses")
+    func memoryLockRefused() throws {
+        let binary = try #require(CLI.binary)
+        // A 64 KiB memlock limit; root is exempt from it, so root runs the command as nobody.
+        let command = "ulimit -l 64; exec \(binary.path) run --server sordino-absent-\(getpid()) --preset presets/speech-48k.json"
+        let process = Foundation.Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = getuid() == 0
+            ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c", command]
+            : ["sh", "-c", command]
+        process.currentDirectoryURL = CLI.repository
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 69, "\(text)")
+        #expect(text.contains("could not lock memory (mlockall: Cannot allocate memory)") && text.contains("ulimit -l"), "\(text)")
+    }
+
     @Test("help: units, defaults, freewheel, signals and exit codes; run is the default subcommand")
     func help() throws {
         let run = try CLI.run(["help", "run"])
