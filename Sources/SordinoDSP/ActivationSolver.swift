@@ -26,7 +26,8 @@ public struct ActivationSolver: ~Copyable {
     /// Index of the first noise activation in an activation vector.
     public var noiseOffset: Int { speechStride }
 
-    private let storage: UnsafeMutablePointer<Float>
+    /// Owns every buffer below.
+    private let arena: FloatArena
     private let basisRows: UnsafeMutablePointer<Float>        // binCount × activationStride
     private let basisColumns: UnsafeMutablePointer<Float>     // activationStride × binStride
     private let atomSums: UnsafeMutablePointer<Float>         // Σ_f W[f,k], activationStride
@@ -63,22 +64,20 @@ public struct ActivationSolver: ~Copyable {
         activationStride = speechStride + noiseStride
         let a = activationStride, b = binStride
         let total = binCount * a + a * b + 4 * a + 5 * b + 8
-        storage = .allocate(capacity: total)
-        storage.initialize(repeating: 0, count: total)
-        var cursor = storage
-        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
-        basisRows = take(binCount * a)
-        basisColumns = take(a * b)
-        atomSums = take(a)
-        penalties = take(a)
-        numerator = take(a)
-        denominator = take(a)
-        model = take(b)
-        numeratorWeights = take(b)
-        denominatorWeights = take(b)
-        speechEstimate = take(b)
-        noiseEstimate = take(b)
-        totals = take(8)
+        var arena = FloatArena(capacity: total)
+        basisRows = arena.take(binCount * a)
+        basisColumns = arena.take(a * b)
+        atomSums = arena.take(a)
+        penalties = arena.take(a)
+        numerator = arena.take(a)
+        denominator = arena.take(a)
+        model = arena.take(b)
+        numeratorWeights = arena.take(b)
+        denominatorWeights = arena.take(b)
+        speechEstimate = arena.take(b)
+        noiseEstimate = arena.take(b)
+        totals = arena.take(8)
+        self.arena = arena
         var sum: Float = 0
         for k in 0..<basis.rank {
             let slot = k < speechRank ? k : speechStride + (k - speechRank)
@@ -96,8 +95,6 @@ public struct ActivationSolver: ~Copyable {
         floor = activationFloor
         self.relativeFloor = relativeFloor
     }
-
-    deinit { storage.deallocate() }
 
     /// Atom `slot`'s weights over bins (binStride floats, zero-padded). Valid until `replaceAtom`.
     @_noLocks public func atom(slot: Int) -> UnsafePointer<Float> { UnsafePointer(basisColumns + slot * binStride) }

@@ -111,15 +111,12 @@ public struct BetaNMF: Sendable {
 
     /// Checks the options.
     public init(_ options: Options) throws(NMFError) {
-        func check(_ ok: Bool, _ name: String, _ value: some CustomStringConvertible, _ allowed: String) throws(NMFError) {
-            if !ok { throw .invalidOption(name: name, value: "\(value)", allowed: allowed) }
-        }
-        try check(options.rank >= 1, "rank", options.rank, "at least 1 atom")
-        try check(options.beta.isFinite, "beta", options.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
-        try check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
-        try check(options.sparsity.isFinite && options.sparsity >= 0, "sparsity", options.sparsity, "a finite λ ≥ 0")
+        try NMFError.check(options.rank >= 1, "rank", options.rank, "at least 1 atom")
+        try NMFError.check(options.beta.isFinite, "beta", options.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
+        try NMFError.check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
+        try NMFError.check(options.sparsity.isFinite && options.sparsity >= 0, "sparsity", options.sparsity, "a finite λ ≥ 0")
         if options.activationKernel == .engineSolver {
-            try check([0.0, 1, 2].contains(options.beta), "beta", options.beta,
+            try NMFError.check([0.0, 1, 2].contains(options.beta), "beta", options.beta,
                       "0, 1 or 2 with the engine-solver kernel, or the BLAS kernel for any β")
         }
         self.options = options
@@ -153,7 +150,7 @@ public struct BetaNMF: Sendable {
 
     /// Learns W and H for V (bins × frames, finite, ≥ 0) from `initialFactors(for:)`.
     public func factorise(_ v: Matrix, progress: Progress? = nil) throws(NMFError) -> Factorisation {
-        try validate(data: v)
+        try v.checkData()
         let (w, h) = initialFactors(for: v)
         return try factorise(v, initialBasis: w, initialActivations: h, progress: progress)
     }
@@ -161,9 +158,9 @@ public struct BetaNMF: Sendable {
     /// Learns W and H for V starting from the given factors (bins × rank and rank × frames, > 0).
     public func factorise(_ v: Matrix, initialBasis: Matrix, initialActivations: Matrix,
                           progress: Progress? = nil) throws(NMFError) -> Factorisation {
-        try validate(data: v)
-        try validate(initialBasis, "initial basis", rows: v.rows, columns: options.rank)
-        try validate(initialActivations, "initial activations", rows: options.rank, columns: v.columns)
+        try v.checkData()
+        try initialBasis.checkFactor("initial basis", rows: v.rows, columns: options.rank)
+        try initialActivations.checkFactor("initial activations", rows: options.rank, columns: v.columns)
         var w = initialBasis, h = initialActivations
         let (initial, curve) = try run(v, &w, &h, learnBasis: true, progress: progress)
         return Factorisation(basis: w, activations: h, objective: curve, initialObjective: initial)
@@ -174,8 +171,8 @@ public struct BetaNMF: Sendable {
     /// starts like `ActivationSolver.initialise`: all activations Σ_f v / (Σ W + ε). With β ∈ {0, 1, 2}
     /// the result equals running `ActivationSolver.solve` for that many iterations per frame.
     public func activations(of v: Matrix, basis w: Matrix, progress: Progress? = nil) throws(NMFError) -> Factorisation {
-        try validate(data: v)
-        try validate(w, "basis", rows: v.rows, columns: w.columns)
+        try v.checkData()
+        try w.checkFactor("basis", rows: v.rows, columns: w.columns)
         if resolvedKernel == .engineSolver && w.columns < 2 {
             throw .invalidOption(name: "rank", value: "\(w.columns)", allowed: "≥ 2 with the engine-solver kernel")
         }
@@ -196,24 +193,6 @@ public struct BetaNMF: Sendable {
         var fixed = w
         let (initial, curve) = try run(v, &fixed, &h, learnBasis: false, progress: progress)
         return Factorisation(basis: w, activations: h, objective: curve, initialObjective: initial)
-    }
-
-    // MARK: - Validation
-
-    func validate(data v: Matrix) throws(NMFError) {
-        guard v.rows > 0, v.columns > 0 else { throw .noFrames(what: "V (\(v.rows) × \(v.columns))") }
-        for (i, x) in v.values.enumerated() where !(x.isFinite && x >= 0) {
-            throw .invalidData(row: i / v.columns, column: i % v.columns, value: x)
-        }
-    }
-
-    func validate(_ m: Matrix, _ what: String, rows: Int, columns: Int) throws(NMFError) {
-        guard m.rows == rows, m.columns == columns else {
-            throw .shapeMismatch(what: what, expected: "\(rows) × \(columns)", actual: "\(m.rows) × \(m.columns)")
-        }
-        guard m.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-            throw .invalidOption(name: what, value: "negative or non-finite entries", allowed: "finite values ≥ 0")
-        }
     }
 
     // MARK: - The iteration
@@ -427,7 +406,8 @@ final class Workspace {
     let paddedActivations: UnsafeMutablePointer<Float>
     let solverBinStride: Int
     let solverActivationStride: Int
-    private let storage: UnsafeMutablePointer<Float>
+    /// Owns every buffer below.
+    private let arena: FloatArena
 
     init(bins: Int, rank: Int, chunk: Int, solverBinStride: Int) {
         self.chunk = chunk
@@ -436,24 +416,20 @@ final class Workspace {
         let block = bins * chunk, activations = rank * chunk, basis = bins * rank
         let total = 3 * block + 2 * activations + 2 * basis + 2 * rank
             + chunk * solverBinStride + chunk * solverActivationStride
-        storage = .allocate(capacity: total)
-        storage.initialize(repeating: 0, count: total)
-        var cursor = storage
-        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
-        model = take(block)
-        numeratorWeights = take(block)
-        denominatorWeights = take(block)
-        activationNumerator = take(activations)
-        activationDenominator = take(activations)
-        basisNumerator = take(basis)
-        basisDenominator = take(basis)
-        atomSums = take(rank)
-        activationSums = take(rank)
-        paddedFrames = take(chunk * solverBinStride)
-        paddedActivations = take(chunk * solverActivationStride)
+        var arena = FloatArena(capacity: total)
+        model = arena.take(block)
+        numeratorWeights = arena.take(block)
+        denominatorWeights = arena.take(block)
+        activationNumerator = arena.take(activations)
+        activationDenominator = arena.take(activations)
+        basisNumerator = arena.take(basis)
+        basisDenominator = arena.take(basis)
+        atomSums = arena.take(rank)
+        activationSums = arena.take(rank)
+        paddedFrames = arena.take(chunk * solverBinStride)
+        paddedActivations = arena.take(chunk * solverActivationStride)
+        self.arena = arena
     }
-
-    deinit { storage.deallocate() }
 }
 
 /// Holds an `ActivationSolver` (non-copyable) so a pass can keep it in an optional.

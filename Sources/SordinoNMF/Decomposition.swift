@@ -86,26 +86,17 @@ public struct Decomposer: Sendable {
     public let options: DecompositionOptions
 
     public init(_ options: DecompositionOptions) throws(NMFError) {
-        guard options.beta.isFinite else {
-            throw .invalidOption(name: "beta", value: "\(options.beta)", allowed: "a finite real (0 IS, 1 KL, 2 Euclidean)")
+        try NMFError.check(options.beta.isFinite, "beta", options.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
+        try NMFError.check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
+        try NMFError.check(options.compression.isFinite && options.compression > 0, "compression", options.compression,
+                           "a finite c > 0")
+        if let theta = options.relaxation {
+            try NMFError.check(theta > 0 && theta <= 1, "me-relaxation", theta, "θ in (0, 1]")
         }
-        guard options.iterations >= 0 else {
-            throw .invalidOption(name: "iterations", value: "\(options.iterations)", allowed: "0 or more")
-        }
-        guard options.compression.isFinite, options.compression > 0 else {
-            throw .invalidOption(name: "compression", value: "\(options.compression)", allowed: "a finite c > 0")
-        }
-        if let theta = options.relaxation, !(theta > 0 && theta <= 1) {
-            throw .invalidOption(name: "me-relaxation", value: "\(theta)", allowed: "θ in (0, 1]")
-        }
-        if options.acceleration == .squarem && options.algorithm == .mu {
-            throw .invalidOption(name: "acceleration", value: "squarem with algorithm mu",
-                                 allowed: "algorithm mm or me (monotone passes; mm equals mu for β in [1, 2])")
-        }
-        if options.compression != 1 && options.beta != 0 {
-            throw .invalidOption(name: "domain", value: "2/\(options.compression)",
-                                 allowed: "the default with β ≠ 0 (the power-domain model is Itakura–Saito only)")
-        }
+        try NMFError.check(options.acceleration != .squarem || options.algorithm != .mu, "acceleration",
+                           "squarem with algorithm mu", "algorithm mm or me (monotone passes; mm equals mu for β in [1, 2])")
+        try NMFError.check(options.compression == 1 || options.beta == 0, "domain", "2/\(options.compression)",
+                           "the default with β ≠ 0 (the power-domain model is Itakura–Saito only)")
         self.options = options
     }
 
@@ -115,21 +106,11 @@ public struct Decomposer: Sendable {
     /// Runs `options.iterations` iterations from W₀ (bins × rank) and H₀ (rank × frames), both > 0.
     public func run(_ v: Matrix, basis w0: Matrix, activations h0: Matrix,
                     progress: ((_ iteration: Int, _ objective: Double) -> Void)? = nil) throws(NMFError) -> DecompositionResult {
-        guard v.rows > 0, v.columns > 0 else { throw .noFrames(what: "V (\(v.rows) × \(v.columns))") }
-        for (i, x) in v.values.enumerated() where !(x.isFinite && x >= 0) {
-            throw .invalidData(row: i / v.columns, column: i % v.columns, value: x)
-        }
+        try v.checkData()
         let rank = w0.columns
-        guard rank >= 1 else { throw .invalidOption(name: "rank", value: "0", allowed: "at least 1 atom") }
-        guard w0.rows == v.rows else {
-            throw .shapeMismatch(what: "basis", expected: "\(v.rows) × \(rank)", actual: "\(w0.rows) × \(w0.columns)")
-        }
-        guard h0.rows == rank, h0.columns == v.columns else {
-            throw .shapeMismatch(what: "activations", expected: "\(rank) × \(v.columns)", actual: "\(h0.rows) × \(h0.columns)")
-        }
-        for (what, m) in [("basis", w0), ("activations", h0)] where !m.values.allSatisfy({ $0.isFinite && $0 >= 0 }) {
-            throw .invalidOption(name: what, value: "negative or non-finite entries", allowed: "finite values ≥ 0")
-        }
+        try NMFError.check(rank >= 1, "rank", rank, "at least 1 atom")
+        try w0.checkFactor("basis", rows: v.rows, columns: rank)
+        try h0.checkFactor("activations", rows: rank, columns: v.columns)
         var w = w0, h = h0
         var objective: [Double] = [], elapsed: [Double] = []
         let state = Scratch(bins: v.rows, frames: v.columns, rank: rank)
@@ -285,24 +266,21 @@ final class Scratch {
     let denominatorWeights: UnsafeMutablePointer<Float>
     let basisNumerator: UnsafeMutablePointer<Float>, basisDenominator: UnsafeMutablePointer<Float>
     let activationNumerator: UnsafeMutablePointer<Float>, activationDenominator: UnsafeMutablePointer<Float>
-    private let storage: UnsafeMutablePointer<Float>
+    /// Owns every buffer below.
+    private let arena: FloatArena
 
     init(bins: Int, frames: Int, rank: Int) {
         let block = bins * frames, total = 3 * block + 2 * bins * rank + 2 * rank * frames
-        storage = .allocate(capacity: total)
-        storage.initialize(repeating: 0, count: total)
-        var cursor = storage
-        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
-        model = take(block)
-        numeratorWeights = take(block)
-        denominatorWeights = take(block)
-        basisNumerator = take(bins * rank)
-        basisDenominator = take(bins * rank)
-        activationNumerator = take(rank * frames)
-        activationDenominator = take(rank * frames)
+        var arena = FloatArena(capacity: total)
+        model = arena.take(block)
+        numeratorWeights = arena.take(block)
+        denominatorWeights = arena.take(block)
+        basisNumerator = arena.take(bins * rank)
+        basisDenominator = arena.take(bins * rank)
+        activationNumerator = arena.take(rank * frames)
+        activationDenominator = arena.take(rank * frames)
+        self.arena = arena
     }
-
-    deinit { storage.deallocate() }
 }
 
 /// P (numerator weights) and Q (denominator weights) from V and Λ = W·H, so that the gradient of the

@@ -83,16 +83,13 @@ public struct DictionaryTrainer: Sendable {
     public let options: Options
 
     public init(_ options: Options) throws(NMFError) {
-        func check(_ ok: Bool, _ name: String, _ value: some CustomStringConvertible, _ allowed: String) throws(NMFError) {
-            if !ok { throw .invalidOption(name: name, value: "\(value)", allowed: allowed) }
-        }
-        try check(options.speechRank >= 1 && options.noiseRank >= 1, "atoms",
+        try NMFError.check(options.speechRank >= 1 && options.noiseRank >= 1, "atoms",
                   "\(options.speechRank) + \(options.noiseRank)", "at least 1 speech and 1 noise atom")
-        try check(options.epochs >= 1, "epochs", options.epochs, "at least 1")
+        try NMFError.check(options.epochs >= 1, "epochs", options.epochs, "at least 1")
         if options.method == .nmfExponential || options.method == .nmfGamma {
-            try check(options.beta == 1, "beta", options.beta, "1 (the prior methods are KL-NMF)")
+            try NMFError.check(options.beta == 1, "beta", options.beta, "1 (the prior methods are KL-NMF)")
             let warmUp = options.warmUpEpochs ?? options.epochs / 2
-            try check(warmUp >= 1 && warmUp <= options.epochs, "warm-up epochs", warmUp, "1…\(options.epochs)")
+            try NMFError.check(warmUp >= 1 && warmUp <= options.epochs, "warm-up epochs", warmUp, "1…\(options.epochs)")
         }
         self.options = options
     }

@@ -28,3 +28,9 @@ public enum NMFError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension NMFError: SettingRangeError {
+    public static func outOfRange(name: String, value: String, allowed: String) -> NMFError {
+        .invalidOption(name: name, value: value, allowed: allowed)
+    }
+}

@@ -2,6 +2,7 @@
 // The scalar step of the heuristic (MU), majorisation-minimisation (MM) and majorisation-equalisation (ME) updates.
 
 import RealModule
+import SordinoDSP
 
 /// Which multiplicative update `Decomposer` applies (Févotte & Idier 2011, Neural Computation 23(9)).
 /// All three first form, for every entry x of the factor being updated, the ratio r = num / den of
@@ -36,7 +37,7 @@ struct UpdateRule: Sendable {
         self.algorithm = algorithm
         self.beta = beta
         self.relaxation = relaxation
-        exponent = Float(BetaDivergenceExponent.gamma(beta))
+        exponent = Float(BetaDivergence(beta).updateExponent)
     }
 
     /// Whether the factor is simply r (no per-entry transcendental call).
@@ -96,7 +97,7 @@ struct UpdateRule: Sendable {
             if b <= 2 { return Double.pow(x, b) / b - rd * Double.pow(x, b - 1) / (b - 1) }
             return Double.pow(x, b) / b - rd * x
         }
-        let minimiser = Double.pow(rd, BetaDivergenceExponent.gamma(b))
+        let minimiser = Double.pow(rd, BetaDivergence(b).updateExponent)
         guard abs(minimiser - 1) > 1e-9 else { return Float(minimiser) }
         let target = phi(1)
         var lo: Double, hi: Double
@@ -123,11 +124,3 @@ struct UpdateRule: Sendable {
     }
 }
 
-/// γ(β) of Févotte & Idier 2011 (eq. 19), for any real β.
-enum BetaDivergenceExponent {
-    static func gamma(_ beta: Double) -> Double {
-        if beta < 1 { return 1 / (2 - beta) }
-        if beta > 2 { return 1 / (beta - 1) }
-        return 1
-    }
-}
