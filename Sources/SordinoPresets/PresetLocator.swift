@@ -77,6 +77,19 @@ public struct PresetLocator: Sendable {
         return match.path
     }
 
+    /// The preset in `directory` for a file at `sampleRate` Hz: the one at that rate (as `choose`),
+    /// else at the nearest rate below it, else at the lowest rate present (the file is converted
+    /// to it). Returns its path and rate.
+    public static func chooseNearest(in directory: String, sampleRate: Int) throws(PresetError)
+        -> (path: String, sampleRate: Int)
+    {
+        let rates = Array(Set(presetFiles(in: directory).map(\.sampleRate))).sorted()
+        guard let rate = rates.last(where: { $0 <= sampleRate }) ?? rates.first else {
+            throw .notFound(argument: directory, searched: [directory])
+        }
+        return (try choose(in: directory, sampleRate: rate), rate)
+    }
+
     // MARK: - Listing
 
     /// Every preset in the search directories, in search order: `NAME.json` files (name NAME) and

@@ -149,7 +149,7 @@ struct Train: ParsableCommand {
         note("frames: \(speechSet.frameCount) speech, \(noiseSet.frameCount) noise, \(config.binCount) bins")
 
         let trainingMethod = TrainingMethod(rawValue: method) ?? .nmf
-        let trainer = try DictionaryTrainer(DictionaryTrainer.Options(
+        let trainer = try BasisTrainer(BasisTrainer.Options(
             method: trainingMethod, speechRank: speechRank, noiseRank: noiseRank, beta: beta, epochs: epochs,
             warmUpEpochs: warmUpEpochs, batchSize: batchSize, adversarialWeight: adversarialWeight,
             priorWeight: priorWeight, sparsity: sparsity, seed: seed))

@@ -3,7 +3,7 @@
 
 import SordinoDSP
 
-/// How `DictionaryTrainer` learns the two bases.
+/// How `BasisTrainer` learns the two bases.
 public enum TrainingMethod: String, Sendable, Hashable, CaseIterable {
     /// β-divergence NMF (`BetaNMF`), each basis on its own source.
     case nmf
@@ -21,7 +21,7 @@ public enum TrainingMethod: String, Sendable, Hashable, CaseIterable {
 /// fit). The two runs take seeds derived from `seed` by SplitMix64 (first and second output), as
 /// `SupervisedTrainer` does, so `nmf` starts from the same factors as `SupervisedTrainer`. Cost: that of the
 /// two runs. Memory: both V (given) plus each method's own. Allocates; offline only.
-public struct DictionaryTrainer: Sendable {
+public struct BasisTrainer: Sendable {
     public struct Options: Sendable, Hashable {
         public var method: TrainingMethod
         public var speechRank: Int
