@@ -125,7 +125,7 @@ enum DecompositionFixture {
         let rule = UpdateRule(algorithm: .me, effectiveBeta: beta)
         for r in [0.3, 0.7, 0.95, 1.05, 1.6, 4.0] {
             let x = Double(rule.equalisingFactor(Float(r)))
-            let minimiser = pow(r, BetaDivergenceExponent.gamma(beta))
+            let minimiser = pow(r, BetaDivergence(beta).updateExponent)
             // The step taken lies between the MM minimiser and the ME point, at or below φ(1).
             let step = Double(rule.factor(Float(r)))
             let level = Self.phi(1, r, beta)
