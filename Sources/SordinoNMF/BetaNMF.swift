@@ -38,7 +38,7 @@ public enum ActivationKernel: Sendable, Hashable {
     /// 0.41 s); a training iteration 0.25 vs 0.43 s. The solver's per-frame matrix–vector products
     /// cannot match GEMM's cache blocking.
     case automatic
-    /// Two GEMMs (W·H, Wᵀ·P) around `MultiplicativeUpdate`, the element-wise rule; any β.
+    /// Two GEMMs (W·H, Wᵀ·P) around `UpdateRule`, the element-wise rule; any β.
     case blas
     /// The live engine's own `ActivationSolver.solve`, one iteration per frame per pass, on a solver
     /// rebuilt from W each pass. β ∈ {0, 1, 2} and rank ≥ 2 only (it splits atoms into its two groups).
@@ -206,7 +206,7 @@ public struct BetaNMF: Sendable {
         let bins = v.rows, frames = v.columns, rank = w.columns
         let workspace = Workspace(bins: bins, rank: rank, chunk: min(Self.chunkFrames, frames),
                                   solverBinStride: resolvedKernel == .engineSolver ? paddedToLanes(bins) : 0)
-        let rule = MultiplicativeUpdate(beta: options.beta)
+        let rule = UpdateRule(beta: options.beta)
         let divergence = BetaDivergence(options.beta)
         let normalisation = options.atomNormalisation.resolved(beta: options.beta, sparsity: options.sparsity)
         let lambda = options.sparsity, iterations = options.iterations
@@ -290,15 +290,12 @@ public struct BetaNMF: Sendable {
     }
 
     /// H_c step with GEMMs: P, Q from Λ in `model`; num = Wᵀ·P, den = Wᵀ·Q (Σ_f W for β = 1); then the rule.
-    private func blasActivationStep(_ rule: MultiplicativeUpdate, _ vc: UnsafePointer<Float>,
+    private func blasActivationStep(_ rule: UpdateRule, _ vc: UnsafePointer<Float>,
                                     _ hc: UnsafeMutablePointer<Float>, _ pw: UnsafePointer<Float>,
                                     bins: Int, rank: Int, frames: Int, count c: Int, lambda: Float,
                                     _ ws: Workspace) {
-        for f in 0..<bins {
-            rule.weigh(data: vc + f * frames, model: ws.model + f * c, numeratorWeights: ws.numeratorWeights + f * c,
-                       denominatorWeights: ws.denominatorWeights + f * c, count: c)
-        }
-        gemm(true, false, m: rank, n: c, k: bins, alpha: 1, pw, lda: rank, ws.numeratorWeights, ldb: c,
+        let (p, ldp, q) = weigh(rule, vc, frames: frames, bins: bins, count: c, ws)
+        gemm(true, false, m: rank, n: c, k: bins, alpha: 1, pw, lda: rank, p, ldb: ldp,
              beta: 0, ws.activationNumerator, ldc: c)
         if rule.denominatorIsOne {
             for k in 0..<rank {
@@ -306,7 +303,7 @@ public struct BetaNMF: Sendable {
                           denominator: ws.atomSums[k], penalty: lambda, count: c)
             }
         } else {
-            gemm(true, false, m: rank, n: c, k: bins, alpha: 1, pw, lda: rank, ws.denominatorWeights, ldb: c,
+            gemm(true, false, m: rank, n: c, k: bins, alpha: 1, pw, lda: rank, q, ldb: c,
                  beta: 0, ws.activationDenominator, ldc: c)
             for k in 0..<rank {
                 rule.step(hc + k * frames, numerator: ws.activationNumerator + k * c,
@@ -317,18 +314,15 @@ public struct BetaNMF: Sendable {
 
     /// Adds this chunk's share of the W step: num += P·H_cᵀ, den += Q·H_cᵀ (or Σ_t H for β = 1),
     /// with P, Q from the model of the updated H_c.
-    private func accumulateBasisStep(_ rule: MultiplicativeUpdate, _ vc: UnsafePointer<Float>,
+    private func accumulateBasisStep(_ rule: UpdateRule, _ vc: UnsafePointer<Float>,
                                      _ hc: UnsafePointer<Float>, _ pw: UnsafePointer<Float>,
                                      bins: Int, rank: Int, frames: Int, count c: Int, first: Bool,
                                      _ ws: Workspace) {
         gemm(false, false, m: bins, n: c, k: rank, alpha: 1, pw, lda: rank, hc, ldb: frames,
              beta: 0, ws.model, ldc: c)
-        for f in 0..<bins {
-            rule.weigh(data: vc + f * frames, model: ws.model + f * c, numeratorWeights: ws.numeratorWeights + f * c,
-                       denominatorWeights: ws.denominatorWeights + f * c, count: c)
-        }
+        let (p, ldp, q) = weigh(rule, vc, frames: frames, bins: bins, count: c, ws)
         let accumulate: Float = first ? 0 : 1
-        gemm(false, true, m: bins, n: rank, k: c, alpha: 1, ws.numeratorWeights, lda: c, hc, ldb: frames,
+        gemm(false, true, m: bins, n: rank, k: c, alpha: 1, p, lda: ldp, hc, ldb: frames,
              beta: accumulate, ws.basisNumerator, ldc: rank)
         if rule.denominatorIsOne {
             for k in 0..<rank {
@@ -337,9 +331,22 @@ public struct BetaNMF: Sendable {
                 ws.activationSums[k] += sum
             }
         } else {
-            gemm(false, true, m: bins, n: rank, k: c, alpha: 1, ws.denominatorWeights, lda: c, hc, ldb: frames,
+            gemm(false, true, m: bins, n: rank, k: c, alpha: 1, q, lda: c, hc, ldb: frames,
                  beta: accumulate, ws.basisDenominator, ldc: rank)
         }
+    }
+
+    /// `rule.weigh` row by row on the chunk (Λ in `ws.model`, bins × c); returns P with its row
+    /// stride, and Q (stride c): V itself and Λ for β = 2.
+    private func weigh(_ rule: UpdateRule, _ vc: UnsafePointer<Float>, frames: Int, bins: Int, count c: Int,
+                       _ ws: Workspace) -> (UnsafePointer<Float>, Int, UnsafePointer<Float>) {
+        for f in 0..<bins {
+            _ = rule.weigh(data: vc + f * frames, dataPowBeta: nil, model: ws.model + f * c,
+                           numeratorWeights: ws.numeratorWeights + f * c,
+                           denominatorWeights: ws.denominatorWeights + f * c, count: c, objective: false)
+        }
+        return rule.numeratorIsData ? (vc, frames, UnsafePointer(ws.model))
+            : (UnsafePointer(ws.numeratorWeights), c, UnsafePointer(ws.denominatorWeights))
     }
 
     /// Σ d_β(v | Λ) over a bins × count block, in double precision with `BetaDivergence.value`.

@@ -100,7 +100,7 @@ public struct Decomposer: Sendable {
         self.options = options
     }
 
-    /// β whose auxiliary-function shape the MM and ME steps use.
+    /// β whose auxiliary-function shape the MM and ME steps use (`UpdateRule.effectiveBeta`).
     var effectiveBeta: Double { options.beta == 0 ? 1 - options.compression : options.beta }
 
     /// Runs `options.iterations` iterations from W₀ (bins × rank) and H₀ (rank × frames), both > 0.
@@ -114,10 +114,9 @@ public struct Decomposer: Sendable {
         var w = w0, h = h0
         var objective: [Double] = [], elapsed: [Double] = []
         let state = Scratch(bins: v.rows, frames: v.columns, rank: rank)
-        let kind = WeightKind(beta: options.beta, compression: options.compression)
-        let rule = UpdateRule(algorithm: options.algorithm, effectiveBeta: effectiveBeta,
+        let rule = UpdateRule(algorithm: options.algorithm, beta: options.beta, compression: options.compression,
                               relaxation: options.relaxation ?? (effectiveBeta >= 1 ? 0.95 : 1))
-        let vPowBeta: [Float] = kind == .general ? v.values.map { Float.pow($0, Float(options.beta)) } : []
+        let vPowBeta: [Float] = rule.weighting == .general ? v.values.map { Float.pow($0, Float(options.beta)) } : []
         let clock = ContinuousClock(), start = clock.now
         func seconds() -> Double {
             let d = start.duration(to: clock.now)
@@ -131,8 +130,8 @@ public struct Decomposer: Sendable {
                 w.values.withUnsafeMutableBufferPointer { wb in
                     h.values.withUnsafeMutableBufferPointer { hb in
                         guard let pv = vb.baseAddress, let pw = wb.baseAddress, let ph = hb.baseAddress else { return }
-                        let weights = Weights(kind: kind, beta: options.beta, compression: options.compression,
-                                              v: pv, vPowBeta: vpb.baseAddress, count: bins * frames, scratch: state)
+                        let weights = Weights(rule: rule, v: pv, vPowBeta: vpb.baseAddress, count: bins * frames,
+                                              scratch: state)
                         /// Λ = W·H of the current iterate and the weights of its first step; its objective if asked.
                         func prepare(objective wanted: Bool = true) -> Double {
                             gemm(false, false, m: bins, n: frames, k: rank, alpha: 1, pw, lda: rank, ph, ldb: frames,
@@ -200,7 +199,7 @@ public struct Decomposer: Sendable {
                            _ rule: UpdateRule, bins: Int, frames: Int, rank: Int, _ s: Scratch) {
         gemm(false, true, m: bins, n: rank, k: frames, alpha: 1, weights.numerator, lda: frames, ph, ldb: frames,
              beta: 0, s.basisNumerator, ldc: rank)
-        if weights.kind == .kullbackLeibler {
+        if rule.denominatorIsOne {
             for k in 0..<rank {
                 var sum: Float = 0
                 for t in 0..<frames { sum += ph[k * frames + t] }
@@ -210,7 +209,7 @@ public struct Decomposer: Sendable {
             gemm(false, true, m: bins, n: rank, k: frames, alpha: 1, weights.denominator, lda: frames, ph, ldb: frames,
                  beta: 0, s.basisDenominator, ldc: rank)
         }
-        apply(rule, pw, s.basisNumerator, s.basisDenominator, count: bins * rank)
+        rule.step(pw, numerator: s.basisNumerator, denominator: s.basisDenominator, penalty: 0, count: bins * rank)
     }
 
     /// H ← H ⊙ factor((Wᵀ·P) / (Wᵀ·Q + ε)), with Wᵀ·1 (column sums of W) for β = 1.
@@ -218,7 +217,7 @@ public struct Decomposer: Sendable {
                                 _ rule: UpdateRule, bins: Int, frames: Int, rank: Int, _ s: Scratch) {
         gemm(true, false, m: rank, n: frames, k: bins, alpha: 1, pw, lda: rank, weights.numerator, ldb: frames,
              beta: 0, s.activationNumerator, ldc: frames)
-        if weights.kind == .kullbackLeibler {
+        if rule.denominatorIsOne {
             for k in 0..<rank {
                 var sum: Float = 0
                 for f in 0..<bins { sum += pw[f * rank + k] }
@@ -228,35 +227,12 @@ public struct Decomposer: Sendable {
             gemm(true, false, m: rank, n: frames, k: bins, alpha: 1, pw, lda: rank, weights.denominator, ldb: frames,
                  beta: 0, s.activationDenominator, ldc: frames)
         }
-        apply(rule, ph, s.activationNumerator, s.activationDenominator, count: rank * frames)
-    }
-
-    private func apply(_ rule: UpdateRule, _ x: UnsafeMutablePointer<Float>, _ num: UnsafePointer<Float>,
-                       _ den: UnsafePointer<Float>, count: Int) {
-        let floor = activationFloor, epsilon = spectralEpsilon
-        if rule.isPlainRatio {
-            for i in 0..<count { x[i] = BetaUpdate.floored(x[i] * (num[i] / (den[i] + epsilon)), floor) }
-        } else {
-            for i in 0..<count { x[i] = BetaUpdate.floored(x[i] * rule.factor(num[i] / (den[i] + epsilon)), floor) }
-        }
+        rule.step(ph, numerator: s.activationNumerator, denominator: s.activationDenominator, penalty: 0,
+                  count: rank * frames)
     }
 }
 
-// MARK: - Element-wise weights and the objective
-
-/// Which closed form the element-wise pass uses.
-enum WeightKind: Sendable, Equatable {
-    case itakuraSaito, compressedItakuraSaito, kullbackLeibler, euclidean, general
-
-    init(beta: Double, compression: Double) {
-        switch beta {
-        case 0: self = compression == 1 ? .itakuraSaito : .compressedItakuraSaito
-        case 1: self = .kullbackLeibler
-        case 2: self = .euclidean
-        default: self = .general
-        }
-    }
-}
+// MARK: - Scratch
 
 /// Scratch matrices of one run; freed when the run ends.
 final class Scratch {
@@ -283,13 +259,9 @@ final class Scratch {
     }
 }
 
-/// P (numerator weights) and Q (denominator weights) from V and Λ = W·H, so that the gradient of the
-/// objective in a factor is Aᵀ·Q − Aᵀ·P: β-divergence P = V ⊙ Λ^(β−2), Q = Λ^(β−1); compressed IS
-/// P = (V/Λ)^c / Λ, Q = 1/Λ. For β = 2, P is V itself and Q is Λ (no copies).
+/// P and Q of the current iterate for the steps: P is V itself and Q is Λ for β = 2 (no copies).
 struct Weights {
-    let kind: WeightKind
-    let beta: Double
-    let compression: Double
+    let rule: UpdateRule
     let v: UnsafePointer<Float>
     let vPowBeta: UnsafePointer<Float>?
     let count: Int
@@ -297,11 +269,8 @@ struct Weights {
     let p: UnsafeMutablePointer<Float>
     let q: UnsafeMutablePointer<Float>
 
-    init(kind: WeightKind, beta: Double, compression: Double, v: UnsafePointer<Float>,
-         vPowBeta: UnsafePointer<Float>?, count: Int, scratch: Scratch) {
-        self.kind = kind
-        self.beta = beta
-        self.compression = compression
+    init(rule: UpdateRule, v: UnsafePointer<Float>, vPowBeta: UnsafePointer<Float>?, count: Int, scratch: Scratch) {
+        self.rule = rule
         self.v = v
         self.vPowBeta = vPowBeta
         self.count = count
@@ -310,113 +279,12 @@ struct Weights {
         q = scratch.denominatorWeights
     }
 
-    var numerator: UnsafePointer<Float> { kind == .euclidean ? v : UnsafePointer(p) }
-    var denominator: UnsafePointer<Float> { kind == .euclidean ? UnsafePointer(model) : UnsafePointer(q) }
+    var numerator: UnsafePointer<Float> { rule.numeratorIsData ? v : UnsafePointer(p) }
+    var denominator: UnsafePointer<Float> { rule.numeratorIsData ? UnsafePointer(model) : UnsafePointer(q) }
 
-    /// Adds ε to the model in place, writes P and Q, and returns the objective Σ d(v | λ) in double
-    /// precision (sums of 8-lane float blocks) when asked (else 0).
+    /// `UpdateRule.weigh` over the whole matrix; returns the objective when asked (else 0).
     func compute(objective wanted: Bool) -> Double {
-        let epsilon = spectralEpsilon
-        var total = 0.0
-        let block = 4096
-        var start = 0
-        while start < count {
-            let end = min(start + block, count)
-            var acc = SIMD8<Float>.zero
-            var i = start
-            switch kind {
-            case .kullbackLeibler:
-                while i + 8 <= end {
-                    let x = load(v + i), l = load(model + i) + epsilon, r = x / l
-                    store(r, p + i)
-                    store(l, model + i)
-                    if wanted { acc += x * fastLog(r) - x + l }
-                    i += 8
-                }
-                while i < end {
-                    let x = v[i], l = model[i] + epsilon, r = x / l
-                    p[i] = r; model[i] = l
-                    if wanted && x > 0 { total += Double(x * Float.log(r) - x + l) } else if wanted { total += Double(l) }
-                    i += 1
-                }
-            case .itakuraSaito:
-                while i + 8 <= end {
-                    let x = load(v + i), l = load(model + i) + epsilon, inverse = 1 / l
-                    store(inverse, q + i)
-                    store(x * inverse * inverse, p + i)
-                    store(l, model + i)
-                    if wanted { let r = (x + epsilon) * inverse; acc += r - fastLog(r) - 1 }
-                    i += 8
-                }
-                while i < end {
-                    let x = v[i], l = model[i] + epsilon, inverse = 1 / l
-                    q[i] = inverse; p[i] = x * inverse * inverse; model[i] = l
-                    if wanted { let r = (x + epsilon) * inverse; total += Double(r - Float.log(r) - 1) }
-                    i += 1
-                }
-            case .euclidean:
-                while i + 8 <= end {
-                    let x = load(v + i), l = load(model + i) + epsilon
-                    store(l, model + i)
-                    if wanted { let d = x - l; acc += 0.5 * d * d }
-                    i += 8
-                }
-                while i < end {
-                    let x = v[i], l = model[i] + epsilon
-                    model[i] = l
-                    if wanted { let d = x - l; total += Double(0.5 * d * d) }
-                    i += 1
-                }
-            case .compressedItakuraSaito:
-                let c = Float(compression)
-                while i < end {
-                    let x = v[i], l = model[i] + epsilon, inverse = 1 / l
-                    let r = (x + epsilon) * inverse
-                    let rc = c == 2 ? r * r : Float.pow(r, c)
-                    q[i] = inverse
-                    p[i] = x == 0 ? 0 : rc * inverse
-                    model[i] = l
-                    if wanted { total += Double(rc) - Double(c) * Double(Float.log(r)) - 1 }
-                    i += 1
-                }
-            case .general:
-                let b = Float(beta), scale = 1 / (b * (b - 1))
-                while i < end {
-                    let x = v[i], l = model[i] + epsilon
-                    let power = Float.pow(l, b - 1)
-                    q[i] = power
-                    p[i] = x * power / l
-                    model[i] = l
-                    if wanted, let vb = vPowBeta { total += Double((vb[i] + (b - 1) * l * power - b * x * power) * scale) }
-                    i += 1
-                }
-            }
-            total += Double(acc.sum())
-            start = end
-        }
-        return total
+        rule.weigh(data: v, dataPowBeta: vPowBeta, model: model, numeratorWeights: p, denominatorWeights: q,
+                   count: count, objective: wanted)
     }
-}
-
-@inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always) private func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
-}
-
-/// Natural logarithm of 8 positive normal floats, to about 2 ulp: x = m·2^e with m in [√½, √2),
-/// log m = 2·atanh(s), s = (m−1)/(m+1), by its odd series to s⁹ (|s| ≤ 0.172, so the next term is
-/// < 4e-10). Zero gives a large negative finite value, harmless where it is multiplied by v = 0.
-@inline(__always) func fastLog(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let bits = unsafeBitCast(x, to: SIMD8<Int32>.self)
-    var exponent = (bits &>> 23) &- 127
-    var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F80_0000, to: SIMD8<Float>.self)
-    let high = m .> 1.41421356
-    m.replace(with: m * 0.5, where: high)
-    exponent.replace(with: exponent &+ 1, where: high)
-    let s = (m - 1) / (m + 1), s2 = s * s
-    let series = s * (2 + s2 * (0.666666667 + s2 * (0.4 + s2 * (0.285714286 + s2 * 0.222222222))))
-    return SIMD8<Float>(exponent) * 0.693147181 + series
 }
