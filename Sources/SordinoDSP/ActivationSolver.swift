@@ -53,7 +53,7 @@ public struct ActivationSolver: ~Copyable {
 
     /// Copies `basis` into the padded layouts. Not real-time safe.
     public init(basis: Basis, beta: Int, sparsity: Float, relativeFloor: Float = 0) throws(EngineError) {
-        guard (0...2).contains(beta) else { throw .invalidSetting(name: "beta", value: "\(beta)", allowed: "0, 1 or 2") }
+        guard (0...2).contains(beta) else { throw .invalidSetting(.beta, value: "\(beta)", allowed: "0, 1 or 2") }
         binCount = basis.binCount
         speechRank = basis.speechRank
         noiseRank = basis.noiseRank

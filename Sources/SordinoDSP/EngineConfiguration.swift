@@ -67,38 +67,38 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
 
     /// Throws the first setting the engine cannot run with, naming it and the allowed range.
     public func validate(basis: Basis) throws(EngineError) {
-        try EngineError.check(sampleRate >= 8000 && sampleRate <= 384_000, "sampleRate", sampleRate, "8000…384000 Hz")
+        try EngineError.check(sampleRate >= 8000 && sampleRate <= 384_000, .sampleRate, sampleRate, "8000…384000 Hz")
         guard fftLength >= frameLength else {
             throw .fftShorterThanFrame(fftLength: fftLength, frameLength: frameLength)
         }
         _ = try WindowPair(shape: window, frameLength: frameLength, hopLength: hopLength)
-        try EngineError.check(fftLength % 2 == 0 && fftLength <= 65_536, "fftLength", fftLength, "even, ≤ 65536")
-        try EngineError.check(spectrumExponent == 1 || spectrumExponent == 2, "spectrumExponent", spectrumExponent, "1 or 2")
-        try EngineError.check((0...2).contains(beta), "beta", beta, "0, 1 or 2")
-        try EngineError.check(maximumIterations >= 1 && maximumIterations <= 1000, "maximumIterations", maximumIterations, "1…1000")
-        try EngineError.check(iterations >= 0 && iterations <= maximumIterations, "iterations", iterations, "0…\(maximumIterations)")
-        try EngineError.check(sparsity.isFinite && sparsity >= 0, "sparsity", sparsity, "≥ 0")
+        try EngineError.check(fftLength % 2 == 0 && fftLength <= 65_536, .fftLength, fftLength, "even, ≤ 65536")
+        try EngineError.check(spectrumExponent == 1 || spectrumExponent == 2, .spectrumExponent, spectrumExponent, "1 or 2")
+        try EngineError.check((0...2).contains(beta), .beta, beta, "0, 1 or 2")
+        try EngineError.check(maximumIterations >= 1 && maximumIterations <= 1000, .maximumIterations, maximumIterations, "1…1000")
+        try EngineError.check(iterations >= 0 && iterations <= maximumIterations, .iterations, iterations, "0…\(maximumIterations)")
+        try EngineError.check(sparsity.isFinite && sparsity >= 0, .sparsity, sparsity, "≥ 0")
         try EngineError.check(activationFloor.isFinite && activationFloor >= 0 && activationFloor <= 1,
-                  "activationFloor", activationFloor, "0…1")
-        try EngineError.check((0...32).contains(adaptiveNoiseRank), "adaptiveNoiseRank", adaptiveNoiseRank, "0…32")
+                  .activationFloor, activationFloor, "0…1")
+        try EngineError.check((0...32).contains(adaptiveNoiseRank), .adaptiveNoiseRank, adaptiveNoiseRank, "0…32")
         try EngineError.check(adaptiveNoiseMemoryMilliseconds.isFinite && adaptiveNoiseMemoryMilliseconds >= 10
                   && adaptiveNoiseMemoryMilliseconds <= 600_000,
-                  "adaptiveNoiseMemoryMilliseconds", adaptiveNoiseMemoryMilliseconds, "10…600000 ms")
+                  .adaptiveNoiseMemoryMilliseconds, adaptiveNoiseMemoryMilliseconds, "10…600000 ms")
         if let noiseBoundDecibels {
             try EngineError.check(noiseBoundDecibels.isFinite && noiseBoundDecibels >= -120 && noiseBoundDecibels <= 20,
-                      "noiseBoundDecibels", noiseBoundDecibels, "−120…20 dB")
+                      .noiseBoundDecibels, noiseBoundDecibels, "−120…20 dB")
         }
-        try EngineError.check(maskExponent == 1 || maskExponent == 2, "maskExponent", maskExponent, "1 or 2")
+        try EngineError.check(maskExponent == 1 || maskExponent == 2, .maskExponent, maskExponent, "1 or 2")
         try EngineError.check(floorDecibels.isFinite && floorDecibels <= 0 && floorDecibels >= -120,
-                  "floorDecibels", floorDecibels, "−120…0 dB")
-        try EngineError.check(wet.isFinite && wet >= 0 && wet <= 1, "wet", wet, "0…1")
+                  .floorDecibels, floorDecibels, "−120…0 dB")
+        try EngineError.check(wet.isFinite && wet >= 0 && wet <= 1, .wet, wet, "0…1")
         try EngineError.check(maskSmoothingMilliseconds.isFinite && maskSmoothingMilliseconds >= 0 && maskSmoothingMilliseconds <= 10_000,
-                  "maskSmoothingMilliseconds", maskSmoothingMilliseconds, "0…10000 ms")
+                  .maskSmoothingMilliseconds, maskSmoothingMilliseconds, "0…10000 ms")
         try EngineError.check(controlSmoothingMilliseconds.isFinite && controlSmoothingMilliseconds >= 0
                   && controlSmoothingMilliseconds <= 10_000,
-                  "controlSmoothingMilliseconds", controlSmoothingMilliseconds, "0…10000 ms")
-        try EngineError.check(channelCount >= 1 && channelCount <= 64, "channelCount", channelCount, "1…64")
-        try EngineError.check(maximumBlockLength >= 1 && maximumBlockLength <= 1 << 20, "maximumBlockLength",
+                  .controlSmoothingMilliseconds, controlSmoothingMilliseconds, "0…10000 ms")
+        try EngineError.check(channelCount >= 1 && channelCount <= 64, .channelCount, channelCount, "1…64")
+        try EngineError.check(maximumBlockLength >= 1 && maximumBlockLength <= 1 << 20, .maximumBlockLength,
                   maximumBlockLength, "1…1048576 samples")
         guard basis.binCount == binCount else {
             throw .basisShape(expectedBins: binCount, basisBins: basis.binCount)

@@ -30,7 +30,7 @@ public enum NMFError: Error, Equatable, CustomStringConvertible {
 }
 
 extension NMFError: SettingRangeError {
-    public static func outOfRange(name: String, value: String, allowed: String) -> NMFError {
-        .invalidOption(name: name, value: value, allowed: allowed)
+    public static func outOfRange(_ option: String, value: String, allowed: String) -> NMFError {
+        .invalidOption(name: option, value: value, allowed: allowed)
     }
 }

@@ -185,7 +185,7 @@ struct EngineTests {
     @Test func settingsOutsideTheirRangeAreRejectedByName() {
         var c = EngineConfiguration()
         c.floorDecibels = 3
-        #expect(throws: EngineError.invalidSetting(name: "floorDecibels", value: "3.0", allowed: "−120…0 dB")) {
+        #expect(throws: EngineError.invalidSetting(.floorDecibels, value: "3.0", allowed: "−120…0 dB")) {
             _ = try Engine(configuration: c, basis: Self.basis)
         }
         c = EngineConfiguration()
