@@ -2,6 +2,7 @@
 // A row-major Float matrix for offline factorisation, with products through OpenBLAS's cblas_sgemm.
 
 internal import CBLAS
+import SordinoDSP
 
 /// A dense `rows × columns` matrix of `Float`, row-major: element (r, c) is `values[r * columns + c]`.
 /// In this module V is bins × frames, W bins × atoms and H atoms × frames.
@@ -112,5 +113,12 @@ extension Matrix {
         }
         try NMFError.check(values.allSatisfy { $0.isFinite && $0 >= 0 }, what, "negative or non-finite entries",
                            "finite values ≥ 0")
+    }
+}
+
+extension ComplexSpectrogram {
+    /// |X|^p as a bins × frames matrix (p > 0; p = 2 is power).
+    public func magnitude(power p: Double) -> Matrix {
+        Matrix(rows: binCount, columns: frameCount, values: magnitudes(power: p))
     }
 }

@@ -44,8 +44,9 @@ public struct Preset: Sendable, Equatable {
 
     // MARK: - Validation
 
-    /// Checks the settings (`PresetMetadata.validate`), that the basis has the shape the metadata
-    /// states, and the engine's own check with this basis. `path` only labels errors.
+    /// Checks the settings (`PresetMetadata.validate`, which runs the engine's own check once) and
+    /// that the basis has the shape the metadata states; `Basis` itself guarantees finite values ≥ 0.
+    /// `path` only labels errors.
     public func validate(path: String = "") throws(PresetError) {
         try metadata.validate(path: path)
         let reference = metadata.basis
@@ -53,11 +54,6 @@ public struct Preset: Sendable, Equatable {
                                       ("basis.speechRank", reference.speechRank, basis.speechRank),
                                       ("basis.noiseRank", reference.noiseRank, basis.noiseRank)] where json != actual {
             throw .basisMismatch(path: path, field: field, json: "\(json)", basis: "\(actual)")
-        }
-        do {
-            try metadata.engineConfiguration().validate(basis: basis)
-        } catch {
-            throw PresetValidation.map(error, path: path)
         }
     }
 
@@ -123,9 +119,8 @@ public struct Preset: Sendable, Equatable {
         for (field, json, stored) in pairs where json != stored {
             throw .basisMismatch(path: jsonPath, field: field, json: json, basis: stored)
         }
-        let preset = Preset(metadata: metadata, basis: basis)
-        try preset.validate(path: jsonPath)
-        return preset
+        // The settings were validated above and the basis's shape matched against them: valid.
+        return Preset(metadata: metadata, basis: basis)
     }
 
     /// The JSON file `load` reads for `path`.
