@@ -15,7 +15,7 @@ public struct ActivationSolver: ~Copyable {
     public let speechRank: Int
     public let noiseRank: Int
     /// β of the updates: 0, 1 or 2.
-    public let beta: Int
+    public let beta: BetaDivergence
     /// Floats per spectrum buffer (binCount rounded up to 8); `v` passed to `solve` must be this
     /// long, with zeros after `binCount`.
     public let binStride: Int
@@ -52,8 +52,8 @@ public struct ActivationSolver: ~Copyable {
     public let relativeFloor: Float
 
     /// Copies `basis` into the padded layouts. Not real-time safe.
-    public init(basis: Basis, beta: Int, sparsity: Float, relativeFloor: Float = 0) throws(EngineError) {
-        guard (0...2).contains(beta) else { throw .invalidSetting(.beta, value: "\(beta)", allowed: "0, 1 or 2") }
+    public init(basis: Basis, beta: BetaDivergence, sparsity: Float, relativeFloor: Float = 0) throws(EngineError) {
+        guard beta.isLiveSolvable else { throw .invalidSetting(.beta, value: "\(beta.beta)", allowed: "0, 1 or 2") }
         binCount = basis.binCount
         speechRank = basis.speechRank
         noiseRank = basis.noiseRank
@@ -134,14 +134,14 @@ public struct ActivationSolver: ~Copyable {
         for f in 0..<binCount { energy += v[f] }
         let scaled = relativeFloor * energy / (totals[0] + epsilon)
         let floor = scaled > self.floor ? scaled : self.floor
-        if beta == 2 { multiply(basisColumns, rows: a, stride: b, v, into: numerator) }   // Wᵀ·V is fixed per frame
+        if beta.beta == 2 { multiply(basisColumns, rows: a, stride: b, v, into: numerator) }   // Wᵀ·V is fixed per frame
         for _ in 0..<iterations {
             updateModel(h)
             BetaUpdate.weigh(beta: beta, data: v, model: model, numeratorWeights: numeratorWeights,
                              denominatorWeights: denominatorWeights, count: b, epsilon: epsilon)
-            if beta != 2 { multiply(basisColumns, rows: a, stride: b, numeratorWeights, into: numerator) }
-            if beta == 1 {
-                BetaUpdate.step(beta: 1, h, numerator: numerator, denominator: atomSums, penalties: penalties,
+            if beta.beta != 2 { multiply(basisColumns, rows: a, stride: b, numeratorWeights, into: numerator) }
+            if beta.beta == 1 {
+                BetaUpdate.step(beta: beta, h, numerator: numerator, denominator: atomSums, penalties: penalties,
                                 count: a, epsilon: epsilon, floor: floor)
             } else {
                 multiply(basisColumns, rows: a, stride: b, denominatorWeights, into: denominator)
@@ -170,7 +170,7 @@ public struct ActivationSolver: ~Copyable {
     /// D_β(v | W·h + ε) + Σₖ λₖ hₖ in double precision: the quantity `solve` never increases.
     /// Not real-time safe (for tests and diagnostics).
     public func objective(_ v: UnsafePointer<Float>, activations h: UnsafePointer<Float>) -> Double {
-        let divergence = BetaDivergence(Double(beta))
+        let divergence = beta
         var total = 0.0
         for f in 0..<binCount {
             var model = 0.0

@@ -16,10 +16,10 @@
 public enum BetaUpdate {
     /// P and Q for `count` entries. `model` is W·H without ε. `q` is untouched for β = 1.
     @_noLocks @inline(__always)
-    public static func weigh(beta: Int, data v: UnsafePointer<Float>, model: UnsafePointer<Float>,
+    public static func weigh(beta: BetaDivergence, data v: UnsafePointer<Float>, model: UnsafePointer<Float>,
                              numeratorWeights p: UnsafeMutablePointer<Float>,
                              denominatorWeights q: UnsafeMutablePointer<Float>, count: Int, epsilon: Float) {
-        switch beta {
+        switch beta.beta {
         case 0:
             for i in 0..<count {
                 let inverse = 1 / (model[i] + epsilon)
@@ -38,10 +38,10 @@ public enum BetaUpdate {
 
     /// The update with a penalty λᵢ per entry. `denominator` is used as scratch (overwritten) for β = 0.
     @_noLocks @inline(__always)
-    public static func step(beta: Int, _ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>,
+    public static func step(beta: BetaDivergence, _ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>,
                             denominator: UnsafeMutablePointer<Float>, penalties: UnsafePointer<Float>,
                             count: Int, epsilon: Float, floor: Float) {
-        if beta == 0 {
+        if beta.beta == 0 {
             for i in 0..<count { denominator[i] = numerator[i] / (denominator[i] + penalties[i] + epsilon) }
             squareRootInPlace(denominator, count: count)
             for i in 0..<count { x[i] = floored(x[i] * denominator[i], floor) }
@@ -52,10 +52,10 @@ public enum BetaUpdate {
 
     /// The update with one penalty λ for every entry. `denominator` is overwritten for β = 0.
     @_noLocks @inline(__always)
-    public static func step(beta: Int, _ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>,
+    public static func step(beta: BetaDivergence, _ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>,
                             denominator: UnsafeMutablePointer<Float>, penalty: Float,
                             count: Int, epsilon: Float, floor: Float) {
-        if beta == 0 {
+        if beta.beta == 0 {
             for i in 0..<count { denominator[i] = numerator[i] / (denominator[i] + penalty + epsilon) }
             squareRootInPlace(denominator, count: count)
             for i in 0..<count { x[i] = floored(x[i] * denominator[i], floor) }

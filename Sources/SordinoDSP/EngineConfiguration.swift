@@ -16,7 +16,7 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     /// q in V = |X|^q: 1 magnitude, 2 power.
     public var spectrumExponent: Int = 1
     /// β of the activation solve: 0 (Itakura–Saito), 1 (KL) or 2 (Euclidean).
-    public var beta: Int = 1
+    public var beta: BetaDivergence = 1
     /// Multiplicative updates per frame (warm-started from the previous frame). 0…`maximumIterations`.
     public var iterations: Int = 10
     /// Upper bound for `iterations`, also when changed live; fixes the worst-case cost per hop.
@@ -74,7 +74,7 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
         _ = try WindowPair(shape: window, frameLength: frameLength, hopLength: hopLength)
         try EngineError.check(fftLength % 2 == 0 && fftLength <= 65_536, .fftLength, fftLength, "even, ≤ 65536")
         try EngineError.check(spectrumExponent == 1 || spectrumExponent == 2, .spectrumExponent, spectrumExponent, "1 or 2")
-        try EngineError.check((0...2).contains(beta), .beta, beta, "0, 1 or 2")
+        try EngineError.check(beta.isLiveSolvable, .beta, beta.beta, "0, 1 or 2")
         try EngineError.check(maximumIterations >= 1 && maximumIterations <= 1000, .maximumIterations, maximumIterations, "1…1000")
         try EngineError.check(iterations >= 0 && iterations <= maximumIterations, .iterations, iterations, "0…\(maximumIterations)")
         try EngineError.check(sparsity.isFinite && sparsity >= 0, .sparsity, sparsity, "≥ 0")

@@ -23,7 +23,7 @@ public enum AtomNormalisation: Sendable, Hashable {
     case none
 
     /// The concrete choice for β and λ.
-    public func resolved(beta: Double, sparsity: Float) -> AtomNormalisation {
+    public func resolved(beta: BetaDivergence, sparsity: Float) -> AtomNormalisation {
         guard self == .automatic else { return self }
         return beta == 2 || sparsity > 0 ? .unitEuclideanNorm : .unitSum
     }
@@ -67,7 +67,7 @@ public struct BetaNMF: Sendable {
         /// Atoms K (columns of W).
         public var rank: Int
         /// β of the divergence: any finite real; 0 Itakura–Saito, 1 KL, 2 Euclidean.
-        public var beta: Double
+        public var beta: BetaDivergence
         /// Full passes (an H step then a W step). No convergence test: the work is fixed.
         public var iterations: Int
         /// L1 penalty λ ≥ 0 on every activation, in units of V.
@@ -77,7 +77,7 @@ public struct BetaNMF: Sendable {
         public var atomNormalisation: AtomNormalisation
         public var activationKernel: ActivationKernel
 
-        public init(rank: Int, beta: Double = 1, iterations: Int = 200, sparsity: Float = 0,
+        public init(rank: Int, beta: BetaDivergence = 1, iterations: Int = 200, sparsity: Float = 0,
                     seed: UInt64 = 0x534F_5244_494E_4F00, atomNormalisation: AtomNormalisation = .automatic,
                     activationKernel: ActivationKernel = .automatic) {
             self.rank = rank
@@ -112,11 +112,11 @@ public struct BetaNMF: Sendable {
     /// Checks the options.
     public init(_ options: Options) throws(NMFError) {
         try NMFError.check(options.rank >= 1, "rank", options.rank, "at least 1 atom")
-        try NMFError.check(options.beta.isFinite, "beta", options.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
+        try NMFError.check(options.beta.beta.isFinite, "beta", options.beta.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
         try NMFError.check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
         try NMFError.check(options.sparsity.isFinite && options.sparsity >= 0, "sparsity", options.sparsity, "a finite λ ≥ 0")
         if options.activationKernel == .engineSolver {
-            try NMFError.check([0.0, 1, 2].contains(options.beta), "beta", options.beta,
+            try NMFError.check(options.beta.isLiveSolvable, "beta", options.beta.beta,
                       "0, 1 or 2 with the engine-solver kernel, or the BLAS kernel for any β")
         }
         self.options = options
@@ -206,8 +206,8 @@ public struct BetaNMF: Sendable {
         let bins = v.rows, frames = v.columns, rank = w.columns
         let workspace = Workspace(bins: bins, rank: rank, chunk: min(Self.chunkFrames, frames),
                                   solverBinStride: resolvedKernel == .engineSolver ? paddedToLanes(bins) : 0)
-        let rule = UpdateRule(beta: options.beta)
-        let divergence = BetaDivergence(options.beta)
+        let rule = UpdateRule(beta: options.beta.beta)
+        let divergence = options.beta
         let normalisation = options.atomNormalisation.resolved(beta: options.beta, sparsity: options.sparsity)
         let lambda = options.sparsity, iterations = options.iterations
         let split = Self.solverSplit(rank: rank)
@@ -228,7 +228,7 @@ public struct BetaNMF: Sendable {
                             do throws(EngineError) {
                                 let basis = try Basis(binCount: bins, speechRank: split.0, noiseRank: split.1,
                                                       values: Array(wBuffer))
-                                solver = SolverBox(try ActivationSolver(basis: basis, beta: Int(options.beta),
+                                solver = SolverBox(try ActivationSolver(basis: basis, beta: options.beta,
                                                                         sparsity: lambda))
                             } catch { failure = .engine(error); return }
                         }

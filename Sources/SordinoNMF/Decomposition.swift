@@ -7,7 +7,7 @@ import SordinoDSP
 /// Settings of one `Decomposer` run.
 public struct DecompositionOptions: Sendable, Hashable {
     /// β of the divergence, any finite real: 0 Itakura–Saito, 1 Kullback–Leibler, 2 Euclidean.
-    public var beta: Double
+    public var beta: BetaDivergence
     public var algorithm: UpdateAlgorithm
     /// Update passes (each a W step, when learning it, then an H step; with `.squarem` three make a
     /// cycle). Fixed work, no convergence test.
@@ -45,7 +45,7 @@ public struct DecompositionOptions: Sendable, Hashable {
     /// ME + SQUAREM in 43, 0.8 s.)
     public var acceleration: Acceleration
 
-    public init(beta: Double = 1, algorithm: UpdateAlgorithm = .mu, iterations: Int = 200,
+    public init(beta: BetaDivergence = 1, algorithm: UpdateAlgorithm = .mu, iterations: Int = 200,
                 compression: Double = 1, updateBasis: Bool = true, acceleration: Acceleration = .none) {
         self.beta = beta
         self.algorithm = algorithm
@@ -86,7 +86,7 @@ public struct Decomposer: Sendable {
     public let options: DecompositionOptions
 
     public init(_ options: DecompositionOptions) throws(NMFError) {
-        try NMFError.check(options.beta.isFinite, "beta", options.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
+        try NMFError.check(options.beta.beta.isFinite, "beta", options.beta.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
         try NMFError.check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
         try NMFError.check(options.compression.isFinite && options.compression > 0, "compression", options.compression,
                            "a finite c > 0")
@@ -101,7 +101,7 @@ public struct Decomposer: Sendable {
     }
 
     /// β whose auxiliary-function shape the MM and ME steps use (`UpdateRule.effectiveBeta`).
-    var effectiveBeta: Double { options.beta == 0 ? 1 - options.compression : options.beta }
+    var effectiveBeta: Double { options.beta == 0 ? 1 - options.compression : options.beta.beta }
 
     /// Runs `options.iterations` iterations from W₀ (bins × rank) and H₀ (rank × frames), both > 0.
     public func run(_ v: Matrix, basis w0: Matrix, activations h0: Matrix,
@@ -114,9 +114,9 @@ public struct Decomposer: Sendable {
         var w = w0, h = h0
         var objective: [Double] = [], elapsed: [Double] = []
         let state = Scratch(bins: v.rows, frames: v.columns, rank: rank)
-        let rule = UpdateRule(algorithm: options.algorithm, beta: options.beta, compression: options.compression,
+        let rule = UpdateRule(algorithm: options.algorithm, beta: options.beta.beta, compression: options.compression,
                               relaxation: options.relaxation ?? (effectiveBeta >= 1 ? 0.95 : 1))
-        let vPowBeta: [Float] = rule.weighting == .general ? v.values.map { Float.pow($0, Float(options.beta)) } : []
+        let vPowBeta: [Float] = rule.weighting == .general ? v.values.map { Float.pow($0, Float(options.beta.beta)) } : []
         let clock = ContinuousClock(), start = clock.now
         func seconds() -> Double {
             let d = start.duration(to: clock.now)

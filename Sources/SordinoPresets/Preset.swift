@@ -138,7 +138,6 @@ public struct Preset: Sendable, Equatable {
         let m = metadata, rate = Double(m.sampleRate)
         func ms(_ samples: Int) -> String { String(format: "%.2f ms", Double(samples) * 1000 / rate) }
         func number(_ x: some BinaryFloatingPoint) -> String { String(format: "%g", Double(x)) }
-        let betaName = [0: "Itakura–Saito", 1: "Kullback–Leibler", 2: "Euclidean"][m.solver.beta] ?? "unknown"
         let spectrumName = m.solver.spectrumExponent == 2 ? "power" : "magnitude"
         let payload = BasisFile.payload(of: basis)
         let computed = BasisFile.checksumString(BasisFile.crc32(payload))
@@ -152,7 +151,7 @@ public struct Preset: Sendable, Equatable {
                 + "hop \(m.stft.hopLength) samples (\(ms(m.stft.hopLength))), "
                 + "FFT \(m.stft.fftLength) samples (\(m.basis.binCount) bins), window \(m.stft.window.rawValue)",
             "latency      \(m.stft.frameLength) samples (\(ms(m.stft.frameLength)))",
-            "solver       β = \(m.solver.beta) (\(betaName)), V = |X|^\(m.solver.spectrumExponent) (\(spectrumName)), "
+            "solver       \(m.solver.beta), V = |X|^\(m.solver.spectrumExponent) (\(spectrumName)), "
                 + "\(m.solver.iterations) iterations (max \(m.solver.maximumIterations)), "
                 + "sparsity \(number(m.solver.sparsity)), activation floor \(number(m.solver.activationFloor)), "
                 + "adaptive noise atoms \(m.solver.adaptiveNoiseRank) (memory \(number(m.solver.adaptiveNoiseMemoryMilliseconds)) ms)",
