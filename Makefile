@@ -45,7 +45,7 @@ test-deps:
 
 test: build check test-deps
 	SORDINO_REQUIRE_JACKD=1 $(BUILD)/AllocationProbe 10
-	SORDINO_REQUIRE_JACKD=1 SORDINO_REQUIRE_CHROMIUM=1 SORDINO_REQUIRE_PIPEWIRE=1 $(SWIFT) test
+	SORDINO_REQUIRE_JACKD=1 SORDINO_REQUIRE_CHROMIUM=1 SORDINO_REQUIRE_PIPEWIRE=1 SORDINO_REQUIRE_BINARIES=1 $(SWIFT) test
 
 ## Dev-set quality through ../shared/eval (quick mode) beside RNNoise and the offline NMF baseline.
 eval: build

@@ -15,7 +15,7 @@ public struct ActivationSolver: ~Copyable {
     public let speechRank: Int
     public let noiseRank: Int
     /// β of the updates: 0, 1 or 2.
-    public let beta: Int
+    public let beta: BetaDivergence
     /// Floats per spectrum buffer (binCount rounded up to 8); `v` passed to `solve` must be this
     /// long, with zeros after `binCount`.
     public let binStride: Int
@@ -26,7 +26,8 @@ public struct ActivationSolver: ~Copyable {
     /// Index of the first noise activation in an activation vector.
     public var noiseOffset: Int { speechStride }
 
-    private let storage: UnsafeMutablePointer<Float>
+    /// Owns every buffer below.
+    private let arena: FloatArena
     private let basisRows: UnsafeMutablePointer<Float>        // binCount × activationStride
     private let basisColumns: UnsafeMutablePointer<Float>     // activationStride × binStride
     private let atomSums: UnsafeMutablePointer<Float>         // Σ_f W[f,k], activationStride
@@ -51,8 +52,8 @@ public struct ActivationSolver: ~Copyable {
     public let relativeFloor: Float
 
     /// Copies `basis` into the padded layouts. Not real-time safe.
-    public init(basis: Basis, beta: Int, sparsity: Float, relativeFloor: Float = 0) throws(EngineError) {
-        guard (0...2).contains(beta) else { throw .invalidSetting(name: "beta", value: "\(beta)", allowed: "0, 1 or 2") }
+    public init(basis: Basis, beta: BetaDivergence, sparsity: Float, relativeFloor: Float = 0) throws(EngineError) {
+        guard beta.isLiveSolvable else { throw .invalidSetting(.beta, value: "\(beta.beta)", allowed: "0, 1 or 2") }
         binCount = basis.binCount
         speechRank = basis.speechRank
         noiseRank = basis.noiseRank
@@ -63,22 +64,20 @@ public struct ActivationSolver: ~Copyable {
         activationStride = speechStride + noiseStride
         let a = activationStride, b = binStride
         let total = binCount * a + a * b + 4 * a + 5 * b + 8
-        storage = .allocate(capacity: total)
-        storage.initialize(repeating: 0, count: total)
-        var cursor = storage
-        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
-        basisRows = take(binCount * a)
-        basisColumns = take(a * b)
-        atomSums = take(a)
-        penalties = take(a)
-        numerator = take(a)
-        denominator = take(a)
-        model = take(b)
-        numeratorWeights = take(b)
-        denominatorWeights = take(b)
-        speechEstimate = take(b)
-        noiseEstimate = take(b)
-        totals = take(8)
+        var arena = FloatArena(capacity: total)
+        basisRows = arena.take(binCount * a)
+        basisColumns = arena.take(a * b)
+        atomSums = arena.take(a)
+        penalties = arena.take(a)
+        numerator = arena.take(a)
+        denominator = arena.take(a)
+        model = arena.take(b)
+        numeratorWeights = arena.take(b)
+        denominatorWeights = arena.take(b)
+        speechEstimate = arena.take(b)
+        noiseEstimate = arena.take(b)
+        totals = arena.take(8)
+        self.arena = arena
         var sum: Float = 0
         for k in 0..<basis.rank {
             let slot = k < speechRank ? k : speechStride + (k - speechRank)
@@ -96,8 +95,6 @@ public struct ActivationSolver: ~Copyable {
         floor = activationFloor
         self.relativeFloor = relativeFloor
     }
-
-    deinit { storage.deallocate() }
 
     /// Atom `slot`'s weights over bins (binStride floats, zero-padded). Valid until `replaceAtom`.
     @_noLocks public func atom(slot: Int) -> UnsafePointer<Float> { UnsafePointer(basisColumns + slot * binStride) }
@@ -137,14 +134,14 @@ public struct ActivationSolver: ~Copyable {
         for f in 0..<binCount { energy += v[f] }
         let scaled = relativeFloor * energy / (totals[0] + epsilon)
         let floor = scaled > self.floor ? scaled : self.floor
-        if beta == 2 { multiply(basisColumns, rows: a, stride: b, v, into: numerator) }   // Wᵀ·V is fixed per frame
+        if beta.beta == 2 { multiply(basisColumns, rows: a, stride: b, v, into: numerator) }   // Wᵀ·V is fixed per frame
         for _ in 0..<iterations {
             updateModel(h)
             BetaUpdate.weigh(beta: beta, data: v, model: model, numeratorWeights: numeratorWeights,
                              denominatorWeights: denominatorWeights, count: b, epsilon: epsilon)
-            if beta != 2 { multiply(basisColumns, rows: a, stride: b, numeratorWeights, into: numerator) }
-            if beta == 1 {
-                BetaUpdate.step(beta: 1, h, numerator: numerator, denominator: atomSums, penalties: penalties,
+            if beta.beta != 2 { multiply(basisColumns, rows: a, stride: b, numeratorWeights, into: numerator) }
+            if beta.beta == 1 {
+                BetaUpdate.step(beta: beta, h, numerator: numerator, denominator: atomSums, penalties: penalties,
                                 count: a, epsilon: epsilon, floor: floor)
             } else {
                 multiply(basisColumns, rows: a, stride: b, denominatorWeights, into: denominator)
@@ -173,7 +170,7 @@ public struct ActivationSolver: ~Copyable {
     /// D_β(v | W·h + ε) + Σₖ λₖ hₖ in double precision: the quantity `solve` never increases.
     /// Not real-time safe (for tests and diagnostics).
     public func objective(_ v: UnsafePointer<Float>, activations h: UnsafePointer<Float>) -> Double {
-        let divergence = BetaDivergence(Double(beta))
+        let divergence = beta
         var total = 0.0
         for f in 0..<binCount {
             var model = 0.0

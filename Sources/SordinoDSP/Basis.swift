@@ -26,7 +26,7 @@ public struct Basis: Sendable, Equatable {
         if let atomPenalties {
             guard atomPenalties.count == speechRank + noiseRank,
                   atomPenalties.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-                throw .invalidSetting(name: "atom penalties", value: "\(atomPenalties.count) values",
+                throw .invalidSetting(.atomPenalties, value: "\(atomPenalties.count) values",
                                       allowed: "\(speechRank + noiseRank) finite values ≥ 0")
             }
         }

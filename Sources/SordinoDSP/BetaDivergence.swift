@@ -5,11 +5,30 @@ import RealModule
 
 /// The β-divergence d_β(v | λ) between data v ≥ 0 and model λ > 0 (Févotte & Idier 2011):
 /// β = 0 Itakura–Saito, β = 1 Kullback–Leibler (generalised), β = 2 half squared Euclidean.
-public struct BetaDivergence: Sendable, Hashable, Codable, CustomStringConvertible {
+/// The one type of β everywhere (engine configuration, presets, training and decomposition
+/// options); written as a plain number in JSON, so `1` in code and in a preset reads as KL.
+public struct BetaDivergence: Sendable, Hashable, Codable, CustomStringConvertible,
+    ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral
+{
     /// The β parameter; any real value (the live engine accepts 0, 1 and 2).
     public let beta: Double
 
     public init(_ beta: Double) { self.beta = beta }
+    public init(integerLiteral value: Int) { beta = Double(value) }
+    public init(floatLiteral value: Double) { beta = value }
+
+    /// A number in JSON: an integer when β is one (as presets have always stored it).
+    public init(from decoder: any Decoder) throws {
+        beta = try decoder.singleValueContainer().decode(Double.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if beta == beta.rounded(), abs(beta) < 1e9 { try container.encode(Int(beta)) } else { try container.encode(beta) }
+    }
+
+    /// Whether the live solver (`ActivationSolver`) implements it: β ∈ {0, 1, 2}.
+    public var isLiveSolvable: Bool { beta == 0 || beta == 1 || beta == 2 }
 
     public static let itakuraSaito = BetaDivergence(0)
     public static let kullbackLeibler = BetaDivergence(1)

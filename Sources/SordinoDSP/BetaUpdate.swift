@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The element-wise halves of the β ∈ {0, 1, 2} multiplicative update, shared by the live solver and the trainer.
+// The element-wise halves of the β ∈ {0, 1, 2} multiplicative update, as the live solver runs it.
 
 /// One multiplicative update of a non-negative factor x under the β-divergence (Févotte & Idier
 /// 2011), split around the matrix products the caller forms itself:
@@ -10,15 +10,16 @@
 /// 3. `step`: x ← max(x · (num / (den + λ + ε))^γ, floor), γ = ½ for β = 0 (the MM exponent,
 ///    which keeps the update non-increasing) and 1 for β ∈ {1, 2}; NaN becomes the floor.
 ///
-/// `ActivationSolver` (per frame, real time) and the trainer's GEMM path (`SordinoNMF`) both call
-/// these, so the live engine and training apply one rule. Cost: O(count). Real-time safe.
+/// This is the real-time specialisation of `SordinoNMF.UpdateRule` (the MM rule for these three β,
+/// same formulas; the offline rule rounds x · (num/den) where this rounds (x · num)/den), called by
+/// `ActivationSolver` once per frame. Cost: O(count). Real-time safe.
 public enum BetaUpdate {
     /// P and Q for `count` entries. `model` is W·H without ε. `q` is untouched for β = 1.
     @_noLocks @inline(__always)
-    public static func weigh(beta: Int, data v: UnsafePointer<Float>, model: UnsafePointer<Float>,
+    public static func weigh(beta: BetaDivergence, data v: UnsafePointer<Float>, model: UnsafePointer<Float>,
                              numeratorWeights p: UnsafeMutablePointer<Float>,
                              denominatorWeights q: UnsafeMutablePointer<Float>, count: Int, epsilon: Float) {
-        switch beta {
+        switch beta.beta {
         case 0:
             for i in 0..<count {
                 let inverse = 1 / (model[i] + epsilon)
@@ -37,10 +38,10 @@ public enum BetaUpdate {
 
     /// The update with a penalty λᵢ per entry. `denominator` is used as scratch (overwritten) for β = 0.
     @_noLocks @inline(__always)
-    public static func step(beta: Int, _ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>,
+    public static func step(beta: BetaDivergence, _ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>,
                             denominator: UnsafeMutablePointer<Float>, penalties: UnsafePointer<Float>,
                             count: Int, epsilon: Float, floor: Float) {
-        if beta == 0 {
+        if beta.beta == 0 {
             for i in 0..<count { denominator[i] = numerator[i] / (denominator[i] + penalties[i] + epsilon) }
             squareRootInPlace(denominator, count: count)
             for i in 0..<count { x[i] = floored(x[i] * denominator[i], floor) }
@@ -51,10 +52,10 @@ public enum BetaUpdate {
 
     /// The update with one penalty λ for every entry. `denominator` is overwritten for β = 0.
     @_noLocks @inline(__always)
-    public static func step(beta: Int, _ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>,
+    public static func step(beta: BetaDivergence, _ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>,
                             denominator: UnsafeMutablePointer<Float>, penalty: Float,
                             count: Int, epsilon: Float, floor: Float) {
-        if beta == 0 {
+        if beta.beta == 0 {
             for i in 0..<count { denominator[i] = numerator[i] / (denominator[i] + penalty + epsilon) }
             squareRootInPlace(denominator, count: count)
             for i in 0..<count { x[i] = floored(x[i] * denominator[i], floor) }

@@ -16,7 +16,7 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     /// q in V = |X|^q: 1 magnitude, 2 power.
     public var spectrumExponent: Int = 1
     /// β of the activation solve: 0 (Itakura–Saito), 1 (KL) or 2 (Euclidean).
-    public var beta: Int = 1
+    public var beta: BetaDivergence = 1
     /// Multiplicative updates per frame (warm-started from the previous frame). 0…`maximumIterations`.
     public var iterations: Int = 10
     /// Upper bound for `iterations`, also when changed live; fixes the worst-case cost per hop.
@@ -67,41 +67,38 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
 
     /// Throws the first setting the engine cannot run with, naming it and the allowed range.
     public func validate(basis: Basis) throws(EngineError) {
-        func check(_ ok: Bool, _ name: String, _ value: some CustomStringConvertible, _ allowed: String) throws(EngineError) {
-            if !ok { throw .invalidSetting(name: name, value: "\(value)", allowed: allowed) }
-        }
-        try check(sampleRate >= 8000 && sampleRate <= 384_000, "sampleRate", sampleRate, "8000…384000 Hz")
+        try EngineError.check(sampleRate >= 8000 && sampleRate <= 384_000, .sampleRate, sampleRate, "8000…384000 Hz")
         guard fftLength >= frameLength else {
             throw .fftShorterThanFrame(fftLength: fftLength, frameLength: frameLength)
         }
         _ = try WindowPair(shape: window, frameLength: frameLength, hopLength: hopLength)
-        try check(fftLength % 2 == 0 && fftLength <= 65_536, "fftLength", fftLength, "even, ≤ 65536")
-        try check(spectrumExponent == 1 || spectrumExponent == 2, "spectrumExponent", spectrumExponent, "1 or 2")
-        try check((0...2).contains(beta), "beta", beta, "0, 1 or 2")
-        try check(maximumIterations >= 1 && maximumIterations <= 1000, "maximumIterations", maximumIterations, "1…1000")
-        try check(iterations >= 0 && iterations <= maximumIterations, "iterations", iterations, "0…\(maximumIterations)")
-        try check(sparsity.isFinite && sparsity >= 0, "sparsity", sparsity, "≥ 0")
-        try check(activationFloor.isFinite && activationFloor >= 0 && activationFloor <= 1,
-                  "activationFloor", activationFloor, "0…1")
-        try check((0...32).contains(adaptiveNoiseRank), "adaptiveNoiseRank", adaptiveNoiseRank, "0…32")
-        try check(adaptiveNoiseMemoryMilliseconds.isFinite && adaptiveNoiseMemoryMilliseconds >= 10
+        try EngineError.check(fftLength % 2 == 0 && fftLength <= 65_536, .fftLength, fftLength, "even, ≤ 65536")
+        try EngineError.check(spectrumExponent == 1 || spectrumExponent == 2, .spectrumExponent, spectrumExponent, "1 or 2")
+        try EngineError.check(beta.isLiveSolvable, .beta, beta.beta, "0, 1 or 2")
+        try EngineError.check(maximumIterations >= 1 && maximumIterations <= 1000, .maximumIterations, maximumIterations, "1…1000")
+        try EngineError.check(iterations >= 0 && iterations <= maximumIterations, .iterations, iterations, "0…\(maximumIterations)")
+        try EngineError.check(sparsity.isFinite && sparsity >= 0, .sparsity, sparsity, "≥ 0")
+        try EngineError.check(activationFloor.isFinite && activationFloor >= 0 && activationFloor <= 1,
+                  .activationFloor, activationFloor, "0…1")
+        try EngineError.check((0...32).contains(adaptiveNoiseRank), .adaptiveNoiseRank, adaptiveNoiseRank, "0…32")
+        try EngineError.check(adaptiveNoiseMemoryMilliseconds.isFinite && adaptiveNoiseMemoryMilliseconds >= 10
                   && adaptiveNoiseMemoryMilliseconds <= 600_000,
-                  "adaptiveNoiseMemoryMilliseconds", adaptiveNoiseMemoryMilliseconds, "10…600000 ms")
+                  .adaptiveNoiseMemoryMilliseconds, adaptiveNoiseMemoryMilliseconds, "10…600000 ms")
         if let noiseBoundDecibels {
-            try check(noiseBoundDecibels.isFinite && noiseBoundDecibels >= -120 && noiseBoundDecibels <= 20,
-                      "noiseBoundDecibels", noiseBoundDecibels, "−120…20 dB")
+            try EngineError.check(noiseBoundDecibels.isFinite && noiseBoundDecibels >= -120 && noiseBoundDecibels <= 20,
+                      .noiseBoundDecibels, noiseBoundDecibels, "−120…20 dB")
         }
-        try check(maskExponent == 1 || maskExponent == 2, "maskExponent", maskExponent, "1 or 2")
-        try check(floorDecibels.isFinite && floorDecibels <= 0 && floorDecibels >= -120,
-                  "floorDecibels", floorDecibels, "−120…0 dB")
-        try check(wet.isFinite && wet >= 0 && wet <= 1, "wet", wet, "0…1")
-        try check(maskSmoothingMilliseconds.isFinite && maskSmoothingMilliseconds >= 0 && maskSmoothingMilliseconds <= 10_000,
-                  "maskSmoothingMilliseconds", maskSmoothingMilliseconds, "0…10000 ms")
-        try check(controlSmoothingMilliseconds.isFinite && controlSmoothingMilliseconds >= 0
+        try EngineError.check(maskExponent == 1 || maskExponent == 2, .maskExponent, maskExponent, "1 or 2")
+        try EngineError.check(floorDecibels.isFinite && floorDecibels <= 0 && floorDecibels >= -120,
+                  .floorDecibels, floorDecibels, "−120…0 dB")
+        try EngineError.check(wet.isFinite && wet >= 0 && wet <= 1, .wet, wet, "0…1")
+        try EngineError.check(maskSmoothingMilliseconds.isFinite && maskSmoothingMilliseconds >= 0 && maskSmoothingMilliseconds <= 10_000,
+                  .maskSmoothingMilliseconds, maskSmoothingMilliseconds, "0…10000 ms")
+        try EngineError.check(controlSmoothingMilliseconds.isFinite && controlSmoothingMilliseconds >= 0
                   && controlSmoothingMilliseconds <= 10_000,
-                  "controlSmoothingMilliseconds", controlSmoothingMilliseconds, "0…10000 ms")
-        try check(channelCount >= 1 && channelCount <= 64, "channelCount", channelCount, "1…64")
-        try check(maximumBlockLength >= 1 && maximumBlockLength <= 1 << 20, "maximumBlockLength",
+                  .controlSmoothingMilliseconds, controlSmoothingMilliseconds, "0…10000 ms")
+        try EngineError.check(channelCount >= 1 && channelCount <= 64, .channelCount, channelCount, "1…64")
+        try EngineError.check(maximumBlockLength >= 1 && maximumBlockLength <= 1 << 20, .maximumBlockLength,
                   maximumBlockLength, "1…1048576 samples")
         guard basis.binCount == binCount else {
             throw .basisShape(expectedBins: binCount, basisBins: basis.binCount)

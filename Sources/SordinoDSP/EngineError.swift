@@ -11,7 +11,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case basisShape(expectedBins: Int, basisBins: Int)
     case emptyBasis
     case nonFiniteBasis
-    case invalidSetting(name: String, value: String, allowed: String)
+    case invalidSetting(EngineSetting, value: String, allowed: String)
     case outOfMemory
 
     public var description: String {
@@ -36,10 +36,21 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             "the basis has no speech or no noise atoms: a preset needs at least one of each."
         case .nonFiniteBasis:
             "the basis holds NaN, infinite or negative values: regenerate it with `sordino train`."
-        case let .invalidSetting(name, value, allowed):
-            "\(name) = \(value) is out of range: allowed \(allowed)."
+        case let .invalidSetting(setting, value, allowed):
+            "\(setting.rawValue) = \(value) is out of range: allowed \(allowed)."
         case .outOfMemory:
             "could not allocate the engine's buffers or FFT plans (out of memory)."
         }
     }
+}
+
+/// The settings the engine checks, one case per `EngineConfiguration` property (plus the basis's
+/// per-atom penalties), so that an error names its setting as a value the layers above can map
+/// exhaustively (the preset format maps each to its JSON field) instead of by string.
+public enum EngineSetting: String, Sendable, CaseIterable {
+    case sampleRate, fftLength, spectrumExponent, beta, iterations, maximumIterations, sparsity
+    case activationFloor, adaptiveNoiseRank, adaptiveNoiseMemoryMilliseconds, noiseBoundDecibels
+    case maskExponent, floorDecibels, wet, maskSmoothingMilliseconds, controlSmoothingMilliseconds
+    case channelCount, maximumBlockLength
+    case atomPenalties = "atom penalties"
 }

@@ -100,78 +100,24 @@ public enum AudioFileError: Error, CustomStringConvertible, Equatable {
 
 /// Reads any file libsndfile opens (WAV, FLAC, AIFF, Ogg, …; integer or float samples).
 public enum AudioFileReader {
-    /// Samples read per `sf_readf_float` call: bounds the interleaved scratch buffer.
-    static let chunkSamples = 65_536
+    /// Samples per channel read per `sf_readf_float` call: bounds the interleaved scratch buffer.
+    public static let chunkSamples = 65_536
 
-    /// Reads the whole file into planar floats. Integer samples map to ±1 (libsndfile's
-    /// normalisation: a 16-bit sample s becomes s / 32768). NaN and ±Inf are replaced by 0 and
-    /// counted in `AudioFileInfo.nonFiniteSamples`. Cost: one pass, memory ≈ 4 bytes per sample.
+    /// Reads the whole file into planar floats (see `AudioInputStream` for the conversion and the
+    /// NaN/Inf replacement). Cost: one pass, memory ≈ 4 bytes per sample.
     public static func read(path: String) throws(AudioFileError) -> (AudioBuffer, AudioFileInfo) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .notFound(path)
-        }
-        if isDirectory.boolValue { throw .unreadable(path, reason: "it is a directory") }
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
-           size == 0 {
-            throw .empty(path)
-        }
-
-        var sfInfo = SF_INFO()
-        guard let file = sf_open(path, Int32(SFM_READ), &sfInfo) else {
-            throw .unreadable(path, reason: String(cString: sf_strerror(nil)))
-        }
-        defer { sf_close(file) }
-
-        let channelCount = Int(sfInfo.channels)
-        guard channelCount >= 1 else {
-            throw .unreadable(path, reason: "header declares \(channelCount) channels")
-        }
-        guard channelCount <= maximumChannelCount else {
-            throw .tooManyChannels(path, count: channelCount)
-        }
-        guard sfInfo.samplerate > 0 else {
-            throw .unreadable(path, reason: "header declares a sample rate of \(sfInfo.samplerate) Hz")
-        }
-        // Explicit, though it is libsndfile's default: integer samples are scaled to ±1.
-        sf_command(file, Int32(SFC_SET_NORM_FLOAT), nil, Int32(SF_TRUE))
-
+        let stream = try AudioInputStream(path: path)
+        var channels = [[Float]](repeating: [], count: stream.channelCount)
         // The header's length is only a hint (pipes and damaged files lie), so read to the end,
         // and reserve at most 2²⁶ samples (256 MB) up front lest a bad header exhaust memory.
-        let expected = Int(clamping: min(max(sfInfo.frames, 0), Int64(1 << 26 / channelCount)))
-        var channels = [[Float]](repeating: [], count: channelCount)
+        let expected = min(stream.declaredSampleCount ?? 0, (1 << 26) / stream.channelCount)
         for c in channels.indices { channels[c].reserveCapacity(expected) }
-        var scratch = [Float](repeating: 0, count: chunkSamples * channelCount)
-        var nonFinite = 0
-        while true {
-            let got = scratch.withUnsafeMutableBufferPointer { pointer in
-                Int(sf_readf_float(file, pointer.baseAddress, sf_count_t(chunkSamples)))
-            }
-            if got <= 0 { break }
-            for c in 0..<channelCount {
-                for i in 0..<got {
-                    let x = scratch[i * channelCount + c]
-                    if x.isFinite {
-                        channels[c].append(x)
-                    } else {
-                        channels[c].append(0)
-                        nonFinite += 1
-                    }
-                }
-            }
+        var chunk = [[Float]](repeating: [], count: stream.channelCount)
+        while try stream.read(into: &chunk, maximumCount: chunkSamples) > 0 {
+            for c in channels.indices { channels[c].append(contentsOf: chunk[c]) }
         }
-        let status = sf_error(file)
-        if status != 0 {
-            throw .unreadable(path, reason: String(cString: sf_strerror(file)))
-        }
-        let sampleCount = channels[0].count
-        guard sampleCount > 0 else { throw .empty(path) }
-
-        let info = AudioFileInfo(
-            container: containerName(sfInfo.format), encoding: encodingName(sfInfo.format),
-            channelCount: channelCount, sampleRate: Int(sfInfo.samplerate),
-            sampleCount: sampleCount, nonFiniteSamples: nonFinite)
-        return (AudioBuffer(sampleRate: Int(sfInfo.samplerate), channels: channels), info)
+        guard stream.samplesRead > 0 else { throw .empty(path) }
+        return (AudioBuffer(sampleRate: stream.sampleRate, channels: channels), stream.info)
     }
 
     static func containerName(_ format: Int32) -> String {
@@ -296,95 +242,19 @@ public struct AudioFileFormat: Sendable, Equatable, CustomStringConvertible {
 
 /// Writes planar buffers with libsndfile.
 public enum AudioFileWriter {
-    /// Writes `buffer` to `path`, replacing any file there. For an integer encoding of b bits a
-    /// sample x becomes round(x · 2^(b−1)) (ties to even), clipped to the code range, so reading
-    /// it back (which divides by 2^(b−1)) errs by at most half a step below full scale and one
-    /// step at +1; NaN and ±Inf become 0. Float encodings store samples unchanged. On failure the
-    /// partly written file is removed.
+    /// Writes `buffer` to `path`, replacing any file there; see `AudioOutputStream` for how samples
+    /// are encoded. On failure the partly written file is removed.
     public static func write(_ buffer: AudioBuffer, to path: String, format: AudioFileFormat)
         throws(AudioFileError)
     {
-        guard format.isWritable else { throw .unsupportedFormat(path, format: format.description) }
-        let channelCount = buffer.channels.count
-        guard (1...maximumChannelCount).contains(channelCount) else {
-            throw .invalidBuffer(path, reason: "it has \(channelCount) channels "
-                + "(1 to \(maximumChannelCount) are supported)")
-        }
         let sampleCount = buffer.sampleCount
         guard buffer.channels.allSatisfy({ $0.count == sampleCount }) else {
             throw .invalidBuffer(path, reason: "its channels differ in length "
                 + "(\(buffer.channels.map(\.count)) samples)")
         }
-        guard buffer.sampleRate > 0, buffer.sampleRate <= Int(Int32.max) else {
-            throw .invalidBuffer(path, reason: "its sample rate is \(buffer.sampleRate) Hz")
-        }
-
-        var sfInfo = SF_INFO()
-        sfInfo.samplerate = Int32(buffer.sampleRate)
-        sfInfo.channels = Int32(channelCount)
-        sfInfo.format = format.libsndfileFormat
-        guard sf_format_check(&sfInfo) != 0 else {
-            throw .unsupportedFormat(path, format: "\(format) at \(buffer.sampleRate) Hz "
-                + "with \(channelCount) channels")
-        }
-        guard let file = sf_open(path, Int32(SFM_WRITE), &sfInfo) else {
-            throw .cannotWrite(path, reason: String(cString: sf_strerror(nil)))
-        }
-        var isOpen = true
-        var succeeded = false
-        defer {
-            if isOpen { sf_close(file) }
-            if !succeeded { try? FileManager.default.removeItem(atPath: path) }
-        }
-        // Integer samples are quantised here (see `quantise`); these only govern float input.
-        sf_command(file, Int32(SFC_SET_NORM_FLOAT), nil, Int32(SF_TRUE))
-        sf_command(file, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
-
-        let chunk = AudioFileReader.chunkSamples
-        var floats = [Float](repeating: 0, count: format.bitDepth == nil ? chunk * channelCount : 0)
-        var ints = [Int32](repeating: 0, count: format.bitDepth == nil ? 0 : chunk * channelCount)
-        var start = 0
-        while start < sampleCount {
-            let n = min(chunk, sampleCount - start)
-            let written: Int
-            if let bits = format.bitDepth {
-                for c in 0..<channelCount {
-                    for i in 0..<n {
-                        ints[i * channelCount + c] = quantise(buffer.channels[c][start + i], bits: bits)
-                    }
-                }
-                written = ints.withUnsafeBufferPointer { pointer in
-                    Int(sf_writef_int(file, pointer.baseAddress, sf_count_t(n)))
-                }
-            } else {
-                for c in 0..<channelCount {
-                    for i in 0..<n { floats[i * channelCount + c] = buffer.channels[c][start + i] }
-                }
-                written = floats.withUnsafeBufferPointer { pointer in
-                    Int(sf_writef_float(file, pointer.baseAddress, sf_count_t(n)))
-                }
-            }
-            guard written == n else {
-                throw .cannotWrite(path, reason: "wrote \(start + written) of \(sampleCount) "
-                    + "samples: " + String(cString: sf_strerror(file)))
-            }
-            start += n
-        }
-        isOpen = false
-        let closeStatus = sf_close(file)
-        guard closeStatus == 0 else {
-            throw .cannotWrite(path, reason: String(cString: sf_error_number(closeStatus)))
-        }
-        succeeded = true
-    }
-
-    /// `x` as a `bits`-bit integer code, left-justified in an Int32 as `sf_writef_int` expects.
-    /// libsndfile's own float path with clipping on truncates 16- and 24-bit samples towards −∞
-    /// (it rounds at 32 bits, then shifts), a −½ LSB bias; rounding here avoids it.
-    static func quantise(_ x: Float, bits: Int) -> Int32 {
-        guard x.isFinite else { return 0 }
-        let scale = Double(sign: .plus, exponent: bits - 1, significand: 1)
-        let code = min(max((Double(x) * scale).rounded(.toNearestOrEven), -scale), scale - 1)
-        return Int32(code) << (32 - bits)
+        let stream = try AudioOutputStream(path: path, format: format, sampleRate: buffer.sampleRate,
+                                           channelCount: buffer.channels.count)
+        try stream.write(buffer.channels, from: 0, count: sampleCount)
+        try stream.close()
     }
 }

@@ -134,15 +134,12 @@ public struct PriorNMF: Sendable {
     public let options: Options
 
     public init(_ options: Options) throws(NMFError) {
-        func check(_ ok: Bool, _ name: String, _ value: some CustomStringConvertible, _ allowed: String) throws(NMFError) {
-            if !ok { throw .invalidOption(name: name, value: "\(value)", allowed: allowed) }
-        }
-        try check(options.rank >= 1, "rank", options.rank, "at least 1 atom")
-        try check(options.warmUpIterations >= 1, "warm-up iterations", options.warmUpIterations,
+        try NMFError.check(options.rank >= 1, "rank", options.rank, "at least 1 atom")
+        try NMFError.check(options.warmUpIterations >= 1, "warm-up iterations", options.warmUpIterations,
                   "at least 1 (the prior is estimated from its activations)")
-        try check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
-        try check(options.weight.isFinite && options.weight >= 0, "prior weight", options.weight, "a finite α ≥ 0")
-        try check(options.chunkFrames >= 1, "chunk", options.chunkFrames, "at least 1 frame")
+        try NMFError.check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
+        try NMFError.check(options.weight.isFinite && options.weight >= 0, "prior weight", options.weight, "a finite α ≥ 0")
+        try NMFError.check(options.chunkFrames >= 1, "chunk", options.chunkFrames, "at least 1 frame")
         self.options = options
     }
 
@@ -163,10 +160,9 @@ public struct PriorNMF: Sendable {
     /// fixed `parameters`. Returns J of the start, then after each pass (`iterations + 1` values).
     public func refine(_ v: Matrix, basis w: inout Matrix, activations h: inout Matrix, parameters: PriorParameters,
                        progress: Progress? = nil) throws(NMFError) -> [Double] {
-        let plain = try BetaNMF(.init(rank: options.rank, beta: 1))
-        try plain.validate(data: v)
-        try plain.validate(w, "basis", rows: v.rows, columns: options.rank)
-        try plain.validate(h, "activations", rows: options.rank, columns: v.columns)
+        try v.checkData()
+        try w.checkFactor("basis", rows: v.rows, columns: options.rank)
+        try h.checkFactor("activations", rows: options.rank, columns: v.columns)
         guard parameters.rates.count == options.rank, parameters.shapeTerms.count == options.rank else {
             throw .shapeMismatch(what: "prior parameters", expected: "\(options.rank) per atom",
                                  actual: "\(parameters.rates.count)")

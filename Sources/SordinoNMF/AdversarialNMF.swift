@@ -87,24 +87,20 @@ public struct AdversarialNMF: Sendable {
     public let options: Options
 
     public init(_ options: Options) throws(NMFError) {
-        func check(_ ok: Bool, _ name: String, _ value: some CustomStringConvertible, _ allowed: String) throws(NMFError) {
-            if !ok { throw .invalidOption(name: name, value: "\(value)", allowed: allowed) }
-        }
-        try check(options.rank >= 1, "rank", options.rank, "at least 1 atom")
-        try check(options.epochs >= 0, "epochs", options.epochs, "0 or more")
-        try check(options.batchSize >= 1, "batch size", options.batchSize, "at least 1 frame")
-        try check(options.adversarialWeight.isFinite && options.adversarialWeight >= 0, "adversarial weight",
+        try NMFError.check(options.rank >= 1, "rank", options.rank, "at least 1 atom")
+        try NMFError.check(options.epochs >= 0, "epochs", options.epochs, "0 or more")
+        try NMFError.check(options.batchSize >= 1, "batch size", options.batchSize, "at least 1 frame")
+        try NMFError.check(options.adversarialWeight.isFinite && options.adversarialWeight >= 0, "adversarial weight",
                   options.adversarialWeight, "a finite τ_A ≥ 0 (0.3 is the measured default)")
-        try check(options.fitIterations >= 1, "fit iterations", options.fitIterations, "at least 1")
+        try NMFError.check(options.fitIterations >= 1, "fit iterations", options.fitIterations, "at least 1")
         self.options = options
     }
 
     /// Learns W for true data `u` and adversarial data `adversarial` (bins × frames each, same bins,
     /// finite, ≥ 0). Needs at least `rank` frames of U (the exemplars).
     public func fit(true u: Matrix, adversarial a: Matrix, progress: Progress? = nil) throws(NMFError) -> Result {
-        let validator = try BetaNMF(.init(rank: options.rank, beta: 2))
-        try validator.validate(data: u)
-        try validator.validate(data: a)
+        try u.checkData()
+        try a.checkData()
         guard u.rows == a.rows else {
             throw .shapeMismatch(what: "adversarial data", expected: "\(u.rows) bins like the true data", actual: "\(a.rows) bins")
         }
@@ -289,7 +285,8 @@ func shuffle(_ values: inout [Int], _ generator: inout SplitMix64) {
 /// Scratch of ANMF's mini-batch W step: gathered frames and activations, and the four products.
 final class BatchWorkspace {
     let bins: Int, rank: Int, batch: Int
-    private let storage: UnsafeMutablePointer<Float>
+    /// Owns every buffer below.
+    private let arena: FloatArena
     let data, activations, adversarialData, adversarialActivations: UnsafeMutablePointer<Float>
     let numerator, denominator, gram, adversarialGram: UnsafeMutablePointer<Float>
     let basisGram, activationNumerator, activationDenominator: UnsafeMutablePointer<Float>
@@ -299,21 +296,19 @@ final class BatchWorkspace {
         self.rank = rank
         self.batch = batch
         let total = 2 * bins * batch + 4 * rank * batch + 2 * bins * rank + 3 * rank * rank
-        storage = .allocate(capacity: total)
-        storage.initialize(repeating: 0, count: total)
-        var cursor = storage
-        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
-        data = take(bins * batch)
-        adversarialData = take(bins * batch)
-        activations = take(rank * batch)
-        adversarialActivations = take(rank * batch)
-        numerator = take(bins * rank)
-        denominator = take(bins * rank)
-        gram = take(rank * rank)
-        adversarialGram = take(rank * rank)
-        basisGram = take(rank * rank)
-        activationNumerator = take(rank * batch)
-        activationDenominator = take(rank * batch)
+        var arena = FloatArena(capacity: total)
+        data = arena.take(bins * batch)
+        adversarialData = arena.take(bins * batch)
+        activations = arena.take(rank * batch)
+        adversarialActivations = arena.take(rank * batch)
+        numerator = arena.take(bins * rank)
+        denominator = arena.take(bins * rank)
+        gram = arena.take(rank * rank)
+        adversarialGram = arena.take(rank * rank)
+        basisGram = arena.take(rank * rank)
+        activationNumerator = arena.take(rank * batch)
+        activationDenominator = arena.take(rank * batch)
+        self.arena = arena
     }
 
     /// X_b's activations H_b ← H_b ⊙ WᵀX_b / (WᵀW·H_b + ε), with WᵀW in `basisGram`.
@@ -327,8 +322,6 @@ final class BatchWorkspace {
                                        activationFloor)
         }
     }
-
-    deinit { storage.deallocate() }
 
     /// One mini-batch W step: frames ids[from ..< from + B] of U (with H) and ids'[(from …) mod N̂] of Û (with Ĥ).
     func basisStep(_ w: UnsafeMutablePointer<Float>, u: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, frames n: Int,

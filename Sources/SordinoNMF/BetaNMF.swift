@@ -23,7 +23,7 @@ public enum AtomNormalisation: Sendable, Hashable {
     case none
 
     /// The concrete choice for β and λ.
-    public func resolved(beta: Double, sparsity: Float) -> AtomNormalisation {
+    public func resolved(beta: BetaDivergence, sparsity: Float) -> AtomNormalisation {
         guard self == .automatic else { return self }
         return beta == 2 || sparsity > 0 ? .unitEuclideanNorm : .unitSum
     }
@@ -38,7 +38,7 @@ public enum ActivationKernel: Sendable, Hashable {
     /// 0.41 s); a training iteration 0.25 vs 0.43 s. The solver's per-frame matrix–vector products
     /// cannot match GEMM's cache blocking.
     case automatic
-    /// Two GEMMs (W·H, Wᵀ·P) around `MultiplicativeUpdate`, the element-wise rule; any β.
+    /// Two GEMMs (W·H, Wᵀ·P) around `UpdateRule`, the element-wise rule; any β.
     case blas
     /// The live engine's own `ActivationSolver.solve`, one iteration per frame per pass, on a solver
     /// rebuilt from W each pass. β ∈ {0, 1, 2} and rank ≥ 2 only (it splits atoms into its two groups).
@@ -67,7 +67,7 @@ public struct BetaNMF: Sendable {
         /// Atoms K (columns of W).
         public var rank: Int
         /// β of the divergence: any finite real; 0 Itakura–Saito, 1 KL, 2 Euclidean.
-        public var beta: Double
+        public var beta: BetaDivergence
         /// Full passes (an H step then a W step). No convergence test: the work is fixed.
         public var iterations: Int
         /// L1 penalty λ ≥ 0 on every activation, in units of V.
@@ -77,7 +77,7 @@ public struct BetaNMF: Sendable {
         public var atomNormalisation: AtomNormalisation
         public var activationKernel: ActivationKernel
 
-        public init(rank: Int, beta: Double = 1, iterations: Int = 200, sparsity: Float = 0,
+        public init(rank: Int, beta: BetaDivergence = 1, iterations: Int = 200, sparsity: Float = 0,
                     seed: UInt64 = 0x534F_5244_494E_4F00, atomNormalisation: AtomNormalisation = .automatic,
                     activationKernel: ActivationKernel = .automatic) {
             self.rank = rank
@@ -111,15 +111,12 @@ public struct BetaNMF: Sendable {
 
     /// Checks the options.
     public init(_ options: Options) throws(NMFError) {
-        func check(_ ok: Bool, _ name: String, _ value: some CustomStringConvertible, _ allowed: String) throws(NMFError) {
-            if !ok { throw .invalidOption(name: name, value: "\(value)", allowed: allowed) }
-        }
-        try check(options.rank >= 1, "rank", options.rank, "at least 1 atom")
-        try check(options.beta.isFinite, "beta", options.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
-        try check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
-        try check(options.sparsity.isFinite && options.sparsity >= 0, "sparsity", options.sparsity, "a finite λ ≥ 0")
+        try NMFError.check(options.rank >= 1, "rank", options.rank, "at least 1 atom")
+        try NMFError.check(options.beta.beta.isFinite, "beta", options.beta.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
+        try NMFError.check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
+        try NMFError.check(options.sparsity.isFinite && options.sparsity >= 0, "sparsity", options.sparsity, "a finite λ ≥ 0")
         if options.activationKernel == .engineSolver {
-            try check([0.0, 1, 2].contains(options.beta), "beta", options.beta,
+            try NMFError.check(options.beta.isLiveSolvable, "beta", options.beta.beta,
                       "0, 1 or 2 with the engine-solver kernel, or the BLAS kernel for any β")
         }
         self.options = options
@@ -153,7 +150,7 @@ public struct BetaNMF: Sendable {
 
     /// Learns W and H for V (bins × frames, finite, ≥ 0) from `initialFactors(for:)`.
     public func factorise(_ v: Matrix, progress: Progress? = nil) throws(NMFError) -> Factorisation {
-        try validate(data: v)
+        try v.checkData()
         let (w, h) = initialFactors(for: v)
         return try factorise(v, initialBasis: w, initialActivations: h, progress: progress)
     }
@@ -161,9 +158,9 @@ public struct BetaNMF: Sendable {
     /// Learns W and H for V starting from the given factors (bins × rank and rank × frames, > 0).
     public func factorise(_ v: Matrix, initialBasis: Matrix, initialActivations: Matrix,
                           progress: Progress? = nil) throws(NMFError) -> Factorisation {
-        try validate(data: v)
-        try validate(initialBasis, "initial basis", rows: v.rows, columns: options.rank)
-        try validate(initialActivations, "initial activations", rows: options.rank, columns: v.columns)
+        try v.checkData()
+        try initialBasis.checkFactor("initial basis", rows: v.rows, columns: options.rank)
+        try initialActivations.checkFactor("initial activations", rows: options.rank, columns: v.columns)
         var w = initialBasis, h = initialActivations
         let (initial, curve) = try run(v, &w, &h, learnBasis: true, progress: progress)
         return Factorisation(basis: w, activations: h, objective: curve, initialObjective: initial)
@@ -174,8 +171,8 @@ public struct BetaNMF: Sendable {
     /// starts like `ActivationSolver.initialise`: all activations Σ_f v / (Σ W + ε). With β ∈ {0, 1, 2}
     /// the result equals running `ActivationSolver.solve` for that many iterations per frame.
     public func activations(of v: Matrix, basis w: Matrix, progress: Progress? = nil) throws(NMFError) -> Factorisation {
-        try validate(data: v)
-        try validate(w, "basis", rows: v.rows, columns: w.columns)
+        try v.checkData()
+        try w.checkFactor("basis", rows: v.rows, columns: w.columns)
         if resolvedKernel == .engineSolver && w.columns < 2 {
             throw .invalidOption(name: "rank", value: "\(w.columns)", allowed: "≥ 2 with the engine-solver kernel")
         }
@@ -198,24 +195,6 @@ public struct BetaNMF: Sendable {
         return Factorisation(basis: w, activations: h, objective: curve, initialObjective: initial)
     }
 
-    // MARK: - Validation
-
-    func validate(data v: Matrix) throws(NMFError) {
-        guard v.rows > 0, v.columns > 0 else { throw .noFrames(what: "V (\(v.rows) × \(v.columns))") }
-        for (i, x) in v.values.enumerated() where !(x.isFinite && x >= 0) {
-            throw .invalidData(row: i / v.columns, column: i % v.columns, value: x)
-        }
-    }
-
-    func validate(_ m: Matrix, _ what: String, rows: Int, columns: Int) throws(NMFError) {
-        guard m.rows == rows, m.columns == columns else {
-            throw .shapeMismatch(what: what, expected: "\(rows) × \(columns)", actual: "\(m.rows) × \(m.columns)")
-        }
-        guard m.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-            throw .invalidOption(name: what, value: "negative or non-finite entries", allowed: "finite values ≥ 0")
-        }
-    }
-
     // MARK: - The iteration
 
     /// Runs `options.iterations` passes on V, W, H in place; returns the initial objective and the curve.
@@ -227,8 +206,8 @@ public struct BetaNMF: Sendable {
         let bins = v.rows, frames = v.columns, rank = w.columns
         let workspace = Workspace(bins: bins, rank: rank, chunk: min(Self.chunkFrames, frames),
                                   solverBinStride: resolvedKernel == .engineSolver ? paddedToLanes(bins) : 0)
-        let rule = MultiplicativeUpdate(beta: options.beta)
-        let divergence = BetaDivergence(options.beta)
+        let rule = UpdateRule(beta: options.beta.beta)
+        let divergence = options.beta
         let normalisation = options.atomNormalisation.resolved(beta: options.beta, sparsity: options.sparsity)
         let lambda = options.sparsity, iterations = options.iterations
         let split = Self.solverSplit(rank: rank)
@@ -249,7 +228,7 @@ public struct BetaNMF: Sendable {
                             do throws(EngineError) {
                                 let basis = try Basis(binCount: bins, speechRank: split.0, noiseRank: split.1,
                                                       values: Array(wBuffer))
-                                solver = SolverBox(try ActivationSolver(basis: basis, beta: Int(options.beta),
+                                solver = SolverBox(try ActivationSolver(basis: basis, beta: options.beta,
                                                                         sparsity: lambda))
                             } catch { failure = .engine(error); return }
                         }
@@ -311,15 +290,12 @@ public struct BetaNMF: Sendable {
     }
 
     /// H_c step with GEMMs: P, Q from Λ in `model`; num = Wᵀ·P, den = Wᵀ·Q (Σ_f W for β = 1); then the rule.
-    private func blasActivationStep(_ rule: MultiplicativeUpdate, _ vc: UnsafePointer<Float>,
+    private func blasActivationStep(_ rule: UpdateRule, _ vc: UnsafePointer<Float>,
                                     _ hc: UnsafeMutablePointer<Float>, _ pw: UnsafePointer<Float>,
                                     bins: Int, rank: Int, frames: Int, count c: Int, lambda: Float,
                                     _ ws: Workspace) {
-        for f in 0..<bins {
-            rule.weigh(data: vc + f * frames, model: ws.model + f * c, numeratorWeights: ws.numeratorWeights + f * c,
-                       denominatorWeights: ws.denominatorWeights + f * c, count: c)
-        }
-        gemm(true, false, m: rank, n: c, k: bins, alpha: 1, pw, lda: rank, ws.numeratorWeights, ldb: c,
+        let (p, ldp, q) = weigh(rule, vc, frames: frames, bins: bins, count: c, ws)
+        gemm(true, false, m: rank, n: c, k: bins, alpha: 1, pw, lda: rank, p, ldb: ldp,
              beta: 0, ws.activationNumerator, ldc: c)
         if rule.denominatorIsOne {
             for k in 0..<rank {
@@ -327,7 +303,7 @@ public struct BetaNMF: Sendable {
                           denominator: ws.atomSums[k], penalty: lambda, count: c)
             }
         } else {
-            gemm(true, false, m: rank, n: c, k: bins, alpha: 1, pw, lda: rank, ws.denominatorWeights, ldb: c,
+            gemm(true, false, m: rank, n: c, k: bins, alpha: 1, pw, lda: rank, q, ldb: c,
                  beta: 0, ws.activationDenominator, ldc: c)
             for k in 0..<rank {
                 rule.step(hc + k * frames, numerator: ws.activationNumerator + k * c,
@@ -338,18 +314,15 @@ public struct BetaNMF: Sendable {
 
     /// Adds this chunk's share of the W step: num += P·H_cᵀ, den += Q·H_cᵀ (or Σ_t H for β = 1),
     /// with P, Q from the model of the updated H_c.
-    private func accumulateBasisStep(_ rule: MultiplicativeUpdate, _ vc: UnsafePointer<Float>,
+    private func accumulateBasisStep(_ rule: UpdateRule, _ vc: UnsafePointer<Float>,
                                      _ hc: UnsafePointer<Float>, _ pw: UnsafePointer<Float>,
                                      bins: Int, rank: Int, frames: Int, count c: Int, first: Bool,
                                      _ ws: Workspace) {
         gemm(false, false, m: bins, n: c, k: rank, alpha: 1, pw, lda: rank, hc, ldb: frames,
              beta: 0, ws.model, ldc: c)
-        for f in 0..<bins {
-            rule.weigh(data: vc + f * frames, model: ws.model + f * c, numeratorWeights: ws.numeratorWeights + f * c,
-                       denominatorWeights: ws.denominatorWeights + f * c, count: c)
-        }
+        let (p, ldp, q) = weigh(rule, vc, frames: frames, bins: bins, count: c, ws)
         let accumulate: Float = first ? 0 : 1
-        gemm(false, true, m: bins, n: rank, k: c, alpha: 1, ws.numeratorWeights, lda: c, hc, ldb: frames,
+        gemm(false, true, m: bins, n: rank, k: c, alpha: 1, p, lda: ldp, hc, ldb: frames,
              beta: accumulate, ws.basisNumerator, ldc: rank)
         if rule.denominatorIsOne {
             for k in 0..<rank {
@@ -358,9 +331,22 @@ public struct BetaNMF: Sendable {
                 ws.activationSums[k] += sum
             }
         } else {
-            gemm(false, true, m: bins, n: rank, k: c, alpha: 1, ws.denominatorWeights, lda: c, hc, ldb: frames,
+            gemm(false, true, m: bins, n: rank, k: c, alpha: 1, q, lda: c, hc, ldb: frames,
                  beta: accumulate, ws.basisDenominator, ldc: rank)
         }
+    }
+
+    /// `rule.weigh` row by row on the chunk (Λ in `ws.model`, bins × c); returns P with its row
+    /// stride, and Q (stride c): V itself and Λ for β = 2.
+    private func weigh(_ rule: UpdateRule, _ vc: UnsafePointer<Float>, frames: Int, bins: Int, count c: Int,
+                       _ ws: Workspace) -> (UnsafePointer<Float>, Int, UnsafePointer<Float>) {
+        for f in 0..<bins {
+            _ = rule.weigh(data: vc + f * frames, dataPowBeta: nil, model: ws.model + f * c,
+                           numeratorWeights: ws.numeratorWeights + f * c,
+                           denominatorWeights: ws.denominatorWeights + f * c, count: c, objective: false)
+        }
+        return rule.numeratorIsData ? (vc, frames, UnsafePointer(ws.model))
+            : (UnsafePointer(ws.numeratorWeights), c, UnsafePointer(ws.denominatorWeights))
     }
 
     /// Σ d_β(v | Λ) over a bins × count block, in double precision with `BetaDivergence.value`.
@@ -427,7 +413,8 @@ final class Workspace {
     let paddedActivations: UnsafeMutablePointer<Float>
     let solverBinStride: Int
     let solverActivationStride: Int
-    private let storage: UnsafeMutablePointer<Float>
+    /// Owns every buffer below.
+    private let arena: FloatArena
 
     init(bins: Int, rank: Int, chunk: Int, solverBinStride: Int) {
         self.chunk = chunk
@@ -436,24 +423,20 @@ final class Workspace {
         let block = bins * chunk, activations = rank * chunk, basis = bins * rank
         let total = 3 * block + 2 * activations + 2 * basis + 2 * rank
             + chunk * solverBinStride + chunk * solverActivationStride
-        storage = .allocate(capacity: total)
-        storage.initialize(repeating: 0, count: total)
-        var cursor = storage
-        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
-        model = take(block)
-        numeratorWeights = take(block)
-        denominatorWeights = take(block)
-        activationNumerator = take(activations)
-        activationDenominator = take(activations)
-        basisNumerator = take(basis)
-        basisDenominator = take(basis)
-        atomSums = take(rank)
-        activationSums = take(rank)
-        paddedFrames = take(chunk * solverBinStride)
-        paddedActivations = take(chunk * solverActivationStride)
+        var arena = FloatArena(capacity: total)
+        model = arena.take(block)
+        numeratorWeights = arena.take(block)
+        denominatorWeights = arena.take(block)
+        activationNumerator = arena.take(activations)
+        activationDenominator = arena.take(activations)
+        basisNumerator = arena.take(basis)
+        basisDenominator = arena.take(basis)
+        atomSums = arena.take(rank)
+        activationSums = arena.take(rank)
+        paddedFrames = arena.take(chunk * solverBinStride)
+        paddedActivations = arena.take(chunk * solverActivationStride)
+        self.arena = arena
     }
-
-    deinit { storage.deallocate() }
 }
 
 /// Holds an `ActivationSolver` (non-copyable) so a pass can keep it in an optional.

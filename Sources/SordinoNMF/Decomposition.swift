@@ -7,7 +7,7 @@ import SordinoDSP
 /// Settings of one `Decomposer` run.
 public struct DecompositionOptions: Sendable, Hashable {
     /// β of the divergence, any finite real: 0 Itakura–Saito, 1 Kullback–Leibler, 2 Euclidean.
-    public var beta: Double
+    public var beta: BetaDivergence
     public var algorithm: UpdateAlgorithm
     /// Update passes (each a W step, when learning it, then an H step; with `.squarem` three make a
     /// cycle). Fixed work, no convergence test.
@@ -45,7 +45,7 @@ public struct DecompositionOptions: Sendable, Hashable {
     /// ME + SQUAREM in 43, 0.8 s.)
     public var acceleration: Acceleration
 
-    public init(beta: Double = 1, algorithm: UpdateAlgorithm = .mu, iterations: Int = 200,
+    public init(beta: BetaDivergence = 1, algorithm: UpdateAlgorithm = .mu, iterations: Int = 200,
                 compression: Double = 1, updateBasis: Bool = true, acceleration: Acceleration = .none) {
         self.beta = beta
         self.algorithm = algorithm
@@ -86,57 +86,37 @@ public struct Decomposer: Sendable {
     public let options: DecompositionOptions
 
     public init(_ options: DecompositionOptions) throws(NMFError) {
-        guard options.beta.isFinite else {
-            throw .invalidOption(name: "beta", value: "\(options.beta)", allowed: "a finite real (0 IS, 1 KL, 2 Euclidean)")
+        try NMFError.check(options.beta.beta.isFinite, "beta", options.beta.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
+        try NMFError.check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
+        try NMFError.check(options.compression.isFinite && options.compression > 0, "compression", options.compression,
+                           "a finite c > 0")
+        if let theta = options.relaxation {
+            try NMFError.check(theta > 0 && theta <= 1, "me-relaxation", theta, "θ in (0, 1]")
         }
-        guard options.iterations >= 0 else {
-            throw .invalidOption(name: "iterations", value: "\(options.iterations)", allowed: "0 or more")
-        }
-        guard options.compression.isFinite, options.compression > 0 else {
-            throw .invalidOption(name: "compression", value: "\(options.compression)", allowed: "a finite c > 0")
-        }
-        if let theta = options.relaxation, !(theta > 0 && theta <= 1) {
-            throw .invalidOption(name: "me-relaxation", value: "\(theta)", allowed: "θ in (0, 1]")
-        }
-        if options.acceleration == .squarem && options.algorithm == .mu {
-            throw .invalidOption(name: "acceleration", value: "squarem with algorithm mu",
-                                 allowed: "algorithm mm or me (monotone passes; mm equals mu for β in [1, 2])")
-        }
-        if options.compression != 1 && options.beta != 0 {
-            throw .invalidOption(name: "domain", value: "2/\(options.compression)",
-                                 allowed: "the default with β ≠ 0 (the power-domain model is Itakura–Saito only)")
-        }
+        try NMFError.check(options.acceleration != .squarem || options.algorithm != .mu, "acceleration",
+                           "squarem with algorithm mu", "algorithm mm or me (monotone passes; mm equals mu for β in [1, 2])")
+        try NMFError.check(options.compression == 1 || options.beta == 0, "domain", "2/\(options.compression)",
+                           "the default with β ≠ 0 (the power-domain model is Itakura–Saito only)")
         self.options = options
     }
 
-    /// β whose auxiliary-function shape the MM and ME steps use.
-    var effectiveBeta: Double { options.beta == 0 ? 1 - options.compression : options.beta }
+    /// β whose auxiliary-function shape the MM and ME steps use (`UpdateRule.effectiveBeta`).
+    var effectiveBeta: Double { options.beta == 0 ? 1 - options.compression : options.beta.beta }
 
     /// Runs `options.iterations` iterations from W₀ (bins × rank) and H₀ (rank × frames), both > 0.
     public func run(_ v: Matrix, basis w0: Matrix, activations h0: Matrix,
                     progress: ((_ iteration: Int, _ objective: Double) -> Void)? = nil) throws(NMFError) -> DecompositionResult {
-        guard v.rows > 0, v.columns > 0 else { throw .noFrames(what: "V (\(v.rows) × \(v.columns))") }
-        for (i, x) in v.values.enumerated() where !(x.isFinite && x >= 0) {
-            throw .invalidData(row: i / v.columns, column: i % v.columns, value: x)
-        }
+        try v.checkData()
         let rank = w0.columns
-        guard rank >= 1 else { throw .invalidOption(name: "rank", value: "0", allowed: "at least 1 atom") }
-        guard w0.rows == v.rows else {
-            throw .shapeMismatch(what: "basis", expected: "\(v.rows) × \(rank)", actual: "\(w0.rows) × \(w0.columns)")
-        }
-        guard h0.rows == rank, h0.columns == v.columns else {
-            throw .shapeMismatch(what: "activations", expected: "\(rank) × \(v.columns)", actual: "\(h0.rows) × \(h0.columns)")
-        }
-        for (what, m) in [("basis", w0), ("activations", h0)] where !m.values.allSatisfy({ $0.isFinite && $0 >= 0 }) {
-            throw .invalidOption(name: what, value: "negative or non-finite entries", allowed: "finite values ≥ 0")
-        }
+        try NMFError.check(rank >= 1, "rank", rank, "at least 1 atom")
+        try w0.checkFactor("basis", rows: v.rows, columns: rank)
+        try h0.checkFactor("activations", rows: rank, columns: v.columns)
         var w = w0, h = h0
         var objective: [Double] = [], elapsed: [Double] = []
         let state = Scratch(bins: v.rows, frames: v.columns, rank: rank)
-        let kind = WeightKind(beta: options.beta, compression: options.compression)
-        let rule = UpdateRule(algorithm: options.algorithm, effectiveBeta: effectiveBeta,
+        let rule = UpdateRule(algorithm: options.algorithm, beta: options.beta.beta, compression: options.compression,
                               relaxation: options.relaxation ?? (effectiveBeta >= 1 ? 0.95 : 1))
-        let vPowBeta: [Float] = kind == .general ? v.values.map { Float.pow($0, Float(options.beta)) } : []
+        let vPowBeta: [Float] = rule.weighting == .general ? v.values.map { Float.pow($0, Float(options.beta.beta)) } : []
         let clock = ContinuousClock(), start = clock.now
         func seconds() -> Double {
             let d = start.duration(to: clock.now)
@@ -150,8 +130,8 @@ public struct Decomposer: Sendable {
                 w.values.withUnsafeMutableBufferPointer { wb in
                     h.values.withUnsafeMutableBufferPointer { hb in
                         guard let pv = vb.baseAddress, let pw = wb.baseAddress, let ph = hb.baseAddress else { return }
-                        let weights = Weights(kind: kind, beta: options.beta, compression: options.compression,
-                                              v: pv, vPowBeta: vpb.baseAddress, count: bins * frames, scratch: state)
+                        let weights = Weights(rule: rule, v: pv, vPowBeta: vpb.baseAddress, count: bins * frames,
+                                              scratch: state)
                         /// Λ = W·H of the current iterate and the weights of its first step; its objective if asked.
                         func prepare(objective wanted: Bool = true) -> Double {
                             gemm(false, false, m: bins, n: frames, k: rank, alpha: 1, pw, lda: rank, ph, ldb: frames,
@@ -219,7 +199,7 @@ public struct Decomposer: Sendable {
                            _ rule: UpdateRule, bins: Int, frames: Int, rank: Int, _ s: Scratch) {
         gemm(false, true, m: bins, n: rank, k: frames, alpha: 1, weights.numerator, lda: frames, ph, ldb: frames,
              beta: 0, s.basisNumerator, ldc: rank)
-        if weights.kind == .kullbackLeibler {
+        if rule.denominatorIsOne {
             for k in 0..<rank {
                 var sum: Float = 0
                 for t in 0..<frames { sum += ph[k * frames + t] }
@@ -229,7 +209,7 @@ public struct Decomposer: Sendable {
             gemm(false, true, m: bins, n: rank, k: frames, alpha: 1, weights.denominator, lda: frames, ph, ldb: frames,
                  beta: 0, s.basisDenominator, ldc: rank)
         }
-        apply(rule, pw, s.basisNumerator, s.basisDenominator, count: bins * rank)
+        rule.step(pw, numerator: s.basisNumerator, denominator: s.basisDenominator, penalty: 0, count: bins * rank)
     }
 
     /// H ← H ⊙ factor((Wᵀ·P) / (Wᵀ·Q + ε)), with Wᵀ·1 (column sums of W) for β = 1.
@@ -237,7 +217,7 @@ public struct Decomposer: Sendable {
                                 _ rule: UpdateRule, bins: Int, frames: Int, rank: Int, _ s: Scratch) {
         gemm(true, false, m: rank, n: frames, k: bins, alpha: 1, pw, lda: rank, weights.numerator, ldb: frames,
              beta: 0, s.activationNumerator, ldc: frames)
-        if weights.kind == .kullbackLeibler {
+        if rule.denominatorIsOne {
             for k in 0..<rank {
                 var sum: Float = 0
                 for f in 0..<bins { sum += pw[f * rank + k] }
@@ -247,35 +227,12 @@ public struct Decomposer: Sendable {
             gemm(true, false, m: rank, n: frames, k: bins, alpha: 1, pw, lda: rank, weights.denominator, ldb: frames,
                  beta: 0, s.activationDenominator, ldc: frames)
         }
-        apply(rule, ph, s.activationNumerator, s.activationDenominator, count: rank * frames)
-    }
-
-    private func apply(_ rule: UpdateRule, _ x: UnsafeMutablePointer<Float>, _ num: UnsafePointer<Float>,
-                       _ den: UnsafePointer<Float>, count: Int) {
-        let floor = activationFloor, epsilon = spectralEpsilon
-        if rule.isPlainRatio {
-            for i in 0..<count { x[i] = BetaUpdate.floored(x[i] * (num[i] / (den[i] + epsilon)), floor) }
-        } else {
-            for i in 0..<count { x[i] = BetaUpdate.floored(x[i] * rule.factor(num[i] / (den[i] + epsilon)), floor) }
-        }
+        rule.step(ph, numerator: s.activationNumerator, denominator: s.activationDenominator, penalty: 0,
+                  count: rank * frames)
     }
 }
 
-// MARK: - Element-wise weights and the objective
-
-/// Which closed form the element-wise pass uses.
-enum WeightKind: Sendable, Equatable {
-    case itakuraSaito, compressedItakuraSaito, kullbackLeibler, euclidean, general
-
-    init(beta: Double, compression: Double) {
-        switch beta {
-        case 0: self = compression == 1 ? .itakuraSaito : .compressedItakuraSaito
-        case 1: self = .kullbackLeibler
-        case 2: self = .euclidean
-        default: self = .general
-        }
-    }
-}
+// MARK: - Scratch
 
 /// Scratch matrices of one run; freed when the run ends.
 final class Scratch {
@@ -285,33 +242,26 @@ final class Scratch {
     let denominatorWeights: UnsafeMutablePointer<Float>
     let basisNumerator: UnsafeMutablePointer<Float>, basisDenominator: UnsafeMutablePointer<Float>
     let activationNumerator: UnsafeMutablePointer<Float>, activationDenominator: UnsafeMutablePointer<Float>
-    private let storage: UnsafeMutablePointer<Float>
+    /// Owns every buffer below.
+    private let arena: FloatArena
 
     init(bins: Int, frames: Int, rank: Int) {
         let block = bins * frames, total = 3 * block + 2 * bins * rank + 2 * rank * frames
-        storage = .allocate(capacity: total)
-        storage.initialize(repeating: 0, count: total)
-        var cursor = storage
-        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
-        model = take(block)
-        numeratorWeights = take(block)
-        denominatorWeights = take(block)
-        basisNumerator = take(bins * rank)
-        basisDenominator = take(bins * rank)
-        activationNumerator = take(rank * frames)
-        activationDenominator = take(rank * frames)
+        var arena = FloatArena(capacity: total)
+        model = arena.take(block)
+        numeratorWeights = arena.take(block)
+        denominatorWeights = arena.take(block)
+        basisNumerator = arena.take(bins * rank)
+        basisDenominator = arena.take(bins * rank)
+        activationNumerator = arena.take(rank * frames)
+        activationDenominator = arena.take(rank * frames)
+        self.arena = arena
     }
-
-    deinit { storage.deallocate() }
 }
 
-/// P (numerator weights) and Q (denominator weights) from V and Λ = W·H, so that the gradient of the
-/// objective in a factor is Aᵀ·Q − Aᵀ·P: β-divergence P = V ⊙ Λ^(β−2), Q = Λ^(β−1); compressed IS
-/// P = (V/Λ)^c / Λ, Q = 1/Λ. For β = 2, P is V itself and Q is Λ (no copies).
+/// P and Q of the current iterate for the steps: P is V itself and Q is Λ for β = 2 (no copies).
 struct Weights {
-    let kind: WeightKind
-    let beta: Double
-    let compression: Double
+    let rule: UpdateRule
     let v: UnsafePointer<Float>
     let vPowBeta: UnsafePointer<Float>?
     let count: Int
@@ -319,11 +269,8 @@ struct Weights {
     let p: UnsafeMutablePointer<Float>
     let q: UnsafeMutablePointer<Float>
 
-    init(kind: WeightKind, beta: Double, compression: Double, v: UnsafePointer<Float>,
-         vPowBeta: UnsafePointer<Float>?, count: Int, scratch: Scratch) {
-        self.kind = kind
-        self.beta = beta
-        self.compression = compression
+    init(rule: UpdateRule, v: UnsafePointer<Float>, vPowBeta: UnsafePointer<Float>?, count: Int, scratch: Scratch) {
+        self.rule = rule
         self.v = v
         self.vPowBeta = vPowBeta
         self.count = count
@@ -332,113 +279,12 @@ struct Weights {
         q = scratch.denominatorWeights
     }
 
-    var numerator: UnsafePointer<Float> { kind == .euclidean ? v : UnsafePointer(p) }
-    var denominator: UnsafePointer<Float> { kind == .euclidean ? UnsafePointer(model) : UnsafePointer(q) }
+    var numerator: UnsafePointer<Float> { rule.numeratorIsData ? v : UnsafePointer(p) }
+    var denominator: UnsafePointer<Float> { rule.numeratorIsData ? UnsafePointer(model) : UnsafePointer(q) }
 
-    /// Adds ε to the model in place, writes P and Q, and returns the objective Σ d(v | λ) in double
-    /// precision (sums of 8-lane float blocks) when asked (else 0).
+    /// `UpdateRule.weigh` over the whole matrix; returns the objective when asked (else 0).
     func compute(objective wanted: Bool) -> Double {
-        let epsilon = spectralEpsilon
-        var total = 0.0
-        let block = 4096
-        var start = 0
-        while start < count {
-            let end = min(start + block, count)
-            var acc = SIMD8<Float>.zero
-            var i = start
-            switch kind {
-            case .kullbackLeibler:
-                while i + 8 <= end {
-                    let x = load(v + i), l = load(model + i) + epsilon, r = x / l
-                    store(r, p + i)
-                    store(l, model + i)
-                    if wanted { acc += x * fastLog(r) - x + l }
-                    i += 8
-                }
-                while i < end {
-                    let x = v[i], l = model[i] + epsilon, r = x / l
-                    p[i] = r; model[i] = l
-                    if wanted && x > 0 { total += Double(x * Float.log(r) - x + l) } else if wanted { total += Double(l) }
-                    i += 1
-                }
-            case .itakuraSaito:
-                while i + 8 <= end {
-                    let x = load(v + i), l = load(model + i) + epsilon, inverse = 1 / l
-                    store(inverse, q + i)
-                    store(x * inverse * inverse, p + i)
-                    store(l, model + i)
-                    if wanted { let r = (x + epsilon) * inverse; acc += r - fastLog(r) - 1 }
-                    i += 8
-                }
-                while i < end {
-                    let x = v[i], l = model[i] + epsilon, inverse = 1 / l
-                    q[i] = inverse; p[i] = x * inverse * inverse; model[i] = l
-                    if wanted { let r = (x + epsilon) * inverse; total += Double(r - Float.log(r) - 1) }
-                    i += 1
-                }
-            case .euclidean:
-                while i + 8 <= end {
-                    let x = load(v + i), l = load(model + i) + epsilon
-                    store(l, model + i)
-                    if wanted { let d = x - l; acc += 0.5 * d * d }
-                    i += 8
-                }
-                while i < end {
-                    let x = v[i], l = model[i] + epsilon
-                    model[i] = l
-                    if wanted { let d = x - l; total += Double(0.5 * d * d) }
-                    i += 1
-                }
-            case .compressedItakuraSaito:
-                let c = Float(compression)
-                while i < end {
-                    let x = v[i], l = model[i] + epsilon, inverse = 1 / l
-                    let r = (x + epsilon) * inverse
-                    let rc = c == 2 ? r * r : Float.pow(r, c)
-                    q[i] = inverse
-                    p[i] = x == 0 ? 0 : rc * inverse
-                    model[i] = l
-                    if wanted { total += Double(rc) - Double(c) * Double(Float.log(r)) - 1 }
-                    i += 1
-                }
-            case .general:
-                let b = Float(beta), scale = 1 / (b * (b - 1))
-                while i < end {
-                    let x = v[i], l = model[i] + epsilon
-                    let power = Float.pow(l, b - 1)
-                    q[i] = power
-                    p[i] = x * power / l
-                    model[i] = l
-                    if wanted, let vb = vPowBeta { total += Double((vb[i] + (b - 1) * l * power - b * x * power) * scale) }
-                    i += 1
-                }
-            }
-            total += Double(acc.sum())
-            start = end
-        }
-        return total
+        rule.weigh(data: v, dataPowBeta: vPowBeta, model: model, numeratorWeights: p, denominatorWeights: q,
+                   count: count, objective: wanted)
     }
-}
-
-@inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always) private func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
-}
-
-/// Natural logarithm of 8 positive normal floats, to about 2 ulp: x = m·2^e with m in [√½, √2),
-/// log m = 2·atanh(s), s = (m−1)/(m+1), by its odd series to s⁹ (|s| ≤ 0.172, so the next term is
-/// < 4e-10). Zero gives a large negative finite value, harmless where it is multiplied by v = 0.
-@inline(__always) func fastLog(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let bits = unsafeBitCast(x, to: SIMD8<Int32>.self)
-    var exponent = (bits &>> 23) &- 127
-    var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F80_0000, to: SIMD8<Float>.self)
-    let high = m .> 1.41421356
-    m.replace(with: m * 0.5, where: high)
-    exponent.replace(with: exponent &+ 1, where: high)
-    let s = (m - 1) / (m + 1), s2 = s * s
-    let series = s * (2 + s2 * (0.666666667 + s2 * (0.4 + s2 * (0.285714286 + s2 * 0.222222222))))
-    return SIMD8<Float>(exponent) * 0.693147181 + series
 }

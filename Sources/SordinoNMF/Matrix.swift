@@ -2,6 +2,7 @@
 // A row-major Float matrix for offline factorisation, with products through OpenBLAS's cblas_sgemm.
 
 internal import CBLAS
+import SordinoDSP
 
 /// A dense `rows × columns` matrix of `Float`, row-major: element (r, c) is `values[r * columns + c]`.
 /// In this module V is bins × frames, W bins × atoms and H atoms × frames.
@@ -91,4 +92,33 @@ func gemm(_ transposeA: Bool, _ transposeB: Bool, m: Int, n: Int, k: Int, alpha:
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(max(lda, 1)), b, Int32(max(ldb, 1)),
                 beta, c, Int32(max(ldc, 1)))
+}
+
+// MARK: - Checks at the factorisations' entry
+
+extension Matrix {
+    /// Throws unless this is usable NMF data V: at least one row and column, every entry finite and ≥ 0.
+    func checkData() throws(NMFError) {
+        guard rows > 0, columns > 0 else { throw .noFrames(what: "V (\(rows) × \(columns))") }
+        for (i, x) in values.enumerated() where !(x.isFinite && x >= 0) {
+            throw .invalidData(row: i / columns, column: i % columns, value: x)
+        }
+    }
+
+    /// Throws unless this factor (`what`: "basis", "initial activations", …) is `rows × columns`
+    /// with every entry finite and ≥ 0.
+    func checkFactor(_ what: String, rows: Int, columns: Int) throws(NMFError) {
+        guard self.rows == rows, self.columns == columns else {
+            throw .shapeMismatch(what: what, expected: "\(rows) × \(columns)", actual: "\(self.rows) × \(self.columns)")
+        }
+        try NMFError.check(values.allSatisfy { $0.isFinite && $0 >= 0 }, what, "negative or non-finite entries",
+                           "finite values ≥ 0")
+    }
+}
+
+extension ComplexSpectrogram {
+    /// |X|^p as a bins × frames matrix (p > 0; p = 2 is power).
+    public func magnitude(power p: Double) -> Matrix {
+        Matrix(rows: binCount, columns: frameCount, values: magnitudes(power: p))
+    }
 }

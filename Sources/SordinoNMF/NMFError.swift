@@ -28,3 +28,9 @@ public enum NMFError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension NMFError: SettingRangeError {
+    public static func outOfRange(_ option: String, value: String, allowed: String) -> NMFError {
+        .invalidOption(name: option, value: value, allowed: allowed)
+    }
+}

@@ -12,7 +12,7 @@ public struct SupervisedTrainer: Sendable {
         public var speechRank: Int
         public var noiseRank: Int
         /// β of the training divergence; the engine solves with 0, 1 or 2.
-        public var beta: Double
+        public var beta: BetaDivergence
         public var iterations: Int
         /// λ for both runs; the engine's `sparsity` is set separately by the preset.
         public var sparsity: Float
@@ -20,7 +20,7 @@ public struct SupervisedTrainer: Sendable {
         public var atomNormalisation: AtomNormalisation
         public var activationKernel: ActivationKernel
 
-        public init(speechRank: Int = 32, noiseRank: Int = 32, beta: Double = 1, iterations: Int = 200,
+        public init(speechRank: Int = 32, noiseRank: Int = 32, beta: BetaDivergence = 1, iterations: Int = 200,
                     sparsity: Float = 0, seed: UInt64 = 0x534F_5244_494E_4F00,
                     atomNormalisation: AtomNormalisation = .automatic, activationKernel: ActivationKernel = .automatic) {
             self.speechRank = speechRank

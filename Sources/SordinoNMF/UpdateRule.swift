@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The scalar step of the heuristic (MU), majorisation-minimisation (MM) and majorisation-equalisation (ME) updates.
+// The one multiplicative update of SordinoNMF: weights from the model, then MU, MM or ME steps, for any β.
 
 import RealModule
+import SordinoDSP
 
 /// Which multiplicative update `Decomposer` applies (Févotte & Idier 2011, Neural Computation 23(9)).
 /// All three first form, for every entry x of the factor being updated, the ratio r = num / den of
@@ -22,22 +23,60 @@ public enum UpdateAlgorithm: String, Sendable, CaseIterable, Hashable {
     case me
 }
 
-/// The map r ↦ x'/x of one algorithm at one effective β. For IS-NMF in domain p (objective
-/// D_IS(V^c | (WH)^c), c = 2/p) the auxiliary function per entry has the same shape as the
-/// β-divergence's with β_eff = 1 − c, so MM and ME use β_eff; c = 1 gives β_eff = β = 0.
+/// The multiplicative update every factorisation in SordinoNMF applies (`BetaNMF`, `Decomposer`),
+/// for any real β (Févotte & Idier 2011), in two element-wise halves around the GEMMs the driver
+/// forms itself:
+///
+/// 1. `weigh`: with Λ = model + ε, P = V ⊙ Λ^(β−2) and Q = Λ^(β−1) (for compressed IS, c ≠ 1:
+///    P = (V/Λ)^c / Λ, Q = 1/Λ), so that the gradient in a factor is Aᵀ·Q − Aᵀ·P; for β = 1 Q ≡ 1
+///    (nothing is written, the denominator is a row or column sum), for β = 2 P is V and Q is Λ;
+/// 2. `step`: every entry x of the factor becomes max(x · factor(num / (den + λ + ε)), floor),
+///    `factor` being MU's r, MM's r^γ(β) or ME's equalising point (`UpdateAlgorithm`).
+///
+/// For β ∈ {0, 1, 2} with MM the arithmetic is `SordinoDSP.BetaUpdate`'s, the live solver's kernel.
+/// For IS-NMF in domain p (objective D_IS(V^c | (WH)^c), c = 2/p) the auxiliary function per entry
+/// has the same shape as the β-divergence's with β_eff = 1 − c, so MM and ME use β_eff; c = 1 gives
+/// β_eff = β = 0. Cost: O(count) per call (`pow` per entry outside the closed forms).
 struct UpdateRule: Sendable {
+    /// Which closed form `weigh` uses.
+    enum Weighting: Sendable, Equatable { case itakuraSaito, compressedItakuraSaito, kullbackLeibler, euclidean, general }
+
     let algorithm: UpdateAlgorithm
+    /// β of the objective.
+    let objectiveBeta: Double
+    /// c of compressed IS (1 otherwise).
+    let compression: Double
+    /// β_eff, the shape MM and ME step on.
     let beta: Double
     let exponent: Float
     /// θ of the relaxed ME step x_MM + θ·(x_ME − x_MM), in (0, 1]; 1 is the plain ME point.
     let relaxation: Float
+    let weighting: Weighting
 
-    init(algorithm: UpdateAlgorithm, effectiveBeta beta: Double, relaxation: Float = 1) {
+    init(algorithm: UpdateAlgorithm = .mm, beta: Double, compression: Double = 1, relaxation: Float = 1) {
         self.algorithm = algorithm
-        self.beta = beta
+        objectiveBeta = beta
+        self.compression = compression
+        self.beta = beta == 0 ? 1 - compression : beta
         self.relaxation = relaxation
-        exponent = Float(BetaDivergenceExponent.gamma(beta))
+        exponent = Float(BetaDivergence(self.beta).updateExponent)
+        switch beta {
+        case 0: weighting = compression == 1 ? .itakuraSaito : .compressedItakuraSaito
+        case 1: weighting = .kullbackLeibler
+        case 2: weighting = .euclidean
+        default: weighting = .general
+        }
     }
+
+    /// The rule whose MM/ME shape is `effectiveBeta` itself (for tests of `factor`).
+    init(algorithm: UpdateAlgorithm, effectiveBeta: Double, relaxation: Float = 1) {
+        self.init(algorithm: algorithm, beta: effectiveBeta, relaxation: relaxation)
+    }
+
+    /// Whether Q ≡ 1 (β = 1): the denominator is a row or column sum and no Q is written.
+    var denominatorIsOne: Bool { weighting == .kullbackLeibler }
+    /// Whether P is V and Q is Λ (β = 2): nothing is written but Λ.
+    var numeratorIsData: Bool { weighting == .euclidean }
 
     /// Whether the factor is simply r (no per-entry transcendental call).
     var isPlainRatio: Bool {
@@ -96,7 +135,7 @@ struct UpdateRule: Sendable {
             if b <= 2 { return Double.pow(x, b) / b - rd * Double.pow(x, b - 1) / (b - 1) }
             return Double.pow(x, b) / b - rd * x
         }
-        let minimiser = Double.pow(rd, BetaDivergenceExponent.gamma(b))
+        let minimiser = Double.pow(rd, BetaDivergence(b).updateExponent)
         guard abs(minimiser - 1) > 1e-9 else { return Float(minimiser) }
         let target = phi(1)
         var lo: Double, hi: Double
@@ -121,13 +160,146 @@ struct UpdateRule: Sendable {
         }
         return Float(0.5 * (lo + hi))
     }
+
+    // MARK: - The two halves
+
+    /// Adds ε to `model` in place, writes P and Q for `count` entries (none for β = 2, no Q for
+    /// β = 1), and returns the objective Σ d(v | λ) in double precision (sums of 8-lane float
+    /// blocks) when asked (else 0; `dataPowBeta`, V^β, is needed then for general β only).
+    func weigh(data v: UnsafePointer<Float>, dataPowBeta vPowBeta: UnsafePointer<Float>?,
+               model: UnsafeMutablePointer<Float>, numeratorWeights p: UnsafeMutablePointer<Float>,
+               denominatorWeights q: UnsafeMutablePointer<Float>, count: Int, objective wanted: Bool) -> Double {
+        let epsilon = spectralEpsilon
+        var total = 0.0
+        let block = 4096
+        var start = 0
+        while start < count {
+            let end = min(start + block, count)
+            var acc = SIMD8<Float>.zero
+            var i = start
+            switch weighting {
+            case .kullbackLeibler:
+                while i + 8 <= end {
+                    let x = load(v + i), l = load(model + i) + epsilon, r = x / l
+                    store(r, p + i)
+                    store(l, model + i)
+                    if wanted { acc += x * fastLog(r) - x + l }
+                    i += 8
+                }
+                while i < end {
+                    let x = v[i], l = model[i] + epsilon, r = x / l
+                    p[i] = r; model[i] = l
+                    if wanted && x > 0 { total += Double(x * Float.log(r) - x + l) } else if wanted { total += Double(l) }
+                    i += 1
+                }
+            case .itakuraSaito:
+                while i + 8 <= end {
+                    let x = load(v + i), l = load(model + i) + epsilon, inverse = 1 / l
+                    store(inverse, q + i)
+                    store(x * inverse * inverse, p + i)
+                    store(l, model + i)
+                    if wanted { let r = (x + epsilon) * inverse; acc += r - fastLog(r) - 1 }
+                    i += 8
+                }
+                while i < end {
+                    let x = v[i], l = model[i] + epsilon, inverse = 1 / l
+                    q[i] = inverse; p[i] = x * inverse * inverse; model[i] = l
+                    if wanted { let r = (x + epsilon) * inverse; total += Double(r - Float.log(r) - 1) }
+                    i += 1
+                }
+            case .euclidean:
+                while i + 8 <= end {
+                    let x = load(v + i), l = load(model + i) + epsilon
+                    store(l, model + i)
+                    if wanted { let d = x - l; acc += 0.5 * d * d }
+                    i += 8
+                }
+                while i < end {
+                    let x = v[i], l = model[i] + epsilon
+                    model[i] = l
+                    if wanted { let d = x - l; total += Double(0.5 * d * d) }
+                    i += 1
+                }
+            case .compressedItakuraSaito:
+                let c = Float(compression)
+                while i < end {
+                    let x = v[i], l = model[i] + epsilon, inverse = 1 / l
+                    let r = (x + epsilon) * inverse
+                    let rc = c == 2 ? r * r : Float.pow(r, c)
+                    q[i] = inverse
+                    p[i] = x == 0 ? 0 : rc * inverse
+                    model[i] = l
+                    if wanted { total += Double(rc) - Double(c) * Double(Float.log(r)) - 1 }
+                    i += 1
+                }
+            case .general:
+                let b = Float(objectiveBeta), scale = 1 / (b * (b - 1))
+                while i < end {
+                    let x = v[i], l = model[i] + epsilon
+                    let power = Float.pow(l, b - 1)
+                    q[i] = power
+                    p[i] = x * power / l
+                    model[i] = l
+                    if wanted, let vb = vPowBeta { total += Double((vb[i] + (b - 1) * l * power - b * x * power) * scale) }
+                    i += 1
+                }
+            }
+            total += Double(acc.sum())
+            start = end
+        }
+        return total
+    }
+
+    /// x ← max(x · factor(num / (den + penalty + ε)), floor) for `count` entries; NaN → the floor.
+    @inline(__always)
+    func step(_ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>, denominator: UnsafePointer<Float>,
+              penalty: Float, count: Int) {
+        let epsilon = spectralEpsilon, floor = activationFloor
+        if isPlainRatio {
+            for i in 0..<count { x[i] = BetaUpdate.floored(x[i] * (numerator[i] / (denominator[i] + penalty + epsilon)), floor) }
+        } else if algorithm != .me && exponent == 0.5 {
+            for i in 0..<count {
+                x[i] = BetaUpdate.floored(x[i] * (numerator[i] / (denominator[i] + penalty + epsilon)).squareRoot(), floor)
+            }
+        } else {
+            for i in 0..<count {
+                x[i] = BetaUpdate.floored(x[i] * factor(numerator[i] / (denominator[i] + penalty + epsilon)), floor)
+            }
+        }
+    }
+
+    /// The same step with one denominator for all `count` entries (β = 1: a row of H against Σ_f W).
+    @inline(__always)
+    func step(_ x: UnsafeMutablePointer<Float>, numerator: UnsafePointer<Float>, denominator: Float,
+              penalty: Float, count: Int) {
+        let scale = denominator + penalty + spectralEpsilon
+        if isPlainRatio {
+            for i in 0..<count { x[i] = BetaUpdate.floored(x[i] * (numerator[i] / scale), activationFloor) }
+        } else {
+            for i in 0..<count { x[i] = BetaUpdate.floored(x[i] * factor(numerator[i] / scale), activationFloor) }
+        }
+    }
 }
 
-/// γ(β) of Févotte & Idier 2011 (eq. 19), for any real β.
-enum BetaDivergenceExponent {
-    static func gamma(_ beta: Double) -> Double {
-        if beta < 1 { return 1 / (2 - beta) }
-        if beta > 2 { return 1 / (beta - 1) }
-        return 1
-    }
+@inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) private func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
+}
+
+/// Natural logarithm of 8 positive normal floats, to about 2 ulp: x = m·2^e with m in [√½, √2),
+/// log m = 2·atanh(s), s = (m−1)/(m+1), by its odd series to s⁹ (|s| ≤ 0.172, so the next term is
+/// < 4e-10). Zero gives a large negative finite value, harmless where it is multiplied by v = 0.
+@inline(__always) func fastLog(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let bits = unsafeBitCast(x, to: SIMD8<Int32>.self)
+    var exponent = (bits &>> 23) &- 127
+    var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F80_0000, to: SIMD8<Float>.self)
+    let high = m .> 1.41421356
+    m.replace(with: m * 0.5, where: high)
+    exponent.replace(with: exponent &+ 1, where: high)
+    let s = (m - 1) / (m + 1), s2 = s * s
+    let series = s * (2 + s2 * (0.666666667 + s2 * (0.4 + s2 * (0.285714286 + s2 * 0.222222222))))
+    return SIMD8<Float>(exponent) * 0.693147181 + series
 }

@@ -44,8 +44,9 @@ public struct Preset: Sendable, Equatable {
 
     // MARK: - Validation
 
-    /// Checks the settings (`PresetMetadata.validate`), that the basis has the shape the metadata
-    /// states, and the engine's own check with this basis. `path` only labels errors.
+    /// Checks the settings (`PresetMetadata.validate`, which runs the engine's own check once) and
+    /// that the basis has the shape the metadata states; `Basis` itself guarantees finite values ≥ 0.
+    /// `path` only labels errors.
     public func validate(path: String = "") throws(PresetError) {
         try metadata.validate(path: path)
         let reference = metadata.basis
@@ -53,11 +54,6 @@ public struct Preset: Sendable, Equatable {
                                       ("basis.speechRank", reference.speechRank, basis.speechRank),
                                       ("basis.noiseRank", reference.noiseRank, basis.noiseRank)] where json != actual {
             throw .basisMismatch(path: path, field: field, json: "\(json)", basis: "\(actual)")
-        }
-        do {
-            try metadata.engineConfiguration().validate(basis: basis)
-        } catch {
-            throw PresetValidation.map(error, path: path)
         }
     }
 
@@ -123,9 +119,8 @@ public struct Preset: Sendable, Equatable {
         for (field, json, stored) in pairs where json != stored {
             throw .basisMismatch(path: jsonPath, field: field, json: json, basis: stored)
         }
-        let preset = Preset(metadata: metadata, basis: basis)
-        try preset.validate(path: jsonPath)
-        return preset
+        // The settings were validated above and the basis's shape matched against them: valid.
+        return Preset(metadata: metadata, basis: basis)
     }
 
     /// The JSON file `load` reads for `path`.
@@ -143,7 +138,6 @@ public struct Preset: Sendable, Equatable {
         let m = metadata, rate = Double(m.sampleRate)
         func ms(_ samples: Int) -> String { String(format: "%.2f ms", Double(samples) * 1000 / rate) }
         func number(_ x: some BinaryFloatingPoint) -> String { String(format: "%g", Double(x)) }
-        let betaName = [0: "Itakura–Saito", 1: "Kullback–Leibler", 2: "Euclidean"][m.solver.beta] ?? "unknown"
         let spectrumName = m.solver.spectrumExponent == 2 ? "power" : "magnitude"
         let payload = BasisFile.payload(of: basis)
         let computed = BasisFile.checksumString(BasisFile.crc32(payload))
@@ -157,7 +151,7 @@ public struct Preset: Sendable, Equatable {
                 + "hop \(m.stft.hopLength) samples (\(ms(m.stft.hopLength))), "
                 + "FFT \(m.stft.fftLength) samples (\(m.basis.binCount) bins), window \(m.stft.window.rawValue)",
             "latency      \(m.stft.frameLength) samples (\(ms(m.stft.frameLength)))",
-            "solver       β = \(m.solver.beta) (\(betaName)), V = |X|^\(m.solver.spectrumExponent) (\(spectrumName)), "
+            "solver       \(m.solver.beta), V = |X|^\(m.solver.spectrumExponent) (\(spectrumName)), "
                 + "\(m.solver.iterations) iterations (max \(m.solver.maximumIterations)), "
                 + "sparsity \(number(m.solver.sparsity)), activation floor \(number(m.solver.activationFloor)), "
                 + "adaptive noise atoms \(m.solver.adaptiveNoiseRank) (memory \(number(m.solver.adaptiveNoiseMemoryMilliseconds)) ms)",

@@ -91,6 +91,19 @@ public struct PresetLocator: Sendable {
         }
     }
 
+    /// The preset in `directory` for a file at `sampleRate` Hz: the one at that rate (as `choose`),
+    /// else at the nearest rate below it, else at the lowest rate present (the file is converted
+    /// to it). Returns the choice (with the broken files passed over) and its rate.
+    public static func chooseNearest(in directory: String, sampleRate: Int) throws(PresetError)
+        -> (choice: PresetChoice, sampleRate: Int)
+    {
+        let rates = Array(Set(folderFiles(in: directory).compactMap(\.sampleRate))).sorted()
+        guard let rate = rates.last(where: { $0 <= sampleRate }) ?? rates.first else {
+            throw .notFound(argument: directory, searched: [directory])
+        }
+        return (try choose(in: directory, sampleRate: rate), rate)
+    }
+
     // MARK: - Listing
 
     /// Every preset in the search directories, in search order: `NAME.json` files (name NAME) and

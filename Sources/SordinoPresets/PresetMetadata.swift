@@ -47,7 +47,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
     /// Activation solver settings.
     public struct Solver: Codable, Sendable, Equatable {
         /// β of the divergence: 0 Itakura–Saito, 1 Kullback–Leibler, 2 Euclidean.
-        public var beta: Int
+        public var beta: BetaDivergence
         /// q in V = |X|^q: 1 magnitude, 2 power.
         public var spectrumExponent: Int
         /// Multiplicative updates per frame, 0…maximumIterations.
@@ -63,7 +63,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         /// Memory of those atoms in ms of noise-only audio.
         public var adaptiveNoiseMemoryMilliseconds: Float
 
-        public init(beta: Int, spectrumExponent: Int, iterations: Int, maximumIterations: Int, sparsity: Float,
+        public init(beta: BetaDivergence, spectrumExponent: Int, iterations: Int, maximumIterations: Int, sparsity: Float,
                     activationFloor: Float = 0, adaptiveNoiseRank: Int = 0,
                     adaptiveNoiseMemoryMilliseconds: Float = 2000) {
             self.activationFloor = activationFloor
@@ -80,7 +80,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         /// without them means 0 (off), as it did when it was written.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            beta = try c.decode(Int.self, forKey: .beta)
+            beta = try c.decode(BetaDivergence.self, forKey: .beta)
             spectrumExponent = try c.decode(Int.self, forKey: .spectrumExponent)
             iterations = try c.decode(Int.self, forKey: .iterations)
             maximumIterations = try c.decode(Int.self, forKey: .maximumIterations)

@@ -43,28 +43,30 @@ extension PresetMetadata {
 
 /// Maps the engine's errors to preset fields.
 enum PresetValidation {
-    /// `EngineConfiguration` property names → JSON field names.
-    static let fieldNames: [String: String] = [
-        "sampleRate": "sampleRate",
-        "frameLength": "stft.frameLength",
-        "hopLength": "stft.hopLength",
-        "fftLength": "stft.fftLength",
-        "window": "stft.window",
-        "spectrumExponent": "solver.spectrumExponent",
-        "beta": "solver.beta",
-        "iterations": "solver.iterations",
-        "maximumIterations": "solver.maximumIterations",
-        "sparsity": "solver.sparsity",
-        "activationFloor": "solver.activationFloor",
-        "adaptiveNoiseRank": "solver.adaptiveNoiseRank",
-        "adaptiveNoiseMemoryMilliseconds": "solver.adaptiveNoiseMemoryMilliseconds",
-        "maskExponent": "mask.exponent",
-        "floorDecibels": "mask.floorDecibels",
-        "wet": "mask.wet",
-        "noiseBoundDecibels": "mask.noiseBoundDecibels",
-        "maskSmoothingMilliseconds": "mask.smoothingMilliseconds",
-        "atom penalties": "basis penalties",
-    ]
+    /// The JSON field that holds each engine setting; exhaustive, so a new setting cannot go unmapped.
+    static func field(_ setting: EngineSetting) -> String {
+        switch setting {
+        case .sampleRate: "sampleRate"
+        case .fftLength: "stft.fftLength"
+        case .spectrumExponent: "solver.spectrumExponent"
+        case .beta: "solver.beta"
+        case .iterations: "solver.iterations"
+        case .maximumIterations: "solver.maximumIterations"
+        case .sparsity: "solver.sparsity"
+        case .activationFloor: "solver.activationFloor"
+        case .adaptiveNoiseRank: "solver.adaptiveNoiseRank"
+        case .adaptiveNoiseMemoryMilliseconds: "solver.adaptiveNoiseMemoryMilliseconds"
+        case .noiseBoundDecibels: "mask.noiseBoundDecibels"
+        case .maskExponent: "mask.exponent"
+        case .floorDecibels: "mask.floorDecibels"
+        case .wet: "mask.wet"
+        case .maskSmoothingMilliseconds: "mask.smoothingMilliseconds"
+        case .controlSmoothingMilliseconds: "controlSmoothingMilliseconds (not a preset field)"
+        case .channelCount: "channelCount (not a preset field)"
+        case .maximumBlockLength: "maximumBlockLength (not a preset field)"
+        case .atomPenalties: "basis penalties"
+        }
+    }
 
     static func map(_ error: EngineError, path: String) -> PresetError {
         switch error {
@@ -89,8 +91,8 @@ enum PresetValidation {
             .invalidSetting(path: path, field: "basis.speechRank, basis.noiseRank", value: "0", allowed: "≥ 1 each")
         case .nonFiniteBasis:
             .invalidBasisValue(path: path, location: "values", value: "NaN, infinite or negative")
-        case let .invalidSetting(name, value, allowed):
-            .invalidSetting(path: path, field: fieldNames[name] ?? name, value: value, allowed: allowed)
+        case let .invalidSetting(setting, value, allowed):
+            .invalidSetting(path: path, field: field(setting), value: value, allowed: allowed)
         case .outOfMemory:
             .unreadable(path: path, reason: error.description)
         }

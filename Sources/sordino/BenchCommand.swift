@@ -69,11 +69,12 @@ struct Bench: ParsableCommand {
         let signal = Self.testSignal(count: Int(seconds * Double(rate)) + rate, sampleRate: rate)
         let planar = [[Float]](repeating: signal, count: channels)
         let warmUp = planar.map { Array($0[..<rate]) }
-        _ = Process.run(&engine, on: warmUp, blockSize: blockSize, flush: 0, progress: nil)
+        var driver = EngineBlockDriver(channelCount: channels, blockLengths: [blockSize])
+        _ = driver.run(&engine, warmUp)
         let hopsBefore = engine.telemetry.hops.load(ordering: .relaxed)
         let measured = planar.map { Array($0[rate...]) }
         let start = cpuSeconds()
-        _ = Process.run(&engine, on: measured, blockSize: blockSize, flush: 0, progress: nil)
+        _ = driver.run(&engine, measured)
         let cpu = cpuSeconds() - start
         let hops = engine.telemetry.hops.load(ordering: .relaxed) - hopsBefore
         return Measurement(microsecondsPerHop: cpu * 1e6 / Double(max(hops, 1)), realTimeFactor: seconds / cpu)

@@ -117,7 +117,7 @@ struct Decompose: ParsableCommand {
         var options = RecordingDecomposition.Options()
         options.rank = components
         options.method = RecordingDecomposition.Method(rawValue: method) ?? .nmf
-        options.nmf = DecompositionOptions(beta: beta, algorithm: UpdateAlgorithm(rawValue: algorithm) ?? .mu,
+        options.nmf = DecompositionOptions(beta: BetaDivergence(beta), algorithm: UpdateAlgorithm(rawValue: algorithm) ?? .mu,
                                            iterations: iterations, acceleration: Acceleration(rawValue: acceleration) ?? .none)
         options.nmf.relaxation = relaxation
         options.domain = domain

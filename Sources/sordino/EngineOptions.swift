@@ -9,7 +9,7 @@ import SordinoPresets
 struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Preset: a name (e.g. speech-16k), a path to NAME.json, or a folder of presets (the one for the audio's rate is chosen). "
-            + "Default: speech-16k for files; for JACK (run, demo) the presets folder, so the server's rate picks the preset.",
+            + "Default: the presets folder, so the rate picks the preset (process: the file's rate, or the nearest shipped rate below it; run, demo: the server's).",
         valueName: "preset"))
     var preset: String?
 
@@ -82,6 +82,29 @@ struct EngineOptions: ParsableArguments {
             choice = try locator.resolve(try Self.presetsFolder(locator), sampleRate: sampleRate)
         }
         return (try Preset.load(path: choice.path), choice.path, choice.skipped)
+    }
+
+    /// `process`'s preset for a file at `fileRate` Hz: `--preset` as given (a folder picks by rate), or
+    /// without it the shipped preset at that rate, else at the nearest rate below it (the lowest
+    /// for rates below every preset). `choice` says which was picked when `--preset` was absent;
+    /// `skipped` lists the broken files of the folder that were passed over (warn about each).
+    func loadPreset(forFileRate fileRate: Int) throws
+        -> (preset: Preset, path: String, choice: String?, skipped: [SkippedPreset])
+    {
+        if preset != nil {
+            let (loaded, path, skipped) = try loadPreset(sampleRate: fileRate)
+            return (loaded, path, nil, skipped)
+        }
+        let folder = try Self.presetsFolder(PresetLocator())
+        let (found, rate) = try PresetLocator.chooseNearest(in: folder, sampleRate: fileRate)
+        let path = found.path
+        let loaded = try Preset.load(path: path)
+        let name = loaded.metadata.name
+        let choice = rate == fileRate
+            ? "preset \(name) for the file's \(fileRate) Hz (no --preset given)"
+            : "no preset at \(fileRate) Hz: using \(name) at \(rate) Hz, the nearest shipped rate "
+                + (rate < fileRate ? "below" : "above") + " (no --preset given)"
+        return (loaded, path, choice, found.skipped)
     }
 
     /// The first search directory holding at least one NAME.json, as an absolute path (so that the

@@ -18,7 +18,7 @@ struct LossCurves: Encodable {
     let command: String
     let curves: [Entry]
 
-    init(method: String, command: String, curves: [DictionaryTrainer.Curve]) {
+    init(method: String, command: String, curves: [BasisTrainer.Curve]) {
         self.method = method
         self.command = command
         self.curves = curves.map {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// `sordino process IN OUT`: the live engine on a file, block by block, bit-identical to the JACK path.
+// `sordino process IN OUT`: the live engine on a file or a pipe, in blocks, bit-identical to the JACK path.
 
 import ArgumentParser
 import Foundation
@@ -7,30 +7,45 @@ import SordinoDSP
 import SordinoIO
 import SordinoPresets
 
-struct Process: ParsableCommand {
+struct ProcessCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "process",
         abstract: "Enhance an audio file with the same engine the daemon runs.",
         discussion: """
-        Reads WAV, FLAC or anything libsndfile reads (16/24/32-bit, float; any channel count). When \
-        the file's rate differs from the preset's, it is converted with libsoxr to the preset's rate \
-        and back (said on stderr). Without --compensate-delay the output is the engine's stream: \
-        delayed by the latency (the preset's frame length) and that much longer, so nothing is lost.
+        Reads WAV, FLAC or anything libsndfile reads (16/24/32-bit, float; any channel count), a \
+        chunk at a time: memory does not grow with the file. IN or OUT may be - for standard input \
+        or output, so process fits in a pipe (e.g. `sox in.mp3 -t wav - | sordino process - out.wav`).
+
+        Without --preset the shipped preset for the file's rate is used; for a rate with none, the \
+        one of the nearest rate below it (e.g. speech-48k for 96 kHz), and stderr says which. When \
+        the file's rate differs from the preset's, the audio is converted with libsoxr to the \
+        preset's rate and back. Without --compensate-delay the output is the engine's stream: \
+        delayed by the latency (the preset's frame length, in samples at the preset's rate) and \
+        that much longer, so nothing is lost.
+
+        Warnings (stderr) count NaN/Inf input samples (replaced by 0), output samples the engine \
+        clamped to ±8 (+18 dBFS) or an integer encoding clipped at full scale, and input cut short \
+        of the length its header declares. With --report both signals are also kept in memory.
         """)
 
-    @Argument(help: "Input audio file.") var input: String
-    @Argument(help: "Output file; the container follows the extension (.wav, .flac).") var output: String
+    @Argument(help: "Input audio file, or - for standard input.") var input: String
+    @Argument(help: "Output file, or - for standard output; the container follows the extension (.wav, .flac).")
+    var output: String
     @OptionGroup var engine: EngineOptions
 
-    @Option(name: .customLong("block-size"), help: "Samples per engine call, 1…8192, like a JACK period.")
+    @Option(name: .customLong("block-size"), help: "Samples per engine call, 1…8192, like a JACK period (the output does not depend on it).")
     var blockSize: Int = 256
 
     @Flag(name: .customLong("compensate-delay"), help: "Align the output with the input and keep its length.")
     var compensateDelay = false
 
-    @Option(help: "Output encoding: float, 16, 24 or 32 (bit integer). Default: float for .wav, 24 for .flac.")
+    @Option(help: "Output encoding: float, 16, 24 or 32 (bit integer). Default: float for WAV, 24 for FLAC.")
     var encoding: String?
 
-    @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
+    @Option(name: .customLong("stdout-type"), help: "Container when OUT is -: wav or flac.")
+    var stdoutType: String = "wav"
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors and warnings.") var quiet = false
 
     @Option(name: .customLong("report"), help: "Also write a self-contained HTML report (input/output spectrograms, mask).")
     var reportPath: String?
@@ -40,9 +55,15 @@ struct Process: ParsableCommand {
         if let encoding, Self.encodings[encoding] == nil {
             throw ValidationError("--encoding must be one of float, 16, 24, 32 (got \(encoding)).")
         }
+        guard AudioFileFormat.Container(rawValue: stdoutType.uppercased()) != nil else {
+            throw ValidationError("--stdout-type must be wav or flac (got \(stdoutType)).")
+        }
     }
 
     static let encodings: [String: AudioFileFormat.Encoding] = ["float": .float32, "16": .pcm16, "24": .pcm24, "32": .pcm32]
+
+    /// Input samples per channel read and enhanced at a time: 16384 × 64 channels × 4 bytes = 4 MB at most.
+    static let chunkSamples = 16_384
 
     func run() throws {
         do { try enhance() } catch { throw report(error, command: "process") }
@@ -50,95 +71,100 @@ struct Process: ParsableCommand {
 
     private func enhance() throws {
         let started = ContinuousClock.now
-        let (audio, info) = try AudioFileReader.read(path: input)
-        let (preset, presetPath, skipped) = try engine.loadPreset(sampleRate: audio.sampleRate)
+        let reader = try AudioInputStream(path: input)
+        var chunk: [[Float]] = []
+        // Read before creating the output, so that a file without samples leaves nothing behind.
+        var count = try reader.read(into: &chunk, maximumCount: Self.chunkSamples)
+        guard count > 0 else { throw AudioFileError.empty(input) }
+
+        let (preset, presetPath, choice, skipped) = try engine.loadPreset(forFileRate: reader.sampleRate)
         for file in skipped { note("warning: \(file)") }
-        if info.nonFiniteSamples > 0 {
-            note("warning: \(info.nonFiniteSamples) NaN/Inf samples in \(input) were replaced by 0.")
-        }
-        var working = audio
         let presetRate = preset.metadata.sampleRate
-        if audio.sampleRate != presetRate {
-            if !quiet { note("converting \(audio.sampleRate) Hz → \(presetRate) Hz for preset \(preset.metadata.name) (libsoxr), and back") }
-            working = try Resampler.resample(audio, to: presetRate)
+        if !quiet, let choice { note(choice) }
+        if !quiet && reader.sampleRate != presetRate {
+            note("converting \(reader.sampleRate) Hz → \(presetRate) Hz for preset \(preset.metadata.name) (libsoxr), and back")
         }
-        let config = engine.configuration(of: preset, channelCount: audio.channelCount, maximumBlockLength: blockSize)
-        var enhancer = try Engine(configuration: config, basis: preset.basis)
+        let config = engine.configuration(of: preset, channelCount: reader.channelCount, maximumBlockLength: blockSize)
+        let enhancer = try Engine(configuration: config, basis: preset.basis)
         let latency = enhancer.latencySamples
-        let processed = Self.run(&enhancer, on: working.channels, blockSize: blockSize, flush: latency,
-                                 progress: quiet ? nil : ProgressBar(total: working.sampleCount + latency))
-        var result = AudioBuffer(sampleRate: presetRate, channels: processed.map { channel in
-            compensateDelay ? Array(channel[latency...]) : channel
-        })
-        if result.sampleRate != audio.sampleRate { result = try Resampler.resample(result, to: audio.sampleRate) }
-        if compensateDelay {   // rounding in the rate conversion may leave a sample more or less
-            result.channels = result.channels.map { Array(($0 + [Float](repeating: 0, count: audio.sampleCount)).prefix(audio.sampleCount)) }
+        let format = try outputFormat()
+        let writer = try AudioOutputStream(path: output, format: format, sampleRate: reader.sampleRate,
+                                           channelCount: reader.channelCount)
+        let pipeline = try FileEnhancer(engine: enhancer, blockLength: blockSize, fileRate: reader.sampleRate,
+                                        presetRate: presetRate, writer: writer, compensateDelay: compensateDelay,
+                                        keepSignals: reportPath != nil)
+        let progress = quiet ? nil : reader.declaredSampleCount.map { ProgressBar(total: $0) }
+        while count > 0 {
+            try pipeline.feed(chunk, count: count)
+            progress?.update(reader.samplesRead)
+            count = try reader.read(into: &chunk, maximumCount: Self.chunkSamples)
         }
-        let encodingChoice = encoding.flatMap { Self.encodings[$0] }
-        let format = try AudioFileFormat.inferred(fromPath: output, encoding: encodingChoice)
-        try AudioFileWriter.write(result, to: output, format: format)
-        if let reportPath {
-            try ProcessReport.write(to: reportPath, input: input, audio: audio, output: result,
-                                    latency: compensateDelay ? 0 : latency * audio.sampleRate / presetRate,
+        try pipeline.finish()
+        progress?.finish()
+
+        if let reportPath, let keptInput = pipeline.keptInput, let keptOutput = pipeline.keptOutput {
+            try ProcessReport.write(to: reportPath, input: input,
+                                    audio: AudioBuffer(sampleRate: reader.sampleRate, channels: keptInput),
+                                    output: AudioBuffer(sampleRate: reader.sampleRate, channels: keptOutput),
+                                    latency: compensateDelay ? 0 : latency * reader.sampleRate / presetRate,
                                     presetName: preset.metadata.name)
         }
-
+        warnAboutData(reader: reader, telemetry: pipeline.telemetry, writer: writer)
+        guard !quiet else { return }
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        let nonFinite = enhancer.telemetry.nonFiniteSamples.load(ordering: .relaxed)
-        let adapted = enhancer.telemetry.adaptedFrames.load(ordering: .relaxed)
-        if !quiet {
-            let ms = Double(latency) * 1000 / Double(presetRate)
-            note("""
-            \(input) (\(info.container) \(info.encoding), \(audio.channelCount) ch, \(audio.sampleRate) Hz, \
-            \(String(format: "%.2f", audio.durationSeconds)) s) → \(output) (\(format))
-            preset \(preset.metadata.name) (\(presetPath)); block \(blockSize); latency \(latency) samples \
-            (\(String(format: "%.1f", ms)) ms)\(compensateDelay ? ", compensated" : "")
-            level in \(Self.decibels(audio.channels)) dBFS, out \(Self.decibels(result.channels)) dBFS; \
-            processed in \(String(format: "%.2f", seconds)) s (\(String(format: "%.0f", audio.durationSeconds / max(seconds, 1e-9)))× real time)\
-            \(nonFinite + info.nonFiniteSamples > 0 ? "; NaN/Inf replaced: \(info.nonFiniteSamples + nonFinite)" : "")\
-            \(adapted > 0 ? "; noise atoms adapted on \(adapted) of \(enhancer.telemetry.hops.load(ordering: .relaxed)) frames" : "")
-            """)
+        let duration = Double(reader.samplesRead) / Double(reader.sampleRate)
+        let telemetry = pipeline.telemetry
+        let adapted = telemetry.adaptedFrames.load(ordering: .relaxed)
+        // One solve per hop for linked channels, else one per channel per hop.
+        let solves = telemetry.hops.load(ordering: .relaxed) * (config.linkChannels ? 1 : config.channelCount)
+        let ms = Double(latency) * 1000 / Double(presetRate)
+        let channels = reader.channelCount
+        note("""
+        \(input) (\(reader.container) \(reader.encoding), \(channels) ch, \(reader.sampleRate) Hz, \
+        \(String(format: "%.2f", duration)) s) → \(output) (\(format))
+        preset \(preset.metadata.name) (\(presetPath)); block \(blockSize); latency \(latency) samples \
+        (\(String(format: "%.1f", ms)) ms)\(compensateDelay ? ", compensated" : "")
+        level in \(Self.decibels(pipeline.inputEnergy, count: pipeline.inputSamples * channels)) dBFS, \
+        out \(Self.decibels(pipeline.outputEnergy, count: pipeline.outputSamples * channels)) dBFS; \
+        processed in \(String(format: "%.2f", seconds)) s (\(String(format: "%.0f", duration / max(seconds, 1e-9)))× real time)\
+        \(adapted > 0 ? "; noise atoms adapted on \(adapted) of \(solves) solved frames" : "")
+        """)
+    }
+
+    /// The container and encoding for OUT: from its extension, or `--stdout-type` for `-`.
+    private func outputFormat() throws(AudioFileError) -> AudioFileFormat {
+        let chosen = encoding.flatMap { Self.encodings[$0] }
+        guard output == standardStreamPath else { return try AudioFileFormat.inferred(fromPath: output, encoding: chosen) }
+        return try AudioFileFormat.inferred(fromPath: "stdout.\(stdoutType.lowercased())", encoding: chosen)
+    }
+
+    /// One warning per kind of data problem, with its count; printed even with --quiet.
+    private func warnAboutData(reader: AudioInputStream, telemetry: Telemetry, writer: AudioOutputStream) {
+        if reader.nonFiniteSamples > 0 {
+            note("warning: \(reader.nonFiniteSamples) NaN/Inf samples in \(input) were replaced by 0.")
+        }
+        if let (declared, read) = reader.missingFromDeclaredLength {
+            let rate = Double(reader.sampleRate)
+            note("warning: \(input) is truncated: its header declares \(declared) samples per channel "
+                + "(\(String(format: "%.2f", Double(declared) / rate)) s), only \(read) "
+                + "(\(String(format: "%.2f", Double(read) / rate)) s) are present; processed what is there.")
+        }
+        let clamped = telemetry.clippedSamples.load(ordering: .relaxed)
+        if clamped > 0 {
+            note("warning: \(clamped) output samples were non-finite or beyond ±\(Int(Engine.outputLimit)) "
+                + "(+18 dBFS) and were clamped; check the input's level.")
+        }
+        if writer.clippedSamples > 0 {
+            note("warning: \(writer.clippedSamples) output samples beyond full scale were clipped by the "
+                + "\(writer.format.encoding.rawValue) encoding; use --encoding float to keep them.")
         }
     }
 
-    /// Runs planar `channels` through `engine` in blocks of `blockSize`, then `flush` samples of
-    /// silence so the delayed tail comes out. Returns `count + flush` samples per channel.
-    static func run(_ engine: inout Engine, on channels: [[Float]], blockSize: Int, flush: Int,
-                    progress: ProgressBar?) -> [[Float]] {
-        let count = channels.first?.count ?? 0, total = count + flush
-        let inputs = channels.map { channel -> UnsafeMutablePointer<Float> in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: total)
-            p.initialize(repeating: 0, count: total)
-            p.update(from: channel, count: count)
-            return p
-        }
-        let outputs = channels.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: total) }
-        defer { inputs.forEach { $0.deallocate() }; outputs.forEach { $0.deallocate() } }
-        let inputPointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: channels.count)
-        let outputPointers = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: channels.count)
-        defer { inputPointers.deallocate(); outputPointers.deallocate() }
-        var done = 0
-        while done < total {
-            let n = min(blockSize, total - done)
-            for c in channels.indices {
-                inputPointers[c] = UnsafePointer(inputs[c] + done)
-                outputPointers[c] = outputs[c] + done
-            }
-            engine.process(inputs: inputPointers, outputs: outputPointers, blockLength: n)
-            done += n
-            progress?.update(done)
-        }
-        progress?.finish()
-        return outputs.map { Array(UnsafeBufferPointer(start: $0, count: total)) }
-    }
-
-    /// RMS level over all channels in dBFS, one decimal.
-    static func decibels(_ channels: [[Float]]) -> String {
-        var sum = 0.0, n = 0
-        for c in channels { for x in c { sum += Double(x) * Double(x) }; n += c.count }
-        guard n > 0, sum > 0 else { return "−∞" }
-        return String(format: "%.1f", 10 * log10(sum / Double(n)))
+    /// RMS level in dBFS, one decimal, from Σx² over `count` samples.
+    static func decibels(_ energy: Double, count: Int) -> String {
+        guard count > 0, energy > 0 else { return "−∞" }
+        return String(format: "%.1f", 10 * log10(energy / Double(count)))
     }
 }
 
@@ -152,7 +178,7 @@ final class ProgressBar {
 
     func update(_ done: Int) {
         guard enabled else { return }
-        let percent = done * 100 / total
+        let percent = min(done * 100 / total, 100)
         guard percent != shown else { return }
         shown = percent
         let filled = percent / 4

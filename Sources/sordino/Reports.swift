@@ -15,7 +15,7 @@ enum DecompositionReport {
         page.table([
             ("input", "\(input): \(audio.channelCount) ch, \(audio.sampleRate) Hz, \(String(format: "%.2f", audio.durationSeconds)) s"),
             ("method", options.method == .complex ? "complex NMF (Kameoka et al. 2009)"
-                : "β = \(options.nmf.beta), \(options.nmf.algorithm.rawValue), domain p = \(options.domain)"),
+                : "β = \(options.nmf.beta.beta), \(options.nmf.algorithm.rawValue), domain p = \(options.domain)"),
             ("components", "\(rank)"), ("iterations", "\(options.nmf.iterations)"), ("initialisation", options.fixedBasis == nil ? options.initialisation.rawValue : "fixed basis"),
             ("STFT", "frame \(options.frameLength), hop \(options.hopLength), \(options.window.rawValue); \(bins) bins × \(frames) frames"),
             ("objective", String(format: "%.6g → %.6g in %.2f s", output.objective.first ?? .nan, output.objective.last ?? .nan,

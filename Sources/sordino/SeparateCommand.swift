@@ -48,8 +48,7 @@ struct Separate: ParsableCommand {
         config.wet = 1
         var enhancer = try Engine(configuration: config, basis: preset.basis)
         let latency = enhancer.latencySamples
-        let processed = Process.run(&enhancer, on: working.channels, blockSize: blockSize, flush: latency,
-                                    progress: quiet ? nil : ProgressBar(total: working.sampleCount + latency))
+        let processed = EngineBlockDriver.enhance(&enhancer, working.channels, blockLength: blockSize, flush: latency)
         var speech = AudioBuffer(sampleRate: presetRate, channels: processed.map { Array($0[latency...]) })
         if speech.sampleRate != audio.sampleRate { speech = try Resampler.resample(speech, to: audio.sampleRate) }
         let count = audio.sampleCount
@@ -70,8 +69,8 @@ struct Separate: ParsableCommand {
         try AudioFileWriter.write(speech, to: speechPath, format: format)
         try AudioFileWriter.write(noise, to: noisePath, format: format)
         if !quiet {
-            note("\(input) → \(speechPath) (\(Process.decibels(speech.channels)) dBFS) + \(noisePath) "
-                 + "(\(Process.decibels(noise.channels)) dBFS); preset \(preset.metadata.name)")
+            note("\(input) → \(speechPath) (\(decibels(speech.channels)) dBFS) + \(noisePath) "
+                 + "(\(decibels(noise.channels)) dBFS); preset \(preset.metadata.name)")
         }
     }
 }

@@ -121,7 +121,8 @@ struct Train: ParsableCommand {
         config.fftLength = fftLength ?? config.frameLength
         config.window = WindowShape(rawValue: window) ?? .sqrtHann
         config.spectrumExponent = spectrumExponent
-        config.beta = solveBeta ?? ([0.0, 1, 2].contains(beta) ? Int(beta) : 1)
+        config.beta = solveBeta.map { BetaDivergence(Double($0)) }
+            ?? (BetaDivergence(beta).isLiveSolvable ? BetaDivergence(beta) : 1)
         config.iterations = solveIterations
         config.floorDecibels = floorDecibels
         config.noiseBoundDecibels = noiseBound.decibels
@@ -149,8 +150,8 @@ struct Train: ParsableCommand {
         note("frames: \(speechSet.frameCount) speech, \(noiseSet.frameCount) noise, \(config.binCount) bins")
 
         let trainingMethod = TrainingMethod(rawValue: method) ?? .nmf
-        let trainer = try DictionaryTrainer(DictionaryTrainer.Options(
-            method: trainingMethod, speechRank: speechRank, noiseRank: noiseRank, beta: beta, epochs: epochs,
+        let trainer = try BasisTrainer(BasisTrainer.Options(
+            method: trainingMethod, speechRank: speechRank, noiseRank: noiseRank, beta: BetaDivergence(beta), epochs: epochs,
             warmUpEpochs: warmUpEpochs, batchSize: batchSize, adversarialWeight: adversarialWeight,
             priorWeight: priorWeight, sparsity: sparsity, seed: seed))
         let started = Date()

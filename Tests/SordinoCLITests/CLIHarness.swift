@@ -2,6 +2,7 @@
 // Runs the built `sordino` binary and collects its exit code and output, for the CLI tests.
 
 import Foundation
+import Testing
 
 enum CLI {
     /// The repository root (three levels above this file).
@@ -14,6 +15,12 @@ enum CLI {
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
     }
 
+    /// `SORDINO_REQUIRE_BINARIES=1` (set by `make test`): a missing binary fails the CLI tests instead of skipping them.
+    static let required = ProcessInfo.processInfo.environment["SORDINO_REQUIRE_BINARIES"] == "1"
+    /// Whether the CLI suites run: the binary is there, or its absence must fail them.
+    static var shouldRun: Bool { binary != nil || required }
+    static let skipReason: Comment = "the sordino binary is not built next to the tests (SORDINO_REQUIRE_BINARIES=1 makes this a failure)"
+
     struct Result {
         let status: Int32
         let stdout: String
@@ -23,7 +30,9 @@ enum CLI {
     /// Runs `sordino arguments…` in the repository root and waits for it; a command still running
     /// after `timeout` seconds (a test expecting an exit that never comes) is terminated, so a
     /// wrong expectation fails the test instead of hanging the suite.
-    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 120) throws -> Result {
+    /// `standardInput` and `standardOutput`, when given, connect the command's stdin and stdout to those files.
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 120,
+                    standardInput: URL? = nil, standardOutput: URL? = nil) throws -> Result {
         guard let binary else { throw CocoaError(.fileNoSuchFile) }
         let process = Foundation.Process()
         process.executableURL = binary
@@ -31,8 +40,15 @@ enum CLI {
         process.currentDirectoryURL = repository
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
-        process.standardOutput = out
         process.standardError = err
+        if let standardInput { process.standardInput = try FileHandle(forReadingFrom: standardInput) }
+        if let standardOutput {
+            _ = FileManager.default.createFile(atPath: standardOutput.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: standardOutput)
+            try out.fileHandleForWriting.close()   // nothing writes to it: reading it ends at once
+        } else {
+            process.standardOutput = out
+        }
         try process.run()
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if process.isRunning { process.terminate() } }
         // Read both pipes before waiting, so a chatty child cannot block on a full pipe.

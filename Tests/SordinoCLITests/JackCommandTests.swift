@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 
 @Suite("run and demo against a private jackd", .serialized,
-       .enabled(if: CLI.binary != nil, "the sordino binary is not built next to the tests"),
+       .enabled(if: CLI.shouldRun, CLI.skipReason),
        .enabled(if: JackdServer.shouldRun, Comment(rawValue: JackdServer.skipReason)))
 struct JackCommandTests {
     @Test("demo: exit 0, reports latency (agreeing with the measured delay) and cost, writes the aligned 16 kHz WAV")
@@ -224,7 +224,7 @@ struct JackCommandTests {
     }
 }
 
-@Suite("run without a server", .enabled(if: CLI.binary != nil, "the sordino binary is not built next to the tests"))
+@Suite("run without a server", .enabled(if: CLI.shouldRun, CLI.skipReason))
 struct RunWithoutServerTests {
     @Test("no server → exit 69 and one line saying how to start one")
     func noServer() throws {

@@ -4,7 +4,7 @@
 import Foundation
 import Testing
 
-@Suite(.enabled(if: CLI.binary != nil, "the sordino binary is not built next to the tests"))
+@Suite(.enabled(if: CLI.shouldRun, CLI.skipReason))
 struct PresetFaultTests {
     /// Copies the shipped speech-16k into `directory`, applies `damage` to its files, returns the JSON path.
     static func damagedCopy(in directory: URL, damage: (_ json: inout String, _ basis: inout Data) -> Void) throws -> String {

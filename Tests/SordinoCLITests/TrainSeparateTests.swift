@@ -7,7 +7,7 @@ import SordinoPresets
 import Testing
 import TestSupport
 
-@Suite(.enabled(if: CLI.binary != nil, "the sordino binary is not built next to the tests"))
+@Suite(.enabled(if: CLI.shouldRun, CLI.skipReason))
 struct TrainSeparateTests {
     /// Two folders of 2 s WAVs: speech-like signals and white noise.
     static func writeFolders(_ dir: URL) throws -> (speech: String, noise: String) {

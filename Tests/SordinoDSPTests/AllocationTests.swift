@@ -12,7 +12,11 @@ struct AllocationTests {
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
     }
 
-    @Test(.enabled(if: probe != nil, "AllocationProbe is not built: run `swift build --product AllocationProbe`"))
+    /// `SORDINO_REQUIRE_BINARIES=1` (set by `make test`): a missing probe fails instead of skipping.
+    static let required = ProcessInfo.processInfo.environment["SORDINO_REQUIRE_BINARIES"] == "1"
+
+    @Test(.enabled(if: probe != nil || required,
+                   "AllocationProbe is not built: run `swift build --product AllocationProbe` (SORDINO_REQUIRE_BINARIES=1 makes this a failure)"))
     func processingTenSecondsAllocatesNothing() throws {
         let process = Process()
         process.executableURL = try #require(Self.probe)

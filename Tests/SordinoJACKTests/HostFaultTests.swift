@@ -146,7 +146,7 @@ struct HostFaultTests {
         let lines = LogCapture()
         let host = try JackHost(options: options(server), logger: capturingLogger(lines)) { rate, controls throws(EngineBuildError) in
             guard rate == 48_000 else {
-                throw EngineBuildError(EngineError.invalidSetting(name: "sampleRate", value: "\(rate)", allowed: "48000"))
+                throw EngineBuildError(EngineError.invalidSetting(.sampleRate, value: "\(rate)", allowed: "48000"))
             }
             return try TestEngines.build(TestEngines.configuration(sampleRate: rate), controls: controls)
         }

@@ -8,7 +8,7 @@ import Testing
 @Suite struct AccelerationTests {
     /// Objective of W and H as the decomposer computes it (zero passes from them).
     static func objective(_ v: Matrix, _ result: DecompositionResult, beta: Double, compression: Double = 1) throws -> Double {
-        try Decomposer(DecompositionOptions(beta: beta, iterations: 0, compression: compression))
+        try Decomposer(DecompositionOptions(beta: BetaDivergence(beta), iterations: 0, compression: compression))
             .run(v, basis: result.basis, activations: result.activations).objective[0]
     }
 
@@ -19,7 +19,7 @@ import Testing
         let v = try DecompositionFixture.noisySpeech()
         let (w0, h0) = Initialisation.random(for: v, rank: 8, seed: 3)
         for algorithm in [UpdateAlgorithm.mm, .me] {
-            let options = DecompositionOptions(beta: beta, algorithm: algorithm, iterations: 61, compression: compression,
+            let options = DecompositionOptions(beta: BetaDivergence(beta), algorithm: algorithm, iterations: 61, compression: compression,
                                                acceleration: .squarem)
             let result = try Decomposer(options).run(v, basis: w0, activations: h0)
             let label = "β = \(beta) c = \(compression) \(algorithm) squarem"
@@ -58,7 +58,7 @@ import Testing
         let v = try DecompositionFixture.noisySpeech(seconds: 2, frameLength: 512)
         let (w0, h0) = Initialisation.random(for: v, rank: 8, seed: 8)
         func curve(_ a: UpdateAlgorithm, _ acceleration: Acceleration, passes: Int) throws -> [Double] {
-            try Decomposer(DecompositionOptions(beta: beta, algorithm: a, iterations: passes, acceleration: acceleration))
+            try Decomposer(DecompositionOptions(beta: BetaDivergence(beta), algorithm: a, iterations: passes, acceleration: acceleration))
                 .run(v, basis: w0, activations: h0).objective
         }
         let target = try curve(.mu, .none, passes: 200)[200]

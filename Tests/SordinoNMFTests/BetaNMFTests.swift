@@ -23,14 +23,14 @@ import Testing
     @Test(arguments: betas)
     func objectiveNeverIncreasesOnRandomData(beta: Double) throws {
         let v = Fixture.randomNonNegative(rows: 40, columns: 60, seed: 11)
-        let nmf = try BetaNMF(.init(rank: 5, beta: beta, iterations: 100, seed: 3))
+        let nmf = try BetaNMF(.init(rank: 5, beta: BetaDivergence(beta), iterations: 100, seed: 3))
         expectMonotone(try nmf.factorise(v), descentBelow: 0.8)
     }
 
     @Test(arguments: betas)
     func objectiveNeverIncreasesOnASpectrogram(beta: Double) throws {
         let v = try Fixture.harmonicSpectrogram()
-        let nmf = try BetaNMF(.init(rank: 8, beta: beta, iterations: 60, seed: 5))
+        let nmf = try BetaNMF(.init(rank: 8, beta: BetaDivergence(beta), iterations: 60, seed: 5))
         expectMonotone(try nmf.factorise(v), descentBelow: 0.25)
     }
 
@@ -40,7 +40,7 @@ import Testing
     func agreesWithDoublePrecisionReference(beta: Double) throws {
         let v = Fixture.randomNonNegative(rows: 24, columns: 40, seed: 21)
         let sparsity: Float = beta == 1 ? 0.01 : 0
-        let nmf = try BetaNMF(.init(rank: 4, beta: beta, iterations: 20, sparsity: sparsity, seed: 9))
+        let nmf = try BetaNMF(.init(rank: 4, beta: BetaDivergence(beta), iterations: 20, sparsity: sparsity, seed: 9))
         let (w0, h0) = nmf.initialFactors(for: v)
         let result = try nmf.factorise(v, initialBasis: w0, initialActivations: h0)
         var w = w0.doubleRows, h = h0.doubleRows
@@ -81,11 +81,11 @@ import Testing
         var w = Fixture.randomNonNegative(rows: bins, columns: rank, seed: 31)
         for i in w.values.indices { w.values[i] += 0.05 }
         for sparsity: Float in [0, 0.05] {
-            let fixed = try BetaNMF(.init(rank: rank, beta: Double(beta), iterations: 12, sparsity: sparsity,
+            let fixed = try BetaNMF(.init(rank: rank, beta: BetaDivergence(Double(beta)), iterations: 12, sparsity: sparsity,
                                           activationKernel: kernel)).activations(of: v, basis: w)
             let solver = try ActivationSolver(basis: try Basis(binCount: bins, speechRank: speechRank,
                                                                noiseRank: noiseRank, values: w.values),
-                                              beta: beta, sparsity: sparsity)
+                                              beta: BetaDivergence(Double(beta)), sparsity: sparsity)
             var frame = [Float](repeating: 0, count: solver.binStride)
             var h = [Float](repeating: 0, count: solver.activationStride)
             var worst: Float = 0
@@ -111,7 +111,7 @@ import Testing
     func bothKernelsTrainTheSameBasis(beta: Int) throws {
         let v = try Fixture.harmonicSpectrogram()
         func train(_ kernel: ActivationKernel) throws -> BetaNMF.Factorisation {
-            try BetaNMF(.init(rank: 6, beta: Double(beta), iterations: 10, seed: 4, activationKernel: kernel)).factorise(v)
+            try BetaNMF(.init(rank: 6, beta: BetaDivergence(Double(beta)), iterations: 10, seed: 4, activationKernel: kernel)).factorise(v)
         }
         let a = try train(.blas), b = try train(.engineSolver)
         #expect(abs(a.objective.last! - b.objective.last!) <= 1e-4 * b.objective.last!)
@@ -171,9 +171,9 @@ import Testing
     @Test(arguments: [(0.5, AtomNormalisation.automatic), (1, .automatic), (3, .unitSum), (2, .automatic), (1, .unitEuclideanNorm)])
     func normalisedAtomsHaveUnitNorm(beta: Double, normalisation: AtomNormalisation) throws {
         let v = Fixture.randomNonNegative(rows: 50, columns: 70, seed: 8)
-        let w = try BetaNMF(.init(rank: 7, beta: beta, iterations: 25, seed: 1, atomNormalisation: normalisation))
+        let w = try BetaNMF(.init(rank: 7, beta: BetaDivergence(beta), iterations: 25, seed: 1, atomNormalisation: normalisation))
             .factorise(v).basis
-        let squared = normalisation.resolved(beta: beta, sparsity: 0) == .unitEuclideanNorm
+        let squared = normalisation.resolved(beta: BetaDivergence(beta), sparsity: 0) == .unitEuclideanNorm
         for k in 0..<w.columns {
             var norm = 0.0
             for f in 0..<w.rows { norm += squared ? Double(w[f, k]) * Double(w[f, k]) : Double(w[f, k]) }

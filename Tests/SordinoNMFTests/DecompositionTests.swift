@@ -37,7 +37,7 @@ enum DecompositionFixture {
         let h0 = try DecompositionFixture.matrix("Tests/Fixtures/sklearn-nmf/H0.npy")
         let json = try Data(contentsOf: URL(fileURLWithPath: DecompositionFixture.path("Tests/Fixtures/sklearn-nmf/objectives.json")))
         let reference = try JSONDecoder().decode(Reference.self, from: json).objectives[String(Int(beta))] ?? [:]
-        let result = try Decomposer(DecompositionOptions(beta: beta, algorithm: algorithm, iterations: 200))
+        let result = try Decomposer(DecompositionOptions(beta: BetaDivergence(beta), algorithm: algorithm, iterations: 200))
             .run(v, basis: w0, activations: h0)
         for n in [0, 10, 50, 200] {
             let expected = try #require(reference[String(n)])
@@ -65,7 +65,7 @@ enum DecompositionFixture {
         let v = try DecompositionFixture.noisySpeech()
         let (w0, h0) = Initialisation.random(for: v, rank: 8, seed: 3)
         for algorithm in UpdateAlgorithm.allCases {
-            let curve = try Decomposer(DecompositionOptions(beta: beta, algorithm: algorithm, iterations: 60))
+            let curve = try Decomposer(DecompositionOptions(beta: BetaDivergence(beta), algorithm: algorithm, iterations: 60))
                 .run(v, basis: w0, activations: h0).objective
             Self.assertNonIncreasing(curve, "β = \(beta) \(algorithm)")
         }
@@ -125,7 +125,7 @@ enum DecompositionFixture {
         let rule = UpdateRule(algorithm: .me, effectiveBeta: beta)
         for r in [0.3, 0.7, 0.95, 1.05, 1.6, 4.0] {
             let x = Double(rule.equalisingFactor(Float(r)))
-            let minimiser = pow(r, BetaDivergenceExponent.gamma(beta))
+            let minimiser = pow(r, BetaDivergence(beta).updateExponent)
             // The step taken lies between the MM minimiser and the ME point, at or below φ(1).
             let step = Double(rule.factor(Float(r)))
             let level = Self.phi(1, r, beta)
@@ -150,7 +150,7 @@ enum DecompositionFixture {
         let v = try DecompositionFixture.noisySpeech(seconds: 2, frameLength: 512)
         let (w0, h0) = Initialisation.random(for: v, rank: 8, seed: 8)
         func curve(_ a: UpdateAlgorithm) throws -> [Double] {
-            try Decomposer(DecompositionOptions(beta: beta, algorithm: a, iterations: 200)).run(v, basis: w0, activations: h0).objective
+            try Decomposer(DecompositionOptions(beta: BetaDivergence(beta), algorithm: a, iterations: 200)).run(v, basis: w0, activations: h0).objective
         }
         let mu = try curve(.mu), me = try curve(.me), mm = try curve(.mm)
         let target = mu[200]

@@ -43,10 +43,10 @@ struct Measurement {
     @Test(arguments: [0, 1, 2])
     func activationKernelsOnSpeech(beta: Int) throws {
         let v = try Self.speech()
-        let basis = try BetaNMF(.init(rank: 64, beta: Double(beta), iterations: 10, seed: 3)).factorise(v).basis
+        let basis = try BetaNMF(.init(rank: 64, beta: BetaDivergence(Double(beta)), iterations: 10, seed: 3)).factorise(v).basis
         var finals: [ActivationKernel: Double] = [:]
         func time(_ kernel: ActivationKernel, iterations: Int) throws -> Double {
-            let nmf = try BetaNMF(.init(rank: 64, beta: Double(beta), iterations: iterations, activationKernel: kernel))
+            let nmf = try BetaNMF(.init(rank: 64, beta: BetaDivergence(Double(beta)), iterations: iterations, activationKernel: kernel))
             var result: BetaNMF.Factorisation?
             let t = try Self.seconds { result = try nmf.activations(of: v, basis: basis) }
             if iterations > 0 { finals[kernel] = result?.objective.last }
@@ -64,7 +64,7 @@ struct Measurement {
             for i in v.values.indices { sink += divergence.value(data: Double(v.values[i]), model: Double(model.values[i])) }
         }
         let train = { (kernel: ActivationKernel) throws -> Double in
-            let nmf = try BetaNMF(.init(rank: 64, beta: Double(beta), iterations: 10, seed: 3, activationKernel: kernel))
+            let nmf = try BetaNMF(.init(rank: 64, beta: BetaDivergence(Double(beta)), iterations: 10, seed: 3, activationKernel: kernel))
             return try Self.seconds { _ = try nmf.factorise(v) } / 10
         }
         print("MEASURE β=\(beta) speech \(v.rows) × \(v.columns), rank 64: fixed-basis pass (H step + objective) "

@@ -81,7 +81,7 @@ import Testing
     func trainingIsDeterministicForASeed(method: TrainingMethod) throws {
         let (speech, noise) = try Self.data()
         func train(seed: UInt64) throws -> Basis {
-            try DictionaryTrainer(.init(method: method, speechRank: 4, noiseRank: 3, epochs: 6, batchSize: 40,
+            try BasisTrainer(.init(method: method, speechRank: 4, noiseRank: 3, epochs: 6, batchSize: 40,
                                         seed: seed)).train(speech: speech, noise: noise).basis
         }
         let a = try train(seed: 5), b = try train(seed: 5), c = try train(seed: 6)
@@ -93,7 +93,7 @@ import Testing
 
     @Test func bandLimitedBasisSeparatesTheHighBand() throws {
         let (speech, noise) = try Self.data()
-        let basis = try DictionaryTrainer(.init(method: .nmfExponential, speechRank: 3, noiseRank: 2, epochs: 4))
+        let basis = try BasisTrainer(.init(method: .nmfExponential, speechRank: 3, noiseRank: 2, epochs: 4))
             .train(speech: speech, noise: noise).basis
         let limited = try basis.bandLimited(cutoffBin: 200)
         #expect(limited.noiseRank == 3 && limited.atomPenalties?.count == 6 && limited.atomPenalties?.last == 0)

@@ -7,34 +7,8 @@ public enum EngineHarness {
     /// Processes planar `channels` through `engine`, splitting the input into blocks whose lengths
     /// cycle through `blockLengths`. Returns the planar output, same length as the input.
     public static func run(_ engine: inout Engine, _ channels: [[Float]], blockLengths: [Int]) -> [[Float]] {
-        let count = channels.first?.count ?? 0
-        var outputs = channels.map { [Float](repeating: 0, count: $0.count) }
-        let inputBuffers = channels.map { channel -> UnsafeMutablePointer<Float> in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-            p.initialize(from: channel, count: count)
-            return p
-        }
-        let outputBuffers = channels.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1)) }
-        defer { inputBuffers.forEach { $0.deallocate() }; outputBuffers.forEach { $0.deallocate() } }
-        var inputPointers = [UnsafePointer<Float>](repeating: UnsafePointer(inputBuffers[0]), count: channels.count)
-        var outputPointers = outputBuffers
-        var done = 0, index = 0
-        while done < count {
-            let n = min(blockLengths[index % blockLengths.count], count - done)
-            for c in channels.indices {
-                inputPointers[c] = UnsafePointer(inputBuffers[c] + done)
-                outputPointers[c] = outputBuffers[c] + done
-            }
-            inputPointers.withUnsafeBufferPointer { i in
-                outputPointers.withUnsafeBufferPointer { o in
-                    engine.process(inputs: i.baseAddress!, outputs: o.baseAddress!, blockLength: n)
-                }
-            }
-            done += n
-            index += 1
-        }
-        for c in channels.indices { outputs[c] = Array(UnsafeBufferPointer(start: outputBuffers[c], count: count)) }
-        return outputs
+        var driver = EngineBlockDriver(channelCount: channels.count, blockLengths: blockLengths)
+        return driver.run(&engine, channels)
     }
 
     /// Mono convenience: one channel through a fresh engine built from `configuration` and `basis`.

@@ -3,7 +3,7 @@
 
 import SordinoDSP
 
-/// How `DictionaryTrainer` learns the two bases.
+/// How `BasisTrainer` learns the two bases.
 public enum TrainingMethod: String, Sendable, Hashable, CaseIterable {
     /// β-divergence NMF (`BetaNMF`), each basis on its own source.
     case nmf
@@ -21,13 +21,13 @@ public enum TrainingMethod: String, Sendable, Hashable, CaseIterable {
 /// fit). The two runs take seeds derived from `seed` by SplitMix64 (first and second output), as
 /// `SupervisedTrainer` does, so `nmf` starts from the same factors as `SupervisedTrainer`. Cost: that of the
 /// two runs. Memory: both V (given) plus each method's own. Allocates; offline only.
-public struct DictionaryTrainer: Sendable {
+public struct BasisTrainer: Sendable {
     public struct Options: Sendable, Hashable {
         public var method: TrainingMethod
         public var speechRank: Int
         public var noiseRank: Int
         /// β of `nmf`'s divergence (any real). The prior methods are KL (β = 1); ANMF is Euclidean.
-        public var beta: Double
+        public var beta: BetaDivergence
         /// Passes over the data (all of them, warm-up included, for the prior methods).
         public var epochs: Int
         /// Plain KL passes before the prior is estimated (prior methods); default half the epochs.
@@ -42,7 +42,7 @@ public struct DictionaryTrainer: Sendable {
         public var sparsity: Float
         public var seed: UInt64
 
-        public init(method: TrainingMethod = .nmf, speechRank: Int = 64, noiseRank: Int = 64, beta: Double = 1,
+        public init(method: TrainingMethod = .nmf, speechRank: Int = 64, noiseRank: Int = 64, beta: BetaDivergence = 1,
                     epochs: Int = 200, warmUpEpochs: Int? = nil, batchSize: Int = 1000, adversarialWeight: Float = 0.3,
                     priorWeight: Float = 0.005, sparsity: Float = 0, seed: UInt64 = 0x534F_5244_494E_4F00) {
             self.method = method
@@ -83,16 +83,13 @@ public struct DictionaryTrainer: Sendable {
     public let options: Options
 
     public init(_ options: Options) throws(NMFError) {
-        func check(_ ok: Bool, _ name: String, _ value: some CustomStringConvertible, _ allowed: String) throws(NMFError) {
-            if !ok { throw .invalidOption(name: name, value: "\(value)", allowed: allowed) }
-        }
-        try check(options.speechRank >= 1 && options.noiseRank >= 1, "atoms",
+        try NMFError.check(options.speechRank >= 1 && options.noiseRank >= 1, "atoms",
                   "\(options.speechRank) + \(options.noiseRank)", "at least 1 speech and 1 noise atom")
-        try check(options.epochs >= 1, "epochs", options.epochs, "at least 1")
+        try NMFError.check(options.epochs >= 1, "epochs", options.epochs, "at least 1")
         if options.method == .nmfExponential || options.method == .nmfGamma {
-            try check(options.beta == 1, "beta", options.beta, "1 (the prior methods are KL-NMF)")
+            try NMFError.check(options.beta == 1, "beta", options.beta.beta, "1 (the prior methods are KL-NMF)")
             let warmUp = options.warmUpEpochs ?? options.epochs / 2
-            try check(warmUp >= 1 && warmUp <= options.epochs, "warm-up epochs", warmUp, "1…\(options.epochs)")
+            try NMFError.check(warmUp >= 1 && warmUp <= options.epochs, "warm-up epochs", warmUp, "1…\(options.epochs)")
         }
         self.options = options
     }
@@ -118,7 +115,7 @@ public struct DictionaryTrainer: Sendable {
                                               sparsity: options.sparsity, seed: seed))
                 let result = try nmf.factorise(v) { progress?(part, $0, epochs, $1) }
                 curves.append(Curve(part: part, stage: options.beta == 1 ? "kl" : "beta",
-                                    objective: "D_beta(V | WH + eps), beta = \(options.beta)",
+                                    objective: "D_beta(V | WH + eps), beta = \(options.beta.beta)",
                                     values: [result.initialObjective] + result.objective))
                 return result.basis
             }

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Offline STFT with phase and its overlap-add inverse, on the engine's RealFFT and WindowPair.
-
-import SordinoDSP
+// The one offline STFT (with phase) and its overlap-add inverse, on the engine's RealFFT and WindowPair.
 
 /// A complex spectrogram X, bins × frames row-major (`re[f * frameCount + t]`), the layout of V.
 public struct ComplexSpectrogram: Sendable, Equatable {
@@ -18,51 +16,65 @@ public struct ComplexSpectrogram: Sendable, Equatable {
         self.im = im
     }
 
-    /// |X|^p as a bins × frames matrix (p > 0; p = 2 is power).
-    public func magnitude(power p: Double) -> Matrix {
-        var m = Matrix(rows: binCount, columns: frameCount)
+    /// |X|^p, bins × frames row-major (p > 0; p = 2 is power, p = 1 magnitude).
+    public func magnitudes(power p: Double) -> [Float] {
+        var m = [Float](repeating: 0, count: re.count)
         for i in re.indices {
             let power = re[i] * re[i] + im[i] * im[i]
-            m.values[i] = p == 2 ? power : (p == 1 ? power.squareRoot() : Float.pow(power, Float(p / 2)))
+            m[i] = p == 2 ? power : (p == 1 ? power.squareRoot() : Float.pow(power, Float(p / 2)))
         }
         return m
     }
 }
 
-/// STFT with frame length N = FFT length, hop H and a `WindowShape` whose pair satisfies the
-/// overlap-add condition (`WindowPair` checks it), so `synthesise(analyse(x))` = x to float rounding.
-/// Frame t starts at sample t·H − (N − H): the first frame already ends H samples into the signal,
-/// and every sample is covered by N/H frames (zeros outside the signal). Allocates; offline.
+/// STFT with frame length N, hop H, FFT length ≥ N (zero padding) and a `WindowShape` whose pair
+/// satisfies the overlap-add condition (`WindowPair` checks it), so `synthesise(analyse(x))` = x to
+/// float rounding. Frames are aligned like the engine's: frame t covers samples
+/// [(t+1)·H − N, (t+1)·H), zeros outside the signal. Training (`Spectrogram`), decomposition and the
+/// reports all analyse with it. Allocates; offline.
 public struct ShortTimeFourierTransform: Sendable {
     public let frameLength: Int
     public let hopLength: Int
+    public let fftLength: Int
     public let windows: WindowPair
 
-    public var binCount: Int { frameLength / 2 + 1 }
+    public var binCount: Int { fftLength / 2 + 1 }
 
-    public init(frameLength: Int, hopLength: Int, window: WindowShape = .sqrtHann) throws(EngineError) {
+    public init(frameLength: Int, hopLength: Int, fftLength: Int? = nil, window: WindowShape = .sqrtHann)
+        throws(EngineError)
+    {
         guard frameLength >= 16, frameLength % 2 == 0 else { throw .invalidFFTLength(frameLength) }
+        let fft = fftLength ?? frameLength
+        guard fft >= frameLength else { throw .fftShorterThanFrame(fftLength: fft, frameLength: frameLength) }
         windows = try WindowPair(shape: window, frameLength: frameLength, hopLength: hopLength)
         self.frameLength = frameLength
         self.hopLength = hopLength
+        self.fftLength = fft
     }
 
-    /// Frames for a signal of `sampleCount` samples.
+    /// The engine's STFT for `configuration` (frame, hop, FFT length, window).
+    public init(_ configuration: EngineConfiguration) throws(EngineError) {
+        try self.init(frameLength: configuration.frameLength, hopLength: configuration.hopLength,
+                      fftLength: configuration.fftLength, window: configuration.window)
+    }
+
+    /// Frames that cover every sample of a signal of `sampleCount` samples N/H times (what
+    /// `synthesise` needs): the engine's ⌈count/H⌉ plus N/H − 1 frames of tail.
     public func frameCount(sampleCount: Int) -> Int {
         max(1, (sampleCount - 1 + frameLength - hopLength) / hopLength + 1)
     }
 
-    /// X of `samples`. Cost: one FFT of N per hop.
-    public func analyse(_ samples: [Float]) throws(EngineError) -> ComplexSpectrogram {
-        let fft = try RealFFT(length: frameLength)
-        let n = frameLength, frames = frameCount(sampleCount: samples.count), bins = binCount
+    /// X of `samples`, `frameCount` frames (default: `frameCount(sampleCount:)`). Cost: one FFT per hop.
+    public func analyse(_ samples: [Float], frameCount: Int? = nil) throws(EngineError) -> ComplexSpectrogram {
+        let fft = try RealFFT(length: fftLength)
+        let n = frameLength, frames = frameCount ?? self.frameCount(sampleCount: samples.count), bins = binCount
         var re = [Float](repeating: 0, count: bins * frames), im = re
         let offset = n - hopLength
         for t in 0..<frames {
             let start = t * hopLength - offset
-            for i in 0..<n {
+            for i in 0..<fftLength {
                 let index = start + i
-                fft.time[i] = index >= 0 && index < samples.count ? samples[index] * windows.analysis[i] : 0
+                fft.time[i] = i < n && index >= 0 && index < samples.count ? samples[index] * windows.analysis[i] : 0
             }
             fft.forward()
             for f in 0..<bins {
@@ -75,10 +87,10 @@ public struct ShortTimeFourierTransform: Sendable {
 
     /// The overlap-added inverse, `sampleCount` samples (the length given to `analyse`).
     public func synthesise(_ x: ComplexSpectrogram, sampleCount: Int) throws(EngineError) -> [Float] {
-        let fft = try RealFFT(length: frameLength)
+        let fft = try RealFFT(length: fftLength)
         let n = frameLength, frames = x.frameCount, bins = x.binCount, offset = n - hopLength
         var out = [Float](repeating: 0, count: sampleCount)
-        let scale = 1 / Float(n)
+        let scale = 1 / Float(fftLength)
         for t in 0..<frames {
             for f in 0..<bins {
                 fft.spectrum[2 * f] = x.re[f * frames + t]
