@@ -59,32 +59,28 @@ for test in makeCases() where test.name.hasPrefix(only) {
     signal[1234] = .nan                                  // the non-finite path must not allocate either
     for i in (signal.count / 2)..<(signal.count / 2 + 4000) { signal[i] = 0 }   // nor the silent path
     let channels = config.channelCount
-    let blockLengths = [256, 1, 7, 1000, 4096, 64, 333]
     let input = UnsafeMutablePointer<Float>.allocate(capacity: signal.count)
     input.initialize(from: signal, count: signal.count)
     let output = UnsafeMutablePointer<Float>.allocate(capacity: signal.count * channels)
     let inputs = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: channels)
     let outputs = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: channels)
+    for c in 0..<channels {
+        inputs[c] = UnsafePointer(input)
+        outputs[c] = output + c * signal.count
+    }
+    var driver = EngineBlockDriver(channelCount: channels, blockLengths: [256, 1, 7, 1000, 4096, 64, 333])
+    let controls = engine.controls
 
     MallocInterposerSwift.initialize()
     MallocInterposerSwift.hook()
-    var done = 0, index = 0
-    while done < signal.count {
-        let n = min(blockLengths[index % blockLengths.count], signal.count - done)
-        for c in 0..<channels {
-            inputs[c] = UnsafePointer(input + done)
-            outputs[c] = output + c * signal.count + done
-        }
-        engine.process(inputs: inputs, outputs: outputs, blockLength: n)
-        if index == 10 { engine.controls.bypass = true }     // control changes mid-stream
-        if index == 40 { engine.controls.bypass = false; engine.controls.floorDecibels = -30 }
-        done += n
-        index += 1
+    driver.run(&engine, inputs: inputs, outputs: outputs, count: signal.count) { block in
+        if block == 10 { controls.bypass = true }     // control changes mid-stream
+        if block == 40 { controls.bypass = false; controls.floorDecibels = -30 }
     }
     MallocInterposerSwift.unhook()
     let stats = MallocInterposerSwift.getStatistics()
     let hops = engine.telemetry.hops.load(ordering: .relaxed)
-    print("\(test.name): \(seconds) s, \(hops) hops, \(index) blocks: mallocCount=\(stats.mallocCount) "
+    print("\(test.name): \(seconds) s, \(hops) hops, \(driver.blocksRun) blocks: mallocCount=\(stats.mallocCount) "
           + "freeCount=\(stats.freeCount) bytes=\(stats.mallocBytesCount)")
     if stats.mallocCount != 0 || stats.freeCount != 0 { failures += 1 }
     input.deallocate(); output.deallocate(); inputs.deallocate(); outputs.deallocate()

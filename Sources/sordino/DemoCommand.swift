@@ -115,7 +115,7 @@ struct Demo: ParsableCommand {
 
         // The same engine offline, as `sordino process` runs it: the JACK path must equal it.
         var offlineEngine = try Engine(configuration: built.configuration, basis: built.basis)
-        let offline = Process.run(&offlineEngine, on: [played], blockSize: blockLength, flush: latency, progress: nil)[0]
+        let offline = EngineBlockDriver.enhance(&offlineEngine, [played], blockLength: blockLength, flush: latency)[0]
         let offlineDifference = zip(offline, recording).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
 
         // Delay compensation by the reported latency, back to the input's rate and length.
