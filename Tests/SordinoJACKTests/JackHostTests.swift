@@ -330,6 +330,21 @@ struct JackHostWithoutServerTests {
         if bucket > 0 { #expect(CallbackHistogram.upperBound(bucket: bucket - 1) < nanoseconds) }
     }
 
+    @Test("the message queue keeps order, cuts long messages and counts what it drops when full")
+    func messageQueue() {
+        let queue = HostEventQueue()
+        for i in 0..<3 { "message \(i)".withCString { queue.post($0) } }
+        String(repeating: "x", count: 1000).withCString { queue.post($0) }
+        let drained = queue.drain()
+        #expect(drained.prefix(3) == ["message 0", "message 1", "message 2"])
+        #expect(drained.last?.count == HostEventQueue.slotBytes)
+        #expect(queue.drain().isEmpty)
+        for i in 0..<(HostEventQueue.capacity + 5) { "m\(i)".withCString { queue.post($0) } }
+        #expect(queue.dropped.load(ordering: .relaxed) == 5)
+        let full = queue.drain()
+        #expect(full.count == HostEventQueue.capacity && full.first == "m0" && full.last == "m\(HostEventQueue.capacity - 1)")
+    }
+
     @Test("percentiles of a known distribution")
     func percentiles() {
         var counts = [Int](repeating: 0, count: CallbackHistogram.bucketCount)
