@@ -61,9 +61,9 @@ public final class AudioInputStream {
         sampleRate = Int(sfInfo.samplerate)
         container = AudioFileReader.containerName(sfInfo.format)
         encoding = AudioFileReader.encodingName(sfInfo.format)
-        // Pipes report an unknown length as 0 or as the largest count.
+        // A stream without a length (a pipe) reports 0 frames or SF_COUNT_MAX.
         let frames = sfInfo.frames
-        declaredSampleCount = frames > 0 && frames < Int64(Int32.max) * 64 ? Int(frames) : nil
+        declaredSampleCount = frames > 0 && frames < sf_count_t.max ? Int(frames) : nil
         headerSampleCount = declaredSampleCount.flatMap { Self.headerLength(of: file, present: $0) }
         guard channelCount >= 1 else {
             sf_close(file)

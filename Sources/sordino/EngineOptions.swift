@@ -9,7 +9,7 @@ import SordinoPresets
 struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Preset: a name (e.g. speech-16k), a path to NAME.json, or a folder of presets (the one for the audio's rate is chosen). "
-            + "Default: the presets folder, so the rate picks the preset (process: the file's rate, or the nearest shipped rate below it; run, demo: the server's).",
+            + "Default: the presets folder, so the rate picks the preset (process, separate: the file's rate, or the nearest shipped rate below it; run, demo: the server's).",
         valueName: "preset"))
     var preset: String?
 
@@ -58,29 +58,14 @@ struct EngineOptions: ParsableArguments {
         if let p = maskExponent, p != 1 && p != 2 { throw ValidationError("--mask-exponent must be 1 or 2 (got \(p)).") }
     }
 
-    /// What `--preset` means when it is not given.
-    enum PresetDefault {
-        /// A preset name, e.g. speech-16k (`process`: files are converted to its rate).
-        case named(String)
-        /// The first presets folder on the search path; the preset for the rate is chosen (JACK).
-        case folder
-    }
-
-    /// Loads the preset for `sampleRate` (a folder argument picks by rate; a single preset is returned
-    /// whatever its rate, so the caller can convert or refuse). Reads the files anew on every call.
-    /// `skipped`: files of the folder that do not load and were passed over (log each as a warning);
-    /// one that is or may be the preset for the rate throws `PresetError.unloadableChoice` instead.
-    func loadPreset(sampleRate: Int?, default fallback: PresetDefault = .named("speech-16k"))
-        throws -> (preset: Preset, path: String, skipped: [SkippedPreset])
-    {
+    /// Loads the preset for `sampleRate`: `--preset` as given (a folder picks by rate; a single
+    /// preset is returned whatever its rate, so the caller can convert or refuse), or the presets
+    /// folder's preset at that rate. Reads the files anew on every call. `skipped`: files of the
+    /// folder that do not load and were passed over (log each as a warning); one that is or may be
+    /// the preset for the rate throws `PresetError.unloadableChoice` instead.
+    func loadPreset(sampleRate: Int?) throws -> (preset: Preset, path: String, skipped: [SkippedPreset]) {
         let locator = PresetLocator()
-        let choice: PresetChoice
-        switch (preset, fallback) {
-        case let (argument?, _), let (nil, .named(argument)):
-            choice = try locator.resolve(argument, sampleRate: sampleRate)
-        case (nil, .folder):
-            choice = try locator.resolve(try Self.presetsFolder(locator), sampleRate: sampleRate)
-        }
+        let choice = try locator.resolve(try preset ?? Self.presetsFolder(locator), sampleRate: sampleRate)
         return (try Preset.load(path: choice.path), choice.path, choice.skipped)
     }
 

@@ -34,7 +34,7 @@ final class PresetEngineFactory {
     func make(sampleRate: Int, controls: ControlBlock) throws(EngineBuildError) -> EngineBuild {
         let preset: Preset, path: String, skipped: [SkippedPreset]
         do {
-            (preset, path, skipped) = try options.loadPreset(sampleRate: sampleRate, default: .folder)
+            (preset, path, skipped) = try options.loadPreset(sampleRate: sampleRate)
         } catch {
             throw EngineBuildError(error)
         }

@@ -40,8 +40,9 @@ struct Separate: ParsableCommand {
         if info.nonFiniteSamples > 0 {
             note("warning: \(info.nonFiniteSamples) NaN/Inf samples in \(input) were replaced by 0.")
         }
-        let (preset, _, skipped) = try engine.loadPreset(sampleRate: audio.sampleRate)
+        let (preset, _, choice, skipped) = try engine.loadPreset(forFileRate: audio.sampleRate)
         for file in skipped { note("warning: \(file)") }
+        if !quiet, let choice { note(choice) }
         let presetRate = preset.metadata.sampleRate
         let working = audio.sampleRate == presetRate ? audio : try Resampler.resample(audio, to: presetRate)
         var config = engine.configuration(of: preset, channelCount: audio.channelCount, maximumBlockLength: blockSize)
