@@ -62,6 +62,7 @@ enum PresetValidation {
         "floorDecibels": "mask.floorDecibels",
         "wet": "mask.wet",
         "noiseBoundDecibels": "mask.noiseBoundDecibels",
+        "absentFloorDecibels": "mask.absentFloorDecibels",
         "maskSmoothingMilliseconds": "mask.smoothingMilliseconds",
         "atom penalties": "basis penalties",
     ]
