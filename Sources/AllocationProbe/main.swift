@@ -18,6 +18,7 @@ func makeCases() -> [Case] {
     mono.activationFloor = 1
     mono.adaptiveNoiseRank = 8
     mono.noiseBoundDecibels = 6
+    mono.absentFloorDecibels = -25   // the speech-presence stage
     var is48 = EngineConfiguration()
     is48.sampleRate = 48_000; is48.frameLength = 1536; is48.hopLength = 384; is48.fftLength = 1536
     is48.beta = 0; is48.channelCount = 2; is48.linkChannels = true

@@ -34,6 +34,8 @@ public struct Engine: ~Copyable {
     private let noiseFloorRise: Float
     /// 10^(noiseBoundDecibels/20) for magnitude spectra (/10 for power); 0 = no bound.
     private let noiseBoundFactor: Float
+    /// Speech presence after the mask (`enabled` false when the configuration has none).
+    private let presence: SpeechPresence
     /// One-pole coefficient per noise-only frame of the mean noise spectrum (a 500 ms memory).
     private let noiseSpectrumMemory: Float
     private let fft: RealFFT
@@ -98,6 +100,9 @@ public struct Engine: ~Copyable {
             Float.pow(10, $0 / (configuration.spectrumExponent == 1 ? 20 : 10))
         } ?? 0
         noiseSpectrumMemory = Float.exp(-hopSeconds * 1000 / 500)
+        presence = SpeechPresence(absentFloorDecibels: configuration.absentFloorDecibels, basis: extended,
+                                  relativeFloor: configuration.activationFloor, sampleRate: configuration.sampleRate,
+                                  spectrumExponent: configuration.spectrumExponent)
         self.configuration = configuration
         let controls = controls ?? ControlBlock(configuration)
         self.controls = controls
@@ -333,7 +338,7 @@ public struct Engine: ~Copyable {
         // beat 3 and 6 dB: it adapts on half of the frames of a typical recording, speech onsets and
         // tails included, and the unit-sum KL step tolerates that leakage.
         let noiseOnly = state.pointee.framePower <= 10 * state.pointee.noiseFloorPower
-        if noiseBoundFactor > 0 {
+        if noiseBoundFactor > 0 || presence.enabled {
             let mean = state.pointee.noiseSpectrum
             if !state.pointee.noiseSpectrumPrimed {
                 copyFloats(mean, from: v, count: binCount)
@@ -351,8 +356,12 @@ public struct Engine: ~Copyable {
                                binCount: binCount)
         }
         wienerMask(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,
-                   exponent: exponent, floor: floorGain, smoothing: maskSmoothing,
+                   exponent: exponent, floor: presence.enabled ? 0 : floorGain, smoothing: maskSmoothing,
                    previous: state.pointee.smoothedMask, into: mask)
+        if presence.enabled {
+            presence.apply(to: mask, spectrum: v, speech: solver.speechEstimate, noise: solver.noiseEstimate,
+                           noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
+        }
     }
 
     /// Applies `mask` to the channel's spectrum, inverse-transforms, overlap-adds, and mixes the

@@ -35,6 +35,10 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     /// Lower bound on the NMF noise estimate N̂, in dB relative to each bin's mean spectrum over
     /// noise-only frames (−120…20; 500 ms memory); nil: no bound. See `boundNoiseEstimate`.
     public var noiseBoundDecibels: Float? = nil
+    /// Mask floor in dB (−120…0) where speech is absent, with the speech-presence stage that also
+    /// lifts the mask where speech is present (`SpeechPresence`); nil: no stage. `floorDecibels`
+    /// then applies where speech is present. Needs no noise bound: the stage keeps the noise-only mean itself.
+    public var absentFloorDecibels: Float? = nil
     /// p in G = Ŝ^p / (Ŝ^p + N̂^p): 1 or 2.
     public var maskExponent: Int = 2
     /// Attenuation limit in dB (≤ 0): the mask never goes below 10^(floor/20).
@@ -87,6 +91,10 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
         if let noiseBoundDecibels {
             try EngineError.check(noiseBoundDecibels.isFinite && noiseBoundDecibels >= -120 && noiseBoundDecibels <= 20,
                       .noiseBoundDecibels, noiseBoundDecibels, "−120…20 dB")
+        }
+        if let absentFloorDecibels {
+            try EngineError.check(absentFloorDecibels.isFinite && absentFloorDecibels >= -120 && absentFloorDecibels <= 0,
+                      .absentFloorDecibels, absentFloorDecibels, "−120…0 dB")
         }
         try EngineError.check(maskExponent == 1 || maskExponent == 2, .maskExponent, maskExponent, "1 or 2")
         try EngineError.check(floorDecibels.isFinite && floorDecibels <= 0 && floorDecibels >= -120,

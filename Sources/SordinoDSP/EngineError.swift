@@ -49,7 +49,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
 /// exhaustively (the preset format maps each to its JSON field) instead of by string.
 public enum EngineSetting: String, Sendable, CaseIterable {
     case sampleRate, fftLength, spectrumExponent, beta, iterations, maximumIterations, sparsity
-    case activationFloor, adaptiveNoiseRank, adaptiveNoiseMemoryMilliseconds, noiseBoundDecibels
+    case activationFloor, adaptiveNoiseRank, adaptiveNoiseMemoryMilliseconds, noiseBoundDecibels, absentFloorDecibels
     case maskExponent, floorDecibels, wet, maskSmoothingMilliseconds, controlSmoothingMilliseconds
     case channelCount, maximumBlockLength
     case atomPenalties = "atom penalties"

@@ -104,14 +104,17 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         /// Lower bound on the noise estimate in dB relative to the mean noise-only spectrum
         /// (−120…20); absent: no bound.
         public var noiseBoundDecibels: Float?
+        /// Floor in dB (−120…0) where speech is absent, with the speech-presence stage; absent: no stage.
+        public var absentFloorDecibels: Float?
 
         public init(exponent: Int, floorDecibels: Float, smoothingMilliseconds: Float, wet: Float,
-                    noiseBoundDecibels: Float? = nil) {
+                    noiseBoundDecibels: Float? = nil, absentFloorDecibels: Float? = nil) {
             self.exponent = exponent
             self.floorDecibels = floorDecibels
             self.smoothingMilliseconds = smoothingMilliseconds
             self.wet = wet
             self.noiseBoundDecibels = noiseBoundDecibels
+            self.absentFloorDecibels = absentFloorDecibels
         }
     }
 
@@ -193,7 +196,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
                                  adaptiveNoiseMemoryMilliseconds: c.adaptiveNoiseMemoryMilliseconds),
                   mask: Mask(exponent: c.maskExponent, floorDecibels: c.floorDecibels,
                              smoothingMilliseconds: c.maskSmoothingMilliseconds, wet: c.wet,
-                             noiseBoundDecibels: c.noiseBoundDecibels),
+                             noiseBoundDecibels: c.noiseBoundDecibels, absentFloorDecibels: c.absentFloorDecibels),
                   basis: BasisReference(file: "\(name).basis", speechRank: speechRank, noiseRank: noiseRank,
                                         binCount: c.binCount, checksum: ""),
                   provenance: provenance)
@@ -221,6 +224,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         c.maskSmoothingMilliseconds = mask.smoothingMilliseconds
         c.wet = mask.wet
         c.noiseBoundDecibels = mask.noiseBoundDecibels
+        c.absentFloorDecibels = mask.absentFloorDecibels
         c.channelCount = channelCount
         c.maximumBlockLength = maximumBlockLength
         c.linkChannels = linkChannels

@@ -57,6 +57,7 @@ enum PresetValidation {
         case .adaptiveNoiseRank: "solver.adaptiveNoiseRank"
         case .adaptiveNoiseMemoryMilliseconds: "solver.adaptiveNoiseMemoryMilliseconds"
         case .noiseBoundDecibels: "mask.noiseBoundDecibels"
+        case .absentFloorDecibels: "mask.absentFloorDecibels"
         case .maskExponent: "mask.exponent"
         case .floorDecibels: "mask.floorDecibels"
         case .wet: "mask.wet"

@@ -31,6 +31,10 @@ struct EngineOptions: ParsableArguments {
             help: "Lower bound on the noise estimate in dB (−120…20) relative to each bin's mean over noise-only frames, or 'off'; higher removes more steady noise. Default: the preset's.")
     var noiseBound: NoiseBound?
 
+    @Option(name: .customLong("absent-floor-db"), parsing: .unconditional,
+            help: "Speech presence: mask floor in dB (−120…0) where speech is absent, the mask lifted where it is present; or 'off'. Default: the preset's.")
+    var absentFloor: AbsentFloor?
+
     @Option(name: .customLong("adaptive-noise-atoms"),
             help: "Extra noise atoms learned online from noise-only frames (0…32; 0 = off). Default: the preset's.")
     var adaptiveNoiseRank: Int?
@@ -124,6 +128,7 @@ struct EngineOptions: ParsableArguments {
         if let activationFloor { c.activationFloor = activationFloor }
         if let adaptiveNoiseRank { c.adaptiveNoiseRank = adaptiveNoiseRank }
         if let noiseBound { c.noiseBoundDecibels = noiseBound.decibels }
+        if let absentFloor { c.absentFloorDecibels = absentFloor.decibels }
         if let adaptiveNoiseMemory { c.adaptiveNoiseMemoryMilliseconds = adaptiveNoiseMemory }
         return c
     }
@@ -139,6 +144,24 @@ struct NoiseBound: ExpressibleByArgument {
     init?(argument: String) {
         if argument == "off" { decibels = nil; return }
         guard let value = Float(argument), value.isFinite, value >= -120, value <= 20 else { return nil }
+        decibels = value
+    }
+
+    var defaultValueDescription: String { decibels.map { "\($0) dB" } ?? "off" }
+
+    static var defaultCompletionKind: CompletionKind { .list(["off"]) }
+}
+
+/// `--absent-floor-db`: dB in −120…0, or `off` (no speech-presence stage).
+struct AbsentFloor: ExpressibleByArgument {
+    /// nil: off.
+    let decibels: Float?
+
+    init(decibels: Float?) { self.decibels = decibels }
+
+    init?(argument: String) {
+        if argument == "off" { decibels = nil; return }
+        guard let value = Float(argument), value.isFinite, value >= -120, value <= 0 else { return nil }
         decibels = value
     }
 

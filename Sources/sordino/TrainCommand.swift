@@ -74,6 +74,9 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("noise-bound-db"), parsing: .unconditional,
             help: "Lower bound on the noise estimate stored in the preset: dB (−120…20) relative to each bin's mean over noise-only frames, or 'off'.")
     var noiseBound = NoiseBound(decibels: 6)
+    @Option(name: .customLong("absent-floor-db"), parsing: .unconditional,
+            help: "Speech presence stored in the preset: mask floor in dB (−120…0) where speech is absent, or 'off'.")
+    var absentFloor = AbsentFloor(decibels: nil)
     @Option(name: .customLong("mask-exponent"), help: "Mask exponent p stored in the preset: 1 or 2.") var maskExponent: Int = 1
     @Option(name: .customLong("mask-smoothing-ms"), help: "Mask smoothing time constant stored in the preset, ms (0 = off).")
     var maskSmoothing: Float = 0
@@ -126,6 +129,7 @@ struct Train: ParsableCommand {
         config.iterations = solveIterations
         config.floorDecibels = floorDecibels
         config.noiseBoundDecibels = noiseBound.decibels
+        config.absentFloorDecibels = absentFloor.decibels
         config.activationFloor = activationFloor
         config.adaptiveNoiseRank = adaptiveNoiseRank
         config.adaptiveNoiseMemoryMilliseconds = adaptiveNoiseMemory

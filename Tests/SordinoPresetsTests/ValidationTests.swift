@@ -42,6 +42,7 @@ import Testing
         Case(field: "mask.exponent") { $0.mask.exponent = 3 },
         Case(field: "mask.smoothingMilliseconds") { $0.mask.smoothingMilliseconds = -1 },
         Case(field: "mask.noiseBoundDecibels") { $0.mask.noiseBoundDecibels = 25 },
+        Case(field: "mask.absentFloorDecibels") { $0.mask.absentFloorDecibels = 3 },
         Case(field: "solver.iterations") { $0.solver.iterations = 65 },
         Case(field: "solver.maximumIterations") { $0.solver.maximumIterations = 0 },
         Case(field: "solver.spectrumExponent") { $0.solver.spectrumExponent = 3 },
