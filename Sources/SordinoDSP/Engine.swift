@@ -47,7 +47,7 @@ public struct Engine: ~Copyable {
     private let spectrumExponent: Int
     private let maskSmoothing: Float          // α per hop, 0 = off
     private let controlSmoothing: Float       // fraction of the remaining distance covered per hop
-    private let storage: UnsafeMutablePointer<Float>
+    private let storage: FloatArena
     private let analysisWindow: UnsafeMutablePointer<Float>      // frameLength
     private let synthesisWindow: UnsafeMutablePointer<Float>     // frameLength, includes 1/fftLength
     private let mask: UnsafeMutablePointer<Float>                // binStride
@@ -79,9 +79,7 @@ public struct Engine: ~Copyable {
     /// block to follow (shared with other engines of the same host); nil makes one from
     /// `configuration`. Floor and wet start at the block's values.
     public init(configuration: EngineConfiguration, basis: Basis, controls: ControlBlock? = nil) throws(EngineError) {
-        try configuration.validate(basis: basis)
-        let windows = try WindowPair(shape: configuration.window, frameLength: configuration.frameLength,
-                                     hopLength: configuration.hopLength)
+        let windows = try configuration.validate(basis: basis)
         let extended = try Self.withAdaptiveAtoms(basis, count: configuration.adaptiveNoiseRank)
         let solver = try ActivationSolver(basis: extended, beta: configuration.beta, sparsity: configuration.sparsity,
                                           relativeFloor: configuration.activationFloor)
@@ -122,14 +120,11 @@ public struct Engine: ~Copyable {
 
         let perChannel = 2 * frameLength + 2 * hopLength + 2 * binCount + 3 * binStride + activationStride
         let total = 2 * frameLength + 2 * binStride + channelCount * perChannel
-        storage = .allocate(capacity: total)
-        storage.initialize(repeating: 0, count: total)
-        var cursor = storage
-        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
-        analysisWindow = take(frameLength)
-        synthesisWindow = take(frameLength)
-        mask = take(binStride)
-        linkedSpectrum = take(binStride)
+        var arena = FloatArena(capacity: total)
+        analysisWindow = arena.take(frameLength)
+        synthesisWindow = arena.take(frameLength)
+        mask = arena.take(binStride)
+        linkedSpectrum = arena.take(binStride)
         for n in 0..<frameLength {
             analysisWindow[n] = windows.analysis[n]
             synthesisWindow[n] = windows.synthesis[n] / Float(fftLength)   // FFTW's inverse is unnormalised
@@ -137,18 +132,18 @@ public struct Engine: ~Copyable {
         channels = .allocate(capacity: channelCount)
         for c in 0..<channelCount {
             (channels + c).initialize(to: ChannelState(
-                history: take(frameLength), pending: take(hopLength), ready: take(hopLength),
-                overlap: take(frameLength), spectrum: take(2 * binCount), magnitude: take(binStride),
-                activations: take(activationStride), smoothedMask: take(binStride),
-                noiseSpectrum: take(binStride), noiseSpectrumPrimed: false,
+                history: arena.take(frameLength), pending: arena.take(hopLength), ready: arena.take(hopLength),
+                overlap: arena.take(frameLength), spectrum: arena.take(2 * binCount), magnitude: arena.take(binStride),
+                activations: arena.take(activationStride), smoothedMask: arena.take(binStride),
+                noiseSpectrum: arena.take(binStride), noiseSpectrumPrimed: false,
                 coldStart: true, silent: true, framePower: 0, noiseFloorPower: .greatestFiniteMagnitude))
         }
+        storage = arena
     }
 
     deinit {
         channels.deinitialize(count: channelCount)
         channels.deallocate()
-        storage.deallocate()
     }
 
     /// Adaptive noise atom `index` (0 ..< adaptiveNoiseRank) as it stands now, binCount values summing

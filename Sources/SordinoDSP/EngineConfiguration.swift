@@ -70,12 +70,14 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     public var latencyMilliseconds: Double { Double(latencySamples) * 1000 / Double(sampleRate) }
 
     /// Throws the first setting the engine cannot run with, naming it and the allowed range.
-    public func validate(basis: Basis) throws(EngineError) {
+    /// Returns the window pair it checked (the engine keeps it rather than building it again).
+    @discardableResult
+    public func validate(basis: Basis) throws(EngineError) -> WindowPair {
         try EngineError.check(sampleRate >= 8000 && sampleRate <= 384_000, .sampleRate, sampleRate, "8000…384000 Hz")
         guard fftLength >= frameLength else {
             throw .fftShorterThanFrame(fftLength: fftLength, frameLength: frameLength)
         }
-        _ = try WindowPair(shape: window, frameLength: frameLength, hopLength: hopLength)
+        let windows = try WindowPair(shape: window, frameLength: frameLength, hopLength: hopLength)
         try EngineError.check(fftLength % 2 == 0 && fftLength <= 65_536, .fftLength, fftLength, "even, ≤ 65536")
         try EngineError.check(spectrumExponent == 1 || spectrumExponent == 2, .spectrumExponent, spectrumExponent, "1 or 2")
         try EngineError.check(beta.isLiveSolvable, .beta, beta.beta, "0, 1 or 2")
@@ -111,5 +113,6 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
         guard basis.binCount == binCount else {
             throw .basisShape(expectedBins: binCount, basisBins: basis.binCount)
         }
+        return windows
     }
 }
