@@ -142,9 +142,9 @@ struct HostileAudioTests {
 
     /// The shipped presets do not recover from a stretch of digital silence (or of bad samples,
     /// replaced by zeros, or denormals): the frames at its edges are nearly silent, pull the
-    /// noise-floor tracker far down, and it rises by only 2 dB/s, so no frame counts as noise-only
-    /// and the noise bound and adaptive atoms stay frozen for tens of seconds. A 60 dB dip does the
-    /// same. speech-16k, 1 s from 0.5 s: 0.17 of the peak from 1 s and still from 4 s, both kinds.
+    /// noise-floor tracker and the noise-only mean spectrum far down, and the tracker rises by only
+    /// 2 dB/s, so no frame counts as noise-only and the noise bound stays too low for tens of
+    /// seconds (without the bound: 2.2e-2 from 4 s). A 60 dB dip does the same. speech-16k, 1 s from 0.5 s: 0.17 of the peak from 1 s and still from 4 s, both kinds.
     @Test func presetNoiseTrackingStallsAfterSilenceOrADip() throws {
         let setup = try Setup.named("speech-16k")
         let rate = setup.sampleRate
