@@ -14,6 +14,10 @@ public final class JackdServer {
         public var description: String {
             switch self {
             case .jackdMissing: "jackd not found but SORDINO_REQUIRE_JACKD=1: apt-get install jackd2"
+            case let .notReady(name, log) where log.contains("Too many servers already active"):
+                "jackd '\(name)' did not start: jack's shared-memory registry is full (8 servers), with entries of "
+                    + "servers that were killed and never restarted under their names. With no jackd running, "
+                    + "remove them: rm -f /dev/shm/jack*"
             case let .notReady(name, log): "jackd '\(name)' did not answer within 10 s. Its log:\n\(log)"
             }
         }
@@ -124,7 +128,9 @@ public final class JackdServer {
         Foundation.kill(p.processIdentifier, signal)
     }
 
-    /// SIGKILL, as a crash would: no goodbye to the clients.
+    /// SIGKILL, as a crash would: no goodbye to the clients. Start it again (`launch`) before the
+    /// test ends: a killed server keeps its slot in jack's shared-memory registry (8 in all) until
+    /// a server of the same name starts.
     public func kill() {
         guard let p = process else { return }
         Foundation.kill(p.processIdentifier, SIGKILL)
