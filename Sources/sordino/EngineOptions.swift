@@ -134,17 +134,20 @@ struct EngineOptions: ParsableArguments {
     }
 }
 
-/// `--noise-bound-db`: dB in −120…20, or `off` (no bound).
-struct NoiseBound: ExpressibleByArgument {
+/// An option that takes a level in dB within `range`, or `off`.
+protocol DecibelsOrOff: ExpressibleByArgument {
+    /// Accepted values in dB.
+    static var range: ClosedRange<Float> { get }
     /// nil: off.
-    let decibels: Float?
+    var decibels: Float? { get }
+    init(decibels: Float?)
+}
 
-    init(decibels: Float?) { self.decibels = decibels }
-
+extension DecibelsOrOff {
     init?(argument: String) {
-        if argument == "off" { decibels = nil; return }
-        guard let value = Float(argument), value.isFinite, value >= -120, value <= 20 else { return nil }
-        decibels = value
+        if argument == "off" { self.init(decibels: nil); return }
+        guard let value = Float(argument), value.isFinite, Self.range.contains(value) else { return nil }
+        self.init(decibels: value)
     }
 
     var defaultValueDescription: String { decibels.map { "\($0) dB" } ?? "off" }
@@ -152,20 +155,14 @@ struct NoiseBound: ExpressibleByArgument {
     static var defaultCompletionKind: CompletionKind { .list(["off"]) }
 }
 
-/// `--absent-floor-db`: dB in −120…0, or `off` (no speech-presence stage).
-struct AbsentFloor: ExpressibleByArgument {
-    /// nil: off.
+/// `--noise-bound-db`: dB in −120…20, or `off` (no bound).
+struct NoiseBound: DecibelsOrOff {
+    static var range: ClosedRange<Float> { -120...20 }
     let decibels: Float?
+}
 
-    init(decibels: Float?) { self.decibels = decibels }
-
-    init?(argument: String) {
-        if argument == "off" { decibels = nil; return }
-        guard let value = Float(argument), value.isFinite, value >= -120, value <= 0 else { return nil }
-        decibels = value
-    }
-
-    var defaultValueDescription: String { decibels.map { "\($0) dB" } ?? "off" }
-
-    static var defaultCompletionKind: CompletionKind { .list(["off"]) }
+/// `--absent-floor-db`: dB in −120…0, or `off` (no speech-presence stage).
+struct AbsentFloor: DecibelsOrOff {
+    static var range: ClosedRange<Float> { -120...0 }
+    let decibels: Float?
 }
