@@ -29,9 +29,6 @@ public struct Engine: ~Copyable {
     private let solver: ActivationSolver
     /// Online noise atoms; `count` 0 when the configuration has none.
     private let adaptation: NoiseAdaptation
-    /// Per hop, the noise-floor tracker's rise: +2 dB per second (power), so it follows a noise
-    /// that gets louder within seconds while speech (louder for < 1 s) does not lift it.
-    private let noiseFloorRise: Float
     /// 10^(noiseBoundDecibels/20) for magnitude spectra (/10 for power); 0 = no bound.
     private let noiseBoundFactor: Float
     /// Speech presence after the mask (`enabled` false when the configuration has none).
@@ -72,7 +69,7 @@ public struct Engine: ~Copyable {
         var coldStart: Bool
         var silent: Bool
         var framePower: Float                          // Σ|X|² of the current frame
-        var noiseFloorPower: Float                     // tracked minimum of framePower
+        var noiseFloor: NoiseFloorTracker              // of framePower
     }
 
     /// Builds the engine. Not real-time safe: allocates, plans FFTW, may throw. `controls` is the
@@ -93,7 +90,6 @@ public struct Engine: ~Copyable {
         self.solver = solver
         self.fft = fft
         self.adaptation = adaptation
-        noiseFloorRise = Float.pow(10, 0.2 * hopSeconds)
         noiseBoundFactor = configuration.noiseBoundDecibels.map {
             Float.pow(10, $0 / (configuration.spectrumExponent == 1 ? 20 : 10))
         } ?? 0
@@ -136,7 +132,9 @@ public struct Engine: ~Copyable {
                 overlap: arena.take(frameLength), spectrum: arena.take(2 * binCount), magnitude: arena.take(binStride),
                 activations: arena.take(activationStride), smoothedMask: arena.take(binStride),
                 noiseSpectrum: arena.take(binStride), noiseSpectrumPrimed: false,
-                coldStart: true, silent: true, framePower: 0, noiseFloorPower: .greatestFiniteMagnitude))
+                coldStart: true, silent: true, framePower: 0,
+                noiseFloor: NoiseFloorTracker(hopLength: hopLength, frameLength: frameLength,
+                                              sampleRate: configuration.sampleRate)))
         }
         storage = arena
     }
@@ -194,7 +192,7 @@ public struct Engine: ~Copyable {
             copyFloats(to.pointee.smoothedMask, from: from.smoothedMask, count: solver.binStride)
             copyFloats(to.pointee.noiseSpectrum, from: from.noiseSpectrum, count: solver.binStride)
             to.pointee.noiseSpectrumPrimed = from.noiseSpectrumPrimed
-            to.pointee.noiseFloorPower = from.noiseFloorPower
+            to.pointee.noiseFloor.adopt(from.noiseFloor)
             to.pointee.silent = from.silent
             if sameAtoms {
                 copyFloats(to.pointee.activations, from: from.activations, count: solver.activationStride)
@@ -274,9 +272,13 @@ public struct Engine: ~Copyable {
     @_noLocks private mutating func analyse(channel c: Int) {
         var state = channels[c]
         var nonFinite = 0
-        for i in 0..<hopLength where !state.pending[i].isFinite {
-            state.pending[i] = 0
-            nonFinite += 1
+        var hopEnergy: Float = 0
+        for i in 0..<hopLength {
+            if !state.pending[i].isFinite {
+                state.pending[i] = 0
+                nonFinite += 1
+            }
+            hopEnergy += state.pending[i] * state.pending[i]
         }
         if nonFinite > 0 {
             telemetry.nonFiniteSamples.wrappingAdd(nonFinite, ordering: .relaxed)
@@ -300,9 +302,7 @@ public struct Engine: ~Copyable {
         if spectrumExponent == 1 { squareRootInPlace(state.magnitude, count: binCount) }
         state.silent = !(energy > 0)
         state.framePower = energy
-        if !state.silent {   // digital silence says nothing about the noise floor (and would pin it at 0)
-            state.noiseFloorPower = energy < state.noiseFloorPower ? energy : state.noiseFloorPower * noiseFloorRise
-        }
+        state.noiseFloor.observe(hopEnergy: hopEnergy, framePower: energy)
         if state.silent { telemetry.silentFrames.wrappingAdd(1, ordering: .relaxed) }
         channels[c] = state
     }
@@ -332,10 +332,12 @@ public struct Engine: ~Copyable {
         // Noise-only: within 10 dB of the tracked noise floor (power). Measured on the dev set, 10 dB
         // beat 3 and 6 dB: it adapts on half of the frames of a typical recording, speech onsets and
         // tails included, and the unit-sum KL step tolerates that leakage.
-        let noiseOnly = state.pointee.framePower <= 10 * state.pointee.noiseFloorPower
+        // Frames overlapping digital silence hold only the few sound samples under the window's edge.
+        let noiseOnly = !state.pointee.noiseFloor.overlapsSilence
+            && state.pointee.framePower <= 10 * state.pointee.noiseFloor.floor
         if noiseBoundFactor > 0 || presence.enabled {
             let mean = state.pointee.noiseSpectrum
-            if !state.pointee.noiseSpectrumPrimed {
+            if !state.pointee.noiseSpectrumPrimed, !state.pointee.noiseFloor.overlapsSilence {
                 copyFloats(mean, from: v, count: binCount)
                 state.pointee.noiseSpectrumPrimed = true
             } else if noiseOnly {

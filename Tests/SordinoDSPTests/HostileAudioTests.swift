@@ -140,28 +140,40 @@ struct HostileAudioTests {
         #expect(after4 < 1e-3, "\(kind): \(after4) of the peak 4 s after")
     }
 
-    /// The shipped presets do not recover from a stretch of digital silence (or of bad samples,
-    /// replaced by zeros, or denormals): the frames at its edges are nearly silent, pull the
-    /// noise-floor tracker and the noise-only mean spectrum far down, and the tracker rises by only
-    /// 2 dB/s, so no frame counts as noise-only and the noise bound stays too low for tens of
-    /// seconds (without the bound: 2.2e-2 from 4 s). A 60 dB dip does the same. speech-16k, 1 s from 0.5 s: 0.17 of the peak from 1 s and still from 4 s, both kinds.
-    @Test func presetNoiseTrackingStallsAfterSilenceOrADip() throws {
-        let setup = try Setup.named("speech-16k")
+    /// The shipped presets forget a stretch of digital silence (or of bad samples, replaced by
+    /// zeros) and a 60 dB dip: 1 s of it from 0.5 s into 6 s of speech, against the same speech
+    /// without it. Their online noise atoms keep a memory of the frames they learn from, so the
+    /// output rejoins the fault-free one in level, not bit for bit: from 4 s after the stretch,
+    /// every 100 ms within 0.5 dB of it and the difference 25 dB below it (measured here: −29.9 dB
+    /// after silence and NaN, −28.2 dB after the dip, speech-16k). Before the noise-floor
+    /// tracker ignored frames overlapping silence and forgot a dip after its 2 s window, both
+    /// stalled (speech-16k: 0.17 of the peak off for tens of seconds). dev mixtures joined (20 s, 1 s
+    /// fault at 0.5 s), 4 s after: within 0.08–0.18 dB, difference −38 / −33 dB (was 1.7 / 4.5 dB, −13 / −3 dB).
+    @Test(arguments: [("speech-16k", [Hostile.silence, .stepDown, .nan]), ("lowlatency-48k", [.stepDown])])
+    func presetsForgetSilenceAndADip(preset: String, kinds: [Hostile]) throws {
+        let setup = try Setup.named(preset)
         let rate = setup.sampleRate
         let base = setup.speech(seconds: 6)
         let reference = try setup.run(base).output
         let fault = (rate / 2)..<(3 * rate / 2)
-        for kind in [Hostile.silence, .stepDown] {
+        for kind in kinds {
             var g = SeededGenerator(seed: 17)
             var x = base
             kind.render(into: &x, fault, sampleRate: rate, &g)
             let (y, telemetry) = try setup.run(x)
-            Self.checkBoundsAndCounters(x, y, telemetry, setup, "speech-16k, \(kind)")
-            let after4 = Self.difference(y, reference, from: fault.upperBound + 4 * rate)
-            #expect(after4 > 0.05, "the stall is gone (\(after4)): assert recovery instead")
-            withKnownIssue("the noise-floor tracker rises 2 dB/s after nearly silent frames") {
-                #expect(after4 < 1e-3, "\(kind): \(after4) of the peak 4 s after")
+            Self.checkBoundsAndCounters(x, y, telemetry, setup, "\(preset), \(kind)")
+            let from = fault.upperBound + 4 * rate, block = rate / 10
+            var worstLevel: Float = 0, error: Float = 0, energy: Float = 0
+            for start in stride(from: from, to: y.count - block + 1, by: block) {
+                let a = y[start..<(start + block)], b = reference[start..<(start + block)]
+                let ea = a.reduce(0) { $0 + $1 * $1 }, eb = b.reduce(0) { $0 + $1 * $1 }
+                worstLevel = max(worstLevel, abs(10 * Float.log10((ea + 1e-12) / (eb + 1e-12))))
+                error += zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+                energy += eb
             }
+            let errorDecibels = 10 * Float.log10(error / energy)
+            #expect(worstLevel < 0.5, "\(preset), \(kind): a 100 ms block \(worstLevel) dB off 4 s after")
+            #expect(errorDecibels < -25, "\(preset), \(kind): difference \(errorDecibels) dB 4 s after")
         }
     }
 

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The noise-floor tracker: the running minimum and its rise, blindness to silence, a dip forgotten within the window.
+
+@testable import SordinoDSP
+import Testing
+import TestSupport
+
+struct NoiseFloorTrackerTests {
+    /// 16 kHz, hop 128, frame 512: 125 hops per second, 4 hops per frame, sub-windows of 63 hops.
+    static func tracker() -> NoiseFloorTracker {
+        NoiseFloorTracker(hopLength: 128, frameLength: 512, sampleRate: 16000)
+    }
+
+    static let hopsPerSecond = 125
+
+    /// Rises +2 dB/s (power) after its last minimum, and a lower frame resets it.
+    @Test func runningMinimumRisesTwoDecibelsPerSecond() {
+        var t = Self.tracker()
+        t.observe(hopEnergy: 1, framePower: 1)
+        #expect(t.floor == 1)
+        for _ in 0..<Self.hopsPerSecond { t.observe(hopEnergy: 1, framePower: 100) }
+        let decibels = 10 * Float.log10(t.floor)
+        #expect(abs(decibels - 2) < 0.01, "rose \(decibels) dB in one second")
+        t.observe(hopEnergy: 1, framePower: 0.5)
+        #expect(t.floor == 0.5)
+    }
+
+    /// Frames overlapping a hop of digital silence (the hop itself and the three after it, as
+    /// the frame is four hops long) are not observed, however low their power.
+    @Test func framesOverlappingSilenceAreNotObserved() {
+        var t = Self.tracker()
+        t.observe(hopEnergy: 1, framePower: 10)
+        t.observe(hopEnergy: 0, framePower: 1e-9)
+        for _ in 0..<3 { t.observe(hopEnergy: 1, framePower: 1e-6) }
+        #expect(t.floor > 9 && t.floor < 11, "a frame touching silence moved the floor to \(t.floor)")
+        t.observe(hopEnergy: 1, framePower: 5)
+        #expect(t.floor == 5)
+    }
+
+    /// A frame of power 0 is never observed (it would pin the minimum at 0).
+    @Test func zeroPowerIsNotObserved() {
+        var t = Self.tracker()
+        t.observe(hopEnergy: 1, framePower: 2)
+        t.observe(hopEnergy: 1, framePower: 0)
+        #expect(t.floor > 0)
+    }
+
+    /// After 1 s at −60 dB the floor is back at the noise's level once the window (2 s) has passed
+    /// the dip, instead of climbing back at 2 dB/s (30 s for 60 dB).
+    @Test func aDipIsForgottenWithinTheWindow() {
+        var t = Self.tracker()
+        var g = SeededGenerator(seed: 5)
+        func noise() -> Float { 1 + 9 * g.unit() }   // power 1…10
+        for _ in 0..<(3 * Self.hopsPerSecond) { t.observe(hopEnergy: 1, framePower: noise()) }
+        for _ in 0..<Self.hopsPerSecond { t.observe(hopEnergy: 1, framePower: 1e-6 * noise()) }
+        #expect(t.floor < 1e-5)
+        for _ in 0..<(Self.hopsPerSecond * 5 / 2) { t.observe(hopEnergy: 1, framePower: noise()) }
+        #expect(t.floor >= 1 && t.floor < 1.2, "floor \(t.floor) 2.5 s after the dip")
+    }
+
+    /// When a frame near the floor comes within every window, the floor is the running minimum
+    /// alone: speech with pauses keeps its floor, and 3 s of louder frames lift it only by the rise.
+    @Test func theWindowDoesNotLiftAFloorThatIsMet() {
+        var t = Self.tracker()
+        for i in 0..<(4 * Self.hopsPerSecond) {
+            t.observe(hopEnergy: 1, framePower: i % 50 == 0 ? 1 : 1000)
+        }
+        #expect(t.floor < Float.pow(10, 0.2 * 0.4) * 1.0001, "floor \(t.floor)")
+    }
+
+    /// After more than a window of silence the floor from before holds until a whole window of
+    /// sound has been observed: the first (loud) frames after it do not become the floor.
+    @Test func afterLongSilenceTheOldFloorHolds() {
+        var t = Self.tracker()
+        for _ in 0..<(3 * Self.hopsPerSecond) { t.observe(hopEnergy: 1, framePower: 1) }
+        for _ in 0..<(3 * Self.hopsPerSecond) { t.observe(hopEnergy: 0, framePower: 0) }
+        for _ in 0..<(Self.hopsPerSecond / 2) { t.observe(hopEnergy: 1, framePower: 1000) }
+        #expect(t.floor < 1.5, "floor \(t.floor) after silence and 0.5 s of loud frames")
+    }
+
+    /// Adopting another tracker's state carries its floor over.
+    @Test func adoptCarriesTheFloor() {
+        var a = Self.tracker(), b = Self.tracker()
+        a.observe(hopEnergy: 1, framePower: 3)
+        b.adopt(a)
+        #expect(b.floor == 3)
+    }
+}
