@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The README's commands: `make demo` (set up, build, run the bundled sample) and `make test`.
 
+SHELL      := /bin/bash
 SWIFT      ?= swift
 BUILD      := .build/release
 SORDINO    := $(BUILD)/sordino
@@ -11,7 +12,7 @@ APT_PACKAGES := pkg-config libfftw3-dev libsndfile1-dev libsoxr-dev libopenblas-
 TEST_APT_PACKAGES := chromium pipewire pipewire-jack wireplumber dbus
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build demo test check eval clean
+.PHONY: deps test-deps build demo test check eval clean fuzz
 
 ## Installs the Debian packages that are missing (nothing when all are present).
 deps:
@@ -47,6 +48,23 @@ test: build check test-deps
 	SORDINO_REQUIRE_JACKD=1 $(BUILD)/AllocationProbe 10
 	SORDINO_REQUIRE_JACKD=1 SORDINO_REQUIRE_CHROMIUM=1 SORDINO_REQUIRE_PIPEWIRE=1 SORDINO_REQUIRE_BINARIES=1 $(SWIFT) test
 
+## Fuzzes every parser of outside input (FUZZ_TARGETS) with libFuzzer + AddressSanitizer for
+## FUZZ_SECONDS each, from the seeds in Tests/Fuzz/TARGET (new findings go to .build-fuzz/corpus).
+## A crash leaves .build-fuzz/crash-TARGET-*: copy it into Tests/Fuzz/TARGET and fix it. Linked with
+## lld (the toolchain's): gold fails on the sanitizer runtime's symbols.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= preset basis npy
+fuzz: deps
+	$(SWIFT) build --build-path .build-fuzz -c release -Xswiftc -sanitize=fuzzer,address \
+	  -Xswiftc -DSORDINO_FUZZING -Xswiftc -use-ld=lld --product SordinoFuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$t; echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  SORDINO_FUZZ_TARGET=$$t .build-fuzz/release/SordinoFuzz .build-fuzz/corpus/$$t Tests/Fuzz/$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=.build-fuzz/crash-$$t- 2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)' ; \
+	  [ $${PIPESTATUS[0]} -eq 0 ] || { echo "fuzz target $$t failed: see .build-fuzz/crash-$$t-*"; exit 1; }; \
+	done
+
 ## Dev-set quality through ../shared/eval (quick mode) beside RNNoise and the offline NMF baseline.
 eval: build
 	bash ../shared/eval/setup.sh
@@ -54,4 +72,4 @@ eval: build
 	  --cmd 'sordino=$(CURDIR)/$(SORDINO) process --preset speech-16k {in} {out}'
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

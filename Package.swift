@@ -53,6 +53,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        /// The parsers of outside input as functions of bytes: fuzzed by SordinoFuzz, replayed by the tests.
+        .target(name: "FuzzTargets", dependencies: ["SordinoDSP", "SordinoIO", "SordinoPresets"]),
+        /// libFuzzer's entry point when built by `make fuzz` (-DSORDINO_FUZZING), else a replayer.
+        .executableTarget(name: "SordinoFuzz", dependencies: ["FuzzTargets", "CFuzzer"]),
+        .target(name: "CFuzzer"),
         /// Runs the engine with every heap allocation counted; the allocation test starts it.
         .executableTarget(name: "AllocationProbe", dependencies: [
             "SordinoDSP", "SordinoJACK", "SordinoJACKRig", "TestSupport", .product(name: "Logging", package: "swift-log"),
@@ -66,7 +71,7 @@ let package = Package(
         .testTarget(name: "SordinoDSPTests", dependencies: ["SordinoDSP", "SordinoPresets", "TestSupport"]),
         .testTarget(name: "SordinoNMFTests", dependencies: ["SordinoNMF", "SordinoDSP", "SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),
-        .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport"]),
+        .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport", "FuzzTargets"]),
         .testTarget(name: "SordinoJACKTests", dependencies: ["SordinoJACK", "SordinoJACKRig", "SordinoDSP", "TestSupport"]),
         .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport", "SordinoIO", "SordinoPresets", "SordinoDSP", "SordinoReport"]),
     ]
