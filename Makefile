@@ -12,7 +12,7 @@ APT_PACKAGES := pkg-config libfftw3-dev libsndfile1-dev libsoxr-dev libopenblas-
 TEST_APT_PACKAGES := chromium pipewire pipewire-jack wireplumber dbus
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build demo test check eval clean fuzz
+.PHONY: deps test-deps build demo test check eval clean fuzz soak
 
 ## Installs the Debian packages that are missing (nothing when all are present).
 deps:
@@ -64,6 +64,13 @@ fuzz: deps
 	    -artifact_prefix=.build-fuzz/crash-$$t- 2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)' ; \
 	  [ $${PIPESTATUS[0]} -eq 0 ] || { echo "fuzz target $$t failed: see .build-fuzz/crash-$$t-*"; exit 1; }; \
 	done
+
+## Soak: MINUTES of a pass-through client, then MINUTES of `sordino run` reloaded every second, on
+## a private 48 kHz / 64-frame dummy server; fails on extra xruns, a callback longer than the
+## period, or private memory growing by more than 1 MB (Tests/Soak/soak.sh says how).
+MINUTES ?= 60
+soak: build
+	Tests/Soak/soak.sh $(SORDINO) $(MINUTES)
 
 ## Dev-set quality through ../shared/eval (quick mode) beside RNNoise and the offline NMF baseline.
 eval: build

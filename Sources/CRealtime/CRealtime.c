@@ -32,5 +32,11 @@ int CRealtime_flushToZeroEnabled(void) {
 }
 
 int CRealtime_lockMemory(void) {
+#ifdef MCL_ONFAULT
+    // Lock pages as they are first touched: without it every thread's whole stack reservation
+    // (8 MB each) and every mapping becomes resident at once (≈ 150 MB for `sordino run`).
+    if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0) return 0;
+    if (errno != EINVAL) return errno;   // EINVAL: a kernel before 4.4, without MCL_ONFAULT
+#endif
     return mlockall(MCL_CURRENT | MCL_FUTURE) == 0 ? 0 : errno;
 }

@@ -10,7 +10,8 @@ void CRealtime_enableFlushToZero(void);
 /// 1 when flush-to-zero is on for the calling thread, else 0.
 int CRealtime_flushToZeroEnabled(void);
 
-/// mlockall(MCL_CURRENT | MCL_FUTURE): keeps the process's pages resident. Returns 0 or errno.
+/// mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT): keeps the pages the process has touched, and
+/// will touch, resident (without MCL_ONFAULT on kernels before 4.4). Returns 0 or errno.
 int CRealtime_lockMemory(void);
 
 #endif
