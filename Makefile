@@ -12,7 +12,7 @@ APT_PACKAGES := pkg-config libfftw3-dev libsndfile1-dev libsoxr-dev libopenblas-
 TEST_APT_PACKAGES := chromium pipewire pipewire-jack wireplumber dbus
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build demo test check eval clean fuzz soak
+.PHONY: deps test-deps build demo test check eval clean fuzz soak faults
 
 ## Installs the Debian packages that are missing (nothing when all are present).
 deps:
@@ -71,6 +71,11 @@ fuzz: deps
 MINUTES ?= 60
 soak: build
 	Tests/Soak/soak.sh $(SORDINO) $(MINUTES)
+
+## Fault injection against `sordino run` with JACK's own tools: jackd killed and restarted 10
+## times, stopped for 2 s, ports rewired, 8 buffer sizes, reloads during preset rewrites.
+faults: build
+	Tests/Faults/faults.sh $(SORDINO) 10
 
 ## Dev-set quality through ../shared/eval (quick mode) beside RNNoise and the offline NMF baseline.
 eval: build
