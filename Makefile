@@ -66,20 +66,27 @@ fuzz: deps
 	done
 
 ## Sanitizers (debug builds in .build-asan and .build-tsan, linked with lld): AddressSanitizer with
-## LeakSanitizer on ASAN_SUITES, ThreadSanitizer on TSAN_SUITES (the JACK host: audio thread, main
-## thread, reconnect loop and client-closing thread together, against real jackd servers).
+## LeakSanitizer on ASAN_SUITES, ThreadSanitizer on TSAN_SUITES: the host's engine hand-over and
+## controls between an audio thread and a main thread of the test's own. The JACK suites cannot run
+## to their end under TSan: jack2's libjack ends its client threads with pthread_cancel, and TSan
+## aborts when a thread ends inside one of its interceptors (docs/RELIABILITY.md).
 ## HostileAudioTests is left out of the ASan run (the same engine code as the other DSP suites
 ## on long inputs: minutes under ASan), and so is AllocationTests (ASan owns malloc, the probe cannot
 ## count). Known leaks inside Foundation are suppressed by
 ## Tests/Sanitizers/lsan.supp, each with its reason.
 ASAN_SUITES ?= SordinoDSPTests|SordinoPresetsTests|SordinoIOTests|SordinoJACKTests
-TSAN_SUITES ?= SordinoJACKTests
+TSAN_SUITES ?= ThreadedSlotTests
 SANITIZED_TESTS = debug/sordinoPackageTests.xctest --testing-library swift-testing
+# Swift 6.3.1 emits invalid IR (a `bitcast i64 … to ptr` in the address passed to
+# __tsan_external_write for an inout access of Engine.process) and its LLVM verifier aborts the
+# build; skipping the verifier compiles it. The bad value is used only as the address argument of
+# that TSan call (it labels the access for the race detector), not by the program itself.
+TSAN_WORKAROUND = -Xswiftc -Xfrontend -Xswiftc -disable-llvm-verify
 sanitize: deps
 	$(SWIFT) build --build-path .build-asan --build-tests --sanitize=address -Xswiftc -use-ld=lld
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp SORDINO_REQUIRE_JACKD=1 \
 	  .build-asan/$(SANITIZED_TESTS) --filter '$(ASAN_SUITES)' --skip 'HostileAudioTests|AllocationTests'
-	$(SWIFT) build --build-path .build-tsan --build-tests --sanitize=thread -Xswiftc -use-ld=lld
+	$(SWIFT) build --build-path .build-tsan --build-tests --sanitize=thread -Xswiftc -use-ld=lld $(TSAN_WORKAROUND)
 	TSAN_OPTIONS=halt_on_error=1 SORDINO_REQUIRE_JACKD=1 .build-tsan/$(SANITIZED_TESTS) --filter '$(TSAN_SUITES)'
 
 ## Soak: MINUTES of a pass-through client, then MINUTES of `sordino run` reloaded every second, on

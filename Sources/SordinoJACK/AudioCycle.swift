@@ -58,7 +58,8 @@ private func cycleCCalls(_ context: UnsafeMutablePointer<HostContext>, frames: U
                                                     ordering: .relaxed)
             }
             for c in 0..<context.pointee.channelCount {
-                guard let input = context.pointee.inputPorts[c], let output = context.pointee.outputPorts[c],
+                let ports = context.pointee.ports(c)
+                guard let input = ports.input, let output = ports.output,
                       let inputBuffer = jack_port_get_buffer(input, frames),
                       let outputBuffer = jack_port_get_buffer(output, frames) else { return -1 }
                 context.pointee.inputBuffers[c] = UnsafePointer(inputBuffer.assumingMemoryBound(to: Float.self))

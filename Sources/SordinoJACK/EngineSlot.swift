@@ -15,7 +15,10 @@ import Synchronization
 /// for the main thread to free. Controls live in the host's one `ControlBlock`, so nothing is copied.
 ///
 /// Ownership: `active` and the transition state belong to the audio thread while a client is
-/// active; the main thread touches them only when no client is (`installWithoutAudio`).
+/// active; the main thread touches them only when no client is (`installWithoutAudio`). The
+/// transition state lives behind a pointer, so the slot itself has no mutable stored property:
+/// the audio thread's work on it is not a modifying access of the host's shared context, which
+/// the main thread and JACK's other threads read at the same time.
 struct EngineSlot: ~Copyable {
     /// Samples per channel run through both engines in one pass (the scratch size).
     static var chunkLength: Int { 512 }
@@ -30,11 +33,17 @@ struct EngineSlot: ~Copyable {
     /// Completed hand-overs.
     let handOvers = Atomic<Int>(0)
 
-    // Transition state (audio thread).
-    private var inTransition = false
-    private var warmUpLeft = 0
-    private var fadePosition = 0
-    private var fadeLength = 1
+    /// The hand-over in progress (audio thread).
+    private struct Transition {
+        var inTransition = false
+        /// Samples the new engine still runs unheard.
+        var warmUpLeft = 0
+        /// Samples of the crossfade done, of `fadeLength`.
+        var fadePosition = 0
+        var fadeLength = 1
+    }
+
+    private let transition: UnsafeMutablePointer<Transition>
     private let scratch: UnsafeMutablePointer<Float>
     private let scratchPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
     private let inputWindow: UnsafeMutablePointer<UnsafePointer<Float>>
@@ -42,6 +51,8 @@ struct EngineSlot: ~Copyable {
 
     init(channelCount: Int) {
         self.channelCount = channelCount
+        transition = .allocate(capacity: 1)
+        transition.initialize(to: Transition())
         scratch = .allocate(capacity: channelCount * Self.chunkLength)
         scratch.initialize(repeating: 0, count: channelCount * Self.chunkLength)
         scratchPointers = .allocate(capacity: channelCount)
@@ -54,6 +65,8 @@ struct EngineSlot: ~Copyable {
     }
 
     deinit {
+        transition.deinitialize(count: 1)
+        transition.deallocate()
         scratch.deallocate()
         scratchPointers.deallocate()
         inputWindow.deallocate()
@@ -64,7 +77,7 @@ struct EngineSlot: ~Copyable {
 
     /// Runs the engine (or both, during a hand-over) on one block; silence when there is none.
     @_noLocks
-    mutating func process(inputs: UnsafePointer<UnsafePointer<Float>>,
+    func process(inputs: UnsafePointer<UnsafePointer<Float>>,
                           outputs: UnsafePointer<UnsafeMutablePointer<Float>>, blockLength: Int) {
         guard let old = Self.engine(active.load(ordering: .relaxed)) else {
             for c in 0..<channelCount { for n in 0..<blockLength { outputs[c][n] = 0 } }
@@ -74,7 +87,7 @@ struct EngineSlot: ~Copyable {
             old.pointee.process(inputs: inputs, outputs: outputs, blockLength: blockLength)
             return
         }
-        if !inTransition { begin(from: old, to: new) }
+        if !transition.pointee.inTransition { begin(from: old, to: new) }
         var done = 0
         while done < blockLength {
             let n = min(Self.chunkLength, blockLength - done)
@@ -88,33 +101,35 @@ struct EngineSlot: ~Copyable {
             mix(count: n)
             done += n
         }
-        if warmUpLeft == 0, fadePosition >= fadeLength { finish(old: old, new: new) }
+        let t = transition.pointee
+        if t.warmUpLeft == 0, t.fadePosition >= t.fadeLength { finish(old: old, new: new) }
     }
 
     @_noLocks
-    private mutating func begin(from old: UnsafeMutablePointer<Engine>, to new: UnsafeMutablePointer<Engine>) {
-        inTransition = true
+    private func begin(from old: UnsafeMutablePointer<Engine>, to new: UnsafeMutablePointer<Engine>) {
+        var warmUp = 0
         if new.pointee.canAdoptSignalState(from: old.pointee) {
             new.pointee.adoptSignalState(from: old.pointee)
-            warmUpLeft = 0
         } else {
-            warmUpLeft = new.pointee.warmUpSamples
+            warmUp = new.pointee.warmUpSamples
         }
-        fadePosition = 0
-        fadeLength = new.pointee.configuration.hopLength
+        transition.pointee = Transition(inTransition: true, warmUpLeft: warmUp, fadePosition: 0,
+                                        fadeLength: new.pointee.configuration.hopLength)
     }
 
     /// Output ← old until warmed up, then (1 − r)·old + r·new with r rising linearly to 1, then new.
     @_noLocks
-    private mutating func mix(count: Int) {
+    private func mix(count: Int) {
+        var t = transition.pointee
+        defer { transition.pointee = t }
         for n in 0..<count {
-            if warmUpLeft > 0 {
-                warmUpLeft -= 1
+            if t.warmUpLeft > 0 {
+                t.warmUpLeft -= 1
                 continue
             }
-            if fadePosition < fadeLength {
-                fadePosition += 1
-                let r = Float(fadePosition) / Float(fadeLength)
+            if t.fadePosition < t.fadeLength {
+                t.fadePosition += 1
+                let r = Float(t.fadePosition) / Float(t.fadeLength)
                 for c in 0..<channelCount {
                     outputWindow[c][n] = (1 - r) * outputWindow[c][n] + r * scratchPointers[c][n]
                 }
@@ -125,8 +140,8 @@ struct EngineSlot: ~Copyable {
     }
 
     @_noLocks
-    private mutating func finish(old: UnsafeMutablePointer<Engine>, new: UnsafeMutablePointer<Engine>) {
-        inTransition = false
+    private func finish(old: UnsafeMutablePointer<Engine>, new: UnsafeMutablePointer<Engine>) {
+        transition.pointee.inTransition = false
         active.store(Int(bitPattern: new), ordering: .relaxed)
         retired.store(Int(bitPattern: old), ordering: .releasing)
         incoming.store(0, ordering: .releasing)
@@ -156,7 +171,7 @@ struct EngineSlot: ~Copyable {
     /// Makes `engine` the running one at once, carrying the signal state over when the shapes
     /// allow; only while no client is active (no audio thread). Returns the engines let go of
     /// (the previous one, and one left mid-hand-over when the server went away).
-    mutating func installWithoutAudio(_ engine: UnsafeMutablePointer<Engine>) -> [UnsafeMutablePointer<Engine>] {
+    func installWithoutAudio(_ engine: UnsafeMutablePointer<Engine>) -> [UnsafeMutablePointer<Engine>] {
         var released: [UnsafeMutablePointer<Engine>] = []
         settleWithoutAudio(into: &released)
         if let old = Self.engine(active.load(ordering: .relaxed)) {
@@ -168,17 +183,17 @@ struct EngineSlot: ~Copyable {
     }
 
     /// Finishes an interrupted hand-over at once (no audio thread runs): the newer engine stays.
-    mutating func settleWithoutAudio(into released: inout [UnsafeMutablePointer<Engine>]) {
+    func settleWithoutAudio(into released: inout [UnsafeMutablePointer<Engine>]) {
         if let old = collectRetired() { released.append(old) }
         if let new = Self.engine(incoming.exchange(0, ordering: .acquiringAndReleasing)) {
             if let old = Self.engine(active.load(ordering: .relaxed)) { released.append(old) }
             active.store(Int(bitPattern: new), ordering: .relaxed)
         }
-        inTransition = false
+        transition.pointee.inTransition = false
     }
 
     /// Takes every engine out (closing the host; no audio thread runs).
-    mutating func removeAll() -> [UnsafeMutablePointer<Engine>] {
+    func removeAll() -> [UnsafeMutablePointer<Engine>] {
         var released: [UnsafeMutablePointer<Engine>] = []
         settleWithoutAudio(into: &released)
         if let old = Self.engine(active.exchange(0, ordering: .relaxed)) { released.append(old) }

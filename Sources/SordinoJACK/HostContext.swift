@@ -9,22 +9,23 @@ import Synchronization
 /// no globals, no class, no reference counting on the audio thread.
 ///
 /// Allocated by `JackHost` before its first client opens and freed after its last client closes,
-/// so it outlives every callback. The port tables are written by the main thread only while no
-/// client is active (activation orders those writes before the first cycle); the buffer tables
-/// and the slot's transition state belong to the audio thread. All other cross-thread state is
-/// atomic. JACK's non-audio callbacks only store into atomics here; `JackHost.service()` acts.
+/// so it outlives every callback. The buffer tables and the slot's transition state belong to the
+/// audio thread; all other cross-thread state is atomic, the port tables included (the main thread
+/// clears them when it gives a frozen server up while that server's client, still open, may run
+/// its latency callback). JACK's non-audio callbacks only store into atomics here;
+/// `JackHost.service()` acts.
 struct HostContext: ~Copyable {
     /// Audio channels: ports `in_1…in_N`, `out_1…out_N`.
     let channelCount: Int
-    /// `jack_port_t *` of `in_c`, nil while no client is open.
-    let inputPorts: UnsafeMutablePointer<OpaquePointer?>
-    /// `jack_port_t *` of `out_c`.
-    let outputPorts: UnsafeMutablePointer<OpaquePointer?>
+    /// `jack_port_t *` bit patterns of `in_c` and `out_c`, 0 while no client is open: use
+    /// `ports(_:)` and `setPorts(_:input:output:)`.
+    private let inputPorts: UnsafeMutablePointer<Atomic<Int>>
+    private let outputPorts: UnsafeMutablePointer<Atomic<Int>>
     /// Per-cycle port buffers, filled at the start of each cycle (audio thread only).
     let inputBuffers: UnsafeMutablePointer<UnsafePointer<Float>>
     let outputBuffers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
     /// The running engine and the hand-over to the next.
-    var slot: EngineSlot
+    let slot: EngineSlot
 
     /// Process callbacks that have begun (the main loop's sign of life of the server).
     let cycles = Atomic<Int>(0)
@@ -66,9 +67,7 @@ struct HostContext: ~Copyable {
     init(channelCount: Int) {
         self.channelCount = channelCount
         inputPorts = .allocate(capacity: channelCount)
-        inputPorts.initialize(repeating: nil, count: channelCount)
         outputPorts = .allocate(capacity: channelCount)
-        outputPorts.initialize(repeating: nil, count: channelCount)
         // Placeholders until the first cycle fetches real buffers; never read before that.
         inputBuffers = .allocate(capacity: channelCount)
         outputBuffers = .allocate(capacity: channelCount)
@@ -78,6 +77,8 @@ struct HostContext: ~Copyable {
         inputPeaks = .allocate(capacity: channelCount)
         outputPeaks = .allocate(capacity: channelCount)
         for c in 0..<channelCount {
+            (inputPorts + c).initialize(to: Atomic(0))
+            (outputPorts + c).initialize(to: Atomic(0))
             (inputPeaks + c).initialize(to: Atomic(0))
             (outputPeaks + c).initialize(to: Atomic(0))
         }
@@ -85,6 +86,8 @@ struct HostContext: ~Copyable {
     }
 
     deinit {
+        inputPorts.deinitialize(count: channelCount)
+        outputPorts.deinitialize(count: channelCount)
         inputPorts.deallocate()
         outputPorts.deallocate()
         inputBuffers.deallocate()
@@ -93,6 +96,19 @@ struct HostContext: ~Copyable {
         outputPeaks.deinitialize(count: channelCount)
         inputPeaks.deallocate()
         outputPeaks.deallocate()
+    }
+
+    /// `jack_port_t *` of `in_c` and `out_c`, nil while no client is open. Any thread.
+    @_noLocks
+    func ports(_ c: Int) -> (input: OpaquePointer?, output: OpaquePointer?) {
+        (OpaquePointer(bitPattern: inputPorts[c].load(ordering: .acquiring)),
+         OpaquePointer(bitPattern: outputPorts[c].load(ordering: .acquiring)))
+    }
+
+    /// Records (or, with nil, clears) the ports of channel `c`. Main thread.
+    func setPorts(_ c: Int, input: OpaquePointer?, output: OpaquePointer?) {
+        inputPorts[c].store(Int(bitPattern: input.map { UnsafeRawPointer($0) }), ordering: .releasing)
+        outputPorts[c].store(Int(bitPattern: output.map { UnsafeRawPointer($0) }), ordering: .releasing)
     }
 
     /// Takes the peaks since the last call, in dBFS per channel (−inf for silence). Main thread.

@@ -36,7 +36,8 @@ func hostLatencyCallback(_ mode: jack_latency_callback_mode_t, _ context: Unsafe
     guard let host = context?.assumingMemoryBound(to: HostContext.self) else { return }
     let delay = UInt32(clamping: host.pointee.latencySamples.load(ordering: .acquiring))
     for c in 0..<host.pointee.channelCount {
-        guard let input = host.pointee.inputPorts[c], let output = host.pointee.outputPorts[c] else { continue }
+        let ports = host.pointee.ports(c)
+        guard let input = ports.input, let output = ports.output else { continue }
         let (from, to) = mode == JackCaptureLatency ? (input, output) : (output, input)
         var range = jack_latency_range_t()
         jack_port_get_latency_range(from, mode, &range)

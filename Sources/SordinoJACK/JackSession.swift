@@ -40,8 +40,7 @@ extension JackHost {
         blockLength = length
         let (inputs, outputs) = try registerPorts(client)
         for c in 0..<options.channelCount {
-            context.pointee.inputPorts[c] = inputs[c].opaque
-            context.pointee.outputPorts[c] = outputs[c].opaque
+            context.pointee.setPorts(c, input: inputs[c].opaque, output: outputs[c].opaque)
         }
         context.pointee.serverShutDown.store(false, ordering: .relaxed)
         context.pointee.announcedBlockLength.store(length, ordering: .relaxed)
@@ -216,8 +215,7 @@ extension JackHost {
 
     func clearPortTables() {
         for c in 0..<options.channelCount {
-            context.pointee.inputPorts[c] = nil
-            context.pointee.outputPorts[c] = nil
+            context.pointee.setPorts(c, input: nil, output: nil)
         }
     }
 }
