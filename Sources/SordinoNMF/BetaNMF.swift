@@ -68,8 +68,11 @@ public struct BetaNMF: Sendable {
         public var rank: Int
         /// β of the divergence: any finite real; 0 Itakura–Saito, 1 KL, 2 Euclidean.
         public var beta: BetaDivergence
-        /// Full passes (an H step then a W step). No convergence test: the work is fixed.
+        /// Full passes (an H step then a W step); the cap when `tolerance` is set.
         public var iterations: Int
+        /// Stops before `iterations` once a pass lowers the objective by less than this fraction of
+        /// the initial one (`StoppingRule`); nil: fixed work.
+        public var tolerance: Double?
         /// L1 penalty λ ≥ 0 on every activation, in units of V.
         public var sparsity: Float
         /// Seeds the SplitMix64 generator that draws the initial W and H.
@@ -79,8 +82,9 @@ public struct BetaNMF: Sendable {
 
         public init(rank: Int, beta: BetaDivergence = 1, iterations: Int = 200, sparsity: Float = 0,
                     seed: UInt64 = 0x534F_5244_494E_4F00, atomNormalisation: AtomNormalisation = .automatic,
-                    activationKernel: ActivationKernel = .automatic) {
+                    activationKernel: ActivationKernel = .automatic, tolerance: Double? = nil) {
             self.rank = rank
+            self.tolerance = tolerance
             self.beta = beta
             self.iterations = iterations
             self.sparsity = sparsity
@@ -96,8 +100,11 @@ public struct BetaNMF: Sendable {
         public var basis: Matrix
         /// H, rank × frames.
         public var activations: Matrix
-        /// D_β(V | W·H + ε) + λ·ΣH after each iteration (`iterations` values), in double precision.
+        /// D_β(V | W·H + ε) + λ·ΣH after each iteration (`iterations` values, fewer when the
+        /// tolerance stopped the run), in double precision.
         public var objective: [Double]
+        /// Why the run stopped.
+        public var stop: StopReason
         /// The same quantity for the initial W and H.
         public var initialObjective: Double
     }
@@ -114,6 +121,7 @@ public struct BetaNMF: Sendable {
         try NMFError.check(options.rank >= 1, "rank", options.rank, "at least 1 atom")
         try NMFError.check(options.beta.beta.isFinite, "beta", options.beta.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
         try NMFError.check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
+        try StoppingRule(passes: options.iterations, tolerance: options.tolerance).check()
         try NMFError.check(options.sparsity.isFinite && options.sparsity >= 0, "sparsity", options.sparsity, "a finite λ ≥ 0")
         if options.activationKernel == .engineSolver {
             try NMFError.check(options.beta.isLiveSolvable, "beta", options.beta.beta,
@@ -162,8 +170,9 @@ public struct BetaNMF: Sendable {
         try initialBasis.checkFactor("initial basis", rows: v.rows, columns: options.rank)
         try initialActivations.checkFactor("initial activations", rows: options.rank, columns: v.columns)
         var w = initialBasis, h = initialActivations
-        let (initial, curve) = try run(v, &w, &h, learnBasis: true, progress: progress)
-        return Factorisation(basis: w, activations: h, objective: curve, initialObjective: initial)
+        let curve = try run(v, &w, &h, learnBasis: true, progress: progress)
+        return Factorisation(basis: w, activations: h, objective: Array(curve.objective.dropFirst()), stop: curve.stop,
+                             initialObjective: curve.objective[0])
     }
 
     /// Fixed-basis mode (for `decompose --basis`): solves H for V with W (bins × atoms) given and
@@ -191,18 +200,19 @@ public struct BetaNMF: Sendable {
             for k in 0..<rank { h[k, t] = value }
         }
         var fixed = w
-        let (initial, curve) = try run(v, &fixed, &h, learnBasis: false, progress: progress)
-        return Factorisation(basis: w, activations: h, objective: curve, initialObjective: initial)
+        let curve = try run(v, &fixed, &h, learnBasis: false, progress: progress)
+        return Factorisation(basis: w, activations: h, objective: Array(curve.objective.dropFirst()), stop: curve.stop,
+                             initialObjective: curve.objective[0])
     }
 
     // MARK: - The iteration
 
-    /// Runs `options.iterations` passes on V, W, H in place through `ChunkedBackend`; returns the
-    /// initial objective and the curve.
+    /// Runs up to `options.iterations` passes on V, W, H in place through `ChunkedBackend`.
     func run(_ v: Matrix, _ w: inout Matrix, _ h: inout Matrix, learnBasis: Bool,
-             progress: Progress?) throws(NMFError) -> (Double, [Double]) {
+             progress: Progress?) throws(NMFError) -> LearningCurve {
         let bins = v.rows, frames = v.columns, rank = w.columns, kernel = resolvedKernel, options = options
-        let driver = FactorisationDriver(iterations: options.iterations, progress: progress)
+        let driver = FactorisationDriver(StoppingRule(passes: options.iterations, tolerance: options.tolerance),
+                                         progress: progress)
         var outcome: Result<LearningCurve, NMFError> = .success(LearningCurve())
         v.values.withUnsafeBufferPointer { vBuffer in
             w.values.withUnsafeMutableBufferPointer { wBuffer in
@@ -215,8 +225,7 @@ public struct BetaNMF: Sendable {
                 }
             }
         }
-        let curve = try outcome.get().objective
-        return (curve[0], Array(curve.dropFirst()))
+        return try outcome.get()
     }
 
     /// How the engine-solver kernel splits `rank` atoms into its speech and noise groups (the split

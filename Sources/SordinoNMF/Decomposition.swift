@@ -10,8 +10,11 @@ public struct DecompositionOptions: Sendable, Hashable {
     public var beta: BetaDivergence
     public var algorithm: UpdateAlgorithm
     /// Update passes (each a W step, when learning it, then an H step; with `.squarem` three make a
-    /// cycle). Fixed work, no convergence test.
+    /// cycle); the cap when `tolerance` is set.
     public var iterations: Int
+    /// Stops before `iterations` once a pass lowers the objective by less than this fraction of the
+    /// initial one (`StoppingRule`); nil: fixed work.
+    public var tolerance: Double?
     /// c in the Itakura–Saito objective D_IS(V^c | (WH)^c) (β = 0 only, c > 0; 1 elsewhere). With
     /// V = |X|^p and c = 2/p the model (WH)^(2/p) approximates the power spectrogram: `--domain p`.
     public var compression: Double
@@ -69,6 +72,8 @@ public struct DecompositionResult: Sendable {
     public var objective: [Double]
     /// Wall-clock seconds from the start until each entry of `objective` was reached (0 first).
     public var elapsedSeconds: [Double]
+    /// Why the run stopped.
+    public var stop: StopReason
 }
 
 /// NMF V ≈ W·H minimising D_β(V | W·H + ε) (for β = 0 with compression c: D_IS(V^c | (WH + ε)^c))
@@ -88,6 +93,7 @@ public struct Decomposer: Sendable {
     public init(_ options: DecompositionOptions) throws(NMFError) {
         try NMFError.check(options.beta.beta.isFinite, "beta", options.beta.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
         try NMFError.check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
+        try StoppingRule(passes: options.iterations, tolerance: options.tolerance).check()
         try NMFError.check(options.compression.isFinite && options.compression > 0, "compression", options.compression,
                            "a finite c > 0")
         if let theta = options.relaxation {
@@ -116,7 +122,8 @@ public struct Decomposer: Sendable {
                               relaxation: options.relaxation ?? (effectiveBeta >= 1 ? 0.95 : 1))
         let vPowBeta: [Float] = rule.weighting == .general ? v.values.map { Float.pow($0, Float(options.beta.beta)) } : []
         let bins = v.rows, frames = v.columns
-        let driver = FactorisationDriver(iterations: options.iterations, progress: progress)
+        let driver = FactorisationDriver(StoppingRule(passes: options.iterations, tolerance: options.tolerance),
+                                         progress: progress)
         var outcome: Result<LearningCurve, NMFError> = .success(LearningCurve())
         v.values.withUnsafeBufferPointer { vb in
             vPowBeta.withUnsafeBufferPointer { vpb in
@@ -137,6 +144,6 @@ public struct Decomposer: Sendable {
         }
         let curve = try outcome.get()
         return DecompositionResult(basis: w, activations: h, objective: curve.objective,
-                                   elapsedSeconds: curve.elapsedSeconds)
+                                   elapsedSeconds: curve.elapsedSeconds, stop: curve.stop)
     }
 }

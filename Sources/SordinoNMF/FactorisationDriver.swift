@@ -41,14 +41,23 @@ struct LearningCurve {
     var objective: [Double] = []
     /// Wall-clock seconds from the start until each entry of `objective` was reached (0 first).
     var elapsedSeconds: [Double] = []
+    /// Why the run stopped.
+    var stop: StopReason = .passes(0)
 }
 
-/// Runs a back-end for a number of passes and records its learning curve. Pass p's objective is
-/// measured by the sweep that also makes pass p + 1, so a pass costs one sweep; the last sweep
-/// only measures. Progress is called after every pass with its number (1-based) and objective.
+/// Runs a back-end until its `StoppingRule` says so and records its learning curve. Pass p's
+/// objective is measured by the sweep that also makes pass p + 1, so a pass costs one sweep; the
+/// last sweep only measures (a tolerance met at pass p therefore ends the run after pass p + 1).
+/// Progress is called after every pass with its number (1-based) and objective. A non-finite
+/// objective ends the run with `NMFError.diverged`.
 struct FactorisationDriver {
-    let iterations: Int
+    let stopping: StoppingRule
     let progress: ((_ iteration: Int, _ objective: Double) -> Void)?
+
+    init(_ stopping: StoppingRule, progress: ((_ iteration: Int, _ objective: Double) -> Void)?) {
+        self.stopping = stopping
+        self.progress = progress
+    }
 
     private final class Recorder {
         var curve = LearningCurve()
@@ -66,49 +75,66 @@ struct FactorisationDriver {
             return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
 
-        func record(_ value: Double, reachedAt time: Double) {
+        func record(_ value: Double, reachedAt time: Double) throws(NMFError) {
             curve.objective.append(value)
             curve.elapsedSeconds.append(time)
-            if curve.objective.count > 1 { progress?(curve.objective.count - 1, value) }
+            let pass = curve.objective.count - 1
+            if pass > 0 { progress?(pass, value) }
+            guard value.isFinite else { throw .diverged(pass: pass, objective: value) }
         }
     }
 
-    /// `iterations` plain passes: θ ← F(θ).
+    /// Plain passes θ ← F(θ).
     func run<Backend: FactorisationBackend>(_ backend: inout Backend) throws(NMFError) -> LearningCurve {
         let recorder = Recorder(progress: progress)
-        recorder.record(try backend.sweep(update: iterations > 0), reachedAt: 0)
-        for pass in stride(from: 1, through: iterations, by: 1) {
+        var updating = stopping.passes > 0
+        try recorder.record(try backend.sweep(update: updating), reachedAt: 0)
+        var reason: StopReason?
+        while updating {
+            if reason == nil { reason = stopping.verdict(recorder.curve.objective) }
+            updating = reason == nil && recorder.curve.objective.count < stopping.passes
             let reached = recorder.seconds
-            recorder.record(try backend.sweep(update: pass < iterations), reachedAt: reached)
+            try recorder.record(try backend.sweep(update: updating), reachedAt: reached)
         }
+        recorder.curve.stop = reason ?? .passes(recorder.curve.objective.count - 1)
         return recorder.curve
     }
 
-    /// `iterations` passes in SQUAREM cycles of three (`Acceleration.squarem`), plain passes when
-    /// fewer than three are left. A cycle records θ₁, θ₂ and the iterate the safeguard keeps.
+    /// Passes in SQUAREM cycles of three (`Acceleration.squarem`), plain passes when fewer than
+    /// three are left. A cycle records θ₁, θ₂ and the iterate the safeguard keeps; the tolerance
+    /// is checked at the end of each cycle on its mean decrease per pass (single passes after an
+    /// extrapolation need not descend evenly), and after each plain pass.
     func runAccelerated<Backend: ExtrapolatableBackend>(_ backend: inout Backend,
                                                         cycle: SquaremCycle) throws(NMFError) -> LearningCurve {
         let recorder = Recorder(progress: progress)
-        let w = backend.basis, h = backend.activations
-        recorder.record(backend.prepare(measure: true), reachedAt: 0)
+        let w = backend.basis, h = backend.activations, iterations = stopping.passes
+        /// Whether the tolerance is met over the last `span` passes (and records why).
+        func converged(span: Int) -> Bool {
+            guard let reason = stopping.verdict(recorder.curve.objective, span: span) else { return false }
+            recorder.curve.stop = reason
+            return true
+        }
+        try recorder.record(backend.prepare(measure: true), reachedAt: 0)
+        recorder.curve.stop = .passes(iterations)
         var passes = 0
         while passes < iterations {
             guard iterations - passes >= 3 else {
                 backend.update()
                 let reached = recorder.seconds
-                recorder.record(backend.prepare(measure: true), reachedAt: reached)
+                try recorder.record(backend.prepare(measure: true), reachedAt: reached)
                 passes += 1
+                if converged(span: 1) { break }
                 continue
             }
             cycle.save(.start, basis: w, activations: h)
             backend.update()
             var reached = recorder.seconds
-            recorder.record(backend.prepare(measure: true), reachedAt: reached)
+            try recorder.record(backend.prepare(measure: true), reachedAt: reached)
             cycle.save(.first, basis: w, activations: h)
             backend.update()
             reached = recorder.seconds
             let plain = backend.prepare(measure: true)
-            recorder.record(plain, reachedAt: reached)
+            try recorder.record(plain, reachedAt: reached)
             cycle.save(.second, basis: w, activations: h)
             cycle.extrapolate(basis: w, activations: h)
             _ = backend.prepare(measure: false)
@@ -121,8 +147,9 @@ struct FactorisationDriver {
                 _ = backend.prepare(measure: false)
             }
             // Known only after the safeguard's objective (and the return to θ₂).
-            recorder.record(kept ? stabilised : plain, reachedAt: recorder.seconds)
+            try recorder.record(kept ? stabilised : plain, reachedAt: recorder.seconds)
             passes += 3
+            if converged(span: 3) { break }
         }
         return recorder.curve
     }
