@@ -67,8 +67,10 @@ public struct Report: Sendable {
                                    yLabel: String, logarithmic: Bool = false, xStep: Double = 1,
                                    width: Int = 720, height: Int = 300) {
         let positive = series.allSatisfy { $0.values.allSatisfy { !$0.isFinite || $0 > 0 } }
-        let caption = logarithmic && !positive ? title.replacingOccurrences(of: "(log scale)", with: "")
-            + " (linear scale: some values ≤ 0)" : title
+        let caption = logarithmic && !positive
+            ? title.replacingOccurrences(of: "(log scale)", with: "").trimmingCharacters(in: .whitespaces)
+                + " (linear scale: some values ≤ 0)"
+            : title
         body.append("<figure><figcaption>\(Self.escape(caption))</figcaption>"
             + Self.svgLines(series: series, xLabel: xLabel, yLabel: yLabel, logarithmic: logarithmic && positive,
                             width: width, height: height, xStep: xStep)
