@@ -104,9 +104,14 @@ public struct PriorNMF: Sendable {
         /// beyond float rounding).
         public var chunkFrames: Int
         public var seed: UInt64
+        /// Each stage stops early once a pass lowers its objective by less than this fraction of
+        /// the stage's initial one (`StoppingRule`); nil: fixed work.
+        public var tolerance: Double?
 
         public init(rank: Int, warmUpIterations: Int = 100, iterations: Int = 100, prior: ActivationPrior = .exponential,
-                    weight: Float = 0.005, chunkFrames: Int = BetaNMF.chunkFrames, seed: UInt64 = 0x534F_5244_494E_4F00) {
+                    weight: Float = 0.005, chunkFrames: Int = BetaNMF.chunkFrames, seed: UInt64 = 0x534F_5244_494E_4F00,
+                    tolerance: Double? = nil) {
+            self.tolerance = tolerance
             self.rank = rank
             self.warmUpIterations = warmUpIterations
             self.iterations = iterations
@@ -125,6 +130,9 @@ public struct PriorNMF: Sendable {
         public var parameters: PriorParameters
         /// KL objective after each warm-up pass.
         public var warmUpObjective: [Double]
+        /// Why the warm-up and the prior stage stopped.
+        public var warmUpStop: StopReason
+        public var stop: StopReason
         /// J of the warm-up's result with the estimated parameters, then after each prior pass.
         public var objective: [Double]
     }
@@ -146,20 +154,23 @@ public struct PriorNMF: Sendable {
     /// Both stages on V (bins × frames, finite, ≥ 0). `progress` counts warm-up passes then prior passes.
     public func factorise(_ v: Matrix, progress: Progress? = nil) throws(NMFError) -> Result {
         let plain = try BetaNMF(.init(rank: options.rank, beta: 1, iterations: options.warmUpIterations,
-                                      seed: options.seed, atomNormalisation: .unitSum, activationKernel: .blas))
+                                      seed: options.seed, atomNormalisation: .unitSum, activationKernel: .blas,
+                                      tolerance: options.tolerance))
         let warm = try plain.factorise(v) { progress?($0, $1) }
         let parameters = PriorParameters.estimate(from: warm.activations, prior: options.prior, weight: options.weight)
         var w = warm.basis, h = warm.activations
         let curve = try refine(v, basis: &w, activations: &h, parameters: parameters) {
             progress?(options.warmUpIterations + $0, $1)
         }
-        return Result(basis: w, activations: h, parameters: parameters, warmUpObjective: warm.objective, objective: curve)
+        return Result(basis: w, activations: h, parameters: parameters, warmUpObjective: warm.objective,
+                      warmUpStop: warm.stop, stop: curve.stop, objective: curve.values)
     }
 
     /// The prior stage alone: `options.iterations` passes on W (unit-sum atoms) and H in place with
-    /// fixed `parameters`. Returns J of the start, then after each pass (`iterations + 1` values).
+    /// fixed `parameters`. Returns J of the start, then after each pass (`iterations + 1` values;
+    /// fewer when the tolerance is met: at pass p it ends after pass p + 1), and why it stopped.
     public func refine(_ v: Matrix, basis w: inout Matrix, activations h: inout Matrix, parameters: PriorParameters,
-                       progress: Progress? = nil) throws(NMFError) -> [Double] {
+                       progress: Progress? = nil) throws(NMFError) -> (values: [Double], stop: StopReason) {
         try v.checkData()
         try w.checkFactor("basis", rows: v.rows, columns: options.rank)
         try h.checkFactor("activations", rows: options.rank, columns: v.columns)
@@ -171,13 +182,17 @@ public struct PriorNMF: Sendable {
         let ws = Workspace(bins: bins, rank: rank, chunk: min(options.chunkFrames, frames), solverBinStride: 0)
         let rates = parameters.rates, shapes = parameters.shapeTerms
         let divergence = BetaDivergence(1)
+        let stopping = StoppingRule(passes: options.iterations, tolerance: options.tolerance)
         var curve: [Double] = []
+        var stop = StopReason.passes(options.iterations)
         v.values.withUnsafeBufferPointer { vBuffer in
             w.values.withUnsafeMutableBufferPointer { wBuffer in
                 h.values.withUnsafeMutableBufferPointer { hBuffer in
                     let pv = vBuffer.baseAddress!, pw = wBuffer.baseAddress!, ph = hBuffer.baseAddress!
-                    for pass in 0...options.iterations {
-                        let updating = pass < options.iterations
+                    var cap = options.iterations, pass = -1
+                    while pass < cap {
+                        pass += 1
+                        let updating = pass < cap
                         for k in 0..<rank { ws.atomSums[k] = 0; ws.activationSums[k] = 0 }
                         for f in 0..<bins { for k in 0..<rank { ws.atomSums[k] += pw[f * rank + k] } }
                         var objective = 0.0
@@ -239,6 +254,11 @@ public struct PriorNMF: Sendable {
                         curve.append(objective)
                         if pass > 0 { progress?(pass, objective) }
                         guard updating else { continue }
+                        // Met at this pass: finish its W step, then one pass that only measures.
+                        if let reason = stopping.verdict(curve), case .tolerance = reason {
+                            stop = reason
+                            cap = pass + 1
+                        }
                         let count = Float(frames)
                         for k in 0..<rank {
                             let plus = max(shapes[k], 0) * count, minus = max(-shapes[k], 0) * count
@@ -253,6 +273,10 @@ public struct PriorNMF: Sendable {
                 }
             }
         }
-        return curve
+        guard curve.allSatisfy(\.isFinite) else {
+            let pass = curve.firstIndex { !$0.isFinite } ?? 0
+            throw .diverged(pass: pass, objective: curve[pass])
+        }
+        return (curve, stop)
     }
 }

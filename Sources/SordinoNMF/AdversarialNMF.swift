@@ -59,9 +59,13 @@ public struct AdversarialNMF: Sendable {
         /// NNLS steps of the initial fit of H and Ĥ (the original's `test_epochs`).
         public var fitIterations: Int
         public var seed: UInt64
+        /// Stops before `epochs` once an epoch lowers the objective by less than this fraction of |J_0|
+        /// (`StoppingRule`; the objective is not monotone, so a rise stops it too); nil: fixed work.
+        public var tolerance: Double?
 
         public init(rank: Int, epochs: Int = 50, batchSize: Int = 1000, adversarialWeight: Float = 0.3,
-                    fitIterations: Int = 50, seed: UInt64 = 0x534F_5244_494E_4F00) {
+                    fitIterations: Int = 50, seed: UInt64 = 0x534F_5244_494E_4F00, tolerance: Double? = nil) {
+            self.tolerance = tolerance
             self.rank = rank
             self.epochs = epochs
             self.batchSize = batchSize
@@ -79,6 +83,10 @@ public struct AdversarialNMF: Sendable {
         /// Its two parts, (1/N)‖U − WH‖² and (1/N̂)‖Û − WĤ‖² (without τ_A), same indexing.
         public var trueFit: [Double]
         public var adversarialFit: [Double]
+        /// H of the true data (rank × N) for the returned W, as the original returns it.
+        public var activations: Matrix
+        /// Why the run stopped.
+        public var stop: StopReason
     }
 
     /// Called after each epoch with its number (1-based) and objective, on the caller's thread.
@@ -93,6 +101,7 @@ public struct AdversarialNMF: Sendable {
         try NMFError.check(options.adversarialWeight.isFinite && options.adversarialWeight >= 0, "adversarial weight",
                   options.adversarialWeight, "a finite τ_A ≥ 0 (0.3 is the measured default)")
         try NMFError.check(options.fitIterations >= 1, "fit iterations", options.fitIterations, "at least 1")
+        try StoppingRule(passes: options.epochs, tolerance: options.tolerance).check()
         self.options = options
     }
 
@@ -138,13 +147,17 @@ public struct AdversarialNMF: Sendable {
 
         let workspace = BatchWorkspace(bins: bins, rank: rank, batch: batch)
         var adversarialOrder = Array(0..<m)
+        let stopping = StoppingRule(passes: options.epochs, tolerance: options.tolerance)
+        var stop = StopReason.passes(options.epochs)
         for epoch in 0...options.epochs {
             // H step on all frames; its products give the objective of the iterate it starts from.
             let fitU = Self.activationStep(u, w, &h)
             let fitA = Self.activationStep(a, w, &hAdversarial)
             record(fitU, fitA)
             if epoch > 0 { progress?(epoch, objective[epoch]) }
+            guard objective[epoch].isFinite else { throw .diverged(pass: epoch, objective: objective[epoch]) }
             guard epoch < options.epochs else { break }
+            if let reason = stopping.verdict(objective) { stop = reason; break }
             shuffle(&order, &generator)
             shuffle(&adversarialOrder, &generator)
             u.values.withUnsafeBufferPointer { pu in
@@ -174,7 +187,8 @@ public struct AdversarialNMF: Sendable {
                 for t in 0..<m { hAdversarial.values[k * m + t] *= norms[k] }
             }
         }
-        return Result(basis: w, objective: objective, trueFit: trueFit, adversarialFit: adversarialFit)
+        return Result(basis: w, objective: objective, trueFit: trueFit, adversarialFit: adversarialFit,
+                      activations: h, stop: stop)
     }
 
     /// H(X, W) by `iterations` multiplicative NNLS steps from a seeded start (the original's

@@ -41,10 +41,15 @@ public struct BasisTrainer: Sendable {
         /// `nmf`'s L1 penalty λ during training (`BetaNMF.Options.sparsity`).
         public var sparsity: Float
         public var seed: UInt64
+        /// Every run (and each stage of the prior methods) stops early once a pass lowers its
+        /// objective by less than this fraction of its initial value (`StoppingRule`); nil: all epochs.
+        public var tolerance: Double?
 
         public init(method: TrainingMethod = .nmf, speechRank: Int = 64, noiseRank: Int = 64, beta: BetaDivergence = 1,
                     epochs: Int = 200, warmUpEpochs: Int? = nil, batchSize: Int = 1000, adversarialWeight: Float = 0.3,
-                    priorWeight: Float = 0.005, sparsity: Float = 0, seed: UInt64 = 0x534F_5244_494E_4F00) {
+                    priorWeight: Float = 0.005, sparsity: Float = 0, seed: UInt64 = 0x534F_5244_494E_4F00,
+                    tolerance: Double? = nil) {
+            self.tolerance = tolerance
             self.method = method
             self.speechRank = speechRank
             self.noiseRank = noiseRank
@@ -69,12 +74,18 @@ public struct BasisTrainer: Sendable {
         /// What the values are, e.g. "D_KL(V | WH)" — for the loss file.
         public var objective: String
         public var values: [Double]
+        /// Why the stage stopped.
+        public var stop: StopReason
     }
 
     public struct Result: Sendable {
         /// [Ws Wn] with per-atom penalties for the prior methods.
         public var basis: Basis
         public var curves: [Curve]
+        /// The training H of each part (atoms × frames), for the atoms as learned (before the
+        /// unit-sum rescaling of `basis`).
+        public var speechActivations: Matrix
+        public var noiseActivations: Matrix
     }
 
     /// Progress: part, pass number within the part (1-based), passes per part, objective.
@@ -107,16 +118,18 @@ public struct BasisTrainer: Sendable {
         let epochs = options.epochs
         var curves: [Curve] = []
         var speechBasis: Matrix, noiseBasis: Matrix
+        var activations: [Matrix] = []
         var penalties: [Float]?
         switch options.method {
         case .nmf:
             func run(_ v: Matrix, rank: Int, seed: UInt64, part: Part) throws(NMFError) -> Matrix {
                 let nmf = try BetaNMF(.init(rank: rank, beta: options.beta, iterations: epochs,
-                                              sparsity: options.sparsity, seed: seed))
+                                              sparsity: options.sparsity, seed: seed, tolerance: options.tolerance))
                 let result = try nmf.factorise(v) { progress?(part, $0, epochs, $1) }
                 curves.append(Curve(part: part, stage: options.beta == 1 ? "kl" : "beta",
                                     objective: "D_beta(V | WH + eps), beta = \(options.beta.beta)",
-                                    values: [result.initialObjective] + result.objective))
+                                    values: [result.initialObjective] + result.objective, stop: result.stop))
+                activations.append(result.activations)
                 return result.basis
             }
             speechBasis = try run(vs, rank: options.speechRank, seed: seeds.0, part: .speech)
@@ -127,13 +140,14 @@ public struct BasisTrainer: Sendable {
             func run(_ v: Matrix, rank: Int, seed: UInt64, part: Part) throws(NMFError) -> (Matrix, [Float]) {
                 let nmf = try PriorNMF(.init(rank: rank, warmUpIterations: warmUp, iterations: epochs - warmUp,
                                              prior: prior, weight: options.priorWeight,
-                                             chunkFrames: options.batchSize, seed: seed))
+                                             chunkFrames: options.batchSize, seed: seed, tolerance: options.tolerance))
                 let result = try nmf.factorise(v) { progress?(part, $0, epochs, $1) }
                 curves.append(Curve(part: part, stage: "kl", objective: "D_KL(V | WH + eps) (warm-up)",
-                                    values: result.warmUpObjective))
+                                    values: result.warmUpObjective, stop: result.warmUpStop))
                 curves.append(Curve(part: part, stage: "prior",
                                     objective: "D_KL(V | WH + eps) + sum_k sum_t [rate_k m_kt - shape_k log m_kt]",
-                                    values: result.objective))
+                                    values: result.objective, stop: result.stop))
+                activations.append(result.activations)
                 return (result.basis, result.parameters.rates)
             }
             let (ws, rs) = try run(vs, rank: options.speechRank, seed: seeds.0, part: .speech)
@@ -144,11 +158,13 @@ public struct BasisTrainer: Sendable {
         case .anmf:
             func run(_ u: Matrix, _ adversarial: Matrix, rank: Int, seed: UInt64, part: Part) throws(NMFError) -> Matrix {
                 let nmf = try AdversarialNMF(.init(rank: rank, epochs: epochs, batchSize: options.batchSize,
-                                                   adversarialWeight: options.adversarialWeight, seed: seed))
+                                                   adversarialWeight: options.adversarialWeight, seed: seed,
+                                                   tolerance: options.tolerance))
                 let result = try nmf.fit(true: u, adversarial: adversarial) { progress?(part, $0, epochs, $1) }
                 curves.append(Curve(part: part, stage: "anmf",
                                     objective: "(1/N)|U - WH|^2 - (tau/N^)|U^ - WH^|^2, tau = \(options.adversarialWeight)",
-                                    values: result.objective))
+                                    values: result.objective, stop: result.stop))
+                activations.append(result.activations)
                 return result.basis
             }
             speechBasis = try run(vs, vn, rank: options.speechRank, seed: seeds.0, part: .speech)
@@ -166,7 +182,7 @@ public struct BasisTrainer: Sendable {
         }
         do throws(EngineError) {
             let basis = try Basis(binCount: bins, speechRank: ks, noiseRank: kn, values: values, atomPenalties: penalties)
-            return Result(basis: basis, curves: curves)
+            return Result(basis: basis, curves: curves, speechActivations: activations[0], noiseActivations: activations[1])
         } catch { throw .engine(error) }
     }
 }

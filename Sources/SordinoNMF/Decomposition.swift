@@ -10,8 +10,11 @@ public struct DecompositionOptions: Sendable, Hashable {
     public var beta: BetaDivergence
     public var algorithm: UpdateAlgorithm
     /// Update passes (each a W step, when learning it, then an H step; with `.squarem` three make a
-    /// cycle). Fixed work, no convergence test.
+    /// cycle); the cap when `tolerance` is set.
     public var iterations: Int
+    /// Stops before `iterations` once a pass lowers the objective by less than this fraction of the
+    /// initial one (`StoppingRule`); nil: fixed work.
+    public var tolerance: Double?
     /// c in the Itakura–Saito objective D_IS(V^c | (WH)^c) (β = 0 only, c > 0; 1 elsewhere). With
     /// V = |X|^p and c = 2/p the model (WH)^(2/p) approximates the power spectrogram: `--domain p`.
     public var compression: Double
@@ -69,6 +72,8 @@ public struct DecompositionResult: Sendable {
     public var objective: [Double]
     /// Wall-clock seconds from the start until each entry of `objective` was reached (0 first).
     public var elapsedSeconds: [Double]
+    /// Why the run stopped.
+    public var stop: StopReason
 }
 
 /// NMF V ≈ W·H minimising D_β(V | W·H + ε) (for β = 0 with compression c: D_IS(V^c | (WH + ε)^c))
@@ -88,6 +93,7 @@ public struct Decomposer: Sendable {
     public init(_ options: DecompositionOptions) throws(NMFError) {
         try NMFError.check(options.beta.beta.isFinite, "beta", options.beta.beta, "a finite real (0 IS, 1 KL, 2 Euclidean)")
         try NMFError.check(options.iterations >= 0, "iterations", options.iterations, "0 or more")
+        try StoppingRule(passes: options.iterations, tolerance: options.tolerance).check()
         try NMFError.check(options.compression.isFinite && options.compression > 0, "compression", options.compression,
                            "a finite c > 0")
         if let theta = options.relaxation {
@@ -112,179 +118,32 @@ public struct Decomposer: Sendable {
         try w0.checkFactor("basis", rows: v.rows, columns: rank)
         try h0.checkFactor("activations", rows: rank, columns: v.columns)
         var w = w0, h = h0
-        var objective: [Double] = [], elapsed: [Double] = []
-        let state = Scratch(bins: v.rows, frames: v.columns, rank: rank)
         let rule = UpdateRule(algorithm: options.algorithm, beta: options.beta.beta, compression: options.compression,
                               relaxation: options.relaxation ?? (effectiveBeta >= 1 ? 0.95 : 1))
         let vPowBeta: [Float] = rule.weighting == .general ? v.values.map { Float.pow($0, Float(options.beta.beta)) } : []
-        let clock = ContinuousClock(), start = clock.now
-        func seconds() -> Double {
-            let d = start.duration(to: clock.now)
-            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-        }
-        let bins = v.rows, frames = v.columns, iterations = options.iterations, learnBasis = options.updateBasis
-        let squarem = options.acceleration == .squarem
-            ? SquaremCycle(basisCount: bins * rank, activationCount: rank * frames) : nil
+        let bins = v.rows, frames = v.columns
+        let driver = FactorisationDriver(StoppingRule(passes: options.iterations, tolerance: options.tolerance),
+                                         progress: progress)
+        var outcome: Result<LearningCurve, NMFError> = .success(LearningCurve())
         v.values.withUnsafeBufferPointer { vb in
             vPowBeta.withUnsafeBufferPointer { vpb in
                 w.values.withUnsafeMutableBufferPointer { wb in
                     h.values.withUnsafeMutableBufferPointer { hb in
                         guard let pv = vb.baseAddress, let pw = wb.baseAddress, let ph = hb.baseAddress else { return }
-                        let weights = Weights(rule: rule, v: pv, vPowBeta: vpb.baseAddress, count: bins * frames,
-                                              scratch: state)
-                        /// Λ = W·H of the current iterate and the weights of its first step; its objective if asked.
-                        func prepare(objective wanted: Bool = true) -> Double {
-                            gemm(false, false, m: bins, n: frames, k: rank, alpha: 1, pw, lda: rank, ph, ldb: frames,
-                                 beta: 0, state.model, ldc: frames)
-                            return weights.compute(objective: wanted)
-                        }
-                        /// F: one update pass from the weights `prepare` left for the current iterate.
-                        func updatePass() {
-                            if learnBasis {
-                                basisStep(pw, ph, weights, rule, bins: bins, frames: frames, rank: rank, state)
-                                _ = prepare(objective: false)
-                            }
-                            activationStep(pw, ph, weights, rule, bins: bins, frames: frames, rank: rank, state)
-                        }
-                        func record(_ value: Double, reachedAt time: Double) {
-                            objective.append(value)
-                            elapsed.append(time)
-                            if objective.count > 1 { progress?(objective.count - 1, value) }
-                        }
-                        record(prepare(), reachedAt: 0)
-                        var passes = 0
-                        while passes < iterations {
-                            guard let squarem, iterations - passes >= 3 else {
-                                updatePass()
-                                let reached = seconds()
-                                record(prepare(), reachedAt: reached)
-                                passes += 1
-                                continue
-                            }
-                            squarem.save(.start, basis: pw, activations: ph)
-                            updatePass()
-                            var reached = seconds()
-                            record(prepare(), reachedAt: reached)
-                            squarem.save(.first, basis: pw, activations: ph)
-                            updatePass()
-                            reached = seconds()
-                            let plain = prepare()
-                            record(plain, reachedAt: reached)
-                            squarem.save(.second, basis: pw, activations: ph)
-                            squarem.extrapolate(basis: pw, activations: ph)
-                            _ = prepare(objective: false)
-                            updatePass()
-                            let stabilised = prepare()
-                            let kept = stabilised <= plain   // false for NaN too
-                            squarem.settle(kept: kept)
-                            if !kept {
-                                squarem.restoreSecond(basis: pw, activations: ph)
-                                _ = prepare(objective: false)
-                            }
-                            // Known only after the safeguard's objective (and the return to θ₂).
-                            record(kept ? stabilised : plain, reachedAt: seconds())
-                            passes += 3
+                        var backend = WholeMatrixBackend(data: pv, dataPowBeta: vpb.baseAddress, basis: pw, activations: ph,
+                                                         bins: bins, frames: frames, rank: rank, rule: rule,
+                                                         learnBasis: options.updateBasis)
+                        outcome = Result { () throws(NMFError) in
+                            guard options.acceleration == .squarem else { return try driver.run(&backend) }
+                            let cycle = SquaremCycle(basisCount: bins * rank, activationCount: rank * frames)
+                            return try driver.runAccelerated(&backend, cycle: cycle)
                         }
                     }
                 }
             }
         }
-        return DecompositionResult(basis: w, activations: h, objective: objective, elapsedSeconds: elapsed)
-    }
-
-    // MARK: - Steps
-
-    /// W ← W ⊙ factor((P·Hᵀ) / (Q·Hᵀ + ε)), with Q·Hᵀ = 1·Hᵀ (row sums of H) for β = 1.
-    private func basisStep(_ pw: UnsafeMutablePointer<Float>, _ ph: UnsafePointer<Float>, _ weights: Weights,
-                           _ rule: UpdateRule, bins: Int, frames: Int, rank: Int, _ s: Scratch) {
-        gemm(false, true, m: bins, n: rank, k: frames, alpha: 1, weights.numerator, lda: frames, ph, ldb: frames,
-             beta: 0, s.basisNumerator, ldc: rank)
-        if rule.denominatorIsOne {
-            for k in 0..<rank {
-                var sum: Float = 0
-                for t in 0..<frames { sum += ph[k * frames + t] }
-                for f in 0..<bins { s.basisDenominator[f * rank + k] = sum }
-            }
-        } else {
-            gemm(false, true, m: bins, n: rank, k: frames, alpha: 1, weights.denominator, lda: frames, ph, ldb: frames,
-                 beta: 0, s.basisDenominator, ldc: rank)
-        }
-        rule.step(pw, numerator: s.basisNumerator, denominator: s.basisDenominator, penalty: 0, count: bins * rank)
-    }
-
-    /// H ← H ⊙ factor((Wᵀ·P) / (Wᵀ·Q + ε)), with Wᵀ·1 (column sums of W) for β = 1.
-    private func activationStep(_ pw: UnsafePointer<Float>, _ ph: UnsafeMutablePointer<Float>, _ weights: Weights,
-                                _ rule: UpdateRule, bins: Int, frames: Int, rank: Int, _ s: Scratch) {
-        gemm(true, false, m: rank, n: frames, k: bins, alpha: 1, pw, lda: rank, weights.numerator, ldb: frames,
-             beta: 0, s.activationNumerator, ldc: frames)
-        if rule.denominatorIsOne {
-            for k in 0..<rank {
-                var sum: Float = 0
-                for f in 0..<bins { sum += pw[f * rank + k] }
-                for t in 0..<frames { s.activationDenominator[k * frames + t] = sum }
-            }
-        } else {
-            gemm(true, false, m: rank, n: frames, k: bins, alpha: 1, pw, lda: rank, weights.denominator, ldb: frames,
-                 beta: 0, s.activationDenominator, ldc: frames)
-        }
-        rule.step(ph, numerator: s.activationNumerator, denominator: s.activationDenominator, penalty: 0,
-                  count: rank * frames)
-    }
-}
-
-// MARK: - Scratch
-
-/// Scratch matrices of one run; freed when the run ends.
-final class Scratch {
-    /// W·H + ε after `Weights.compute`, bins × frames.
-    let model: UnsafeMutablePointer<Float>
-    let numeratorWeights: UnsafeMutablePointer<Float>
-    let denominatorWeights: UnsafeMutablePointer<Float>
-    let basisNumerator: UnsafeMutablePointer<Float>, basisDenominator: UnsafeMutablePointer<Float>
-    let activationNumerator: UnsafeMutablePointer<Float>, activationDenominator: UnsafeMutablePointer<Float>
-    /// Owns every buffer below.
-    private let arena: FloatArena
-
-    init(bins: Int, frames: Int, rank: Int) {
-        let block = bins * frames, total = 3 * block + 2 * bins * rank + 2 * rank * frames
-        var arena = FloatArena(capacity: total)
-        model = arena.take(block)
-        numeratorWeights = arena.take(block)
-        denominatorWeights = arena.take(block)
-        basisNumerator = arena.take(bins * rank)
-        basisDenominator = arena.take(bins * rank)
-        activationNumerator = arena.take(rank * frames)
-        activationDenominator = arena.take(rank * frames)
-        self.arena = arena
-    }
-}
-
-/// P and Q of the current iterate for the steps: P is V itself and Q is Λ for β = 2 (no copies).
-struct Weights {
-    let rule: UpdateRule
-    let v: UnsafePointer<Float>
-    let vPowBeta: UnsafePointer<Float>?
-    let count: Int
-    let model: UnsafeMutablePointer<Float>
-    let p: UnsafeMutablePointer<Float>
-    let q: UnsafeMutablePointer<Float>
-
-    init(rule: UpdateRule, v: UnsafePointer<Float>, vPowBeta: UnsafePointer<Float>?, count: Int, scratch: Scratch) {
-        self.rule = rule
-        self.v = v
-        self.vPowBeta = vPowBeta
-        self.count = count
-        model = scratch.model
-        p = scratch.numeratorWeights
-        q = scratch.denominatorWeights
-    }
-
-    var numerator: UnsafePointer<Float> { rule.numeratorIsData ? v : UnsafePointer(p) }
-    var denominator: UnsafePointer<Float> { rule.numeratorIsData ? UnsafePointer(model) : UnsafePointer(q) }
-
-    /// `UpdateRule.weigh` over the whole matrix; returns the objective when asked (else 0).
-    func compute(objective wanted: Bool) -> Double {
-        rule.weigh(data: v, dataPowBeta: vPowBeta, model: model, numeratorWeights: p, denominatorWeights: q,
-                   count: count, objective: wanted)
+        let curve = try outcome.get()
+        return DecompositionResult(basis: w, activations: h, objective: curve.objective,
+                                   elapsedSeconds: curve.elapsedSeconds, stop: curve.stop)
     }
 }

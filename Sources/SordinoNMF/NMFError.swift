@@ -10,6 +10,10 @@ public enum NMFError: Error, Equatable, CustomStringConvertible {
     /// A data value that is negative, NaN or infinite, at (row, column) of V.
     case invalidData(row: Int, column: Int, value: Float)
     case noFrames(what: String)
+    /// A fixed basis has `basisBins` rows but the STFT of `frameLength` samples gives `bins`.
+    case basisBins(basisBins: Int, atoms: Int, frameLength: Int, bins: Int)
+    /// The objective became NaN or infinite at `pass`: the updates diverged.
+    case diverged(pass: Int, objective: Double)
     case engine(EngineError)
 
     public var description: String {
@@ -23,6 +27,12 @@ public enum NMFError: Error, Equatable, CustomStringConvertible {
                 + "or `TrainingSet`, which give |X|^q."
         case let .noFrames(what):
             "\(what) has no usable frames (all digital silence or too quiet): supply longer or louder recordings."
+        case let .basisBins(basisBins, atoms, frameLength, bins):
+            "the basis is \(basisBins) × \(atoms) (bins × atoms) but frame length \(frameLength) gives \(bins) bins: "
+                + "use --frame-length \(2 * (basisBins - 1)) (or leave it out), or a basis made for frame length \(frameLength)."
+        case let .diverged(pass, objective):
+            "the objective became \(objective) at pass \(pass): the updates diverged. Use --algorithm mm "
+                + "(majorisation-minimisation never raises the objective), or fewer passes."
         case let .engine(error):
             error.description
         }

@@ -29,8 +29,10 @@ public struct RecordingDecomposition: Sendable {
         public var hopLength: Int = 512
         public var window: WindowShape = .sqrtHann
         public var resynthesis: Resynthesis = .mask
-        /// Fixed W (bins × atoms): only H is solved.
+        /// Fixed W (bins × atoms): only H (and, for complex NMF, the phases) is solved.
         public var fixedBasis: Matrix?
+        /// λ ≥ 0 of complex NMF's L1 penalty on activations (`ComplexNMF.sparsity`).
+        public var complexSparsity: Float = 0
         public var harmonic = HarmonicTemplates()
         /// Fundamentals for `.harmonic`, Hz; nil: from C3 upwards by semitones.
         public var fundamentals: [Double]?
@@ -47,6 +49,11 @@ public struct RecordingDecomposition: Sendable {
         public var spectrogram: Matrix
         public var objective: [Double]
         public var elapsedSeconds: [Double]
+        /// Why the factorisation stopped.
+        public var stop: StopReason
+        /// Complex NMF: each component's complex spectrogram on the channel mean, as resynthesised
+        /// (Ȳ_k for `.mask`, W_k H_k e^(jφ_k) for `.magnitude`); empty for `.nmf`.
+        public var complexComponents: [ComplexSpectrogram] = []
     }
 
     public let options: Options
@@ -57,9 +64,6 @@ public struct RecordingDecomposition: Sendable {
         }
         guard options.domain.isFinite, options.domain > 0, options.domain <= 4 else {
             throw .invalidOption(name: "domain", value: "\(options.domain)", allowed: "p in (0, 4]: 1 magnitude, 2 power")
-        }
-        if options.method == .complex && (options.fixedBasis != nil) {
-            throw .invalidOption(name: "method", value: "complex", allowed: "nmf with a fixed basis (--basis, --templates)")
         }
         self.options = options
     }
@@ -93,10 +97,7 @@ public struct RecordingDecomposition: Sendable {
             let m = x.magnitude(power: options.domain)
             for i in v.values.indices { v.values[i] += m.values[i] * scale }
         }
-        if let fixed = options.fixedBasis, fixed.rows != bins {
-            throw .shapeMismatch(what: "basis", expected: "\(bins) × atoms (frame length \(options.frameLength))",
-                                 actual: "\(fixed.rows) × \(fixed.columns); use --frame-length \(2 * (fixed.rows - 1))")
-        }
+        try checkBasis(bins: bins)
         let (w0, h0) = initialFactors(v, sampleRate: sampleRate)
         let rank = w0.columns
         var components = [[[Float]]](repeating: [], count: rank)
@@ -111,17 +112,21 @@ public struct RecordingDecomposition: Sendable {
             for x in spectra {
                 for i in mean.re.indices { mean.re[i] += x.re[i] * scale; mean.im[i] += x.im[i] * scale }
             }
-            let result = try ComplexNMF(iterations: options.nmf.iterations).run(mean, basis: w0, activations: h0,
-                                                                                progress: progress)
+            let complex = try ComplexNMF(iterations: options.nmf.iterations, tolerance: options.nmf.tolerance,
+                                         updateBasis: options.fixedBasis == nil, sparsity: options.complexSparsity)
+            let result = try complex.run(mean, basis: w0, activations: h0, progress: progress)
+            var made: [ComplexSpectrogram] = []
             for k in 0..<rank {
                 let y = options.resynthesis == .mask ? result.auxiliaryComponent(k, of: mean)
                     : result.component(k, bins: bins, frames: frames)
+                made.append(y)
                 for x in spectra {
                     components[k].append(try synthesise(Self.carry(y, from: mean, to: x, exact: channels.count == 1)))
                 }
             }
             return Output(components: components, basis: result.basis, activations: result.activations,
-                          spectrogram: v, objective: result.objective, elapsedSeconds: result.elapsedSeconds)
+                          spectrogram: v, objective: result.objective, elapsedSeconds: result.elapsedSeconds,
+                          stop: result.stop, complexComponents: made)
         }
 
         let result = try Decomposer(nmfOptions).run(v, basis: w0, activations: h0, progress: progress)
@@ -159,7 +164,13 @@ public struct RecordingDecomposition: Sendable {
             }
         }
         return Output(components: components, basis: w, activations: h, spectrogram: v,
-                      objective: result.objective, elapsedSeconds: result.elapsedSeconds)
+                      objective: result.objective, elapsedSeconds: result.elapsedSeconds, stop: result.stop)
+    }
+
+    /// A fixed basis must have one row per bin of the STFT.
+    func checkBasis(bins: Int) throws(NMFError) {
+        guard let fixed = options.fixedBasis, fixed.rows != bins else { return }
+        throw .basisBins(basisBins: fixed.rows, atoms: fixed.columns, frameLength: options.frameLength, bins: bins)
     }
 
     /// W₀ and H₀ for V: the fixed basis, or `options.initialisation`.

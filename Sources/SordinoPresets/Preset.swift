@@ -99,11 +99,11 @@ public struct Preset: Sendable, Equatable {
         let reference = metadata.basis
         let file = reference.file
         guard !file.isEmpty, file != ".", file != "..", !file.contains("/") else {
-            throw .invalidSetting(path: jsonPath, field: "basis.file", value: "\"\(file)\"",
+            throw .invalidSetting(path: jsonPath, field: .basisFile, value: "\"\(file)\"",
                                   allowed: "a file name next to the JSON, without '/', e.g. \"NAME.basis\"")
         }
         guard let checksum = BasisFile.parseChecksum(reference.checksum) else {
-            throw .invalidSetting(path: jsonPath, field: "basis.checksum", value: "\"\(reference.checksum)\"",
+            throw .invalidSetting(path: jsonPath, field: .basisChecksum, value: "\"\(reference.checksum)\"",
                                   allowed: "8 hexadecimal digits (the CRC-32 of the basis payload)")
         }
         let basisPath = FileAccess.join(FileAccess.parent(of: jsonPath), file)

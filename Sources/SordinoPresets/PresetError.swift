@@ -36,7 +36,7 @@ public enum PresetError: Error, CustomStringConvertible, Equatable, Sendable {
     /// `basis.binCount` is not `stft.fftLength / 2 + 1`.
     case binCountMismatch(path: String, binCount: Int, fftLength: Int)
     /// A setting is out of the range the engine runs with; `allowed` states the range.
-    case invalidSetting(path: String, field: String, value: String, allowed: String)
+    case invalidSetting(path: String, field: PresetField, value: String, allowed: String)
     /// A basis value or atom penalty is NaN, infinite or negative; `location` says which one.
     case invalidBasisValue(path: String, location: String, value: String)
     /// A file in a directory of presets does not load, and it is (or, its rate unknown, may be)
@@ -137,8 +137,9 @@ public enum PresetError: Error, CustomStringConvertible, Equatable, Sendable {
     public var field: String? {
         switch self {
         case let .missingField(_, field), let .wrongType(_, field, _), let .malformedBasisHeader(_, field, _),
-             let .basisMismatch(_, field, _, _), let .invalidSetting(_, field, _, _):
+             let .basisMismatch(_, field, _, _):
             field
+        case let .invalidSetting(_, field, _, _): field.description
         case let .unloadableChoice(_, _, cause): cause.field
         case .binCountMismatch: "basis.binCount"
         case .unsupportedSchemaVersion: "schemaVersion"

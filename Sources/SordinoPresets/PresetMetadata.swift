@@ -249,8 +249,11 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
 
     private static func failEncoding(_ error: any Error) throws(PresetError) -> Data {
         if case let EncodingError.invalidValue(value, context) = error {
-            throw .invalidSetting(path: "", field: fieldName(context.codingPath), value: "\(value)",
-                                  allowed: "a finite number")
+            let name = fieldName(context.codingPath)
+            guard let field = PresetField(jsonPath: name) else {
+                throw .writeFailed(path: "", reason: "`\(name)` = \(value); it must be a finite number")
+            }
+            throw .invalidSetting(path: "", field: field, value: "\(value)", allowed: "a finite number")
         }
         throw .writeFailed(path: "", reason: "\(error)")
     }
@@ -298,8 +301,8 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
                 return .invalidJSON(path: path, detail: syntaxError(in: data) ?? context.debugDescription)
             }
             let field = fieldName(context.codingPath)
-            if field == "stft.window" {
-                return .invalidSetting(path: path, field: field, value: "unknown",
+            if field == PresetField.window.description {
+                return .invalidSetting(path: path, field: .window, value: "unknown",
                                        allowed: WindowShape.allCases.map { "\"\($0.rawValue)\"" }
                                            .joined(separator: ", "))
             }

@@ -10,7 +10,7 @@ extension PresetMetadata {
     /// Checks every setting against what the engine runs with (`EngineConfiguration.validate`),
     /// plus the basis reference's shape. Does not read files. `path` only labels errors.
     public func validate(path: String = "") throws(PresetError) {
-        func invalid(_ field: String, _ value: some CustomStringConvertible, _ allowed: String) -> PresetError {
+        func invalid(_ field: PresetField, _ value: some CustomStringConvertible, _ allowed: String) -> PresetError {
             .invalidSetting(path: path, field: field, value: "\(value)", allowed: allowed)
         }
         guard schemaVersion == Self.currentSchemaVersion else {
@@ -19,14 +19,14 @@ extension PresetMetadata {
         // Bounds checked here first: the engine's check builds the window, so an absurd
         // frame length must not reach it.
         guard stft.frameLength >= 16, stft.frameLength <= Self.maximumFFTLength else {
-            throw invalid("stft.frameLength", stft.frameLength, "16…\(Self.maximumFFTLength) samples")
+            throw invalid(.frameLength, stft.frameLength, "16…\(Self.maximumFFTLength) samples")
         }
         guard stft.fftLength >= stft.frameLength, stft.fftLength <= Self.maximumFFTLength, stft.fftLength % 2 == 0 else {
-            throw invalid("stft.fftLength", stft.fftLength,
+            throw invalid(.engine(.fftLength), stft.fftLength,
                           "even, ≥ stft.frameLength (\(stft.frameLength)), ≤ \(Self.maximumFFTLength) samples")
         }
-        guard basis.speechRank >= 1 else { throw invalid("basis.speechRank", basis.speechRank, "≥ 1") }
-        guard basis.noiseRank >= 1 else { throw invalid("basis.noiseRank", basis.noiseRank, "≥ 1") }
+        guard basis.speechRank >= 1 else { throw invalid(.speechRank, basis.speechRank, "≥ 1") }
+        guard basis.noiseRank >= 1 else { throw invalid(.noiseRank, basis.noiseRank, "≥ 1") }
         guard basis.binCount == stft.fftLength / 2 + 1 else {
             throw .binCountMismatch(path: path, binCount: basis.binCount, fftLength: stft.fftLength)
         }
@@ -43,57 +43,31 @@ extension PresetMetadata {
 
 /// Maps the engine's errors to preset fields.
 enum PresetValidation {
-    /// The JSON field that holds each engine setting; exhaustive, so a new setting cannot go unmapped.
-    static func field(_ setting: EngineSetting) -> String {
-        switch setting {
-        case .sampleRate: "sampleRate"
-        case .fftLength: "stft.fftLength"
-        case .spectrumExponent: "solver.spectrumExponent"
-        case .beta: "solver.beta"
-        case .iterations: "solver.iterations"
-        case .maximumIterations: "solver.maximumIterations"
-        case .sparsity: "solver.sparsity"
-        case .activationFloor: "solver.activationFloor"
-        case .adaptiveNoiseRank: "solver.adaptiveNoiseRank"
-        case .adaptiveNoiseMemoryMilliseconds: "solver.adaptiveNoiseMemoryMilliseconds"
-        case .noiseBoundDecibels: "mask.noiseBoundDecibels"
-        case .absentFloorDecibels: "mask.absentFloorDecibels"
-        case .maskExponent: "mask.exponent"
-        case .floorDecibels: "mask.floorDecibels"
-        case .wet: "mask.wet"
-        case .maskSmoothingMilliseconds: "mask.smoothingMilliseconds"
-        case .controlSmoothingMilliseconds: "controlSmoothingMilliseconds (not a preset field)"
-        case .channelCount: "channelCount (not a preset field)"
-        case .maximumBlockLength: "maximumBlockLength (not a preset field)"
-        case .atomPenalties: "basis penalties"
-        }
-    }
-
     static func map(_ error: EngineError, path: String) -> PresetError {
         switch error {
         case let .invalidFFTLength(n):
-            .invalidSetting(path: path, field: "stft.fftLength", value: "\(n)", allowed: "even, 4…65536 samples")
+            .invalidSetting(path: path, field: .engine(.fftLength), value: "\(n)", allowed: "even, 4…65536 samples")
         case let .invalidFrameLength(n):
-            .invalidSetting(path: path, field: "stft.frameLength", value: "\(n)", allowed: "16…65536 samples")
+            .invalidSetting(path: path, field: .frameLength, value: "\(n)", allowed: "16…65536 samples")
         case let .invalidHopLength(hop, frameLength):
-            .invalidSetting(path: path, field: "stft.hopLength", value: "\(hop)",
+            .invalidSetting(path: path, field: .hopLength, value: "\(hop)",
                             allowed: "1…\(frameLength) samples (stft.frameLength)")
         case let .fftShorterThanFrame(fftLength, frameLength):
-            .invalidSetting(path: path, field: "stft.fftLength", value: "\(fftLength)",
+            .invalidSetting(path: path, field: .engine(.fftLength), value: "\(fftLength)",
                             allowed: "≥ stft.frameLength (\(frameLength) samples)")
         case let .windowNotOverlapAdding(shape, frameLength, hopLength):
-            .invalidSetting(path: path, field: "stft.hopLength", value: "\(hopLength)",
+            .invalidSetting(path: path, field: .hopLength, value: "\(hopLength)",
                             allowed: "stft.frameLength / k with k ≥ \(shape == .sqrtHann ? 2 : 3) for a "
                                 + "\(shape.rawValue) window, so that it overlap-adds to a constant "
                                 + "(e.g. \(frameLength / 4))")
         case let .basisShape(expectedBins, basisBins):
             .basisMismatch(path: path, field: "basis.binCount", json: "\(expectedBins)", basis: "\(basisBins)")
         case .emptyBasis:
-            .invalidSetting(path: path, field: "basis.speechRank, basis.noiseRank", value: "0", allowed: "≥ 1 each")
+            .invalidSetting(path: path, field: .ranks, value: "0", allowed: "≥ 1 each")
         case .nonFiniteBasis:
             .invalidBasisValue(path: path, location: "values", value: "NaN, infinite or negative")
         case let .invalidSetting(setting, value, allowed):
-            .invalidSetting(path: path, field: field(setting), value: value, allowed: allowed)
+            .invalidSetting(path: path, field: .engine(setting), value: value, allowed: allowed)
         case .outOfMemory:
             .unreadable(path: path, reason: error.description)
         }

@@ -60,12 +60,35 @@ public struct Report: Sendable {
             + "src=\"data:image/png;base64,\(Data(png).base64EncodedString())\"><div class=\"note\">\(Self.escape(caption))</div></figure>")
     }
 
-    /// A line chart of one or more series against their index (e.g. objective per iteration).
+    /// A line chart of one or more series against their index times `xStep` (in the units of
+    /// `xLabel`). A logarithmic chart of data with a value ≤ 0 (ANMF's objective is negative) is
+    /// drawn on a linear axis instead, and its title says so.
     public mutating func lineChart(_ title: String, series: [(name: String, values: [Double])], xLabel: String,
-                                   yLabel: String, logarithmic: Bool = false, width: Int = 720, height: Int = 300) {
-        body.append("<figure><figcaption>\(Self.escape(title))</figcaption>"
-            + Self.svgLines(series: series, xLabel: xLabel, yLabel: yLabel, logarithmic: logarithmic, width: width, height: height)
+                                   yLabel: String, logarithmic: Bool = false, xStep: Double = 1,
+                                   width: Int = 720, height: Int = 300) {
+        let positive = series.allSatisfy { $0.values.allSatisfy { !$0.isFinite || $0 > 0 } }
+        let caption = logarithmic && !positive
+            ? title.replacingOccurrences(of: "(log scale)", with: "").trimmingCharacters(in: .whitespaces)
+                + " (linear scale: some values ≤ 0)"
+            : title
+        body.append("<figure><figcaption>\(Self.escape(caption))</figcaption>"
+            + Self.svgLines(series: series, xLabel: xLabel, yLabel: yLabel, logarithmic: logarithmic && positive,
+                            width: width, height: height, xStep: xStep)
             + "</figure>")
+    }
+
+    /// A waveform: the minimum and maximum of `samples` in each of at most `columns` slices, against
+    /// time in seconds (`sampleRate` Hz), amplitude in full-scale units.
+    public mutating func waveform(_ title: String, samples: [Float], sampleRate: Int, columns: Int = 700) {
+        let slices = max(1, min(columns, samples.count)), size = max(1, samples.count / slices)
+        var upper: [Double] = [], lower: [Double] = []
+        for c in 0..<slices {
+            let slice = samples[(c * size)..<min(samples.count, (c + 1) * size)]
+            upper.append(Double(slice.max() ?? 0))
+            lower.append(Double(slice.min() ?? 0))
+        }
+        lineChart(title, series: [("maximum", upper), ("minimum", lower)], xLabel: "time (s)", yLabel: "amplitude",
+                  xStep: Double(size) / Double(max(sampleRate, 1)), height: 160)
     }
 
     /// Small multiples: one little line plot per series (e.g. one per atom over frequency).
@@ -145,7 +168,7 @@ public struct Report: Sendable {
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
 
     static func svgLines(series: [(name: String, values: [Double])], xLabel: String, yLabel: String,
-                         logarithmic: Bool, width: Int, height: Int, compact: Bool = false) -> String {
+                         logarithmic: Bool, width: Int, height: Int, compact: Bool = false, xStep: Double = 1) -> String {
         let left = compact ? 6.0 : 70.0, right = 10.0, top = compact ? 14.0 : 10.0, bottom = compact ? 6.0 : 36.0
         let plotW = Double(width) - left - right, plotH = Double(height) - top - bottom
         func y(_ v: Double) -> Double? {
@@ -179,7 +202,7 @@ public struct Report: Sendable {
             }
             svg += "<text x=\"4\" y=\"\(top + 10)\">\(label(hi))</text><text x=\"4\" y=\"\(top + plotH)\">\(label(lo))</text>"
             svg += "<text x=\"\(left)\" y=\"\(Double(height) - 8)\">0</text>"
-            svg += "<text x=\"\(left + plotW - 30)\" y=\"\(Double(height) - 8)\">\(count - 1)</text>"
+            svg += "<text x=\"\(left + plotW - 30)\" y=\"\(Double(height) - 8)\">\(String(format: "%.4g", Double(count - 1) * xStep))</text>"
             svg += "<text x=\"\(left + plotW / 2 - 40)\" y=\"\(Double(height) - 8)\">\(escape(xLabel))</text>"
             svg += "<text x=\"4\" y=\"\(top + plotH / 2)\">\(escape(yLabel))</text>"
         }

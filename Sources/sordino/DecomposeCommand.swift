@@ -11,34 +11,48 @@ struct Decompose: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Factorise one recording's spectrogram into K components and resynthesise each.",
         discussion: """
-        Every channel is analysed with the same STFT (periodic √Hann, perfect reconstruction); one \
+        Every channel is analysed with the same STFT (--window: periodic sqrt-hann, the default, \
+        reconstructs perfectly at any hop ≤ N/2; hann and hamming need a hop of N/3 or less); one \
         factorisation V ≈ W·H is learned on the mean of the channels' |X|^p, and every component is \
         resynthesised in every channel from that channel's STFT, so the WAVs keep the input's channel \
         count, rate and length. --resynthesis mask applies soft masks W_k·H_k / W·H to the mixture (the \
         components sum to the input); magnitude puts (W_k·H_k)^(1/p) under the mixture's phase.
 
         Writes to --out: component-01.wav … (float WAV), basis.npy (bins × K, W, atoms scaled to unit \
-        sum), activations.npy (K × frames, H scaled to match), loss.json (objective per iteration and \
-        seconds to reach it). With --report, one self-contained HTML page of plots.
+        sum), activations.npy (K × frames, H scaled to match), loss.json (objective per iteration, \
+        seconds to reach it, and why the run stopped). Complex NMF also writes component-01.phase.npy \
+        (bins × frames, radians) and component-01.spectrum.npy (bins × frames × 2, real and imaginary \
+        part of the component's complex spectrogram on the channel mean). --spectrogram V.npy \
+        factorises a given non-negative matrix (bins × frames) instead of audio and writes the \
+        components as component-01.npy …. With --report, one self-contained HTML page of plots.
 
         Algorithms (Févotte & Idier 2011): mu heuristic multiplicative updates; mm majorisation-\
         minimisation (exponent γ(β); equal to mu for β in [1, 2]; scikit-learn's 'mu'); me \
         majorisation-equalisation (longer monotone steps). --acceleration squarem extrapolates over mm or \
         me passes (SQUAREM) and keeps the objective non-increasing. β = 0 with --domain p fits \
         (WH)^(2/p) to the power spectrogram. --method complex: complex NMF (Kameoka et al. 2009) on \
-        the magnitude, with a phase per component and time-frequency point.
+        the magnitude, with a phase per component and time-frequency point; with --basis or --templates \
+        the atoms stay fixed and only activations and phases are estimated. --tolerance stops early \
+        once a pass lowers the objective by less than that fraction of its initial value \
+        (scikit-learn's tol); --iterations is then the cap.
         """)
 
-    @Argument(help: "Input audio file (WAV, FLAC, …; any channel count and rate).") var input: String
+    @Argument(help: "Input audio file (WAV, FLAC, …; any channel count and rate). Omit with --spectrogram.") var input: String?
+    @Option(help: "Factorise this non-negative matrix (.npy, bins × frames) instead of an audio file's spectrogram.")
+    var spectrogram: String?
     @Option(name: .customLong("components"), help: "Components K (atoms of W), 1…512. Ignored with --basis/--templates.")
     var components: Int = 8
     @Option(name: .customLong("out"), help: "Output folder (created if missing).") var out: String
 
     @Option(help: "Factorisation: nmf (β-divergence) or complex (Kameoka et al. 2009, β = 2 on complex spectra).")
     var method: String = "nmf"
-    @Option(help: "β of the divergence, any real: 0 Itakura–Saito, 1 Kullback–Leibler, 2 Euclidean.") var beta: Double = 1
-    @Option(help: "Update rule: mu (heuristic; may diverge for β < 0 or β = 0 with p < 2), mm (majorisation-minimisation, monotone) or me (majorisation-equalisation, monotone, longer steps).")
-    var algorithm: String = "mu"
+    @Option(help: "β of the divergence, any real: 0 Itakura–Saito, 1 Kullback–Leibler, 2 Euclidean (default 1; --method nmf only).")
+    var beta: Double?
+    @Option(help: "Update rule: mu (heuristic; monotone only for β in [1, 2]), mm (majorisation-minimisation, monotone) or me (majorisation-equalisation, monotone, longer steps). Default: mu for β in [1, 2], else mm. --method nmf only.")
+    var algorithm: String?
+    @Option(help: "Stop once a pass lowers the objective by less than this fraction of the initial objective (e.g. 1e-4); --iterations is the cap.")
+    var tolerance: Double?
+    @Option(help: "--method complex: L1 weight λ ≥ 0 on the activations, in units of |X|.") var sparsity: Float?
     @Option(name: .customLong("me-relaxation"),
             help: "θ in (0, 1] for --algorithm me: step to x_MM + θ·(x_ME − x_MM). Default: 0.95 for β ≥ 1, else 1.")
     var relaxation: Float?
@@ -70,14 +84,38 @@ struct Decompose: ParsableCommand {
     var reportPath: String?
     @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
 
+    /// β of the run: --beta, else 1 (complex NMF is Euclidean, β = 2).
+    var resolvedBeta: Double { method == "complex" ? 2 : beta ?? 1 }
+    /// --algorithm, else mm where mu is not guaranteed monotone (β < 1 or β > 2), else mu.
+    var resolvedAlgorithm: UpdateAlgorithm {
+        algorithm.flatMap(UpdateAlgorithm.init(rawValue:)) ?? ((1...2).contains(resolvedBeta) ? .mu : .mm)
+    }
+
     mutating func validate() throws {
+        guard (input == nil) != (spectrogram == nil) else {
+            throw ValidationError("give an input audio file or --spectrogram V.npy (one of them).")
+        }
         guard (1...512).contains(components) else { throw ValidationError("--components must lie in 1…512 (got \(components)).") }
         guard RecordingDecomposition.Method(rawValue: method) != nil else { throw ValidationError("--method must be nmf or complex.") }
-        guard beta.isFinite else { throw ValidationError("--beta must be a finite number.") }
-        guard UpdateAlgorithm(rawValue: algorithm) != nil else { throw ValidationError("--algorithm must be mu, mm or me.") }
+        if let beta, !beta.isFinite { throw ValidationError("--beta must be a finite number.") }
+        if let algorithm, UpdateAlgorithm(rawValue: algorithm) == nil { throw ValidationError("--algorithm must be mu, mm or me.") }
         guard let accelerated = Acceleration(rawValue: acceleration) else { throw ValidationError("--acceleration must be none or squarem.") }
-        if accelerated == .squarem && (algorithm == "mu" || method == "complex") {
-            throw ValidationError("--acceleration squarem needs --method nmf and --algorithm mm or me (mm equals mu for β in [1, 2]).")
+        if method == "complex" {
+            let inapplicable = [("--beta", beta != nil), ("--algorithm", algorithm != nil), ("--me-relaxation", relaxation != nil),
+                                ("--acceleration", accelerated != .none), ("--domain", domain != 1),
+                                ("--spectrogram", spectrogram != nil)].filter(\.1).map(\.0)
+            if !inapplicable.isEmpty {
+                throw ValidationError("\(inapplicable.joined(separator: ", ")) do\(inapplicable.count == 1 ? "es" : "") not apply to "
+                    + "--method complex (Euclidean on complex spectra, its own updates, audio input): leave \(inapplicable.count == 1 ? "it" : "them") out.")
+            }
+        } else if sparsity != nil {
+            throw ValidationError("--sparsity applies to --method complex only: leave it out.")
+        }
+        if let sparsity, !(sparsity.isFinite && sparsity >= 0) { throw ValidationError("--sparsity must be a finite λ ≥ 0.") }
+        if let tolerance, !(tolerance.isFinite && tolerance >= 0) { throw ValidationError("--tolerance must be a finite fraction ≥ 0, e.g. 1e-4.") }
+        if relaxation != nil && resolvedAlgorithm != .me { throw ValidationError("--me-relaxation applies to --algorithm me only.") }
+        if accelerated == .squarem && resolvedAlgorithm == .mu {
+            throw ValidationError("--acceleration squarem needs --algorithm mm or me (mm equals mu for β in [1, 2]).")
         }
         guard domain.isFinite, domain > 0, domain <= 4 else { throw ValidationError("--domain must lie in (0, 4] (1 magnitude, 2 power).") }
         if let relaxation, !(relaxation > 0 && relaxation <= 1) { throw ValidationError("--me-relaxation must lie in (0, 1].") }
@@ -92,7 +130,9 @@ struct Decompose: ParsableCommand {
             throw ValidationError("--frame-length must be even and lie in 16…65536.")
         }
         if basis != nil && templates != nil { throw ValidationError("give --basis or --templates, not both.") }
-        if method == "complex" && domain != 1 { throw ValidationError("--method complex works on magnitudes: leave --domain at 1.") }
+        if spectrogram != nil && (templates != nil || frameLength != nil || hopLength != nil) {
+            throw ValidationError("--templates, --frame-length and --hop-length do not apply to --spectrogram (no audio, no STFT).")
+        }
         _ = try parsedFundamentals()
     }
 
@@ -110,20 +150,20 @@ struct Decompose: ParsableCommand {
         do { try decompose() } catch { throw report(error, command: "decompose") }
     }
 
-    private func decompose() throws {
-        let started = Date()
-        let (audio, info) = try AudioFileReader.read(path: input)
-        if info.nonFiniteSamples > 0 { note("warning: \(info.nonFiniteSamples) NaN/Inf samples in \(input) were replaced by 0.") }
+    /// The factorisation settings of the flags; the STFT ones follow `sampleRate` (Hz; nil for --spectrogram).
+    func decompositionOptions(sampleRate: Int?) throws -> RecordingDecomposition.Options {
         var options = RecordingDecomposition.Options()
         options.rank = components
         options.method = RecordingDecomposition.Method(rawValue: method) ?? .nmf
-        options.nmf = DecompositionOptions(beta: BetaDivergence(beta), algorithm: UpdateAlgorithm(rawValue: algorithm) ?? .mu,
+        options.nmf = DecompositionOptions(beta: BetaDivergence(resolvedBeta), algorithm: resolvedAlgorithm,
                                            iterations: iterations, acceleration: Acceleration(rawValue: acceleration) ?? .none)
         options.nmf.relaxation = relaxation
+        options.nmf.tolerance = tolerance
+        options.complexSparsity = sparsity ?? 0
         options.domain = domain
         options.initialisation = InitialisationMethod(rawValue: initialisation) ?? .random
         options.seed = seed
-        options.frameLength = frameLength ?? (audio.sampleRate >= 32_000 ? 2048 : 1024)
+        options.frameLength = frameLength ?? ((sampleRate ?? 0) >= 32_000 ? 2048 : 1024)
         options.hopLength = hopLength ?? options.frameLength / 4
         options.window = WindowShape(rawValue: window) ?? .sqrtHann
         options.resynthesis = RecordingDecomposition.Resynthesis(rawValue: resynthesis) ?? .mask
@@ -131,79 +171,106 @@ struct Decompose: ParsableCommand {
         options.fundamentals = try parsedFundamentals()
         if options.initialisation == .harmonic, let f0 = options.fundamentals, f0.count != components, templates == nil {
             throw CommandError("--f0 gives \(f0.count) fundamentals but --components is \(components): give one per component.",
-                               exitCode: .validationFailure)
+                               exitCode: .usage)
         }
         if let basis {
-            let array = try Npy.read(path: basis)
-            guard array.shape.count == 2, array.shape[0] > 1, array.shape[1] >= 1 else {
-                throw CommandError("\(basis): shape \(array.shape) is not bins × atoms (2-D). Save W as a 2-D array.")
-            }
-            guard array.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-                throw CommandError("\(basis): a basis must be finite and ≥ 0. Clip it (numpy.maximum(W, 0)) and save it again.")
-            }
-            options.fixedBasis = Matrix(rows: array.shape[0], columns: array.shape[1], values: array.values)
+            let w = try DecomposeFiles.readMatrix(basis, what: "basis", layout: "bins × atoms")
+            options.fixedBasis = w
             if frameLength == nil {   // follow the basis: bins = N/2 + 1
-                options.frameLength = 2 * (array.shape[0] - 1)
+                options.frameLength = 2 * (w.rows - 1)
                 options.hopLength = hopLength ?? options.frameLength / 4
             }
         }
-        let decomposition = try RecordingDecomposition(options)
+        return options
+    }
+
+    /// Every setting of the run, for loss.json.
+    func settings(_ options: RecordingDecomposition.Options, rank: Int) -> [String: Any] {
+        var fields: [String: Any] = [
+            "method": method, "beta": resolvedBeta, "domain": domain, "iterations": iterations, "seed": seed,
+            "init": options.fixedBasis == nil ? initialisation : "fixed basis", "components": rank,
+            "resynthesis": resynthesis,
+        ]
+        if options.method == .nmf {
+            fields["algorithm"] = resolvedAlgorithm.rawValue
+            fields["acceleration"] = acceleration
+        } else {
+            fields["sparsity"] = options.complexSparsity
+        }
+        if let tolerance { fields["tolerance"] = tolerance }
+        return fields
+    }
+
+    private func decompose() throws {
+        let started = Date()
+        let files = DecomposeFiles(folder: out)
+        if let spectrogram {
+            let v = try DecomposeFiles.readMatrix(spectrogram, what: "spectrogram", layout: "bins × frames")
+            let options = try decompositionOptions(sampleRate: nil)
+            let output = try RecordingDecomposition(options).run(spectrogram: v, sampleRate: nil, progress: progress)
+            try files.create()
+            for (k, component) in output.components.enumerated() {
+                try files.writeMatrix(component, name: files.componentName(k, of: output.components.count, suffix: ".npy"))
+            }
+            try files.writeFactors(output.basis, output.activations)
+            try files.writeLoss(settings(options, rank: output.basis.columns).merging(["input": spectrogram]) { $1 },
+                                objective: output.objective, seconds: output.elapsedSeconds, stop: output.stop)
+            summarise(spectrogram, "\(v.rows) bins × \(v.columns) frames", rank: output.basis.columns,
+                      objective: output.objective, stop: output.stop, started: started)
+            return
+        }
+        guard let input else { return }   // `validate` demands one of the two
+        let (audio, info) = try AudioFileReader.read(path: input)
+        if info.nonFiniteSamples > 0 { note("warning: \(info.nonFiniteSamples) NaN/Inf samples in \(input) were replaced by 0.") }
+        var options = try decompositionOptions(sampleRate: audio.sampleRate)
         if let templates {
-            let files = try Self.audioFiles(in: templates)
-            let signals = try files.map { path -> [[Float]] in
+            let decomposition = try RecordingDecomposition(options)
+            let paths = try Self.audioFiles(in: templates)
+            let signals = try paths.map { path -> [[Float]] in
                 var (t, _) = try AudioFileReader.read(path: path)
                 if t.sampleRate != audio.sampleRate { t = try Resampler.resample(t, to: audio.sampleRate) }
                 return t.channels
             }
             options.fixedBasis = try decomposition.learnTemplates(signals, sampleRate: audio.sampleRate)
-            if !quiet { note("learned \(files.count) template atoms from \(templates)") }
+            if !quiet { note("learned \(paths.count) template atoms from \(templates)") }
         }
-        let final = try RecordingDecomposition(options)
-        let output = try final.run(channels: audio.channels, sampleRate: audio.sampleRate) { iteration, objective in
-            if !quiet && (iteration % 50 == 0) { note("iteration \(iteration): objective \(String(format: "%.6g", objective))") }
-        }
-
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let output = try RecordingDecomposition(options).run(channels: audio.channels, sampleRate: audio.sampleRate,
+                                                             progress: progress)
+        try files.create()
         let rank = output.basis.columns
-        let digits = max(2, String(rank).count)
         for k in 0..<rank {
-            let path = (out as NSString).appendingPathComponent("component-\(Self.padded(k + 1, digits)).wav")
-            try AudioFileWriter.write(AudioBuffer(sampleRate: audio.sampleRate, channels: output.components[k]), to: path,
-                                      format: AudioFileFormat(container: .wav, encoding: .float32))
+            try files.writeAudio(AudioBuffer(sampleRate: audio.sampleRate, channels: output.components[k]),
+                                 name: files.componentName(k, of: rank, suffix: ".wav"))
         }
+        for (k, y) in output.complexComponents.enumerated() { try files.writeComplex(y, component: k, of: rank) }
         let (w, h) = Self.unitSumAtoms(output.basis, output.activations)
-        try Npy.write(NpyArray(shape: [w.rows, w.columns], values: w.values),
-                      to: (out as NSString).appendingPathComponent("basis.npy"))
-        try Npy.write(NpyArray(shape: [h.rows, h.columns], values: h.values),
-                      to: (out as NSString).appendingPathComponent("activations.npy"))
-        let loss: [String: Any] = [
-            "method": method, "beta": options.method == .complex ? 2 : beta, "algorithm": algorithm,
-            "acceleration": acceleration, "domain": domain,
-            "iterations": iterations, "seed": seed, "init": initialisation, "components": rank,
-            "frame_length": options.frameLength, "hop_length": options.hopLength, "sample_rate": audio.sampleRate,
-            "objective": output.objective, "seconds": output.elapsedSeconds,
-            "note": "objective[0] is the initial value, objective[i] that of the iterate held after i update passes; "
-                + "seconds[i] is wall time until it",
-        ]
-        let json = try JSONSerialization.data(withJSONObject: loss, options: [.prettyPrinted, .sortedKeys])
-        let lossPath = (out as NSString).appendingPathComponent("loss.json")
-        guard FileManager.default.createFile(atPath: lossPath, contents: json) else {
-            throw CommandError("cannot write \(lossPath): check that the folder is writable.", exitCode: .cannotCreate)
-        }
+        try files.writeFactors(w, h)
+        var fields = settings(options, rank: rank).merging(["input": input, "sample_rate": audio.sampleRate]) { $1 }
+        fields["frame_length"] = options.frameLength
+        fields["hop_length"] = options.hopLength
+        fields["window"] = window
+        try files.writeLoss(fields, objective: output.objective, seconds: output.elapsedSeconds, stop: output.stop)
         if let reportPath {
             try DecompositionReport.write(to: reportPath, input: input, audio: audio, output: output, options: options,
                                           basis: w, activations: h)
+            if !quiet { note("wrote report \(reportPath)") }
         }
-        if !quiet {
-            note(String(format: "%@ (%d ch, %d Hz, %.2f s) → %d components in %@ (%.2f s; objective %.6g → %.6g)",
-                        input, audio.channelCount, audio.sampleRate, audio.durationSeconds, rank, out,
-                        Date().timeIntervalSince(started), output.objective.first ?? .nan, output.objective.last ?? .nan))
+        summarise(input, String(format: "%d ch, %d Hz, %.2f s", audio.channelCount, audio.sampleRate, audio.durationSeconds),
+                  rank: rank, objective: output.objective, stop: output.stop, started: started)
+    }
+
+    /// Progress every 50 passes on stderr, unless --quiet.
+    var progress: ((Int, Double) -> Void)? {
+        quiet ? nil : { iteration, objective in
+            if iteration % 50 == 0 { note("iteration \(iteration): objective \(String(format: "%.6g", objective))") }
         }
     }
 
-    static func padded(_ n: Int, _ digits: Int) -> String {
-        let s = String(n)
-        return String(repeating: "0", count: max(0, digits - s.count)) + s
+    func summarise(_ input: String, _ what: String, rank: Int, objective: [Double], stop: StopReason, started: Date) {
+        guard !quiet else { return }
+        let first = objective.first ?? .nan, last = objective.last ?? .nan
+        note(String(format: "%@ (%@) → %d components in %@ (%.2f s; objective %.6g → %.6g; ", input, what, rank, out,
+                    Date().timeIntervalSince(started), first, last) + "\(stop))")
     }
 
     /// W with unit-sum atoms and H scaled by the inverse, so W·H is unchanged.

@@ -12,6 +12,15 @@ struct LossCurves: Encodable {
         let stage: String
         let objective: String
         let values: [Double]
+        /// "passes" or "tolerance", the passes made, and why in words.
+        let stopped: String
+        let passes: Int
+        let stoppedBecause: String
+
+        enum CodingKeys: String, CodingKey {
+            case part, stage, objective, values, stopped, passes
+            case stoppedBecause = "stopped_because"
+        }
     }
 
     let method: String
@@ -23,7 +32,8 @@ struct LossCurves: Encodable {
         self.command = command
         self.curves = curves.map {
             Entry(part: $0.part.rawValue, stage: $0.stage, objective: $0.objective,
-                  values: $0.values.map { $0.isFinite ? $0 : 0 })
+                  values: $0.values.map { $0.isFinite ? $0 : 0 }, stopped: $0.stop.kind, passes: $0.values.count - 1,
+                  stoppedBecause: $0.stop.description)
         }
     }
 

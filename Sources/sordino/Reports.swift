@@ -8,15 +8,28 @@ import SordinoNMF
 import SordinoReport
 
 enum DecompositionReport {
+    /// How component k was resynthesised, in words, for its plots' titles.
+    static func resynthesis(_ options: RecordingDecomposition.Options) -> String {
+        switch (options.method, options.resynthesis) {
+        case (.nmf, .mask): "mask: W_k·H_k / W·H applied to the mixture's STFT"
+        case (.nmf, .magnitude): "magnitude: (W_k·H_k)^(1/p) under the mixture's phase"
+        case (.complex, .mask): "complex: the auxiliary estimate Ȳ_k (components sum to the input)"
+        case (.complex, .magnitude): "complex: W_k·H_k·e^(jφ_k), the component's own phase"
+        }
+    }
+
     static func write(to path: String, input: String, audio: AudioBuffer, output: RecordingDecomposition.Output,
                       options: RecordingDecomposition.Options, basis w: Matrix, activations h: Matrix) throws {
         var page = Report(title: "sordino decompose: \((input as NSString).lastPathComponent)")
         let bins = w.rows, frames = h.columns, rank = w.columns
+        let hopSeconds = Double(options.hopLength) / Double(audio.sampleRate)
         page.table([
             ("input", "\(input): \(audio.channelCount) ch, \(audio.sampleRate) Hz, \(String(format: "%.2f", audio.durationSeconds)) s"),
-            ("method", options.method == .complex ? "complex NMF (Kameoka et al. 2009)"
+            ("method", options.method == .complex ? "complex NMF (Kameoka et al. 2009), λ = \(options.complexSparsity)"
                 : "β = \(options.nmf.beta.beta), \(options.nmf.algorithm.rawValue), domain p = \(options.domain)"),
-            ("components", "\(rank)"), ("iterations", "\(options.nmf.iterations)"), ("initialisation", options.fixedBasis == nil ? options.initialisation.rawValue : "fixed basis"),
+            ("components", "\(rank)"), ("resynthesis", resynthesis(options)),
+            ("passes", "\(output.objective.count - 1) of at most \(options.nmf.iterations): \(output.stop)"),
+            ("initialisation", options.fixedBasis == nil ? options.initialisation.rawValue : "fixed basis"),
             ("STFT", "frame \(options.frameLength), hop \(options.hopLength), \(options.window.rawValue); \(bins) bins × \(frames) frames"),
             ("objective", String(format: "%.6g → %.6g in %.2f s", output.objective.first ?? .nan, output.objective.last ?? .nan,
                                  output.elapsedSeconds.last ?? .nan)),
@@ -25,6 +38,7 @@ enum DecompositionReport {
         page.lineChart("Objective per iteration (log scale)", series: [("objective", output.objective)],
                        xLabel: "iteration", yLabel: "objective", logarithmic: true)
         page.heading("Input")
+        page.waveform("Input waveform, channel mean", samples: channelMean(audio.channels), sampleRate: audio.sampleRate)
         try page.image("Input spectrogram |X|^p, channel mean (80 dB range)", Heatmap(rows: bins, columns: frames, values: output.spectrogram.values))
         page.heading("Atoms and activations")
         page.smallMultiples("Atoms W (unit sum), over frequency bins", series: (0..<rank).map { k in
@@ -32,25 +46,39 @@ enum DecompositionReport {
         }, xLabel: "bin")
         try page.image("Activations H (rows: components, bottom = 1; 60 dB range)", Heatmap(rows: rank, columns: frames, values: h.values),
                        range: 60, maxHeight: max(rank * 12, 48))
-        page.heading("Components: masks and output spectrograms")
+        for k in 0..<min(rank, 32) {
+            page.lineChart("Activation of component \(k + 1) (H row, atom scaled to unit sum)",
+                           series: [("component \(k + 1)", (0..<frames).map { Double(h[k, $0]) })],
+                           xLabel: "time (s)", yLabel: "activation", xStep: hopSeconds, height: 120)
+        }
+        page.heading("Components as resynthesised (\(resynthesis(options)))")
         var total = [Float](repeating: 0, count: bins * frames)
         for f in 0..<bins { for k in 0..<rank { let x = w[f, k]; for t in 0..<frames { total[f * frames + t] += x * h[k, t] } } }
         for k in 0..<rank {
-            var mask = [Float](repeating: 0, count: bins * frames), spectrum = mask
+            let samples = channelMean(output.components[k])
+            page.waveform("Component \(k + 1): waveform of component-\(k + 1) (channel mean)", samples: samples,
+                          sampleRate: audio.sampleRate)
+            try page.image("Component \(k + 1): spectrogram of its resynthesised audio (80 dB range)",
+                           SpectrogramPages.magnitude([samples], sampleRate: audio.sampleRate), maxHeight: 160)
+            guard options.method == .nmf && options.resynthesis == .mask else { continue }
+            var mask = [Float](repeating: 0, count: bins * frames)
             for f in 0..<bins {
                 for t in 0..<frames {
-                    let i = f * frames + t, part = w[f, k] * h[k, t]
-                    mask[i] = total[i] > 0 ? part / total[i] : 0
-                    spectrum[i] = mask[i] * output.spectrogram.values[i]
+                    let i = f * frames + t
+                    mask[i] = total[i] > 0 ? w[f, k] * h[k, t] / total[i] : 0
                 }
             }
             try page.image("Component \(k + 1): mask W_k·H_k / W·H (linear, 0…1)", Heatmap(rows: bins, columns: frames, values: mask),
                            decibels: false, maxHeight: 160)
-            try page.image("Component \(k + 1): output spectrogram (mask · V, 80 dB range)",
-                           Heatmap(rows: bins, columns: frames, values: spectrum), maxHeight: 160)
         }
         try page.write(to: path)
-        note("wrote report \(path)")
+    }
+
+    static func channelMean(_ channels: [[Float]]) -> [Float] {
+        let count = channels.first?.count ?? 0, scale = 1 / Float(max(channels.count, 1))
+        var mean = [Float](repeating: 0, count: count)
+        for c in channels { for i in 0..<count { mean[i] += c[i] * scale } }
+        return mean
     }
 }
 
@@ -104,6 +132,5 @@ enum TrainReport {
         try page.image("Basis W (rows: bins, columns: atoms, speech then noise; 60 dB range)",
                        Heatmap(rows: basis.binCount, columns: basis.rank, values: basis.values), range: 60, maxWidth: 1000)
         try page.write(to: path)
-        note("wrote report \(path)")
     }
 }

@@ -21,8 +21,11 @@ struct Train: ParsableCommand {
         gamma prior on activations, estimated after --warm-up-epochs and stored as the live solver's \
         per-atom penalties), anmf (adversarial NMF: each basis fits its own source and, with weight \
         --adversarial-weight, fits the other source badly). Atoms are stored with unit sum. The same \
-        --seed gives the same preset. Writes OUT.json, OUT.basis and the learning curves OUT.loss.json. \
-        docs/TRAINING.md explains the methods.
+        --seed gives the same preset. Writes OUT.json, OUT.basis and the learning curves OUT.loss.json \
+        (with why each run stopped); --export-activations also writes the training activations H as \
+        OUT.speech-activations.npy and OUT.noise-activations.npy (atoms × frames). --tolerance stops a \
+        run once an epoch lowers its objective by less than that fraction of the initial one. Flags of \
+        another method are refused. docs/TRAINING.md explains the methods.
         """)
 
     @Option(help: "Folder(s) of clean speech (repeatable).") var speech: [String] = []
@@ -38,23 +41,28 @@ struct Train: ParsableCommand {
     @Option(help: "Window: sqrt-hann, hann or hamming.") var window: String = "sqrt-hann"
     @Option(name: .customLong("spectrum-exponent"), help: "q in V = |X|^q: 1 magnitude, 2 power.") var spectrumExponent: Int = 1
 
-    @Option(help: "Training method: nmf, nmf-exp, nmf-gamma or anmf (see docs/TRAINING.md).") var method: String = "nmf"
-    @Option(help: "β of nmf's divergence (any real: 0 Itakura–Saito, 1 KL, 2 Euclidean). Prior methods need 1; anmf trains Euclidean.")
-    var beta: Double = 1
-    @Option(name: .customLong("solve-beta"), help: "β of the live solve stored in the preset: 0, 1 or 2. Default: --beta when it is 0, 1 or 2, else 1.")
+    @Option(help: "Training method: anmf (the shipped presets'), nmf, nmf-exp or nmf-gamma (see docs/TRAINING.md).")
+    var method: String = "anmf"
+    @Option(help: "nmf: β of the divergence (any real: 0 Itakura–Saito, 1 KL, 2 Euclidean; default 1). The prior methods are KL and anmf Euclidean: they refuse it.")
+    var beta: Double?
+    @Option(name: .customLong("solve-beta"), help: "β of the live solve stored in the preset: 0, 1 or 2. Default: nmf's --beta when it is 0, 1 or 2, else 1.")
     var solveBeta: Int?
     @Option(name: .customLong("atoms-speech"), help: "Speech atoms.") var speechRank: Int = 64
     @Option(name: .customLong("atoms-noise"), help: "Noise atoms (one more is added by --band-limit-hz).") var noiseRank: Int = 64
     @Option(name: .customLong("epochs"), help: "Passes over all frames per basis (prior methods: warm-up included).") var epochs: Int = 200
+    @Option(help: "Stop a run once an epoch lowers its objective by less than this fraction of the initial objective (e.g. 1e-4); --epochs is the cap.")
+    var tolerance: Double?
+    @Flag(name: .customLong("export-activations"), help: "Also write the training activations H: OUT.speech-activations.npy, OUT.noise-activations.npy.")
+    var exportActivations = false
     @Option(name: .customLong("warm-up-epochs"), help: "nmf-exp/nmf-gamma: plain KL passes before the prior is estimated. Default: half of --epochs.")
     var warmUpEpochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Frames per mini-batch W step (anmf) or per chunk of a full pass (nmf-exp, nmf-gamma; bounds scratch memory).")
-    var batchSize: Int = 1000
-    @Option(name: .customLong("adversarial-weight"), help: "anmf: weight τ_A ≥ 0 of the adversarial term (0 = plain Euclidean NMF).")
-    var adversarialWeight: Float = 0.3
-    @Option(name: .customLong("prior-weight"), help: "nmf-exp/nmf-gamma: weight α ≥ 0 of the prior; per-atom live penalty = α / mean activation (exp).")
-    var priorWeight: Float = 0.005
-    @Option(help: "nmf: L1 penalty λ on activations during training (units of V).") var sparsity: Float = 0
+    @Option(name: .customLong("batch-size"), help: "Frames per mini-batch W step (anmf) or per chunk of a full pass (nmf-exp, nmf-gamma; bounds scratch memory). Default 1000.")
+    var batchSize: Int?
+    @Option(name: .customLong("adversarial-weight"), help: "anmf: weight τ_A ≥ 0 of the adversarial term (0 = plain Euclidean NMF). Default 0.3.")
+    var adversarialWeight: Float?
+    @Option(name: .customLong("prior-weight"), help: "nmf-exp/nmf-gamma: weight α ≥ 0 of the prior; per-atom live penalty = α / mean activation (exp). Default 0.005.")
+    var priorWeight: Float?
+    @Option(help: "nmf: L1 penalty λ on activations during training (units of V). Default 0.") var sparsity: Float?
     @Option(help: "Seed of the random initialisation.") var seed: UInt64 = 1
     @Option(name: .customLong("band-limit-hz"), help: "Training data carry nothing above this frequency (Hz): learned atoms are cut there and one flat noise atom covers the band above, so the mask attenuates it to the floor. Default: off.")
     var bandLimit: Double?
@@ -99,16 +107,44 @@ struct Train: ParsableCommand {
         guard TrainingMethod(rawValue: method) != nil else {
             throw ValidationError("--method must be one of \(TrainingMethod.allCases.map(\.rawValue).joined(separator: ", ")) (got \(method)).")
         }
-        guard beta.isFinite, (-10...10).contains(beta) else { throw ValidationError("--beta must be a finite real in −10…10 (got \(beta)).") }
+        if let beta, !(beta.isFinite && (-10...10).contains(beta)) {
+            throw ValidationError("--beta must be a finite real in −10…10 (got \(beta)).")
+        }
         if let solveBeta, !(0...2).contains(solveBeta) { throw ValidationError("--solve-beta must be 0, 1 or 2 (got \(solveBeta)).") }
-        guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must lie in 1…1000000 frames.") }
-        guard adversarialWeight.isFinite, adversarialWeight >= 0 else { throw ValidationError("--adversarial-weight must be ≥ 0.") }
-        guard priorWeight.isFinite, priorWeight >= 0 else { throw ValidationError("--prior-weight must be ≥ 0.") }
+        if let batchSize, !(1...1_000_000).contains(batchSize) { throw ValidationError("--batch-size must lie in 1…1000000 frames.") }
+        if let adversarialWeight, !(adversarialWeight.isFinite && adversarialWeight >= 0) {
+            throw ValidationError("--adversarial-weight must be ≥ 0.")
+        }
+        if let priorWeight, !(priorWeight.isFinite && priorWeight >= 0) { throw ValidationError("--prior-weight must be ≥ 0.") }
+        if let sparsity, !(sparsity.isFinite && sparsity >= 0) { throw ValidationError("--sparsity must be a finite λ ≥ 0.") }
+        if let tolerance, !(tolerance.isFinite && tolerance >= 0) {
+            throw ValidationError("--tolerance must be a finite fraction ≥ 0, e.g. 1e-4.")
+        }
+        try refuseFlagsOfOtherMethods()
         if let warmUpEpochs, !(1...epochs).contains(warmUpEpochs) {
             throw ValidationError("--warm-up-epochs must lie in 1…--epochs (\(epochs)).")
         }
         if let bandLimit, !(bandLimit.isFinite && bandLimit > 0 && bandLimit < Double(sampleRate) / 2) {
             throw ValidationError("--band-limit-hz must lie between 0 and half the sample rate (\(sampleRate / 2) Hz).")
+        }
+    }
+
+    /// Flags that only another method reads are refused, not silently stored.
+    func refuseFlagsOfOtherMethods() throws {
+        guard let chosen = TrainingMethod(rawValue: method), importBasis == nil else { return }
+        let prior = chosen == .nmfExponential || chosen == .nmfGamma
+        var foreign: [String] = []
+        if let beta, chosen == .anmf || (prior && beta != 1) { foreign.append("--beta \(beta)") }
+        if sparsity != nil && chosen != .nmf { foreign.append("--sparsity") }
+        if adversarialWeight != nil && chosen != .anmf { foreign.append("--adversarial-weight") }
+        if priorWeight != nil && !prior { foreign.append("--prior-weight") }
+        if warmUpEpochs != nil && !prior { foreign.append("--warm-up-epochs") }
+        if batchSize != nil && chosen == .nmf { foreign.append("--batch-size") }
+        guard foreign.isEmpty else {
+            let what = chosen == .anmf ? "anmf (Euclidean, mini-batches)" : prior ? "\(method) (KL-NMF with a prior)"
+                : "nmf (full passes in fixed chunks)"
+            throw ValidationError("\(foreign.joined(separator: ", ")) do\(foreign.count == 1 ? "es" : "") not apply to --method \(what): "
+                + "leave \(foreign.count == 1 ? "it" : "them") out (--solve-beta sets the live solver's β).")
         }
     }
 
@@ -124,8 +160,9 @@ struct Train: ParsableCommand {
         config.fftLength = fftLength ?? config.frameLength
         config.window = WindowShape(rawValue: window) ?? .sqrtHann
         config.spectrumExponent = spectrumExponent
+        let nmfBeta = BetaDivergence(beta ?? 1)
         config.beta = solveBeta.map { BetaDivergence(Double($0)) }
-            ?? (BetaDivergence(beta).isLiveSolvable ? BetaDivergence(beta) : 1)
+            ?? (method == TrainingMethod.nmf.rawValue && nmfBeta.isLiveSolvable ? nmfBeta : 1)
         config.iterations = solveIterations
         config.floorDecibels = floorDecibels
         config.noiseBoundDecibels = noiseBound.decibels
@@ -155,9 +192,9 @@ struct Train: ParsableCommand {
 
         let trainingMethod = TrainingMethod(rawValue: method) ?? .nmf
         let trainer = try BasisTrainer(BasisTrainer.Options(
-            method: trainingMethod, speechRank: speechRank, noiseRank: noiseRank, beta: BetaDivergence(beta), epochs: epochs,
-            warmUpEpochs: warmUpEpochs, batchSize: batchSize, adversarialWeight: adversarialWeight,
-            priorWeight: priorWeight, sparsity: sparsity, seed: seed))
+            method: trainingMethod, speechRank: speechRank, noiseRank: noiseRank, beta: nmfBeta, epochs: epochs,
+            warmUpEpochs: warmUpEpochs, batchSize: batchSize ?? 1000, adversarialWeight: adversarialWeight ?? 0.3,
+            priorWeight: priorWeight ?? 0.005, sparsity: sparsity ?? 0, seed: seed, tolerance: tolerance))
         let started = Date()
         let bar = ProgressBar(total: 2 * epochs)
         let result = try trainer.train(speech: speechSet.spectrogram, noise: noiseSet.spectrogram) { part, epoch, total, objective in
@@ -175,13 +212,14 @@ struct Train: ParsableCommand {
         }
         let name = URL(fileURLWithPath: output).lastPathComponent
         let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
-        let methodDescription: String
+        var methodDescription: String
         switch trainingMethod {
-        case .nmf: methodDescription = "nmf β=\(beta), \(epochs) iterations"
+        case .nmf: methodDescription = "nmf β=\(nmfBeta.beta), \(epochs) iterations"
         case .nmfExponential, .nmfGamma:
-            methodDescription = "\(method) (KL), \(warmUpEpochs ?? epochs / 2) warm-up + \(epochs - (warmUpEpochs ?? epochs / 2)) prior iterations, prior weight \(priorWeight)"
-        case .anmf: methodDescription = "anmf τ_A=\(adversarialWeight), \(epochs) epochs, batch \(batchSize)"
+            methodDescription = "\(method) (KL), \(warmUpEpochs ?? epochs / 2) warm-up + \(epochs - (warmUpEpochs ?? epochs / 2)) prior iterations, prior weight \(priorWeight ?? 0.005)"
+        case .anmf: methodDescription = "anmf τ_A=\(adversarialWeight ?? 0.3), \(epochs) epochs, batch \(batchSize ?? 1000)"
         }
+        if let tolerance { methodDescription += ", tolerance \(tolerance)" }
         let provenance = PresetMetadata.Provenance(
             trainingData: (speech + noise).joined(separator: " "),
             command: Self.commandLine(), date: ISO8601DateFormatter().string(from: Date()), seed: seed,
@@ -196,6 +234,14 @@ struct Train: ParsableCommand {
             func curve(_ part: SupervisedTrainer.Part) -> [Double] { result.curves.filter { $0.part == part }.flatMap(\.values) }
             try TrainReport.write(to: reportPath, basis: basis, speechObjective: curve(.speech),
                                   noiseObjective: curve(.noise), command: Self.commandLine())
+            note("wrote report \(reportPath)")
+        }
+        if exportActivations {
+            for (part, h) in [("speech", result.speechActivations), ("noise", result.noiseActivations)] {
+                let path = (outputDirectory as NSString).appendingPathComponent("\(name).\(part)-activations.npy")
+                try Npy.write(NpyArray(shape: [h.rows, h.columns], values: h.values), to: path)
+                note("wrote \(path) (\(h.rows) atoms × \(h.columns) frames)")
+            }
         }
         let seconds = Date().timeIntervalSince(started)
         let finals = result.curves.map { "\($0.part.rawValue) \($0.stage) \(String(format: "%.6g", $0.values.last ?? .nan))" }

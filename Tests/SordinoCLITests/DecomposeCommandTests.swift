@@ -113,11 +113,20 @@ import Testing
         let html = try String(contentsOfFile: report, encoding: .utf8)
         #expect(html.contains("data:image/png;base64,") && html.contains("<svg") && !html.contains("src=\"http"))
 
-        let shot = dir.appendingPathComponent("shot.png").path
+        let (nonWhite, saturated) = try Self.screenshot(report, browser: browser, in: dir)
+        // Measured with Chromium 156: 6.1 % non-white, 2.8 % saturated; a blank page gives 0, a page whose
+        // images fail to load only the curves' few saturated pixels. Asserted at about half.
+        #expect(nonWhite > 0.03, "screenshot is nearly blank: \(nonWhite) non-white")
+        #expect(saturated > 0.012, "no coloured images: \(saturated) saturated")
+    }
+
+    /// The fractions of non-white and of saturated pixels in a headless Chromium screenshot of `page`.
+    static func screenshot(_ page: String, browser: String, in dir: URL) throws -> (nonWhite: Double, saturated: Double) {
+        let shot = dir.appendingPathComponent("shot-\(UUID().uuidString).png").path
         let process = Foundation.Process()
         process.executableURL = URL(fileURLWithPath: browser)
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1000,1400",
-                             "--user-data-dir=\(dir.appendingPathComponent("profile").path)", "--screenshot=\(shot)", "file://\(report)"]
+                             "--user-data-dir=\(dir.appendingPathComponent("profile").path)", "--screenshot=\(shot)", "file://\(page)"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -131,10 +140,41 @@ import Testing
             if max(r, g, b) - min(r, g, b) > 60 { saturated += 1 }
         }
         let pixels = Double(image.width * image.height)
-        // Measured with Chromium 156: 6.1 % non-white, 2.8 % saturated; a blank page gives 0, a page whose
-        // images fail to load only the curves' few saturated pixels. Asserted at about half.
-        #expect(Double(nonWhite) / pixels > 0.03, "screenshot is nearly blank: \(Double(nonWhite) / pixels) non-white")
-        #expect(Double(saturated) / pixels > 0.012, "no coloured images: \(Double(saturated) / pixels) saturated")
+        return (Double(nonWhite) / pixels, Double(saturated) / pixels)
+    }
+
+    /// Waveforms, activation lines and a two-run loss overlay (`sordino report`), rendered headless.
+    @Test(.enabled(if: chromium != nil || required, "chromium not found: apt-get install chromium (or set SORDINO_REQUIRE_CHROMIUM=1 to fail)"))
+    func waveformsActivationLinesAndLossOverlayRender() throws {
+        let browser = try #require(Self.chromium, "SORDINO_REQUIRE_CHROMIUM=1 but no chromium binary")
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.wav").path, report = dir.appendingPathComponent("report.html").path
+        _ = try DecomposeCommandTests.writeStereo(to: input)
+        for (name, algorithm) in [("mm", "mm"), ("me", "me")] {
+            var arguments = ["decompose", input, "--components", "2", "--out", dir.appendingPathComponent(name).path,
+                             "--iterations", "30", "--algorithm", algorithm, "-q"]
+            if name == "mm" { arguments += ["--report", report] }
+            let result = try CLI.run(arguments)
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(html.contains("Input waveform") && html.contains("Component 2: waveform") && html.contains("Activation of component 1"))
+        #expect(html.contains("time (s)"))
+        let overlay = dir.appendingPathComponent("cmp.html").path
+        let compared = try CLI.run(["report", dir.appendingPathComponent("mm/loss.json").path,
+                                    dir.appendingPathComponent("me/loss.json").path, "--out", overlay, "-q"])
+        #expect(compared.status == 0, "\(compared.stderr)")
+        let page = try String(contentsOfFile: overlay, encoding: .utf8)
+        // Two curves on each of the two charts, 31 points each on the first.
+        #expect(page.components(separatedBy: "<polyline").count - 1 == 4)
+        #expect(page.contains("algorithm mm") && page.contains("algorithm me"))
+        let first = page.components(separatedBy: "points=\"").dropFirst().first?.prefix { $0 != "\"" }.split(separator: " ").count
+        #expect(first == 31)
+        for file in [report, overlay] {
+            let (nonWhite, saturated) = try Self.screenshot(file, browser: browser, in: dir)
+            #expect(nonWhite > 0.03, "\(file): nearly blank (\(nonWhite) non-white)")
+            #expect(saturated > 0.001, "\(file): no coloured curves (\(saturated) saturated)")
+        }
     }
 
     @Test func pngRoundTripsThroughLibpng() throws {

@@ -129,7 +129,7 @@ import Testing
         try Patch.metadata(jsonPath) { $0.basis.checksum = "12345678" }
         #expect(presetError { try Preset.load(path: jsonPath) }?.field == "basis.checksum")
         try Patch.metadata(jsonPath) { $0.basis.checksum = "not-hex!" }
-        guard case .invalidSetting(_, "basis.checksum", _, _)? = presetError({ try Preset.load(path: jsonPath) }) else {
+        guard case .invalidSetting(_, .basisChecksum, _, _)? = presetError({ try Preset.load(path: jsonPath) }) else {
             Issue.record("a malformed checksum must name basis.checksum"); return
         }
     }

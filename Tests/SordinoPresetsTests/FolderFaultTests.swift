@@ -105,7 +105,7 @@ import Testing
         let choice = try PresetLocator(searchDirectories: []).resolve(directory, sampleRate: 48_000)
         #expect(choice == PresetChoice(path: chosen, skipped: []))
         let error = presetError { try Preset.load(path: choice.path) }
-        guard case let .invalidSetting(path, "mask.floorDecibels", _, _)? = error else {
+        guard case let .invalidSetting(path, .engine(.floorDecibels), _, _)? = error else {
             Issue.record("expected mask.floorDecibels out of range, got \(String(describing: error))"); return
         }
         #expect(path == chosen)

@@ -79,6 +79,17 @@ import Testing
         preset.metadata.solver.sparsity = 0
         preset.metadata.mask.floorDecibels = -.infinity
         #expect(presetError { try preset.validate() }?.field == "mask.floorDecibels")
+        guard case .invalidSetting(_, .engine(.floorDecibels), _, _)? = presetError({ try preset.validate() }) else {
+            Issue.record("the out-of-range floor is not named by its typed field")
+            return
+        }
+    }
+
+    /// Each typed field names one JSON path, and that path names the field back.
+    @Test func presetFieldsHaveDistinctJSONPaths() {
+        #expect(Set(PresetField.all.map(\.description)).count == PresetField.all.count)
+        for field in PresetField.all { #expect(PresetField(jsonPath: field.description) == field) }
+        #expect(PresetField(jsonPath: "provenance.seed") == nil)
     }
 
     @Test(arguments: [Float(-1), -.leastNonzeroMagnitude, .nan, .infinity])
