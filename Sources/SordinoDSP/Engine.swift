@@ -34,8 +34,11 @@ public struct Engine: ~Copyable {
     private let noiseFloorRise: Float
     /// 10^(noiseBoundDecibels/20) for magnitude spectra (/10 for power); 0 = no bound.
     private let noiseBoundFactor: Float
-    /// Speech presence after the mask (`enabled` false when the configuration has none).
+    /// Speech presence after the mask (`enabled` false when the configuration has none, or a
+    /// gain refinement takes its place).
     private let presence: SpeechPresence
+    /// The learned gain after the mask (`enabled` false when the configuration has none).
+    private let refinement: GainRefinement
     /// One-pole coefficient per noise-only frame of the mean noise spectrum (a 500 ms memory).
     private let noiseSpectrumMemory: Float
     private let fft: RealFFT
@@ -78,7 +81,9 @@ public struct Engine: ~Copyable {
     /// Builds the engine. Not real-time safe: allocates, plans FFTW, may throw. `controls` is the
     /// block to follow (shared with other engines of the same host); nil makes one from
     /// `configuration`. Floor and wet start at the block's values.
-    public init(configuration: EngineConfiguration, basis: Basis, controls: ControlBlock? = nil) throws(EngineError) {
+    /// `gainModel` is the network of the gain refinement (`configuration.gainRefinement`).
+    public init(configuration: EngineConfiguration, basis: Basis, gainModel: GainModel? = nil,
+                controls: ControlBlock? = nil) throws(EngineError) {
         let windows = try configuration.validate(basis: basis)
         let extended = try Self.withAdaptiveAtoms(basis, count: configuration.adaptiveNoiseRank)
         let solver = try ActivationSolver(basis: extended, beta: configuration.beta, sparsity: configuration.sparsity,
@@ -89,6 +94,7 @@ public struct Engine: ~Copyable {
             firstSlot: solver.slot(ofAtom: basis.rank), count: configuration.adaptiveNoiseRank,
             binCount: configuration.binCount, binStride: solver.binStride,
             forgetting: Float.exp(-hopSeconds * 1000 / configuration.adaptiveNoiseMemoryMilliseconds))
+        let refinement = try GainRefinement(configuration, model: gainModel)
         let binStride = solver.binStride, activationStride = solver.activationStride
         self.solver = solver
         self.fft = fft
@@ -98,7 +104,9 @@ public struct Engine: ~Copyable {
             Float.pow(10, $0 / (configuration.spectrumExponent == 1 ? 20 : 10))
         } ?? 0
         noiseSpectrumMemory = Float.exp(-hopSeconds * 1000 / 500)
-        presence = SpeechPresence(absentFloorDecibels: configuration.absentFloorDecibels, basis: extended,
+        self.refinement = refinement
+        presence = SpeechPresence(absentFloorDecibels: configuration.gainRefinement == nil
+                                      ? configuration.absentFloorDecibels : nil, basis: extended,
                                   relativeFloor: configuration.activationFloor, sampleRate: configuration.sampleRate,
                                   spectrumExponent: configuration.spectrumExponent)
         self.configuration = configuration
@@ -153,6 +161,19 @@ public struct Engine: ~Copyable {
         let atom = solver.atom(slot: adaptation.firstSlot + index)
         return (0..<binCount).map { atom[$0] }
     }
+
+    /// The gain refinement's features of `channel` (0 for linked channels) from the last hop that
+    /// was not digital silence, `gainFeatureCount` floats; nil without the stage. For
+    /// `sordino gain-features`; valid until the next `process`.
+    public func lastGainFeatures(channel: Int) -> UnsafePointer<Float>? {
+        refinement.enabled ? refinement.lastFeatures(stream: channel) : nil
+    }
+
+    /// Features per frame of the gain refinement (0 without the stage).
+    public var gainFeatureCount: Int { refinement.featureCount }
+
+    /// Bands of the gain refinement (0 without the stage).
+    public var gainBandCount: Int { refinement.bandCount }
 
     /// Algorithmic latency in samples (= frameLength).
     public var latencySamples: Int { configuration.latencySamples }
@@ -251,12 +272,12 @@ public struct Engine: ~Copyable {
             }
             let scale = 1 / Float(channelCount)
             for f in 0..<binCount { linkedSpectrum[f] *= scale }
-            computeMask(spectrum: linkedSpectrum, state: channels, silent: !anySound,
+            computeMask(spectrum: linkedSpectrum, state: channels, stream: 0, silent: !anySound,
                         iterations: iterations, exponent: exponent)
             for c in 0..<channelCount { synthesise(channel: c) }
         } else {
             for c in 0..<channelCount {
-                computeMask(spectrum: channels[c].magnitude, state: channels + c, silent: channels[c].silent,
+                computeMask(spectrum: channels[c].magnitude, state: channels + c, stream: c, silent: channels[c].silent,
                             iterations: iterations, exponent: exponent)
                 synthesise(channel: c)
             }
@@ -282,6 +303,7 @@ public struct Engine: ~Copyable {
             telemetry.nonFiniteSamples.wrappingAdd(nonFinite, ordering: .relaxed)
             telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)
             resetState(&state)
+            if refinement.enabled { refinement.reset(stream: configuration.linkChannels ? 0 : c) }
         }
         copyFloats(state.history, from: state.history + hopLength, count: frameLength - hopLength)
         copyFloats(state.history + frameLength - hopLength, from: state.pending, count: hopLength)
@@ -308,8 +330,9 @@ public struct Engine: ~Copyable {
     }
 
     /// Solves the activations for `spectrum` (warm start from `state`'s last h) and fills `mask`.
+    /// `stream` is the gain refinement's stream: the channel, or 0 for linked channels.
     @_noLocks private func computeMask(spectrum v: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<ChannelState>,
-                                       silent: Bool, iterations: Int, exponent: Int) {
+                                       stream: Int, silent: Bool, iterations: Int, exponent: Int) {
         if silent {
             // Nothing to explain: skip the solve, restart cold on the next sound.
             state.pointee.coldStart = true
@@ -333,7 +356,7 @@ public struct Engine: ~Copyable {
         // beat 3 and 6 dB: it adapts on half of the frames of a typical recording, speech onsets and
         // tails included, and the unit-sum KL step tolerates that leakage.
         let noiseOnly = state.pointee.framePower <= 10 * state.pointee.noiseFloorPower
-        if noiseBoundFactor > 0 || presence.enabled {
+        if noiseBoundFactor > 0 || presence.enabled || refinement.enabled {
             let mean = state.pointee.noiseSpectrum
             if !state.pointee.noiseSpectrumPrimed {
                 copyFloats(mean, from: v, count: binCount)
@@ -351,9 +374,12 @@ public struct Engine: ~Copyable {
                                binCount: binCount)
         }
         wienerMask(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,
-                   exponent: exponent, floor: presence.enabled ? 0 : floorGain, smoothing: maskSmoothing,
-                   previous: state.pointee.smoothedMask, into: mask)
-        if presence.enabled {
+                   exponent: exponent, floor: presence.enabled || refinement.enabled ? 0 : floorGain,
+                   smoothing: maskSmoothing, previous: state.pointee.smoothedMask, into: mask)
+        if refinement.enabled {
+            refinement.refine(mask: mask, stream: stream, spectrum: v, speech: solver.speechEstimate,
+                              noise: solver.noiseEstimate, noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
+        } else if presence.enabled {
             presence.apply(to: mask, spectrum: v, speech: solver.speechEstimate, noise: solver.noiseEstimate,
                            noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
         }

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The learned, time-aware gain after the Wiener mask: features per band, a small GRU, band gains applied to the mask.
+
+import RealModule
+
+/// How the gain refinement's band gains g (interpolated to bins) meet the Wiener mask G.
+public enum GainRefinementMode: String, Codable, Sendable, CaseIterable {
+    /// G ← G·g: the network only removes what the NMF mask let through.
+    case multiply
+    /// G ← max(G, g): the network's gain is a speech-presence lift (like `SpeechPresence`).
+    case lift
+    /// Features only, G unchanged: for `sordino gain-features`, which records them to train a model.
+    case observe
+}
+
+/// The stage (`EngineConfiguration.gainRefinement`). Per frame and stream: `GainFeatures`, one
+/// `GainNetwork` step (state carried across frames: the time context the per-frame solve lacks),
+/// band gains g interpolated to bins, then G ← combine(G, g) by the mode, and the floor
+/// `absentFloor + (floor − absentFloor)·g` (with no absent floor, `floor`). Latency: none.
+/// Allocation-free after `init`; one stream per channel (linked channels use stream 0).
+public struct GainRefinement: ~Copyable {
+    /// false: no stage; `refine` must not be called.
+    public let enabled: Bool
+    let mode: GainRefinementMode
+    let featureCount: Int
+    let bandCount: Int
+    private let binCount: Int
+    private let absentFloor: Float?
+    private let features: GainFeatures?
+    private let network: GainNetwork?
+    private let stateStride: Int
+    private let lower: UnsafeMutablePointer<Int>              // binCount: band below each bin
+    private let storage: FloatArena
+    private let weight: UnsafeMutablePointer<Float>           // binCount: share of the band above
+    private let featureBuffers: UnsafeMutablePointer<Float>   // streams × featureCount
+    private let previous: UnsafeMutablePointer<Float>         // streams × bandCount
+    private let hidden: UnsafeMutablePointer<Float>           // streams × stateStride
+    private let gains: UnsafeMutablePointer<Float>            // streams × bandCount
+    private let primed: UnsafeMutablePointer<Bool>            // streams
+
+    /// Features per frame for `bandCount` bands (`GainFeatures`).
+    public static func featureCount(bandCount: Int) -> Int { GainFeatures.perBand * bandCount + GainFeatures.global }
+
+    /// The stage `configuration.gainRefinement` asks for (disabled when nil). Not real-time safe.
+    init(_ configuration: EngineConfiguration, model: GainModel?) throws(EngineError) {
+        if let mode = configuration.gainRefinement {
+            try self.init(mode: mode, model: model, absentFloorDecibels: configuration.absentFloorDecibels,
+                          sampleRate: configuration.sampleRate, fftLength: configuration.fftLength,
+                          spectrumExponent: configuration.spectrumExponent, streams: configuration.channelCount)
+        } else {
+            self.init()
+        }
+    }
+
+    /// A disabled stage (allocates nothing worth mentioning).
+    init() {
+        enabled = false; mode = .observe; featureCount = 0; bandCount = 0; binCount = 0; absentFloor = nil
+        features = nil; network = nil; stateStride = 0
+        lower = .allocate(capacity: 1)
+        var arena = FloatArena(capacity: 0)
+        weight = arena.take(0); featureBuffers = arena.take(0); previous = arena.take(0)
+        hidden = arena.take(0); gains = arena.take(0)
+        storage = arena
+        primed = .allocate(capacity: 1)
+    }
+
+    /// Not real-time safe. `model` is required unless `mode` is `.observe`, and must have the
+    /// band and feature counts of this rate's `GainBands`.
+    init(mode: GainRefinementMode, model: GainModel?, absentFloorDecibels: Float?, sampleRate: Int,
+         fftLength: Int, spectrumExponent: Int, streams: Int) throws(EngineError) {
+        let bands = GainBands(sampleRate: sampleRate, fftLength: fftLength)
+        let features = try GainFeatures(bands: bands, sampleRate: sampleRate, fftLength: fftLength,
+                                        spectrumExponent: spectrumExponent)
+        var network: GainNetwork?
+        if mode != .observe {
+            guard let model else {
+                throw .invalidSetting(.gainModel, value: "none", allowed: "a trained model for mode \(mode.rawValue)")
+            }
+            guard model.bandCount == bands.bandCount, model.featureCount == features.featureCount else {
+                throw .invalidSetting(.gainModel, value: "\(model.bandCount) bands, \(model.featureCount) features",
+                                      allowed: "\(bands.bandCount) bands, \(features.featureCount) features at "
+                                          + "\(sampleRate) Hz with FFT \(fftLength); train the model for this preset")
+            }
+            network = GainNetwork(model)
+        }
+        enabled = true
+        self.mode = mode
+        featureCount = features.featureCount
+        bandCount = bands.bandCount
+        binCount = bands.binCount
+        absentFloor = absentFloorDecibels.map { Float.pow(10, $0 / 20) }
+        stateStride = network?.stateLength ?? 0
+        let interpolation = BandInterpolation(bands)
+        lower = .allocate(capacity: binCount)
+        lower.initialize(from: interpolation.lower, count: binCount)
+        var arena = FloatArena(capacity: binCount + streams * (featureCount + 2 * bandCount + stateStride))
+        weight = arena.take(binCount)
+        featureBuffers = arena.take(streams * featureCount)
+        previous = arena.take(streams * bandCount)
+        hidden = arena.take(streams * stateStride)
+        gains = arena.take(streams * bandCount)
+        storage = arena
+        for f in 0..<binCount { weight[f] = interpolation.weight[f] }
+        for i in 0..<(streams * bandCount) { gains[i] = 1 }
+        primed = .allocate(capacity: streams)
+        primed.initialize(repeating: false, count: streams)
+        self.features = consume features
+        self.network = consume network
+    }
+
+    deinit {
+        lower.deallocate()
+        primed.deallocate()
+    }
+
+    /// The last frame's features of `stream` (featureCount floats).
+    func lastFeatures(stream: Int) -> UnsafePointer<Float> { UnsafePointer(featureBuffers + stream * featureCount) }
+
+    /// The last frame's band gains of `stream` (bandCount floats; 1 in `.observe` mode).
+    func lastGains(stream: Int) -> UnsafePointer<Float> { UnsafePointer(gains + stream * bandCount) }
+
+    /// Forgets `stream`'s time context (hidden state, last band energies). Real-time safe.
+    @_noLocks func reset(stream: Int) {
+        primed[stream] = false
+        for i in 0..<stateStride { hidden[stream * stateStride + i] = 0 }
+    }
+
+    /// Refines `mask` (the Wiener mask before any floor, 0…1) of `stream` and applies the floor; the
+    /// other arguments as in `GainFeatures.compute`. Real-time safe.
+    @_noLocks func refine(mask: UnsafeMutablePointer<Float>, stream: Int, spectrum v: UnsafePointer<Float>,
+                          speech: UnsafePointer<Float>, noise: UnsafePointer<Float>, noiseMean: UnsafePointer<Float>,
+                          floor: Float) {
+        let x = featureBuffers + stream * featureCount, g = gains + stream * bandCount
+        features?.compute(v: v, speech: speech, noise: noise, noiseMean: noiseMean, mask: mask,
+                          previous: previous + stream * bandCount, primed: primed[stream], into: x)
+        primed[stream] = true
+        network?.step(features: x, hidden: hidden + stream * stateStride, gains: g)
+        let absent = absentFloor ?? floor
+        for f in 0..<binCount {
+            let b = lower[f], w = weight[f]
+            let gain = w > 0 ? g[b] + w * (g[b + 1] - g[b]) : g[b]
+            let combined: Float = switch mode {
+            case .multiply: mask[f] * gain
+            case .lift: max(mask[f], gain)
+            case .observe: mask[f]
+            }
+            let binFloor = absent + (floor - absent) * gain
+            mask[f] = min(max(combined, binFloor), 1)
+        }
+    }
+}
