@@ -9,6 +9,8 @@ public enum GainRefinementMode: String, Codable, Sendable, CaseIterable {
     case multiply
     /// G ← max(G, g): the network's gain is a speech-presence lift (like `SpeechPresence`).
     case lift
+    /// G ← g: the network's gain alone (the NMF solve only informs it, through the features).
+    case replace
     /// Features only, G unchanged: for `sordino gain-features`, which records them to train a model.
     case observe
 }
@@ -142,6 +144,7 @@ public struct GainRefinement: ~Copyable {
             let combined: Float = switch mode {
             case .multiply: mask[f] * gain
             case .lift: max(mask[f], gain)
+            case .replace: gain
             case .observe: mask[f]
             }
             let binFloor = absent + (floor - absent) * gain

@@ -36,7 +36,7 @@ struct EngineOptions: ParsableArguments {
     var absentFloor: AbsentFloor?
 
     @Option(name: .customLong("gain-refinement"),
-            help: "Learned gain after the mask, when the preset has a model: multiply, lift or off. Default: the preset's.")
+            help: "Learned gain after the mask, when the preset has a model: multiply, lift, replace or off. Default: the preset's.")
     var gainRefinement: GainRefinementChoice?
 
     @Option(name: .customLong("adaptive-noise-atoms"),
@@ -181,6 +181,7 @@ struct GainRefinementChoice: ExpressibleByArgument {
         case "off": mode = nil
         case "multiply": mode = .multiply
         case "lift": mode = .lift
+        case "replace": mode = .replace
         default: return nil
         }
     }

@@ -58,19 +58,16 @@ struct GainFeaturesCommand: ParsableCommand {
             var engine = try Engine(configuration: config, basis: loaded.basis)
             featureCount = engine.gainFeatureCount
             if m == 0 { features.reserveCapacity(mixtures * hops * featureCount) }
-            let block = UnsafeMutablePointer<Float>.allocate(capacity: hop)
-            defer { block.deallocate() }
+            // One hop per call, so the features after each call are that hop's.
+            let input = UnsafeMutablePointer<Float>.allocate(capacity: hop), output = UnsafeMutablePointer<Float>.allocate(capacity: hop)
+            let inputs = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 1)
+            let outputs = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: 1)
+            defer { input.deallocate(); output.deallocate(); inputs.deallocate(); outputs.deallocate() }
+            inputs[0] = UnsafePointer(input)
+            outputs[0] = output
             for i in 0..<hops {
-                x.withUnsafeBufferPointer { input in
-                    var inputs = [input.baseAddress! + i * hop]
-                    var outputs = [block]
-                    inputs.withUnsafeMutableBufferPointer { ins in
-                        outputs.withUnsafeMutableBufferPointer { outs in
-                            engine.process(inputs: UnsafePointer(ins.baseAddress!), outputs: UnsafePointer(outs.baseAddress!),
-                                           blockLength: hop)
-                        }
-                    }
-                }
+                for n in 0..<hop { input[n] = x[i * hop + n] }
+                engine.process(inputs: inputs, outputs: outputs, blockLength: hop)
                 guard let row = engine.lastGainFeatures(channel: 0) else { throw CommandError("no features", exitCode: .internalError) }
                 features.append(contentsOf: UnsafeBufferPointer(start: row, count: featureCount))
                 let end = (i + 1) * hop
