@@ -32,7 +32,7 @@ extension PresetMetadata {
         }
         if let gain {
             let bands = GainBands(sampleRate: sampleRate, fftLength: stft.fftLength).bandCount
-            guard gain.mode != .observe else { throw invalid("gain.mode", gain.mode.rawValue, "multiply, lift or replace") }
+            guard gain.mode != .observe else { throw invalid("gain.mode", gain.mode.rawValue, "multiply, lift, replace or shape") }
             guard gain.bandCount == bands else {
                 throw invalid("gain.bandCount", gain.bandCount, "\(bands) (the gain bands at this rate and FFT length)")
             }

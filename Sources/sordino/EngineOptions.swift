@@ -36,7 +36,7 @@ struct EngineOptions: ParsableArguments {
     var absentFloor: AbsentFloor?
 
     @Option(name: .customLong("gain-refinement"),
-            help: "Learned gain after the mask, when the preset has a model: multiply, lift, replace or off. Default: the preset's.")
+            help: "Learned gain after the mask, when the preset has a model: multiply, lift, replace, shape or off. Default: the preset's.")
     var gainRefinement: GainRefinementChoice?
 
     @Option(name: .customLong("adaptive-noise-atoms"),
@@ -182,6 +182,7 @@ struct GainRefinementChoice: ExpressibleByArgument {
         case "multiply": mode = .multiply
         case "lift": mode = .lift
         case "replace": mode = .replace
+        case "shape": mode = .shape
         default: return nil
         }
     }

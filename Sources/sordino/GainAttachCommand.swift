@@ -20,7 +20,7 @@ struct GainAttach: ParsableCommand {
 
     @Option(help: "Preset to extend.") var preset: String = "speech-16k"
     @Option(help: "Folder with the trainer's gain.npy and gain.json.") var weights: String
-    @Option(help: "How the band gains meet the mask: multiply, lift or replace.") var mode: String = "lift"
+    @Option(help: "How the band gains meet the mask: multiply, lift, replace or shape.") var mode: String = "lift"
     @Option(name: .customLong("absent-floor-db"), parsing: .unconditional,
             help: "Mask floor in dB (−120…0) where the network's gain is 0, or 'off' (the preset's floor).")
     var absentFloor = AbsentFloor(decibels: nil)
@@ -37,7 +37,7 @@ struct GainAttach: ParsableCommand {
 
     private func attach() throws {
         guard let refinement = GainRefinementMode(rawValue: mode), refinement != .observe else {
-            throw CommandError("--mode must be multiply, lift or replace (got \(mode)).", exitCode: .usage)
+            throw CommandError("--mode must be multiply, lift, replace or shape (got \(mode)).", exitCode: .usage)
         }
         var loaded = try Preset.load(path: try PresetLocator().resolve(preset, sampleRate: nil).path)
         let array = try Npy.read(path: (weights as NSString).appendingPathComponent("gain.npy"))
