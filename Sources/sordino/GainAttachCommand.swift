@@ -55,7 +55,7 @@ struct GainAttach: ParsableCommand {
         loaded.metadata.mask.absentFloorDecibels = absentFloor.decibels
         loaded.metadata.gain = .init(file: "\(base).gain", mode: refinement, model: model, checksum: "",
                                      command: sizes.command)
-        loaded.metadata.provenance.command += " && " + CommandLine.arguments.joined(separator: " ")
+        loaded.metadata.provenance.command += " && " + (["sordino"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         loaded.gainModel = model
         let path = try loaded.write(directory: directory.isEmpty ? "." : directory, name: base)
         note("wrote \(path)")

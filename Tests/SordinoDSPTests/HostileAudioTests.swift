@@ -42,6 +42,7 @@ struct HostileAudioTests {
     struct Setup {
         let configuration: EngineConfiguration
         let basis: Basis
+        var gainModel: GainModel? = nil
         var sampleRate: Int { configuration.sampleRate }
 
         static func named(_ name: String) throws -> Setup {
@@ -51,7 +52,7 @@ struct HostileAudioTests {
             let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent()
             let preset = try Preset.load(path: root.appendingPathComponent("presets/\(name).json").path)
-            return Setup(configuration: preset.engineConfiguration, basis: preset.basis)
+            return Setup(configuration: preset.engineConfiguration, basis: preset.basis, gainModel: preset.gainModel)
         }
 
         /// speechLike at this rate (peak 0.72, so within [−1, 1]).
@@ -60,7 +61,7 @@ struct HostileAudioTests {
         }
 
         func run(_ x: [Float]) throws -> (output: [Float], telemetry: Telemetry) {
-            var engine = try Engine(configuration: configuration, basis: basis)
+            var engine = try Engine(configuration: configuration, basis: basis, gainModel: gainModel)
             let y = EngineHarness.run(&engine, [x], blockLengths: [64, 256, 1000])[0]
             return (y, engine.telemetry)
         }
