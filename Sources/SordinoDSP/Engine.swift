@@ -38,7 +38,7 @@ public struct Engine: ~Copyable {
     /// gain refinement takes its place).
     private let presence: SpeechPresence
     /// The learned gain after the mask (`enabled` false when the configuration has none).
-    private let refinement: GainRefinement
+    let refinement: GainRefinement
     /// One-pole coefficient per noise-only frame of the mean noise spectrum (a 500 ms memory).
     private let noiseSpectrumMemory: Float
     private let fft: RealFFT
@@ -161,19 +161,6 @@ public struct Engine: ~Copyable {
         let atom = solver.atom(slot: adaptation.firstSlot + index)
         return (0..<binCount).map { atom[$0] }
     }
-
-    /// The gain refinement's features of `channel` (0 for linked channels) from the last hop that
-    /// was not digital silence, `gainFeatureCount` floats; nil without the stage. For
-    /// `sordino gain-features`; valid until the next `process`.
-    public func lastGainFeatures(channel: Int) -> UnsafePointer<Float>? {
-        refinement.enabled ? refinement.lastFeatures(stream: channel) : nil
-    }
-
-    /// Features per frame of the gain refinement (0 without the stage).
-    public var gainFeatureCount: Int { refinement.featureCount }
-
-    /// Bands of the gain refinement (0 without the stage).
-    public var gainBandCount: Int { refinement.bandCount }
 
     /// Algorithmic latency in samples (= frameLength).
     public var latencySamples: Int { configuration.latencySamples }

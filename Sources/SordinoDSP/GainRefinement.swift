@@ -188,3 +188,15 @@ public struct GainRefinement: ~Copyable {
         }
     }
 }
+
+extension Engine {
+    /// The gain refinement's features of `channel` (0 for linked channels) from the last hop that
+    /// was not digital silence, `gainFeatureCount` floats; nil without the stage. For
+    /// `sordino gain-features`; valid until the next `process`.
+    public func lastGainFeatures(channel: Int) -> UnsafePointer<Float>? {
+        refinement.enabled ? refinement.lastFeatures(stream: channel) : nil
+    }
+
+    /// Features per frame of the gain refinement (0 without the stage).
+    public var gainFeatureCount: Int { refinement.featureCount }
+}
