@@ -196,7 +196,8 @@ public struct Preset: Sendable, Equatable {
             "mask         exponent \(m.mask.exponent), floor \(number(m.mask.floorDecibels)) dB, "
                 + "smoothing \(number(m.mask.smoothingMilliseconds)) ms, wet \(number(m.mask.wet)), noise bound "
                 + (m.mask.noiseBoundDecibels.map { "\(number($0)) dB over the noise-only mean" } ?? "none")
-                + ", speech presence " + (m.mask.absentFloorDecibels.map { "on (floor \(number($0)) dB where absent)" } ?? "off"),
+                + (m.gain == nil ? ", speech presence " : ", learned gain's floor ")
+                + (m.mask.absentFloorDecibels.map { "on (floor \(number($0)) dB where absent)" } ?? "off"),
             "basis        \(basis.binCount) bins × \(basis.rank) atoms (\(basis.speechRank) speech + "
                 + "\(basis.noiseRank) noise), per-atom penalties \(basis.atomPenalties == nil ? "no" : "yes"), "
                 + "file \(m.basis.file), \(BasisFile.headerByteCount + payload.count) bytes "
