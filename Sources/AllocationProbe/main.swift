@@ -6,10 +6,21 @@ import MallocInterposerSwift
 import SordinoDSP
 import TestSupport
 
-/// One engine setup to measure: name and configuration (basis shape follows the configuration).
+/// One engine setup to measure: name, configuration (basis shape follows it) and gain model, if any.
 struct Case {
     let name: String
     let configuration: EngineConfiguration
+    var gainModel: GainModel? = nil
+}
+
+/// A gain model of the sizes `configuration` needs, with seeded weights in ±0.3.
+func randomGainModel(for configuration: EngineConfiguration) -> GainModel? {
+    let bands = GainBands(sampleRate: configuration.sampleRate, fftLength: configuration.fftLength).bandCount
+    let features = GainRefinement.featureCount(bandCount: bands)
+    var generator = SplitMix64(seed: 5)
+    let count = GainModel.parameterCount(featureCount: features, inputUnits: 48, hiddenUnits: 64, bandCount: bands)
+    let values = (0..<count).map { _ in 0.6 * generator.nextUnitFloat() - 0.3 }
+    return try? GainModel(featureCount: features, inputUnits: 48, hiddenUnits: 64, bandCount: bands, values: values)
 }
 
 func makeCases() -> [Case] {
@@ -25,8 +36,15 @@ func makeCases() -> [Case] {
     var euclid = EngineConfiguration()
     euclid.beta = 2; euclid.spectrumExponent = 2; euclid.channelCount = 2; euclid.maskExponent = 1
     euclid.noiseBoundDecibels = -3
+    var gain = mono
+    gain.gainRefinement = .lift           // the learned gain refinement
+    var gainLinked = is48
+    gainLinked.gainRefinement = .multiply
     return [Case(name: "kl-16k-mono", configuration: mono), Case(name: "is-48k-stereo-linked", configuration: is48),
-            Case(name: "euclidean-16k-stereo", configuration: euclid)]
+            Case(name: "euclidean-16k-stereo", configuration: euclid),
+            Case(name: "gain-lift-16k-mono", configuration: gain, gainModel: randomGainModel(for: gain)),
+            Case(name: "gain-multiply-48k-stereo-linked", configuration: gainLinked,
+                 gainModel: randomGainModel(for: gainLinked))]
 }
 
 /// Usage: AllocationProbe [SECONDS] [CASE-NAME-PREFIX]. Exit 0 when nothing allocated, 1 when
@@ -51,7 +69,7 @@ for test in makeCases() where test.name.hasPrefix(only) {
     let config = test.configuration
     let basis = Signal.randomBasis(binCount: config.binCount, speechRank: 32, noiseRank: 16, seed: 1)
     var engine: Engine
-    do { engine = try Engine(configuration: config, basis: basis) } catch {
+    do { engine = try Engine(configuration: config, basis: basis, gainModel: test.gainModel) } catch {
         print("\(test.name): cannot build engine: \(error)")
         failures += 1
         continue

@@ -31,8 +31,11 @@ public struct Engine: ~Copyable {
     private let adaptation: NoiseAdaptation
     /// 10^(noiseBoundDecibels/20) for magnitude spectra (/10 for power); 0 = no bound.
     private let noiseBoundFactor: Float
-    /// Speech presence after the mask (`enabled` false when the configuration has none).
+    /// Speech presence after the mask (`enabled` false when the configuration has none, or a
+    /// gain refinement takes its place).
     private let presence: SpeechPresence
+    /// The learned gain after the mask (`enabled` false when the configuration has none).
+    let refinement: GainRefinement
     /// One-pole coefficient per noise-only frame of the mean noise spectrum (a 500 ms memory).
     private let noiseSpectrumMemory: Float
     private let fft: RealFFT
@@ -75,7 +78,9 @@ public struct Engine: ~Copyable {
     /// Builds the engine. Not real-time safe: allocates, plans FFTW, may throw. `controls` is the
     /// block to follow (shared with other engines of the same host); nil makes one from
     /// `configuration`. Floor and wet start at the block's values.
-    public init(configuration: EngineConfiguration, basis: Basis, controls: ControlBlock? = nil) throws(EngineError) {
+    /// `gainModel` is the network of the gain refinement (`configuration.gainRefinement`).
+    public init(configuration: EngineConfiguration, basis: Basis, gainModel: GainModel? = nil,
+                controls: ControlBlock? = nil) throws(EngineError) {
         let windows = try configuration.validate(basis: basis)
         let extended = try Self.withAdaptiveAtoms(basis, count: configuration.adaptiveNoiseRank)
         let solver = try ActivationSolver(basis: extended, beta: configuration.beta, sparsity: configuration.sparsity,
@@ -86,6 +91,7 @@ public struct Engine: ~Copyable {
             firstSlot: solver.slot(ofAtom: basis.rank), count: configuration.adaptiveNoiseRank,
             binCount: configuration.binCount, binStride: solver.binStride,
             forgetting: Float.exp(-hopSeconds * 1000 / configuration.adaptiveNoiseMemoryMilliseconds))
+        let refinement = try GainRefinement(configuration, model: gainModel)
         let binStride = solver.binStride, activationStride = solver.activationStride
         self.solver = solver
         self.fft = fft
@@ -94,7 +100,9 @@ public struct Engine: ~Copyable {
             Float.pow(10, $0 / (configuration.spectrumExponent == 1 ? 20 : 10))
         } ?? 0
         noiseSpectrumMemory = Float.exp(-hopSeconds * 1000 / 500)
-        presence = SpeechPresence(absentFloorDecibels: configuration.absentFloorDecibels, basis: extended,
+        self.refinement = refinement
+        presence = SpeechPresence(absentFloorDecibels: configuration.gainRefinement == nil
+                                      ? configuration.absentFloorDecibels : nil, basis: extended,
                                   relativeFloor: configuration.activationFloor, sampleRate: configuration.sampleRate,
                                   spectrumExponent: configuration.spectrumExponent)
         self.configuration = configuration
@@ -249,12 +257,12 @@ public struct Engine: ~Copyable {
             }
             let scale = 1 / Float(channelCount)
             for f in 0..<binCount { linkedSpectrum[f] *= scale }
-            computeMask(spectrum: linkedSpectrum, state: channels, silent: !anySound,
+            computeMask(spectrum: linkedSpectrum, state: channels, stream: 0, silent: !anySound,
                         iterations: iterations, exponent: exponent)
             for c in 0..<channelCount { synthesise(channel: c) }
         } else {
             for c in 0..<channelCount {
-                computeMask(spectrum: channels[c].magnitude, state: channels + c, silent: channels[c].silent,
+                computeMask(spectrum: channels[c].magnitude, state: channels + c, stream: c, silent: channels[c].silent,
                             iterations: iterations, exponent: exponent)
                 synthesise(channel: c)
             }
@@ -284,6 +292,7 @@ public struct Engine: ~Copyable {
             telemetry.nonFiniteSamples.wrappingAdd(nonFinite, ordering: .relaxed)
             telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)
             resetState(&state)
+            if refinement.enabled { refinement.reset(stream: configuration.linkChannels ? 0 : c) }
         }
         copyFloats(state.history, from: state.history + hopLength, count: frameLength - hopLength)
         copyFloats(state.history + frameLength - hopLength, from: state.pending, count: hopLength)
@@ -308,8 +317,9 @@ public struct Engine: ~Copyable {
     }
 
     /// Solves the activations for `spectrum` (warm start from `state`'s last h) and fills `mask`.
+    /// `stream` is the gain refinement's stream: the channel, or 0 for linked channels.
     @_noLocks private func computeMask(spectrum v: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<ChannelState>,
-                                       silent: Bool, iterations: Int, exponent: Int) {
+                                       stream: Int, silent: Bool, iterations: Int, exponent: Int) {
         if silent {
             // Nothing to explain: skip the solve, restart cold on the next sound.
             state.pointee.coldStart = true
@@ -335,7 +345,7 @@ public struct Engine: ~Copyable {
         // Frames overlapping digital silence hold only the few sound samples under the window's edge.
         let noiseOnly = !state.pointee.noiseFloor.overlapsSilence
             && state.pointee.framePower <= 10 * state.pointee.noiseFloor.floor
-        if noiseBoundFactor > 0 || presence.enabled {
+        if noiseBoundFactor > 0 || presence.enabled || refinement.enabled {
             let mean = state.pointee.noiseSpectrum
             if !state.pointee.noiseSpectrumPrimed, !state.pointee.noiseFloor.overlapsSilence {
                 copyFloats(mean, from: v, count: binCount)
@@ -353,9 +363,12 @@ public struct Engine: ~Copyable {
                                binCount: binCount)
         }
         wienerMask(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,
-                   exponent: exponent, floor: presence.enabled ? 0 : floorGain, smoothing: maskSmoothing,
-                   previous: state.pointee.smoothedMask, into: mask)
-        if presence.enabled {
+                   exponent: exponent, floor: presence.enabled || refinement.enabled ? 0 : floorGain,
+                   smoothing: maskSmoothing, previous: state.pointee.smoothedMask, into: mask)
+        if refinement.enabled {
+            refinement.refine(mask: mask, stream: stream, spectrum: v, speech: solver.speechEstimate,
+                              noise: solver.noiseEstimate, noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
+        } else if presence.enabled {
             presence.apply(to: mask, spectrum: v, speech: solver.speechEstimate, noise: solver.noiseEstimate,
                            noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
         }
@@ -418,9 +431,11 @@ public struct Engine: ~Copyable {
     }
 
     /// Forgets the channel's signal-dependent state (activations, smoothed mask); the next frame starts cold.
+    /// After non-finite input: the activations restart cold and the mask smoothing from 0. The
+    /// noise-only mean and the noise floor are kept: the replaced samples are zeros, and frames
+    /// overlapping them are neither observed nor averaged (`NoiseFloorTracker.overlapsSilence`).
     @_noLocks private func resetState(_ state: inout ChannelState) {
         state.coldStart = true
         for f in 0..<solver.binStride { state.smoothedMask[f] = 0 }
-        state.noiseSpectrumPrimed = false
     }
 }

@@ -39,6 +39,10 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     /// lifts the mask where speech is present (`SpeechPresence`); nil: no stage. `floorDecibels`
     /// then applies where speech is present. Needs no noise bound: the stage keeps the noise-only mean itself.
     public var absentFloorDecibels: Float? = nil
+    /// The learned gain refinement after the mask (`GainRefinement`), and how its band gains meet
+    /// the mask; nil: no stage. A mode other than `.observe` needs the engine's `gainModel`; with it,
+    /// `absentFloorDecibels` is the floor where the network's gain is 0 (and `SpeechPresence` is off).
+    public var gainRefinement: GainRefinementMode? = nil
     /// p in G = Ŝ^p / (Ŝ^p + N̂^p): 1 or 2.
     public var maskExponent: Int = 2
     /// Attenuation limit in dB (≤ 0): the mask never goes below 10^(floor/20).

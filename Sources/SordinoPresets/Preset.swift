@@ -9,10 +9,13 @@ import SordinoDSP
 public struct Preset: Sendable, Equatable {
     public var metadata: PresetMetadata
     public var basis: Basis
+    /// The gain refinement's network; present exactly when `metadata.gain` is.
+    public var gainModel: GainModel?
 
-    public init(metadata: PresetMetadata, basis: Basis) {
+    public init(metadata: PresetMetadata, basis: Basis, gainModel: GainModel? = nil) {
         self.metadata = metadata
         self.basis = basis
+        self.gainModel = gainModel
     }
 
     /// A preset from an engine configuration and a trained basis; ranks come from the basis.
@@ -55,6 +58,21 @@ public struct Preset: Sendable, Equatable {
                                       ("basis.noiseRank", reference.noiseRank, basis.noiseRank)] where json != actual {
             throw .basisMismatch(path: path, field: field, json: "\(json)", basis: "\(actual)")
         }
+        switch (metadata.gain, gainModel) {
+        case (nil, nil): break
+        case let (reference?, model?):
+            let pairs = [("gain.featureCount", reference.featureCount, model.featureCount),
+                         ("gain.inputUnits", reference.inputUnits, model.inputUnits),
+                         ("gain.hiddenUnits", reference.hiddenUnits, model.hiddenUnits),
+                         ("gain.bandCount", reference.bandCount, model.bandCount)]
+            for (field, json, actual) in pairs where json != actual {
+                throw .invalidGainFile(path: path, detail: "\(field) is \(json) in the JSON but \(actual) in the weights")
+            }
+        case (_?, nil):
+            throw .invalidGainFile(path: path, detail: "the JSON names a gain model but none was loaded")
+        case (nil, _?):
+            throw .invalidGainFile(path: path, detail: "a gain model without a `gain` field in the JSON")
+        }
     }
 
     // MARK: - Files
@@ -66,6 +84,11 @@ public struct Preset: Sendable, Equatable {
         copy.metadata.basis = .init(file: "\(name).basis", speechRank: basis.speechRank, noiseRank: basis.noiseRank,
                                     binCount: basis.binCount,
                                     checksum: BasisFile.checksumString(BasisFile.crc32(BasisFile.payload(of: basis))))
+        if let model = gainModel, let reference = metadata.gain {
+            copy.metadata.gain = .init(file: "\(name).gain", mode: reference.mode, model: model,
+                                       checksum: BasisFile.checksumString(BasisFile.crc32(GainFile.payload(of: model))),
+                                       command: reference.command)
+        }
         return copy
     }
 
@@ -82,6 +105,9 @@ public struct Preset: Sendable, Equatable {
         let json = try preset.metadata.encodedJSON()
         try FileAccess.write(BasisFile.encode(basis, seed: metadata.provenance.seed),
                              to: FileAccess.join(directory, preset.metadata.basis.file))
+        if let model = gainModel, let reference = preset.metadata.gain {
+            try FileAccess.write(GainFile.encode(model), to: FileAccess.join(directory, reference.file))
+        }
         try FileAccess.write([UInt8](json), to: jsonPath)
         return jsonPath
     }
@@ -119,8 +145,20 @@ public struct Preset: Sendable, Equatable {
         for (field, json, stored) in pairs where json != stored {
             throw .basisMismatch(path: jsonPath, field: field, json: json, basis: stored)
         }
-        // The settings were validated above and the basis's shape matched against them: valid.
-        return Preset(metadata: metadata, basis: basis)
+        var gainModel: GainModel?
+        if let gain = metadata.gain {
+            let gainPath = FileAccess.join(FileAccess.parent(of: jsonPath), gain.file)
+            let (model, checksum) = try GainFile.decode(FileAccess.read(gainPath, limit: FileAccess.maximumBasisBytes),
+                                                        path: gainPath)
+            guard BasisFile.parseChecksum(gain.checksum) == checksum else {
+                throw .invalidGainFile(path: jsonPath, detail: "gain.checksum is \"\(gain.checksum)\" but the weights' "
+                                           + "CRC-32 is \(BasisFile.checksumString(checksum))")
+            }
+            gainModel = model
+        }
+        let preset = Preset(metadata: metadata, basis: basis, gainModel: gainModel)
+        try preset.validate(path: jsonPath)
+        return preset
     }
 
     /// The JSON file `load` reads for `path`.
@@ -158,12 +196,17 @@ public struct Preset: Sendable, Equatable {
             "mask         exponent \(m.mask.exponent), floor \(number(m.mask.floorDecibels)) dB, "
                 + "smoothing \(number(m.mask.smoothingMilliseconds)) ms, wet \(number(m.mask.wet)), noise bound "
                 + (m.mask.noiseBoundDecibels.map { "\(number($0)) dB over the noise-only mean" } ?? "none")
-                + ", speech presence " + (m.mask.absentFloorDecibels.map { "on (floor \(number($0)) dB where absent)" } ?? "off"),
+                + (m.gain == nil ? ", speech presence " : ", learned gain's floor ")
+                + (m.mask.absentFloorDecibels.map { "on (floor \(number($0)) dB where absent)" } ?? "off"),
             "basis        \(basis.binCount) bins × \(basis.rank) atoms (\(basis.speechRank) speech + "
                 + "\(basis.noiseRank) noise), per-atom penalties \(basis.atomPenalties == nil ? "no" : "yes"), "
                 + "file \(m.basis.file), \(BasisFile.headerByteCount + payload.count) bytes "
                 + "(\(payload.count) payload)",
             "checksum     CRC-32 \(computed) \(checksumState)",
+            "gain         " + (m.gain.map {
+                "\($0.mode.rawValue), \($0.bandCount) bands, \($0.featureCount) features → \($0.inputUnits) → GRU "
+                    + "\($0.hiddenUnits), file \($0.file), CRC-32 \($0.checksum); trained by \($0.command)"
+            } ?? "none"),
             "trained on   \(m.provenance.trainingData)",
             "method       \(m.provenance.method), seed \(m.provenance.seed)",
             "date         \(m.provenance.date)",

@@ -53,6 +53,8 @@ public enum PresetError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidName(String)
     /// Writing a preset file failed.
     case writeFailed(path: String, reason: String)
+    /// The gain-model file (`gain.file`) is damaged, of another version, or disagrees with the JSON.
+    case invalidGainFile(path: String, detail: String)
 
     public var description: String {
         func at(_ path: String) -> String { path.isEmpty ? "" : "\(path): " }
@@ -128,6 +130,9 @@ public enum PresetError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "or choose a \(wantedHz) Hz preset."
         case let .invalidName(name):
             return "'\(name)' cannot name a preset: use a non-empty file name without '/', e.g. speech-16k."
+        case let .invalidGainFile(path, detail):
+            return "\(at(path))the gain model is not usable: \(detail). Restore the file, or attach a freshly trained "
+                + "model with `sordino gain-attach` (docs/QUALITY.md), or remove the preset's `gain` field to run without it."
         case let .writeFailed(path, reason):
             return "\(at(path))could not be written (\(reason)). Check that the directory exists and is writable."
         }

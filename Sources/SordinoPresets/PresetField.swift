@@ -13,10 +13,13 @@ public enum PresetField: Sendable, Hashable, CustomStringConvertible {
     /// `basis.speechRank` and `basis.noiseRank` together (the basis has no atoms).
     case ranks
     case basisFile, basisChecksum
+    /// The learned gain's fields (`gain.…`) the engine does not check itself.
+    case gainBandCount, gainFeatureCount, gainFile
 
     /// Every field, each once.
     public static let all: [PresetField] = EngineSetting.allCases.map { .engine($0) }
-        + [.frameLength, .hopLength, .window, .speechRank, .noiseRank, .ranks, .basisFile, .basisChecksum]
+        + [.frameLength, .hopLength, .window, .speechRank, .noiseRank, .ranks, .basisFile, .basisChecksum,
+           .gainBandCount, .gainFeatureCount, .gainFile]
 
     /// The field whose dotted JSON path is `path`, if it is one of these.
     public init?(jsonPath path: String) {
@@ -35,6 +38,9 @@ public enum PresetField: Sendable, Hashable, CustomStringConvertible {
         case .ranks: "basis.speechRank, basis.noiseRank"
         case .basisFile: "basis.file"
         case .basisChecksum: "basis.checksum"
+        case .gainBandCount: "gain.bandCount"
+        case .gainFeatureCount: "gain.featureCount"
+        case .gainFile: "gain.file"
         }
     }
 
@@ -61,6 +67,8 @@ public enum PresetField: Sendable, Hashable, CustomStringConvertible {
         case .channelCount: "channelCount (not a preset field)"
         case .maximumBlockLength: "maximumBlockLength (not a preset field)"
         case .atomPenalties: "basis penalties"
+        case .gainRefinement: "gain.mode"
+        case .gainModel: "gain"
         }
     }
 }

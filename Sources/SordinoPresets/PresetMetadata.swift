@@ -23,6 +23,8 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
     public var solver: Solver
     public var mask: Mask
     public var basis: BasisReference
+    /// The learned gain refinement, when the preset has one (absent in older presets).
+    public var gain: GainReference?
     public var provenance: Provenance
 
     /// Short-time Fourier transform settings, all in samples.
@@ -140,6 +142,33 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         }
     }
 
+    /// Where the gain refinement's weights are, their sizes and how the gain meets the mask.
+    public struct GainReference: Codable, Sendable, Equatable {
+        /// File name of the weights next to the JSON, e.g. "speech-16k.gain" (`GainFile`).
+        public var file: String
+        /// How the band gains meet the Wiener mask (`GainRefinementMode`; not `observe`).
+        public var mode: GainRefinementMode
+        public var featureCount: Int
+        public var inputUnits: Int
+        public var hiddenUnits: Int
+        public var bandCount: Int
+        /// CRC-32 (zlib) of the weights, 8 lowercase hexadecimal digits.
+        public var checksum: String
+        /// How the weights were trained (the trainer's command and data).
+        public var command: String
+
+        public init(file: String, mode: GainRefinementMode, model: GainModel, checksum: String, command: String) {
+            self.file = file
+            self.mode = mode
+            featureCount = model.featureCount
+            inputUnits = model.inputUnits
+            hiddenUnits = model.hiddenUnits
+            bandCount = model.bandCount
+            self.checksum = checksum
+            self.command = command
+        }
+    }
+
     /// How the basis was made, so that it can be made again.
     public struct Provenance: Codable, Sendable, Equatable {
         /// Training data, e.g. "../shared/corpus/train".
@@ -225,6 +254,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         c.wet = mask.wet
         c.noiseBoundDecibels = mask.noiseBoundDecibels
         c.absentFloorDecibels = mask.absentFloorDecibels
+        c.gainRefinement = gain?.mode
         c.channelCount = channelCount
         c.maximumBlockLength = maximumBlockLength
         c.linkChannels = linkChannels

@@ -30,6 +30,19 @@ extension PresetMetadata {
         guard basis.binCount == stft.fftLength / 2 + 1 else {
             throw .binCountMismatch(path: path, binCount: basis.binCount, fftLength: stft.fftLength)
         }
+        if let gain {
+            let bands = GainBands(sampleRate: sampleRate, fftLength: stft.fftLength).bandCount
+            guard gain.mode != .observe else { throw invalid(.engine(.gainRefinement), gain.mode.rawValue, "multiply, lift, replace or shape") }
+            guard gain.bandCount == bands else {
+                throw invalid(.gainBandCount, gain.bandCount, "\(bands) (the gain bands at this rate and FFT length)")
+            }
+            guard gain.featureCount == GainRefinement.featureCount(bandCount: bands) else {
+                throw invalid(.gainFeatureCount, gain.featureCount, "\(GainRefinement.featureCount(bandCount: bands))")
+            }
+            guard !gain.file.isEmpty, gain.file != ".", gain.file != "..", !gain.file.contains("/") else {
+                throw invalid(.gainFile, "\"\(gain.file)\"", "a file name next to the JSON, without '/'")
+            }
+        }
         do {
             // A 1 + 1 atom stand-in: the engine only checks the basis's bin count here.
             let probe = try Basis(binCount: basis.binCount, speechRank: 1, noiseRank: 1,

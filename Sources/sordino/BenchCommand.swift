@@ -40,9 +40,9 @@ struct Bench: ParsableCommand {
             for path in paths {
                 let preset = try Preset.load(path: path)
                 var config = preset.engineConfiguration(channelCount: channels, maximumBlockLength: blockSize)
-                let solve = try measure(config, basis: preset.basis)
+                let solve = try measure(config, basis: preset.basis, gainModel: preset.gainModel)
                 config.iterations = 0
-                let base = try measure(config, basis: preset.basis)
+                let base = try measure(config, basis: preset.basis, gainModel: preset.gainModel)
                 let c = preset.engineConfiguration(channelCount: channels)
                 let rank = preset.basis.rank
                 // Multiply-adds per iteration: W·h and Wᵀ·r, plus Wᵀ·Λ (β = 2) or Wᵀ·(1/Λ) (β = 0).
@@ -63,8 +63,8 @@ struct Bench: ParsableCommand {
     struct Measurement { let microsecondsPerHop: Double; let realTimeFactor: Double }
 
     /// CPU time of processing `seconds` of a speech-like signal, after 1 s of warm-up.
-    func measure(_ config: EngineConfiguration, basis: Basis) throws -> Measurement {
-        var engine = try Engine(configuration: config, basis: basis)
+    func measure(_ config: EngineConfiguration, basis: Basis, gainModel: GainModel?) throws -> Measurement {
+        var engine = try Engine(configuration: config, basis: basis, gainModel: gainModel)
         let rate = config.sampleRate
         let signal = Self.testSignal(count: Int(seconds * Double(rate)) + rate, sampleRate: rate)
         let planar = [[Float]](repeating: signal, count: channels)

@@ -114,7 +114,8 @@ struct Demo: ParsableCommand {
         privateServer?.stop()
 
         // The same engine offline, as `sordino process` runs it: the JACK path must equal it.
-        var offlineEngine = try Engine(configuration: built.configuration, basis: built.basis)
+        var offlineEngine = try Engine(configuration: built.configuration, basis: built.basis,
+                                       gainModel: built.gainModel)
         let offline = EngineBlockDriver.enhance(&offlineEngine, [played], blockLength: blockLength, flush: latency)[0]
         let offlineDifference = zip(offline, recording).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
 

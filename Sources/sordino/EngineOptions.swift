@@ -35,6 +35,10 @@ struct EngineOptions: ParsableArguments {
             help: "Speech presence: mask floor in dB (−120…0) where speech is absent, the mask lifted where it is present; or 'off'. Default: the preset's.")
     var absentFloor: AbsentFloor?
 
+    @Option(name: .customLong("gain-refinement"),
+            help: "Learned gain after the mask, when the preset has a model: multiply, lift, replace, shape or off. Default: the preset's.")
+    var gainRefinement: GainRefinementChoice?
+
     @Option(name: .customLong("adaptive-noise-atoms"),
             help: "Extra noise atoms learned online from noise-only frames (0…32; 0 = off). Default: the preset's.")
     var adaptiveNoiseRank: Int?
@@ -129,6 +133,7 @@ struct EngineOptions: ParsableArguments {
         if let adaptiveNoiseRank { c.adaptiveNoiseRank = adaptiveNoiseRank }
         if let noiseBound { c.noiseBoundDecibels = noiseBound.decibels }
         if let absentFloor { c.absentFloorDecibels = absentFloor.decibels }
+        if let gainRefinement, preset.gainModel != nil { c.gainRefinement = gainRefinement.mode }
         if let adaptiveNoiseMemory { c.adaptiveNoiseMemoryMilliseconds = adaptiveNoiseMemory }
         return c
     }
@@ -165,4 +170,20 @@ struct NoiseBound: DecibelsOrOff {
 struct AbsentFloor: DecibelsOrOff {
     static var range: ClosedRange<Float> { -120...0 }
     let decibels: Float?
+}
+
+/// `--gain-refinement`: how the preset's learned gain meets the mask, or `off`.
+struct GainRefinementChoice: ExpressibleByArgument {
+    let mode: GainRefinementMode?
+
+    init?(argument: String) {
+        switch argument {
+        case "off": mode = nil
+        case "multiply": mode = .multiply
+        case "lift": mode = .lift
+        case "replace": mode = .replace
+        case "shape": mode = .shape
+        default: return nil
+        }
+    }
 }

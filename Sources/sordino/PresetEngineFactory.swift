@@ -17,8 +17,9 @@ final class PresetEngineFactory {
     let options: EngineOptions
     let channelCount: Int
     private let logger: Logger
-    /// What the last engine was built from: the preset's name and path, the settings and the basis.
-    private(set) var loaded: (name: String, path: String, configuration: EngineConfiguration, basis: Basis)?
+    /// What the last engine was built from: the preset's name and path, the settings, basis and gain model.
+    private(set) var loaded: (name: String, path: String, configuration: EngineConfiguration, basis: Basis,
+                               gainModel: GainModel?)?
 
     init(options: EngineOptions, channelCount: Int, logger: Logger) {
         self.options = options
@@ -44,8 +45,9 @@ final class PresetEngineFactory {
         }
         let configuration = options.configuration(of: preset, channelCount: channelCount, maximumBlockLength: 8192)
         do {
-            let engine = try Engine(configuration: configuration, basis: preset.basis, controls: controls)
-            loaded = (preset.metadata.name, path, configuration, preset.basis)
+            let engine = try Engine(configuration: configuration, basis: preset.basis, gainModel: preset.gainModel,
+                                    controls: controls)
+            loaded = (preset.metadata.name, path, configuration, preset.basis, preset.gainModel)
             logger.info("""
                 preset \(preset.metadata.name) (\(path)): \(sampleRate) Hz, frame \(configuration.frameLength), \
                 hop \(configuration.hopLength), \(preset.basis.speechRank)+\(preset.basis.noiseRank) atoms

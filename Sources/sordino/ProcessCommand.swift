@@ -85,7 +85,7 @@ struct ProcessCommand: ParsableCommand {
             note("converting \(reader.sampleRate) Hz → \(presetRate) Hz for preset \(preset.metadata.name) (libsoxr), and back")
         }
         let config = engine.configuration(of: preset, channelCount: reader.channelCount, maximumBlockLength: blockSize)
-        let enhancer = try Engine(configuration: config, basis: preset.basis)
+        let enhancer = try Engine(configuration: config, basis: preset.basis, gainModel: preset.gainModel)
         let latency = enhancer.latencySamples
         let format = try outputFormat()
         let writer = try AudioOutputStream(path: output, format: format, sampleRate: reader.sampleRate,

@@ -47,7 +47,7 @@ struct Separate: ParsableCommand {
         let working = audio.sampleRate == presetRate ? audio : try Resampler.resample(audio, to: presetRate)
         var config = engine.configuration(of: preset, channelCount: audio.channelCount, maximumBlockLength: blockSize)
         config.wet = 1
-        var enhancer = try Engine(configuration: config, basis: preset.basis)
+        var enhancer = try Engine(configuration: config, basis: preset.basis, gainModel: preset.gainModel)
         let latency = enhancer.latencySamples
         let processed = EngineBlockDriver.enhance(&enhancer, working.channels, blockLength: blockSize, flush: latency)
         var speech = AudioBuffer(sampleRate: presetRate, channels: processed.map { Array($0[latency...]) })

@@ -19,7 +19,7 @@ struct Sordino: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [Run.self, Demo.self, ProcessCommand.self, Train.self, Decompose.self, Separate.self, Inspect.self, Bench.self,
-                      LossReport.self],
+                      LossReport.self, GainFeaturesCommand.self, GainAttach.self],
         defaultSubcommand: Run.self
     )
 }

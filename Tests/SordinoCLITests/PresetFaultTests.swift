@@ -6,7 +6,8 @@ import Testing
 
 @Suite(.enabled(if: CLI.shouldRun, CLI.skipReason))
 struct PresetFaultTests {
-    /// Copies the shipped speech-16k into `directory`, applies `damage` to its files, returns the JSON path.
+    /// Copies the shipped speech-16k into `directory` (its gain weights too), applies `damage` to its
+    /// JSON and basis, returns the JSON path.
     static func damagedCopy(in directory: URL, damage: (_ json: inout String, _ basis: inout Data) -> Void) throws -> String {
         let source = CLI.repository.appendingPathComponent("presets")
         var json = try String(contentsOf: source.appendingPathComponent("speech-16k.json"), encoding: .utf8)
@@ -14,6 +15,10 @@ struct PresetFaultTests {
         damage(&json, &basis)
         try json.write(to: directory.appendingPathComponent("speech-16k.json"), atomically: true, encoding: .utf8)
         try basis.write(to: directory.appendingPathComponent("speech-16k.basis"))
+        let gain = source.appendingPathComponent("speech-16k.gain")   // the learned gain's weights
+        if FileManager.default.fileExists(atPath: gain.path) {
+            try FileManager.default.copyItem(at: gain, to: directory.appendingPathComponent("speech-16k.gain"))
+        }
         return directory.appendingPathComponent("speech-16k.json").path
     }
 
@@ -56,7 +61,8 @@ struct PresetFaultTests {
     func aBrokenPresetInAFolderIsNamed(brokenAtTheFilesRate: Bool) throws {
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let (good, bad) = brokenAtTheFilesRate ? ("speech-48k", "speech-16k") : ("speech-16k", "speech-48k")
-        for ext in ["json", "basis"] {
+        for ext in ["json", "basis", "gain"]
+            where FileManager.default.fileExists(atPath: CLI.repository.appendingPathComponent("presets/\(good).\(ext)").path) {
             try FileManager.default.copyItem(at: CLI.repository.appendingPathComponent("presets/\(good).\(ext)"),
                                              to: dir.appendingPathComponent("\(good).\(ext)"))
         }

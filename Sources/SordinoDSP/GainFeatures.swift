@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The learned gain's inputs per frame: band energies of the input and of the NMF estimates, band SNRs, deltas, periodicity, flux.
+
+/// Computes the features of one frame for the gain network. With B = `bands.bandCount`, the
+/// feature vector is 6·B + 3 floats (`featureCount`):
+///
+/// - per band b, at `6b ..< 6b + 6`: log₁₀ of the frame's band energy E (power, Σ|X|²); its change
+///   since the last frame; log₁₀(Ŝ_b/E) and log₁₀(N̂_b/E), the NMF speech and noise estimates'
+///   share (as power); log₁₀(E/M_b), the band SNR over the mean spectrum of noise-only frames; the
+///   mean Wiener mask in the band (before any floor);
+/// - then: the periodicity (largest normalised autocorrelation of the windowed frame at lags of
+///   2–16.7 ms, pitch 60–500 Hz, from the inverse FFT of |X|²); the spectral flux (mean positive
+///   change of the band log energies); log₁₀ of the frame's energy over the noise-only mean's.
+///
+/// Allocation-free after `init`; `compute` costs O(binCount) plus one inverse FFT.
+struct GainFeatures: ~Copyable {
+    static let perBand = 6
+    static let global = 3
+    let bandCount: Int
+    let featureCount: Int
+    private let binCount: Int
+    private let spectrumExponent: Int
+    private let edges: UnsafeMutablePointer<Int>      // bandCount + 1
+    private let lagRange: (Int, Int)
+    private let fft: RealFFT
+    private let storage: FloatArena
+    private let power: UnsafeMutablePointer<Float>    // binCount: |X|²
+
+    init(bands: GainBands, sampleRate: Int, fftLength: Int, spectrumExponent: Int) throws(EngineError) {
+        bandCount = bands.bandCount
+        featureCount = Self.perBand * bands.bandCount + Self.global
+        binCount = bands.binCount
+        self.spectrumExponent = spectrumExponent
+        edges = .allocate(capacity: bands.edges.count)
+        edges.initialize(from: bands.edges, count: bands.edges.count)
+        let longest = min(sampleRate * 10 / 600, fftLength / 2)
+        lagRange = (min(sampleRate / 500, longest), longest)
+        fft = try RealFFT(length: fftLength)
+        var arena = FloatArena(capacity: bands.binCount)
+        power = arena.take(bands.binCount)
+        storage = arena
+    }
+
+    deinit { edges.deallocate() }
+
+    /// Fills `features` (featureCount) for a frame: `v` = |X|^q, `speech`, `noise` the NMF estimates
+    /// Ŝ, N̂ and `noiseMean` the noise-only mean, in the units of V; `mask` the Wiener mask before the
+    /// floor; `previous` (bandCount) the last frame's band log energies, updated here (`primed`
+    /// false: this frame starts them, its deltas are 0). Real-time safe.
+    @_noLocks func compute(v: UnsafePointer<Float>, speech: UnsafePointer<Float>, noise: UnsafePointer<Float>,
+                           noiseMean: UnsafePointer<Float>, mask: UnsafePointer<Float>,
+                           previous: UnsafeMutablePointer<Float>, primed: Bool,
+                           into features: UnsafeMutablePointer<Float>) {
+        let log10e: Float = 0.434_294_48, tiny: Float = 1e-12
+        let squared = spectrumExponent == 1
+        for f in 0..<binCount { power[f] = squared ? v[f] * v[f] : v[f] }
+        var flux: Float = 0, frameEnergy: Float = 0, meanEnergy: Float = 0
+        for b in 0..<bandCount {
+            var e: Float = 0, s: Float = 0, n: Float = 0, m: Float = 0, g: Float = 0
+            for f in edges[b]..<edges[b + 1] {
+                e += power[f]
+                s += squared ? speech[f] * speech[f] : speech[f]
+                n += squared ? noise[f] * noise[f] : noise[f]
+                m += squared ? noiseMean[f] * noiseMean[f] : noiseMean[f]
+                g += mask[f]
+            }
+            frameEnergy += e
+            meanEnergy += m
+            let logE = log10e * fastLog(e + tiny)
+            let delta = primed ? logE - previous[b] : 0
+            previous[b] = logE
+            flux += max(delta, 0)
+            let x = features + Self.perBand * b
+            x[0] = logE
+            x[1] = delta
+            x[2] = log10e * (fastLog(s + tiny) - fastLog(e + tiny))
+            x[3] = log10e * (fastLog(n + tiny) - fastLog(e + tiny))
+            x[4] = log10e * (fastLog(e + tiny) - fastLog(m + tiny))
+            x[5] = g / Float(edges[b + 1] - edges[b])
+        }
+        let x = features + Self.perBand * bandCount
+        x[0] = periodicity()
+        x[1] = flux / Float(bandCount)
+        x[2] = log10e * (fastLog(frameEnergy + tiny) - fastLog(meanEnergy + tiny))
+    }
+
+    /// Largest autocorrelation of the windowed frame, over its energy, at lags `lagRange`: ≈ 1 for
+    /// voiced speech, low for noise. From the inverse FFT of `power`. Real-time safe.
+    @_noLocks private func periodicity() -> Float {
+        let spectrum = fft.spectrum
+        for f in 0..<binCount {
+            spectrum[2 * f] = power[f]
+            spectrum[2 * f + 1] = 0
+        }
+        fft.inverse()
+        let r = fft.time
+        guard r[0] > 0 else { return 0 }
+        var best: Float = 0
+        for lag in lagRange.0...lagRange.1 where r[lag] > best { best = r[lag] }
+        return best / r[0]
+    }
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The learned, time-aware gain after the Wiener mask: features per band, a small GRU, band gains applied to the mask.
+
+import RealModule
+
+/// How the gain refinement's band gains g (interpolated to bins) meet the Wiener mask G.
+public enum GainRefinementMode: String, Codable, Sendable, CaseIterable {
+    /// G ← G·g: the network only removes what the NMF mask let through.
+    case multiply
+    /// G ← max(G, g): the network's gain is a speech-presence lift (like `SpeechPresence`).
+    case lift
+    /// G ← g: the network's gain alone (the NMF solve only informs it, through the features).
+    case replace
+    /// G ← g·(g⁴ + (1 − g⁴)·G/Ḡ_b): the network sets each band's level; where it is unsure (g < 1)
+    /// the NMF mask's shape within the band (Ḡ_b its band mean) keeps harmonics above the gaps
+    /// between them, and where it hears only speech (g → 1) the band passes whole. (With g in place
+    /// of g⁴ clean speech passes as well but noisy mixtures lose 0.04 ΔPESQ; with the shape alone,
+    /// g·G/Ḡ_b, the 4–8 kHz band of clean speech loses 3.2 dB: docs/QUALITY.md.)
+    case shape
+    /// Features only, G unchanged: for `sordino gain-features`, which records them to train a model.
+    case observe
+}
+
+/// The stage (`EngineConfiguration.gainRefinement`). Per frame and stream: `GainFeatures`, one
+/// `GainNetwork` step (state carried across frames: the time context the per-frame solve lacks),
+/// band gains g held against falling faster than RNNoise lets them (×0.6 per 10 ms, Valin 2018:
+/// a gain that drops at once between syllables is what PESQ punishes), interpolated to bins, then
+/// G ← combine(G, g) by the mode, and the floor
+/// `absentFloor + (floor − absentFloor)·g` (with no absent floor, `floor`). Latency: none.
+/// Allocation-free after `init`; one stream per channel (linked channels use stream 0).
+public struct GainRefinement: ~Copyable {
+    /// false: no stage; `refine` must not be called.
+    public let enabled: Bool
+    let mode: GainRefinementMode
+    let featureCount: Int
+    let bandCount: Int
+    private let binCount: Int
+    private let absentFloor: Float?
+    /// Fraction of the last frame's band gain that the next may not fall below: 0.6^(hop / 10 ms).
+    private let release: Float
+    private let features: GainFeatures?
+    private let network: GainNetwork?
+    private let stateStride: Int
+    private let lower: UnsafeMutablePointer<Int>              // binCount: band below each bin
+    private let edges: UnsafeMutablePointer<Int>              // bandCount + 1: `GainBands.edges`
+    private let storage: FloatArena
+    private let weight: UnsafeMutablePointer<Float>           // binCount: share of the band above
+    private let bandMean: UnsafeMutablePointer<Float>         // binCount: the mask's band mean (`.shape`)
+    private let featureBuffers: UnsafeMutablePointer<Float>   // streams × featureCount
+    private let previous: UnsafeMutablePointer<Float>         // streams × bandCount
+    private let hidden: UnsafeMutablePointer<Float>           // streams × stateStride
+    private let gains: UnsafeMutablePointer<Float>            // streams × bandCount
+    private let held: UnsafeMutablePointer<Float>             // streams × bandCount: release × last gains
+    private let primed: UnsafeMutablePointer<Bool>            // streams
+
+    /// Features per frame for `bandCount` bands (`GainFeatures`).
+    public static func featureCount(bandCount: Int) -> Int { GainFeatures.perBand * bandCount + GainFeatures.global }
+
+    /// The stage `configuration.gainRefinement` asks for (disabled when nil). Not real-time safe.
+    init(_ configuration: EngineConfiguration, model: GainModel?) throws(EngineError) {
+        if let mode = configuration.gainRefinement {
+            try self.init(mode: mode, model: model, absentFloorDecibels: configuration.absentFloorDecibels,
+                          sampleRate: configuration.sampleRate, fftLength: configuration.fftLength,
+                          spectrumExponent: configuration.spectrumExponent, streams: configuration.channelCount,
+                          hopSeconds: Float(configuration.hopLength) / Float(configuration.sampleRate))
+        } else {
+            self.init()
+        }
+    }
+
+    /// A disabled stage (allocates nothing worth mentioning).
+    init() {
+        enabled = false; mode = .observe; featureCount = 0; bandCount = 0; binCount = 0; absentFloor = nil; release = 0
+        features = nil; network = nil; stateStride = 0
+        lower = .allocate(capacity: 1)
+        edges = .allocate(capacity: 1)
+        var arena = FloatArena(capacity: 0)
+        weight = arena.take(0); bandMean = arena.take(0); featureBuffers = arena.take(0); previous = arena.take(0)
+        hidden = arena.take(0); gains = arena.take(0); held = arena.take(0)
+        storage = arena
+        primed = .allocate(capacity: 1)
+    }
+
+    /// Not real-time safe. `model` is required unless `mode` is `.observe`, and must have the
+    /// band and feature counts of this rate's `GainBands`.
+    init(mode: GainRefinementMode, model: GainModel?, absentFloorDecibels: Float?, sampleRate: Int,
+         fftLength: Int, spectrumExponent: Int, streams: Int, hopSeconds: Float) throws(EngineError) {
+        let bands = GainBands(sampleRate: sampleRate, fftLength: fftLength)
+        let features = try GainFeatures(bands: bands, sampleRate: sampleRate, fftLength: fftLength,
+                                        spectrumExponent: spectrumExponent)
+        var network: GainNetwork?
+        if mode != .observe {
+            guard let model else {
+                throw .invalidSetting(.gainModel, value: "none", allowed: "a trained model for mode \(mode.rawValue)")
+            }
+            guard model.bandCount == bands.bandCount, model.featureCount == features.featureCount else {
+                throw .invalidSetting(.gainModel, value: "\(model.bandCount) bands, \(model.featureCount) features",
+                                      allowed: "\(bands.bandCount) bands, \(features.featureCount) features at "
+                                          + "\(sampleRate) Hz with FFT \(fftLength); train the model for this preset")
+            }
+            network = GainNetwork(model)
+        }
+        enabled = true
+        self.mode = mode
+        featureCount = features.featureCount
+        bandCount = bands.bandCount
+        binCount = bands.binCount
+        absentFloor = absentFloorDecibels.map { Float.pow(10, $0 / 20) }
+        release = Float.pow(0.6, hopSeconds / 0.010)
+        stateStride = network?.stateLength ?? 0
+        let interpolation = BandInterpolation(bands)
+        lower = .allocate(capacity: binCount)
+        lower.initialize(from: interpolation.lower, count: binCount)
+        edges = .allocate(capacity: bands.edges.count)
+        edges.initialize(from: bands.edges, count: bands.edges.count)
+        var arena = FloatArena(capacity: 2 * binCount + streams * (featureCount + 3 * bandCount + stateStride))
+        weight = arena.take(binCount)
+        bandMean = arena.take(binCount)
+        featureBuffers = arena.take(streams * featureCount)
+        previous = arena.take(streams * bandCount)
+        hidden = arena.take(streams * stateStride)
+        gains = arena.take(streams * bandCount)
+        held = arena.take(streams * bandCount)
+        storage = arena
+        for f in 0..<binCount { weight[f] = interpolation.weight[f] }
+        for i in 0..<(streams * bandCount) { gains[i] = 1 }
+        primed = .allocate(capacity: streams)
+        primed.initialize(repeating: false, count: streams)
+        self.features = consume features
+        self.network = consume network
+    }
+
+    deinit {
+        lower.deallocate()
+        edges.deallocate()
+        primed.deallocate()
+    }
+
+    /// The last frame's features of `stream` (featureCount floats).
+    func lastFeatures(stream: Int) -> UnsafePointer<Float> { UnsafePointer(featureBuffers + stream * featureCount) }
+
+    /// The last frame's band gains of `stream` (bandCount floats; 1 in `.observe` mode).
+    func lastGains(stream: Int) -> UnsafePointer<Float> { UnsafePointer(gains + stream * bandCount) }
+
+    /// Forgets `stream`'s time context (hidden state, last band energies). Real-time safe.
+    @_noLocks func reset(stream: Int) {
+        primed[stream] = false
+        for i in 0..<stateStride { hidden[stream * stateStride + i] = 0 }
+        for b in 0..<bandCount { gains[stream * bandCount + b] = 1 }
+    }
+
+    /// Refines `mask` (the Wiener mask before any floor, 0…1) of `stream` and applies the floor; the
+    /// other arguments as in `GainFeatures.compute`. Real-time safe.
+    @_noLocks func refine(mask: UnsafeMutablePointer<Float>, stream: Int, spectrum v: UnsafePointer<Float>,
+                          speech: UnsafePointer<Float>, noise: UnsafePointer<Float>, noiseMean: UnsafePointer<Float>,
+                          floor: Float) {
+        let x = featureBuffers + stream * featureCount, g = gains + stream * bandCount
+        features?.compute(v: v, speech: speech, noise: noise, noiseMean: noiseMean, mask: mask,
+                          previous: previous + stream * bandCount, primed: primed[stream], into: x)
+        primed[stream] = true
+        if mode != .observe {   // a network exists in every other mode
+            for b in 0..<bandCount { held[stream * bandCount + b] = release * g[b] }
+            network?.step(features: x, hidden: hidden + stream * stateStride, gains: g)
+            for b in 0..<bandCount { g[b] = max(g[b], held[stream * bandCount + b]) }
+        }
+        if mode == .shape {
+            for b in 0..<bandCount {
+                var sum: Float = 0
+                for f in edges[b]..<edges[b + 1] { sum += mask[f] }
+                let mean = sum / Float(edges[b + 1] - edges[b])
+                for f in edges[b]..<edges[b + 1] { bandMean[f] = mean }
+            }
+        }
+        let absent = absentFloor ?? floor
+        for f in 0..<binCount {
+            let b = lower[f], w = weight[f]
+            let gain = w > 0 ? g[b] + w * (g[b + 1] - g[b]) : g[b]
+            let pass = gain * gain * gain * gain
+            let combined: Float = switch mode {
+            case .multiply: mask[f] * gain
+            case .lift: max(mask[f], gain)
+            case .replace: gain
+            case .shape: gain * (pass + (1 - pass) * mask[f] / (bandMean[f] + 1e-6))
+            case .observe: mask[f]
+            }
+            let binFloor = absent + (floor - absent) * gain
+            mask[f] = min(max(combined, binFloor), 1)
+        }
+    }
+}
+
+extension Engine {
+    /// The gain refinement's features of `channel` (0 for linked channels) from the last hop that
+    /// was not digital silence, `gainFeatureCount` floats; nil without the stage. For
+    /// `sordino gain-features`; valid until the next `process`.
+    public func lastGainFeatures(channel: Int) -> UnsafePointer<Float>? {
+        refinement.enabled ? refinement.lastFeatures(stream: channel) : nil
+    }
+
+    /// Features per frame of the gain refinement (0 without the stage).
+    public var gainFeatureCount: Int { refinement.featureCount }
+}

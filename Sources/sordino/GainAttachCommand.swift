@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `sordino gain-attach`: puts a trained gain network (the trainer's gain.npy) into a copy of a preset.
+
+import ArgumentParser
+import Foundation
+import SordinoDSP
+import SordinoIO
+import SordinoPresets
+
+struct GainAttach: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gain-attach",
+        abstract: "Write a preset with a learned gain refinement from a preset and trained weights.",
+        discussion: """
+        Reads --weights DIR/gain.npy (all weights, flat, in `GainModel`'s order) and DIR/gain.json \
+        (featureCount, inputUnits, hiddenUnits, bandCount, command), as `training/train_gain.py` \
+        writes them, checks them against the preset's gain bands, and writes OUT.json, OUT.basis \
+        (the preset's basis) and OUT.gain (the weights, checksummed).
+        """)
+
+    @Option(help: "Preset to extend.") var preset: String = "speech-16k"
+    @Option(help: "Folder with the trainer's gain.npy and gain.json.") var weights: String
+    @Option(help: "How the band gains meet the mask: multiply, lift, replace or shape.") var mode: String = "lift"
+    @Option(name: .customLong("absent-floor-db"), parsing: .unconditional,
+            help: "Mask floor in dB (−120…0) where the network's gain is 0, or 'off' (the preset's floor).")
+    var absentFloor = AbsentFloor(decibels: nil)
+    @Option(help: "Name of the new preset (default: the output's file name).") var name: String?
+    @Option(name: .shortAndLong, help: "Output path without extension, e.g. presets/speech-16k.") var output: String
+
+    func run() throws {
+        do { try attach() } catch { throw report(error, command: "gain-attach") }
+    }
+
+    private struct Sizes: Decodable {
+        var featureCount: Int, inputUnits: Int, hiddenUnits: Int, bandCount: Int, command: String
+    }
+
+    private func attach() throws {
+        guard let refinement = GainRefinementMode(rawValue: mode), refinement != .observe else {
+            throw CommandError("--mode must be multiply, lift, replace or shape (got \(mode)).", exitCode: .usage)
+        }
+        var loaded = try Preset.load(path: try PresetLocator().resolve(preset, sampleRate: nil).path)
+        let array = try Npy.read(path: (weights as NSString).appendingPathComponent("gain.npy"))
+        let jsonPath = (weights as NSString).appendingPathComponent("gain.json")
+        guard let data = FileManager.default.contents(atPath: jsonPath),
+              let sizes = try? JSONDecoder().decode(Sizes.self, from: data) else {
+            throw CommandError("\(jsonPath) is missing or lacks featureCount, inputUnits, hiddenUnits, bandCount, "
+                               + "command: run training/train_gain.py again.", exitCode: .noInput)
+        }
+        let model = try GainModel(featureCount: sizes.featureCount, inputUnits: sizes.inputUnits,
+                                  hiddenUnits: sizes.hiddenUnits, bandCount: sizes.bandCount, values: array.values)
+        let base = ((output as NSString).lastPathComponent)
+        let directory = (output as NSString).deletingLastPathComponent
+        loaded.metadata.name = name ?? base
+        loaded.metadata.mask.absentFloorDecibels = absentFloor.decibels
+        loaded.metadata.gain = .init(file: "\(base).gain", mode: refinement, model: model, checksum: "",
+                                     command: sizes.command)
+        loaded.metadata.provenance.command += " && " + (["sordino"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        loaded.gainModel = model
+        let path = try loaded.write(directory: directory.isEmpty ? "." : directory, name: base)
+        note("wrote \(path)")
+    }
+}

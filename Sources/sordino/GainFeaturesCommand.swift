@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `sordino gain-features`: augmented training mixtures through a preset's engine, written as per-hop features and target band gains (.npy).
+
+import ArgumentParser
+import Foundation
+import SordinoDSP
+import SordinoIO
+import SordinoPresets
+
+struct GainFeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gain-features",
+        abstract: "Write training data for the learned gain: engine features and ideal band gains of augmented mixtures.",
+        discussion: """
+        Makes --mixtures mixtures of --seconds each from --speech and --noise (a folder per noise \
+        type), augmented as docs/QUALITY.md describes (speed, EQ, reverberation, noise mixing, bursts, \
+        SNR −5…20 dB, level, clean-only and noise-only stretches), deterministic per --seed. Each runs \
+        through the preset's engine with the gain refinement observing (features only, mask unchanged), \
+        one hop per call. Writes to --out: features.npy (mixtures × hops × features, see \
+        `GainFeatures` in SordinoDSP), targets.npy (mixtures × hops × bands: per band, \
+        √(clean speech energy / mixture energy) of the frame, at most 1, clean speech and noise \
+        analysed apart through the engine's own STFT frames) and bands.json (band edges in bins).
+        """)
+
+    @Option(help: "Preset whose engine computes the features.") var preset: String = "speech-16k"
+    @Option(help: "Folder of clean speech (searched recursively).") var speech: String = "../shared/corpus/train/speech"
+    @Option(help: "Folder with one sub-folder of recordings per noise type.") var noise: String = "../shared/corpus/train/noise"
+    @Option(help: "Mixtures to make.") var mixtures: Int = 200
+    @Option(help: "Seconds per mixture.") var seconds: Double = 6
+    @Option(help: "Seed: the same seed makes the same mixtures.") var seed: UInt64 = 1
+    @Option(name: .shortAndLong, help: "Output folder (created if missing).") var out: String
+
+    mutating func validate() throws {
+        guard (1...100_000).contains(mixtures) else { throw ValidationError("--mixtures must lie in 1…100000.") }
+        guard seconds >= 1 && seconds <= 600 else { throw ValidationError("--seconds must lie in 1…600.") }
+    }
+
+    func run() throws {
+        do { try write() } catch { throw report(error, command: "gain-features") }
+    }
+
+    private func write() throws {
+        let loaded = try Preset.load(path: try PresetLocator().resolve(preset, sampleRate: nil).path)
+        var config = loaded.engineConfiguration
+        config.gainRefinement = .observe
+        let rate = config.sampleRate, hop = config.hopLength, frame = config.frameLength
+        let bands = SordinoDSP.GainBands(sampleRate: rate, fftLength: config.fftLength)
+        let maker = try MixtureMaker(speech: speech, noise: noise, sampleRate: rate)
+        let hops = Int(seconds * Double(rate)) / hop, count = hops * hop
+        let window = try WindowPair(shape: config.window, frameLength: frame, hopLength: hop).analysis
+        let fft = try RealFFT(length: config.fftLength)
+        var featureCount = 0
+        var features: [Float] = [], targets: [Float] = []
+        targets.reserveCapacity(mixtures * hops * bands.bandCount)
+        for m in 0..<mixtures {
+            let mixture = try maker.make(index: m, count: count, seed: seed)
+            let x = mixture.mixture
+            var engine = try Engine(configuration: config, basis: loaded.basis)
+            featureCount = engine.gainFeatureCount
+            if m == 0 { features.reserveCapacity(mixtures * hops * featureCount) }
+            // One hop per call, so the features after each call are that hop's.
+            let input = UnsafeMutablePointer<Float>.allocate(capacity: hop), output = UnsafeMutablePointer<Float>.allocate(capacity: hop)
+            let inputs = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 1)
+            let outputs = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: 1)
+            defer { input.deallocate(); output.deallocate(); inputs.deallocate(); outputs.deallocate() }
+            inputs[0] = UnsafePointer(input)
+            outputs[0] = output
+            for i in 0..<hops {
+                for n in 0..<hop { input[n] = x[i * hop + n] }
+                engine.process(inputs: inputs, outputs: outputs, blockLength: hop)
+                guard let row = engine.lastGainFeatures(channel: 0) else { throw CommandError("no features", exitCode: .internalError) }
+                features.append(contentsOf: UnsafeBufferPointer(start: row, count: featureCount))
+                let end = (i + 1) * hop
+                let clean = Self.bandEnergies(mixture.speech, end: end, window: window, fft: fft, bands: bands)
+                let mixed = Self.bandEnergies(x, end: end, window: window, fft: fft, bands: bands)
+                for b in 0..<bands.bandCount {
+                    targets.append(mixed[b] > 0 ? min(1, (clean[b] / mixed[b]).squareRoot()) : 1)
+                }
+            }
+            if (m + 1) % 20 == 0 { note("\(m + 1)/\(mixtures) mixtures") }
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try Npy.write(NpyArray(shape: [mixtures, hops, featureCount], values: features),
+                      to: (out as NSString).appendingPathComponent("features.npy"))
+        try Npy.write(NpyArray(shape: [mixtures, hops, bands.bandCount], values: targets),
+                      to: (out as NSString).appendingPathComponent("targets.npy"))
+        let description = "{\"preset\": \"\(loaded.metadata.name)\", \"sampleRate\": \(rate), \"edges\": \(bands.edges), "
+            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds)}\n"
+        try Data(description.utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("bands.json")))
+    }
+
+    /// Band energies Σ|X|² of the frame of `signal` ending at sample `end` (zeros before the start),
+    /// windowed as the engine windows it.
+    static func bandEnergies(_ signal: [Float], end: Int, window: [Float], fft: borrowing RealFFT,
+                             bands: SordinoDSP.GainBands) -> [Float] {
+        let frame = window.count
+        for n in 0..<fft.length {
+            let t = end - frame + n
+            fft.time[n] = n < frame && t >= 0 ? signal[t] * window[n] : 0
+        }
+        fft.forward()
+        return (0..<bands.bandCount).map { b in
+            (bands.edges[b]..<bands.edges[b + 1]).reduce(Float(0)) { sum, f in
+                sum + fft.spectrum[2 * f] * fft.spectrum[2 * f] + fft.spectrum[2 * f + 1] * fft.spectrum[2 * f + 1]
+            }
+        }
+    }
+}

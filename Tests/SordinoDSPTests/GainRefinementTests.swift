@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The learned gain: the Swift GRU against the trainer's outputs, its math, its bands, and the stage in the engine.
+
+import Foundation
+@testable import SordinoDSP
+import Testing
+import TestSupport
+
+struct GainRefinementTests {
+    /// Written by `python training/train_gain.py --fixture Tests/Fixtures/gain-gru/fixture.json --seed 7`.
+    struct Fixture: Decodable {
+        var featureCount: Int, inputUnits: Int, hiddenUnits: Int, bandCount: Int
+        var values: [Float], inputs: [[Float]], outputs: [[Float]]
+    }
+
+    @Test func swiftInferenceMatchesTheTrainerWithin1e4() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "Tests/Fixtures/gain-gru/fixture.json"))
+        let fixture = try JSONDecoder().decode(Fixture.self, from: data)
+        let model = try GainModel(featureCount: fixture.featureCount, inputUnits: fixture.inputUnits,
+                                  hiddenUnits: fixture.hiddenUnits, bandCount: fixture.bandCount, values: fixture.values)
+        let network = GainNetwork(model)
+        var hidden = [Float](repeating: 0, count: network.stateLength)
+        var gains = [Float](repeating: 0, count: fixture.bandCount)
+        var worst: Float = 0
+        for (x, expected) in zip(fixture.inputs, fixture.outputs) {
+            network.step(features: x, hidden: &hidden, gains: &gains)
+            for b in 0..<fixture.bandCount { worst = max(worst, abs(gains[b] - expected[b])) }
+        }
+        #expect(fixture.inputs.count == 20)
+        #expect(worst < 1e-4, "largest difference \(worst)")
+        // The outputs vary (a constant network would pass trivially).
+        let flat = fixture.outputs.flatMap { $0 }
+        #expect((flat.max() ?? 0) - (flat.min() ?? 0) > 0.2)
+    }
+
+    @Test func fastMathIsAccurate() {
+        var worstExp: Double = 0, worstLog: Double = 0, worstTanh: Double = 0
+        for i in -2000...2000 {
+            let x = Float(i) * 0.04                                   // −80 … 80
+            worstExp = max(worstExp, abs(Double(fastExp(x)) / exp(Double(x)) - 1))
+            worstTanh = max(worstTanh, abs(Double(fastTanh(x / 8)) - tanh(Double(x / 8))))
+            let y = Float(pow(10.0, Double(i) / 100))                // 1e-20 … 1e20
+            worstLog = max(worstLog, abs(Double(fastLog(y)) - log(Double(y))))
+        }
+        #expect(worstExp < 1e-6)
+        #expect(worstLog < 1e-5)
+        #expect(worstTanh < 1e-6)
+    }
+
+    @Test func bandsAreTheCriticalBandsAtEveryRate() {
+        let b16 = GainBands(sampleRate: 16_000, fftLength: 512)
+        #expect(b16.edges == [0, 3, 6, 10, 13, 16, 20, 25, 29, 35, 41, 47, 55, 64, 74, 86, 101, 118, 141, 170, 205, 246, 257])
+        let b48 = GainBands(sampleRate: 48_000, fftLength: 1536)
+        #expect(b48.bandCount == 26)
+        #expect(Array(b48.edges.prefix(22)) == Array(b16.edges.prefix(22)))   // the same 31.25 Hz bins
+        let low = GainBands(sampleRate: 48_000, fftLength: 512)             // 93.75 Hz bins
+        #expect(low.binCount == 257)
+        #expect(zip(low.edges, low.edges.dropFirst()).allSatisfy { $0 < $1 })
+        // Interpolation: a bin at a band centre takes that band's gain, weight 0.
+        let interpolation = BandInterpolation(b16)
+        #expect(interpolation.lower[1] == 0 && interpolation.weight[1] == 0)   // centre of band 0 is bin 1
+        #expect(abs(interpolation.weight[3] - Float((3 - 1.0) / (4 - 1.0))) < 1e-6)
+    }
+
+    static let basis = Signal.randomBasis(binCount: 257, speechRank: 16, noiseRank: 8, seed: 11)
+    static let input = Signal.speechLike(seconds: 1.5, noiseLevel: 0.1, seed: 3)
+
+    static func config(_ mode: GainRefinementMode?) -> EngineConfiguration {
+        var c = EngineConfiguration()
+        c.floorDecibels = -12
+        c.gainRefinement = mode
+        return c
+    }
+
+    /// A model of the 16 kHz sizes whose every weight is 0 but the output bias: g = σ(bias) in every band.
+    static func constantModel(bias: Float) throws -> GainModel {
+        let bands = GainBands(sampleRate: 16_000, fftLength: 512).bandCount
+        let f = GainRefinement.featureCount(bandCount: bands), d = 4, h = 3
+        var values = [Float](repeating: 0, count: GainModel.parameterCount(featureCount: f, inputUnits: d,
+                                                                             hiddenUnits: h, bandCount: bands))
+        for i in f..<(2 * f) { values[i] = 1 }                                  // scale
+        for i in (values.count - bands)..<values.count { values[i] = bias }    // output bias
+        return try GainModel(featureCount: f, inputUnits: d, hiddenUnits: h, bandCount: bands, values: values)
+    }
+
+    @Test func observingChangesNoSample() throws {
+        let plain = try EngineHarness.runMono(Self.input, configuration: Self.config(nil), basis: Self.basis, blockLengths: [100])
+        var engine = try Engine(configuration: Self.config(.observe), basis: Self.basis)
+        let observed = EngineHarness.run(&engine, [Self.input], blockLengths: [100])[0]
+        #expect(observed == plain)
+        let count = engine.gainFeatureCount
+        #expect(count == 135)
+        let last = engine.lastGainFeatures(channel: 0)
+        let features = try #require(last)
+        #expect((0..<135).allSatisfy { features[$0].isFinite })
+        #expect(features[134 - 2] > 0 && features[134 - 2] <= 1.0001)           // periodicity of a harmonic signal
+    }
+
+    @Test func liftAtGainOnePassesTheInputAndMultiplyAtZeroLeavesTheFloor() throws {
+        let d = Self.config(nil).latencySamples, n = Self.input.count
+        let delayed = Array(Self.input[..<(n - d)])
+        var lift = try Engine(configuration: Self.config(.lift), basis: Self.basis, gainModel: Self.constantModel(bias: 30))
+        let lifted = Array(EngineHarness.run(&lift, [Self.input], blockLengths: [256])[0][d...])
+        // σ(30) = 1 − 1e-13: every bin's mask is 1, so the output is the delayed input (STFT round trip).
+        #expect(maxAbsDifference(lifted, delayed) < 1e-4)
+        var cut = try Engine(configuration: Self.config(.multiply), basis: Self.basis, gainModel: Self.constantModel(bias: -30))
+        let floored = Array(EngineHarness.run(&cut, [Self.input], blockLengths: [256])[0][d...])
+        // g ≈ 0: the mask is the −12 dB floor everywhere, so the output is the input × 0.251.
+        let expected = delayed.map { $0 * Float(pow(10.0, -12.0 / 20)) }
+        #expect(maxAbsDifference(Array(floored[2000...]), Array(expected[2000...])) < 1e-4)
+    }
+
+    @Test func aModelOfOtherSizesIsRejected() throws {
+        let model = try GainModel(featureCount: 10, inputUnits: 2, hiddenUnits: 2, bandCount: 3,
+                                  values: [Float](repeating: 0, count: GainModel.parameterCount(
+                                      featureCount: 10, inputUnits: 2, hiddenUnits: 2, bandCount: 3)))
+        #expect(throws: EngineError.self) { _ = try Engine(configuration: Self.config(.lift), basis: Self.basis, gainModel: model) }
+        #expect(throws: EngineError.self) { _ = try Engine(configuration: Self.config(.lift), basis: Self.basis) }
+    }
+}
