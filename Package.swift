@@ -44,12 +44,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        /// The control protocol: the daemon's socket server, the `ctl` client, the settings file.
+        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoPresets"]),
+
         /// The loopback player and recorder `demo`, the allocation probe and the tests drive the host with.
         .target(name: "SordinoJACKRig", dependencies: ["SordinoJACK", "SordinoDSP"]),
 
         // MARK: - Executables
         .executableTarget(name: "sordino", dependencies: [
-            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "CRealtime",
+            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -68,6 +71,8 @@ let package = Package(
         .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport"]),
         .testTarget(name: "SordinoJACKTests", dependencies: ["SordinoJACK", "SordinoJACKRig", "SordinoDSP", "TestSupport"]),
-        .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport", "SordinoIO", "SordinoPresets", "SordinoDSP", "SordinoReport"]),
+        .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport", "SordinoIO", "SordinoPresets", "SordinoDSP", "SordinoReport",
+                                                            "SordinoControl", "SordinoJACKRig"]),
+        .testTarget(name: "SordinoControlTests", dependencies: ["SordinoControl", "SordinoDSP", "TestSupport"]),
     ]
 )

@@ -32,7 +32,8 @@ public struct Engine: ~Copyable {
     /// Per hop, the noise-floor tracker's rise: +2 dB per second (power), so it follows a noise
     /// that gets louder within seconds while speech (louder for < 1 s) does not lift it.
     private let noiseFloorRise: Float
-    /// 10^(noiseBoundDecibels/20) for magnitude spectra (/10 for power); 0 = no bound.
+    /// 10^(noiseBoundDecibels/20) for magnitude spectra (/10 for power); 0 = no bound. A bound
+    /// set live in `controls` replaces it.
     private let noiseBoundFactor: Float
     /// Speech presence after the mask (`enabled` false when the configuration has none).
     private let presence: SpeechPresence
@@ -333,21 +334,22 @@ public struct Engine: ~Copyable {
         // beat 3 and 6 dB: it adapts on half of the frames of a typical recording, speech onsets and
         // tails included, and the unit-sum KL step tolerates that leakage.
         let noiseOnly = state.pointee.framePower <= 10 * state.pointee.noiseFloorPower
-        if noiseBoundFactor > 0 || presence.enabled {
-            let mean = state.pointee.noiseSpectrum
-            if !state.pointee.noiseSpectrumPrimed {
-                copyFloats(mean, from: v, count: binCount)
-                state.pointee.noiseSpectrumPrimed = true
-            } else if noiseOnly {
-                averageNoiseSpectrum(v, into: mean, binCount: binCount, memory: noiseSpectrumMemory)
-            }
+        // A live noise bound (the control block's, NaN when unset) replaces the configured one.
+        let liveBound = controls.noiseBoundGain
+        let boundFactor = liveBound.isNaN ? noiseBoundFactor : (spectrumExponent == 1 ? liveBound : liveBound * liveBound)
+        // The mean is tracked even without a bound, so that one switched on live starts settled.
+        if !state.pointee.noiseSpectrumPrimed {
+            copyFloats(state.pointee.noiseSpectrum, from: v, count: binCount)
+            state.pointee.noiseSpectrumPrimed = true
+        } else if noiseOnly {
+            averageNoiseSpectrum(v, into: state.pointee.noiseSpectrum, binCount: binCount, memory: noiseSpectrumMemory)
         }
         if adaptation.count > 0, noiseOnly {
             adaptation.adapt(solver, v: v, activations: h, speech: solver.speechEstimate, noise: solver.noiseEstimate)
             telemetry.adaptedFrames.wrappingAdd(1, ordering: .relaxed)
         }
-        if noiseBoundFactor > 0 {
-            boundNoiseEstimate(solver.noiseEstimate, mean: state.pointee.noiseSpectrum, factor: noiseBoundFactor,
+        if boundFactor > 0 {
+            boundNoiseEstimate(solver.noiseEstimate, mean: state.pointee.noiseSpectrum, factor: boundFactor,
                                binCount: binCount)
         }
         wienerMask(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,

@@ -3,6 +3,8 @@
 
 import ArgumentParser
 import Logging
+import SordinoControl
+import SordinoDSP
 import SordinoJACK
 
 struct Run: ParsableCommand {
@@ -68,6 +70,14 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "Log level on stderr: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(name: .customLong("control"), help: ArgumentHelp(
+        "Control socket path for `sordino ctl`. Default: $XDG_RUNTIME_DIR/sordino/NAME.sock (without XDG_RUNTIME_DIR: /tmp/sordino-UID/NAME.sock), in a directory Sordino makes private (0700).",
+        valueName: "path"))
+    var control: String?
+
+    @Flag(name: .customLong("no-control"), help: "Open no control socket (`sordino ctl` cannot reach this daemon).")
+    var noControl = false
+
     @OptionGroup var engine: EngineOptions
 
     mutating func validate() throws {
@@ -75,7 +85,10 @@ struct Run: ParsableCommand {
         guard reportInterval == 0 || (reportInterval.isFinite && reportInterval >= 0.1) else {
             throw ValidationError("--report-interval must be 0 (off) or ≥ 0.1 seconds (got \(reportInterval)).")
         }
-        guard !name.isEmpty, !name.contains(":") else { throw ValidationError("--name must be non-empty and without ':'.") }
+        guard !name.isEmpty, !name.contains(":"), !name.contains("/") else {
+            throw ValidationError("--name must be non-empty and without ':' or '/'.")
+        }
+        if noControl, control != nil { throw ValidationError("--control and --no-control exclude each other.") }
         for (option, pattern) in [("--connect-in", connectIn), ("--connect-out", connectOut)] {
             guard let pattern else { continue }
             do { _ = try Regex(pattern) } catch {
@@ -91,12 +104,21 @@ struct Run: ParsableCommand {
         bootstrapLogging(level: logLevel)
         let logger = Logger(label: "sordino")
         let factory = PresetEngineFactory(options: engine, channelCount: channels, logger: logger)
+        let controls = ControlBlock(EngineConfiguration())
+        let settings = SettingsFile(path: SettingsFile.defaultPath(name: name))
+        do throws(ControlFailure) {
+            if let restored = try settings.restore(into: controls) {
+                logger.info("live settings restored from \(settings.path): \(restored.joined(separator: ", "))")
+            }
+        } catch {
+            logger.warning("live settings not restored: \(error)")
+        }
         let options = JackHostOptions(clientName: name, serverName: server, channelCount: channels,
                                       connectInputs: connectIn, connectOutputs: connectOut,
                                       reconnects: !noReconnect, locksMemory: true)
         let host: JackHost
         do throws(JackHostError) {
-            host = try JackHost(options: options, logger: logger, makeEngine: factory.factory)
+            host = try JackHost(options: options, logger: logger, controls: controls, makeEngine: factory.factory)
         } catch .serverNotRunning(let name) {
             throw report(CommandError("\(JackHostError.serverNotRunning(name: name)) To try Sordino without one: `sordino demo`.",
                                       exitCode: .serverUnavailable), command: "run")
@@ -104,6 +126,8 @@ struct Run: ParsableCommand {
             throw report(error, command: "run")
         }
         defer { host.close() }
+        let server = try startControl(host: host, settings: settings, logger: logger)
+        defer { server?.stop() }
         let interval: Duration = reportInterval > 0 ? .milliseconds(Int64(reportInterval * 1000)) : .seconds(365 * 86_400)
         do {
             let stoppedBy = try host.run(signals: signals, reportInterval: interval)
@@ -112,6 +136,22 @@ struct Run: ParsableCommand {
             logger.info("stopped by \(stoppedBy)")
         } catch {
             throw report(error, command: "run")
+        }
+    }
+
+    /// Opens the control socket (unless --no-control); its failure stops the start (exit 73).
+    private func startControl(host: JackHost, settings: SettingsFile, logger: Logger) throws -> ControlServer? {
+        guard !noControl else { return nil }
+        let path = control ?? ControlSocketPath.defaultPath(name: name)
+        let target = DaemonControlTarget(link: host.link, settings: settings, engineOptions: engine,
+                                         channelCount: channels, logger: logger)
+        do throws(ControlSocketError) {
+            let server = try ControlServer(path: path, privateDirectory: control == nil, target: target)
+            server.start()
+            logger.info("control socket \(path) (`sordino ctl --control \(path) status`)")
+            return server
+        } catch {
+            throw report(CommandError("\(error)", exitCode: .cannotCreate), command: "run")
         }
     }
 }

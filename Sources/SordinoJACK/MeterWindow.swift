@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The main thread's view of the audio thread's level and cost counters: the report interval and the meters' sliding windows.
+
+import Foundation
+
+/// Collects, at every housekeeping step, what the audio thread counted since the last one (peaks,
+/// sums of squares, samples, the longest callback), and keeps two views of it: totals since the
+/// last `takeReport()` (the log's status line) and sliding windows (the meters of `status`: levels
+/// over the last `levelWindow`, callback cost over the last `costWindow`). Main thread only.
+struct MeterWindow {
+    /// Levels are measured over the last 300 ms (a VU meter's integration time).
+    static var levelWindow: Duration { .milliseconds(300) }
+    /// Callback percentiles are taken over the last 10 s.
+    static var costWindow: Duration { .seconds(10) }
+
+    private struct Step {
+        var at: ContinuousClock.Instant
+        var inputPeaks: [Float]
+        var outputPeaks: [Float]
+        var inputSquares: [Double]
+        var outputSquares: [Double]
+        var frames: Int
+        var maximumNanoseconds: Int
+    }
+
+    let channelCount: Int
+    private var steps: [Step] = []
+    /// Histogram snapshots about once a second over `costWindow`, oldest first.
+    private var costSnapshots: [(at: ContinuousClock.Instant, counts: [Int])] = []
+    private var lastSquares: (input: [Double], output: [Double])
+    private var lastFrames = 0
+    private(set) var reportInputPeaks: [Float]
+    private(set) var reportOutputPeaks: [Float]
+    private(set) var reportMaximumNanoseconds = 0
+
+    init(channelCount: Int) {
+        self.channelCount = channelCount
+        lastSquares = (Array(repeating: 0, count: channelCount), Array(repeating: 0, count: channelCount))
+        reportInputPeaks = Array(repeating: 0, count: channelCount)
+        reportOutputPeaks = reportInputPeaks
+    }
+
+    /// Takes what the audio thread counted since the previous step.
+    mutating func step(_ context: UnsafeMutablePointer<HostContext>) {
+        let now = ContinuousClock.now
+        let peaks = context.pointee.takePeaks(), squares = context.pointee.squareSums()
+        let frames = context.pointee.frames.load(ordering: .relaxed)
+        let maximum = context.pointee.histogram.takeMaximum()
+        let step = Step(at: now, inputPeaks: peaks.input, outputPeaks: peaks.output,
+                        inputSquares: zip(squares.input, lastSquares.input).map { $0 - $1 },
+                        outputSquares: zip(squares.output, lastSquares.output).map { $0 - $1 },
+                        frames: frames - lastFrames, maximumNanoseconds: maximum)
+        lastSquares = squares
+        lastFrames = frames
+        for c in 0..<channelCount {
+            reportInputPeaks[c] = max(reportInputPeaks[c], step.inputPeaks[c])
+            reportOutputPeaks[c] = max(reportOutputPeaks[c], step.outputPeaks[c])
+        }
+        reportMaximumNanoseconds = max(reportMaximumNanoseconds, maximum)
+        steps.append(step)
+        steps.removeAll { now - $0.at > Self.costWindow }
+        if costSnapshots.last.map({ now - $0.at >= .seconds(1) }) ?? true {
+            costSnapshots.append((now, context.pointee.histogram.snapshot()))
+            if costSnapshots.count > 11 { costSnapshots.removeFirst() }
+        }
+    }
+
+    /// Peaks (dBFS) and the longest callback since the last call; resets them (`takeReport`).
+    mutating func takeReportPeaks() -> (input: [Float], output: [Float], maximumNanoseconds: Int) {
+        defer {
+            reportInputPeaks = Array(repeating: 0, count: channelCount)
+            reportOutputPeaks = reportInputPeaks
+            reportMaximumNanoseconds = 0
+        }
+        return (reportInputPeaks.map(Self.decibels), reportOutputPeaks.map(Self.decibels), reportMaximumNanoseconds)
+    }
+
+    /// Levels per channel over the last `levelWindow`.
+    func levels() -> [ChannelLevels] {
+        guard let newest = steps.last?.at else {
+            return Array(repeating: ChannelLevels(inputPeakDecibels: -.infinity, inputRMSDecibels: -.infinity,
+                                                  outputPeakDecibels: -.infinity, outputRMSDecibels: -.infinity),
+                         count: channelCount)
+        }
+        let recent = steps.filter { newest - $0.at < Self.levelWindow }
+        let frames = recent.reduce(0) { $0 + $1.frames }
+        func rms(_ squares: [Double]) -> Float {
+            frames > 0 ? Float(10 * log10(squares.reduce(0, +) / Double(frames))) : -.infinity
+        }
+        return (0..<channelCount).map { c in
+            ChannelLevels(inputPeakDecibels: Self.decibels(recent.map { $0.inputPeaks[c] }.max() ?? 0),
+                          inputRMSDecibels: rms(recent.map { $0.inputSquares[c] }),
+                          outputPeakDecibels: Self.decibels(recent.map { $0.outputPeaks[c] }.max() ?? 0),
+                          outputRMSDecibels: rms(recent.map { $0.outputSquares[c] }))
+        }
+    }
+
+    /// Callback cost over the last `costWindow` (percentiles from ~1 s snapshots, the exact maximum).
+    func callbackCost(current counts: [Int]) -> CallbackStatistics {
+        guard let oldest = costSnapshots.first else { return .empty }
+        let maximum = steps.reduce(0) { max($0, $1.maximumNanoseconds) }
+        return CallbackStatistics(counts: zip(counts, oldest.counts).map { $0 - $1 }, maximumNanoseconds: maximum)
+    }
+
+    private static func decibels(_ linear: Float) -> Float { linear > 0 ? 20 * log10f(linear) : -.infinity }
+}
