@@ -118,6 +118,8 @@ public final class JackHost {
             }
         }
         try startSession()
+        meters.step(context)
+        link.publish(status())
     }
 
     deinit {
