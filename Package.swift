@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
         .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // MARK: - System libraries and C shims
@@ -54,6 +55,7 @@ let package = Package(
         .executableTarget(name: "sordino", dependencies: [
             "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         /// Runs the engine with every heap allocation counted; the allocation test starts it.

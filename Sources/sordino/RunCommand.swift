@@ -41,6 +41,12 @@ struct Run: ParsableCommand {
         JACK server, or it went away with --no-reconnect.
         """)
 
+    @Option(help: ArgumentHelp(
+        "TOML file of run options: one key per option, spelled without '--' (floor-db = -18, link-channels = true). "
+            + "Options on the command line override the file; an unknown key is an error naming it.",
+        valueName: "file"))
+    var config: String?
+
     @Option(help: "JACK server name. Default: JACK's default server ($JACK_DEFAULT_SERVER, else 'default').")
     var server: String?
 
@@ -99,6 +105,20 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        if let config {
+            // The file's options first, the command line's after them: the last value of an option wins.
+            let merged: Run
+            do {
+                let arguments = try RunConfigFile.arguments(path: config) + RunConfigFile.commandLineArguments()
+                do { merged = try Run.parse(arguments) } catch {
+                    throw CommandError("\(config) with the command line: \(Run.message(for: error))", exitCode: .usage)
+                }
+            } catch {
+                throw report(error, command: "run")
+            }
+            try merged.run()
+            return
+        }
         // Before any thread exists: libjack's threads inherit the mask, so only the main loop sees them.
         let signals = SignalWaiter.blockTerminationSignals()
         bootstrapLogging(level: logLevel)
