@@ -17,7 +17,7 @@ enum RunConfigFile {
     /// Every option of `sordino run` but `--config` itself, with the TOML type it takes.
     static let keys: [String: Kind] = [
         "server": .text, "name": .text, "channels": .integer, "connect-in": .text, "connect-out": .text,
-        "no-reconnect": .flag, "report-interval": .number, "log-level": .text, "control": .text, "no-control": .flag,
+        "no-reconnect": .flag, "wait-for-server": .flag, "report-interval": .number, "log-level": .text, "control": .text, "no-control": .flag,
         "preset": .text, "floor-db": .number, "wet": .number, "iterations": .integer, "activation-floor": .number,
         "noise-bound-db": .numberOrOff, "absent-floor-db": .numberOrOff, "adaptive-noise-atoms": .integer,
         "adaptive-noise-memory-ms": .number, "mask-exponent": .integer, "link-channels": .flag,

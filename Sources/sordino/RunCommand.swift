@@ -67,6 +67,9 @@ struct Run: ParsableCommand {
         valueName: "regex"))
     var connectOut: String?
 
+    @Flag(name: .customLong("wait-for-server"), help: "At start, wait for the JACK server instead of exiting 69 when none runs (a service).")
+    var waitForServer = false
+
     @Flag(name: .customLong("no-reconnect"), help: "Exit with 69 when the server goes away instead of waiting for it.")
     var noReconnect = false
 
@@ -136,26 +139,51 @@ struct Run: ParsableCommand {
         let options = JackHostOptions(clientName: name, serverName: server, channelCount: channels,
                                       connectInputs: connectIn, connectOutputs: connectOut,
                                       reconnects: !noReconnect, locksMemory: true)
-        let host: JackHost
-        do throws(JackHostError) {
-            host = try JackHost(options: options, logger: logger, controls: controls, makeEngine: factory.factory)
-        } catch .serverNotRunning(let name) {
-            throw report(CommandError("\(JackHostError.serverNotRunning(name: name)) To try Sordino without one: `sordino demo`.",
-                                      exitCode: .serverUnavailable), command: "run")
-        } catch {
-            throw report(error, command: "run")
-        }
+        let notifier = ServiceNotifier()
+        guard let host = try openHost(options: options, controls: controls, factory: factory, signals: signals,
+                                      notifier: notifier, logger: logger) else { return }
         defer { host.close() }
         let server = try startControl(host: host, settings: settings, logger: logger)
         defer { server?.stop() }
+        notifier.send(["READY=1", "STATUS=running on JACK server '\(host.serverDisplayName)' as '\(host.clientName)'"])
+        notifier.follow(host.link)
         let interval: Duration = reportInterval > 0 ? .milliseconds(Int64(reportInterval * 1000)) : .seconds(365 * 86_400)
         do {
             let stoppedBy = try host.run(signals: signals, reportInterval: interval)
+            notifier.send(["STOPPING=1"])
             host.logStatus(host.takeReport(), prefix: "final")
             host.close()
             logger.info("stopped by \(stoppedBy)")
         } catch {
             throw report(error, command: "run")
+        }
+    }
+
+    /// Opens the JACK client; with --wait-for-server, waits (READY=1 and a STATUS= saying so under
+    /// systemd) until a server answers. Nil when SIGINT or SIGTERM came first.
+    private func openHost(options: JackHostOptions, controls: ControlBlock, factory: PresetEngineFactory,
+                          signals: SignalWaiter, notifier: ServiceNotifier, logger: Logger) throws -> JackHost? {
+        var waiting = false
+        while true {
+            do throws(JackHostError) {
+                return try JackHost(options: options, logger: logger, controls: controls, makeEngine: factory.factory)
+            } catch .serverNotRunning(let name) where waitForServer {
+                if !waiting {
+                    logger.info("waiting for JACK server '\(name)' (--wait-for-server)")
+                    notifier.send(["READY=1", "STATUS=waiting for JACK server '\(name)'"])
+                    waiting = true
+                }
+                if let signal = signals.wait(timeout: .milliseconds(500)), signal == .interrupt || signal == .terminate {
+                    logger.info("\(signal): stopping")
+                    notifier.send(["STOPPING=1"])
+                    return nil
+                }
+            } catch .serverNotRunning(let name) {
+                throw report(CommandError("\(JackHostError.serverNotRunning(name: name)) To try Sordino without one: `sordino demo`.",
+                                          exitCode: .serverUnavailable), command: "run")
+            } catch {
+                throw report(error, command: "run")
+            }
         }
     }
 

@@ -57,6 +57,7 @@ struct ConfigFileTests {
             connect-in = "^system:capture_1$"
             connect-out = "^system:playback_1$"
             no-reconnect = false
+            wait-for-server = false
             report-interval = 0
             log-level = "info"
             control = "\(socket)"
