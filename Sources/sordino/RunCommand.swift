@@ -36,9 +36,16 @@ struct Run: ParsableCommand {
         --report-interval seconds, shown at any --log-level. Memory is locked (mlockall) at start; \
         a warning says so when the system refuses.
 
-        Exit codes: 0 stopped by SIGINT/SIGTERM; 64 usage; 65 preset rejected or none for the \
-        server's rate at start (the error lists the rates available); 66 preset not found; 69 no \
-        JACK server, or it went away with --no-reconnect.
+        Control: `sordino ctl` talks to the daemon over a Unix socket (--control, or \
+        $XDG_RUNTIME_DIR/sordino/NAME.sock; only this user is served): status, live parameters, \
+        reload, save-settings (see docs/PROTOCOL.md). Values saved with `sordino ctl \
+        save-settings` ($XDG_STATE_HOME/sordino/NAME.json) are applied at start. Under systemd \
+        (Type=notify; `sordino service install`) the daemon reports READY=1 and its STATUS=.
+
+        Exit codes: 0 stopped by SIGINT/SIGTERM; 64 usage (also a bad --config file); 65 preset \
+        rejected or none for the server's rate at start (the error lists the rates available); \
+        66 preset or --config file not found; 69 no JACK server (without --wait-for-server), or \
+        it went away with --no-reconnect; 73 the control socket cannot be created.
         """)
 
     @Option(help: ArgumentHelp(
