@@ -27,6 +27,7 @@ public final class ControlServer: Sendable {
     private let wakeWrite: Int32
     private let outbox = Mutex<[(connection: Int, line: String)]>([])
     private let stopping = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
     /// Signalled when the thread has closed everything.
     private let finished = DispatchSemaphore(value: 0)
     /// Connections refused because their peer runs as another user.
@@ -56,8 +57,9 @@ public final class ControlServer: Sendable {
         wakeWrite = fds[1]
     }
 
-    /// Starts the server's thread.
+    /// Starts the server's thread (once).
     public func start() {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let thread = Thread { [self] in
             var loop = ServerLoop(server: self)
             loop.run()
@@ -73,8 +75,13 @@ public final class ControlServer: Sendable {
     /// Stops serving: closes every connection, removes the socket file, waits for the thread (≤ 2 s).
     public func stop() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        wake()
-        _ = finished.wait(timeout: .now() + 2)
+        if started.load(ordering: .acquiring) {
+            wake()
+            _ = finished.wait(timeout: .now() + 2)
+        } else {
+            listener.close()
+            Glibc.close(wakeRead)
+        }
         Glibc.close(wakeWrite)
     }
 

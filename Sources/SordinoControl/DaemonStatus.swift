@@ -77,6 +77,7 @@ public struct DaemonStatus: Sendable, Equatable {
     /// The `status` result (field names in docs/PROTOCOL.md).
     public var json: JSONValue {
         func rounded(_ v: Float?, _ scale: Float = 100) -> JSONValue { .number(v.map { ($0 * scale).rounded() / scale }) }
+        func tenths(_ v: Double) -> JSONValue { .number((v * 10).rounded() / 10) }
         return .object([
             "connected": .bool(connected), "server": .string(server), "client": .string(client), "preset": .string(preset),
             "sample_rate": .number(sampleRate), "block_length": .number(blockLength),
@@ -87,9 +88,9 @@ public struct DaemonStatus: Sendable, Equatable {
                          "attenuation_db": rounded(c.attenuationDecibels)])
             }),
             "xruns": .number(xruns),
-            "callback_us": .object(["p50": .number(callbackP50Microseconds), "p99": .number(callbackP99Microseconds),
-                                    "max": .number(callbackMaximumMicroseconds)]),
-            "dsp_load_percent": .number(dspLoadPercent), "nonfinite_replaced": .number(nonFiniteSamples),
+            "callback_us": .object(["p50": tenths(callbackP50Microseconds), "p99": tenths(callbackP99Microseconds),
+                                    "max": tenths(callbackMaximumMicroseconds)]),
+            "dsp_load_percent": .number((dspLoadPercent * 100).rounded() / 100), "nonfinite_replaced": .number(nonFiniteSamples),
             "clipped": .number(clippedSamples), "frames_processed": .number(framesProcessed),
             "uptime_s": .number((uptimeSeconds * 10).rounded() / 10), "reconnects": .number(reconnects),
             "engine_swaps": .number(engineSwaps), "max_iterations": .number(limits.maximumIterations),

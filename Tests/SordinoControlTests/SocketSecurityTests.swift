@@ -81,6 +81,9 @@ struct SocketSecurityTests {
         }
         first.stop()
         #expect(!FileManager.default.fileExists(atPath: path), "stop() removes the socket file")
+        let neverStarted = try ControlServer(path: path, privateDirectory: false, target: FixedTarget())
+        neverStarted.stop()
+        #expect(!FileManager.default.fileExists(atPath: path), "also when it never served")
         // A stale socket (bound, never served: its process died) is replaced.
         let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = ControlListener.address(path)
