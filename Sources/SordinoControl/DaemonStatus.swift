@@ -33,6 +33,8 @@ public struct DaemonStatus: Sendable, Equatable {
     public var latencySamples: Int
     public var latencyMilliseconds: Double
     public var channels: [Channel]
+    /// The model's speech-to-noise energy ratio over the last ~300 ms, dB (nil: only silence).
+    public var speechToNoiseDecibels: Float?
     public var xruns: Int
     public var callbackP50Microseconds: Double
     public var callbackP99Microseconds: Double
@@ -47,7 +49,7 @@ public struct DaemonStatus: Sendable, Equatable {
     public var limits: EngineLimits
 
     public init(connected: Bool, server: String, client: String, preset: String, sampleRate: Int, blockLength: Int,
-                latencySamples: Int, latencyMilliseconds: Double, channels: [Channel], xruns: Int,
+                latencySamples: Int, latencyMilliseconds: Double, channels: [Channel], speechToNoiseDecibels: Float?, xruns: Int,
                 callbackP50Microseconds: Double, callbackP99Microseconds: Double, callbackMaximumMicroseconds: Double,
                 dspLoadPercent: Double, nonFiniteSamples: Int, clippedSamples: Int, framesProcessed: Int,
                 uptimeSeconds: Double, reconnects: Int, engineSwaps: Int, limits: EngineLimits) {
@@ -60,6 +62,7 @@ public struct DaemonStatus: Sendable, Equatable {
         self.latencySamples = latencySamples
         self.latencyMilliseconds = latencyMilliseconds
         self.channels = channels
+        self.speechToNoiseDecibels = speechToNoiseDecibels
         self.xruns = xruns
         self.callbackP50Microseconds = callbackP50Microseconds
         self.callbackP99Microseconds = callbackP99Microseconds
@@ -76,7 +79,7 @@ public struct DaemonStatus: Sendable, Equatable {
 
     /// The `status` result (field names in docs/PROTOCOL.md).
     public var json: JSONValue {
-        func rounded(_ v: Float?, _ scale: Float = 100) -> JSONValue { .number(v.map { ($0 * scale).rounded() / scale }) }
+        func rounded(_ v: Float?) -> JSONValue { .number(v.map { (Double($0) * 100).rounded() / 100 }) }
         func tenths(_ v: Double) -> JSONValue { .number((v * 10).rounded() / 10) }
         return .object([
             "connected": .bool(connected), "server": .string(server), "client": .string(client), "preset": .string(preset),
@@ -87,7 +90,7 @@ public struct DaemonStatus: Sendable, Equatable {
                          "out_peak_dbfs": rounded(c.outputPeakDecibels), "out_rms_dbfs": rounded(c.outputRMSDecibels),
                          "attenuation_db": rounded(c.attenuationDecibels)])
             }),
-            "xruns": .number(xruns),
+            "speech_to_noise_db": rounded(speechToNoiseDecibels), "xruns": .number(xruns),
             "callback_us": .object(["p50": tenths(callbackP50Microseconds), "p99": tenths(callbackP99Microseconds),
                                     "max": tenths(callbackMaximumMicroseconds)]),
             "dsp_load_percent": .number((dspLoadPercent * 100).rounded() / 100), "nonfinite_replaced": .number(nonFiniteSamples),
@@ -120,6 +123,7 @@ public struct DaemonStatus: Sendable, Equatable {
                               outputPeakDecibels: level(c["out_peak_dbfs"]), outputRMSDecibels: level(c["out_rms_dbfs"]),
                               attenuationDecibels: level(c["attenuation_db"]))
                   },
+                  speechToNoiseDecibels: level(fields["speech_to_noise_db"]),
                   xruns: xruns, callbackP50Microseconds: p50, callbackP99Microseconds: p99,
                   callbackMaximumMicroseconds: maximum, dspLoadPercent: load, nonFiniteSamples: nonFinite,
                   clippedSamples: clipped, framesProcessed: frames, uptimeSeconds: uptime, reconnects: reconnects,

@@ -37,15 +37,15 @@ public enum LiveParameter: String, Sendable, CaseIterable {
     /// The value in force. `engine`: the running engine's limits (nil before the daemon's first status).
     func value(in controls: ControlBlock, engine: EngineLimits?) -> JSONValue {
         switch self {
-        case .floorDecibels: .number((controls.floorDecibels * 100).rounded() / 100)
-        case .wet: .number(controls.wet)
+        case .floorDecibels: .number((Double(controls.floorDecibels) * 100).rounded() / 100)
+        case .wet: .number((Double(controls.wet) * 10_000).rounded() / 10_000)
         case .maskExponent: .number(controls.maskExponent)
         case .iterations: .number(min(controls.iterations, engine?.maximumIterations ?? .max))
         case .noiseBoundDecibels:
             switch controls.noiseBoundDecibels {
             case .some(nil): .string("off")
-            case .some(let decibels?): .number((decibels * 100).rounded() / 100)
-            case nil: (engine?.configuredNoiseBoundDecibels).map { JSONValue.number($0) } ?? .string("off")
+            case .some(let decibels?): .number((Double(decibels) * 100).rounded() / 100)
+            case nil: (engine?.configuredNoiseBoundDecibels).map { JSONValue.number((Double($0) * 100).rounded() / 100) } ?? .string("off")
             }
         case .bypass: .bool(controls.bypass)
         }

@@ -219,6 +219,35 @@ public final class Telemetry: Sendable {
     public let adaptedFrames = Atomic<Int>(0)
     /// Output samples clamped to ±`Engine.outputLimit`.
     public let clippedSamples = Atomic<Int>(0)
+    /// Energy of the speech and of the noise estimate (Ŝ, N̂ after the noise bound) summed over
+    /// bins and channel frames since the engine started, in the units of |X|² (bit patterns of
+    /// Doubles; the audio thread is the only writer). Their ratio is the model's SNR estimate.
+    public let speechEnergy = Atomic<UInt64>(0)
+    public let noiseEnergy = Atomic<UInt64>(0)
 
     public init() {}
+}
+
+/// One frame's energy of the speech and of the noise estimate (`binCount` bins; magnitudes when
+/// `spectrumExponent` is 1, powers when 2), for `Telemetry.speechEnergy` and `noiseEnergy`. Real-time safe.
+@_noLocks @inline(__always)
+public func estimateEnergies(speech: UnsafePointer<Float>, noise: UnsafePointer<Float>, binCount: Int,
+                             spectrumExponent: Int) -> (speech: Float, noise: Float) {
+    var s: Float = 0, n: Float = 0
+    if spectrumExponent == 1 {
+        for f in 0..<binCount { s += speech[f] * speech[f]; n += noise[f] * noise[f] }
+    } else {
+        for f in 0..<binCount { s += speech[f]; n += noise[f] }
+    }
+    return (s, n)
+}
+
+extension Atomic where Value == UInt64 {
+    /// Adds `x` to the Double whose bit pattern this holds; only for a cell with a single writer
+    /// (a load and a store, not a read-modify-write). Non-finite values are ignored. Real-time safe.
+    @_noLocks @inline(__always)
+    public func addDouble(_ x: Float) {
+        guard x.isFinite else { return }
+        store((Double(bitPattern: load(ordering: .relaxed)) + Double(x)).bitPattern, ordering: .relaxed)
+    }
 }

@@ -352,6 +352,10 @@ public struct Engine: ~Copyable {
             boundNoiseEstimate(solver.noiseEstimate, mean: state.pointee.noiseSpectrum, factor: boundFactor,
                                binCount: binCount)
         }
+        let energies = estimateEnergies(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,
+                                        spectrumExponent: spectrumExponent)
+        telemetry.speechEnergy.addDouble(energies.speech)
+        telemetry.noiseEnergy.addDouble(energies.noise)
         wienerMask(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,
                    exponent: exponent, floor: presence.enabled ? 0 : floorGain, smoothing: maskSmoothing,
                    previous: state.pointee.smoothedMask, into: mask)

@@ -46,6 +46,9 @@ public struct HostStatus: Sendable {
     public var configuredNoiseBoundDecibels: Float?
     /// Per channel levels over the last ~300 ms.
     public var channels: [ChannelLevels]
+    /// The model's estimate over the last ~300 ms: energy of the speech estimate over that of the
+    /// noise estimate (all channels), in dB; nil while only silence came in.
+    public var speechToNoiseDecibels: Float?
     /// Process-callback cost over the last ~10 s.
     public var callback: CallbackStatistics
     /// DSP load of the whole JACK graph, percent (0 while disconnected).

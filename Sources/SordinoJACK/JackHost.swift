@@ -118,8 +118,7 @@ public final class JackHost {
             }
         }
         try startSession()
-        meters.step(context)
-        link.publish(status())
+        publishStatus()
     }
 
     deinit {
@@ -208,8 +207,19 @@ public final class JackHost {
         if session == nil, finishClosing(), reconnect.isDue { attemptReconnect() }
         engines.pump(context, session: session != nil)
         for job in link.takeJobs() { job(self) }
-        meters.step(context)
+        publishStatus()
+    }
+
+    /// Takes the meters and publishes the status through `link` (each `service()` step does; a
+    /// job that changed the host calls it before it answers, so an answer never outruns the status).
+    public func publishStatus() {
+        stepMeters()
         link.publish(status())
+    }
+
+    /// Takes the audio thread's level, cost and estimate counters into the meters.
+    func stepMeters() {
+        meters.step(context, engine: engines.newest.map { (Int(bitPattern: $0), $0.pointee.telemetry) })
     }
 
     /// The status as of now (the meters as of the last `service()` step).
@@ -221,6 +231,7 @@ public final class JackHost {
             sampleRate: sampleRate, blockLength: blockLength, latencySamples: latencySamples,
             latencyMilliseconds: latencyMilliseconds, maximumIterations: configuration?.maximumIterations ?? 0,
             configuredNoiseBoundDecibels: configuration?.noiseBoundDecibels, channels: meters.levels(),
+            speechToNoiseDecibels: meters.speechToNoiseDecibels(),
             callback: meters.callbackCost(current: context.pointee.histogram.snapshot()),
             dspLoadPercent: session?.client.cpuLoad ?? 0, xruns: context.pointee.xruns.load(ordering: .relaxed),
             framesProcessed: context.pointee.frames.load(ordering: .relaxed), nonFiniteSamples: totals.nonFinite,
@@ -272,7 +283,7 @@ public final class JackHost {
         let counts = context.pointee.histogram.snapshot()
         let interval = zip(counts, reportBaseline).map { $0 - $1 }
         reportBaseline = counts
-        meters.step(context)
+        stepMeters()
         let levels = meters.takeReportPeaks()
         let totals = engines.totals
         return JackHostReport(

@@ -2,6 +2,7 @@
 // The main thread's view of the audio thread's level and cost counters: the report interval and the meters' sliding windows.
 
 import Foundation
+import SordinoDSP
 
 /// Collects, at every housekeeping step, what the audio thread counted since the last one (peaks,
 /// sums of squares, samples, the longest callback), and keeps two views of it: totals since the
@@ -21,7 +22,13 @@ struct MeterWindow {
         var outputSquares: [Double]
         var frames: Int
         var maximumNanoseconds: Int
+        /// Energy of the running engine's speech and noise estimates added in this step.
+        var speechEnergy: Double
+        var noiseEnergy: Double
     }
+
+    /// The running engine's estimate sums as last read, and which engine they came from.
+    private var lastEstimates: (engine: Int, speech: Double, noise: Double) = (0, 0, 0)
 
     let channelCount: Int
     private var steps: [Step] = []
@@ -40,16 +47,27 @@ struct MeterWindow {
         reportOutputPeaks = reportInputPeaks
     }
 
-    /// Takes what the audio thread counted since the previous step.
-    mutating func step(_ context: UnsafeMutablePointer<HostContext>) {
+    /// Takes what the audio thread counted since the previous step. `engine`: the running engine
+    /// (its address as an identity, and its telemetry), nil when there is none.
+    mutating func step(_ context: UnsafeMutablePointer<HostContext>, engine: (id: Int, telemetry: Telemetry)?) {
         let now = ContinuousClock.now
         let peaks = context.pointee.takePeaks(), squares = context.pointee.squareSums()
         let frames = context.pointee.frames.load(ordering: .relaxed)
         let maximum = context.pointee.histogram.takeMaximum()
+        var estimates = (engine: 0, speech: 0.0, noise: 0.0)
+        if let engine {
+            estimates = (engine.id, Double(bitPattern: engine.telemetry.speechEnergy.load(ordering: .relaxed)),
+                         Double(bitPattern: engine.telemetry.noiseEnergy.load(ordering: .relaxed)))
+        }
+        // A new engine starts its sums at 0: count all of them.
+        let base: (engine: Int, speech: Double, noise: Double) =
+            estimates.engine == lastEstimates.engine ? lastEstimates : (estimates.engine, 0, 0)
+        lastEstimates = estimates
         let step = Step(at: now, inputPeaks: peaks.input, outputPeaks: peaks.output,
                         inputSquares: zip(squares.input, lastSquares.input).map { $0 - $1 },
                         outputSquares: zip(squares.output, lastSquares.output).map { $0 - $1 },
-                        frames: frames - lastFrames, maximumNanoseconds: maximum)
+                        frames: frames - lastFrames, maximumNanoseconds: maximum,
+                        speechEnergy: estimates.speech - base.speech, noiseEnergy: estimates.noise - base.noise)
         lastSquares = squares
         lastFrames = frames
         for c in 0..<channelCount {
@@ -93,6 +111,16 @@ struct MeterWindow {
                           outputPeakDecibels: Self.decibels(recent.map { $0.outputPeaks[c] }.max() ?? 0),
                           outputRMSDecibels: rms(recent.map { $0.outputSquares[c] }))
         }
+    }
+
+    /// The model's speech-to-noise ratio over the last `levelWindow`, in dB: the energy of the
+    /// speech estimates over that of the noise estimates. Nil when the engine saw only silence.
+    func speechToNoiseDecibels() -> Float? {
+        guard let newest = steps.last?.at else { return nil }
+        let recent = steps.filter { newest - $0.at < Self.levelWindow }
+        let speech = recent.reduce(0) { $0 + $1.speechEnergy }, noise = recent.reduce(0) { $0 + $1.noiseEnergy }
+        guard speech > 0 || noise > 0 else { return nil }
+        return Float(10 * log10(max(speech, 1e-30) / max(noise, 1e-30)))
     }
 
     /// Callback cost over the last `costWindow` (percentiles from ~1 s snapshots, the exact maximum).

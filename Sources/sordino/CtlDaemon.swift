@@ -44,7 +44,9 @@ final class DaemonControlTarget: ControlTarget {
         link.submit { host in
             logger.info("reload requested over the control socket\(named ? chosen.preset.map { " (preset \($0))" } ?? "" : "")")
             let factory = named ? PresetEngineFactory(options: chosen, channelCount: channelCount, logger: logger).factory : nil
-            switch host.reload(using: factory) {
+            let outcome = host.reload(using: factory)
+            host.publishStatus()
+            switch outcome {
             case .success(let origin):
                 reply(.success(origin))
             case .failure(let error):
@@ -100,6 +102,7 @@ final class DaemonControlTarget: ControlTarget {
                                      outputPeakDecibels: level(c.outputPeakDecibels), outputRMSDecibels: level(c.outputRMSDecibels),
                                      attenuationDecibels: level(c.attenuationDecibels))
             },
+            speechToNoiseDecibels: s.speechToNoiseDecibels.flatMap(level),
             xruns: s.xruns, callbackP50Microseconds: s.callback.p50Microseconds, callbackP99Microseconds: s.callback.p99Microseconds,
             callbackMaximumMicroseconds: s.callback.maximumMicroseconds, dspLoadPercent: Double(s.dspLoadPercent),
             nonFiniteSamples: s.nonFiniteSamples, clippedSamples: s.clippedSamples, framesProcessed: s.framesProcessed,

@@ -19,6 +19,7 @@ enum CtlFormat {
                          + "out peak \(dB(channel.outputPeakDecibels)) rms \(dB(channel.outputRMSDecibels)) dBFS, "
                          + "attenuation \(dB(channel.attenuationDecibels)) dB")
         }
+        lines.append("estimate   speech-to-noise \(dB(s.speechToNoiseDecibels)) dB (the model's speech over noise energy, last 300 ms)")
         lines.append("callback   p50 \(fixed(s.callbackP50Microseconds, 0)) µs, p99 \(fixed(s.callbackP99Microseconds, 0)) µs, "
                      + "max \(fixed(s.callbackMaximumMicroseconds, 0)) µs (last 10 s); JACK DSP load \(fixed(s.dspLoadPercent, 1)) %")
         lines.append("counters   xruns \(s.xruns), NaN/Inf replaced \(s.nonFiniteSamples), clipped \(s.clippedSamples), "
@@ -50,7 +51,7 @@ enum CtlFormat {
         let levels = s.channels.enumerated().map { c, ch in
             "\(c + 1): in \(dB(ch.inputRMSDecibels)) out \(dB(ch.outputRMSDecibels)) att \(dB(ch.attenuationDecibels))"
         }.joined(separator: ", ")
-        return "\(s.connected ? "running" : "waiting"): rms dBFS \(levels); callback p99 \(fixed(s.callbackP99Microseconds, 0)) µs; xruns \(s.xruns)"
+        return "\(s.connected ? "running" : "waiting"): rms dBFS \(levels); speech/noise \(dB(s.speechToNoiseDecibels)) dB; callback p99 \(fixed(s.callbackP99Microseconds, 0)) µs; xruns \(s.xruns)"
     }
 
     /// Bars for every channel: input and output RMS with their peaks, and the attenuation.

@@ -67,6 +67,9 @@ struct ControlSocketTests {
         #expect(status["preset"]?.stringValue?.hasPrefix("speech-16k (") == true)
         #expect(DaemonStatus(json: status) != nil, "every documented field is there: \(status.text)")
         #expect(status["settings"]?["values"]?["floor-db"] == .number(-12))
+        // Nothing plays: levels and the model's estimate are silence (null).
+        #expect(status["channels"]?.text == "[{\"attenuation_db\":0,\"in_peak_dbfs\":null,\"in_rms_dbfs\":null,\"out_peak_dbfs\":null,\"out_rms_dbfs\":null}]")
+        #expect(status["speech_to_noise_db"] == .null)
 
         // set: each parameter, the applied value in the reply, then back to the default.
         let cases: [(String, JSONValue, JSONValue)] = [
@@ -187,6 +190,17 @@ struct ControlSocketTests {
         let barrage = start.duration(to: .now)
         // The daemon still answers, and the audio went on.
         let after = try d.client().request(.status)
+        // The meters while the sine plays: amplitude 0.5 is −6.02 dBFS peak, −9.03 dBFS RMS.
+        let meter = after["channels"]
+        if case .array(let channels)? = meter, let first = channels.first {
+            #expect(abs((first["in_peak_dbfs"]?.doubleValue ?? 0) + 6.02) < 0.05, "\(first.text)")
+            #expect(abs((first["in_rms_dbfs"]?.doubleValue ?? 0) + 9.03) < 0.1, "\(first.text)")
+            #expect((first["attenuation_db"]?.doubleValue ?? 0) > 3, "the tone is mostly removed: \(first.text)")
+        } else {
+            Issue.record("no channels in \(after.text)")
+        }
+        #expect(after["speech_to_noise_db"]?.doubleValue != nil, "the model's estimate while audio flows: \(after.text)")
+        print("status during the barrage: \(meter?.text ?? ""), speech-to-noise \(after["speech_to_noise_db"]?.text ?? "")")
         #expect(rig.waitUntilFull(timeout: .seconds(seconds * 3)), "recorded \(rig.recordedCount) of \(input.count)")
         #expect(!rig.misaligned)
         let latency = 512
