@@ -21,7 +21,7 @@ public final class ControlClient {
         guard connected == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw ControlFailure(.ioError, "cannot connect to \(path): \(reason). Is `sordino run` running (with this --name, or --control \(path))?")
+            throw ControlFailure(.unreachable, "cannot connect to \(path): \(reason). Is `sordino run` running (with this --name, or --control \(path))?")
         }
         let (seconds, attoseconds) = timeout.components
         var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))

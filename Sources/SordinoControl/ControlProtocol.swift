@@ -24,6 +24,8 @@ public struct ControlFailure: Error, Sendable, Equatable, CustomStringConvertibl
         case reloadFailed = "reload-failed", presetNotAllowed = "preset-not-allowed", ioError = "io-error"
         /// A reply from the daemon that is not a protocol line (client side only).
         case badReply = "bad-reply"
+        /// Nothing listens at the socket (client side only).
+        case unreachable
     }
 
     public var code: Code

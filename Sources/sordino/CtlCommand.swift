@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import SordinoControl
+import SordinoJACK
 
 struct Ctl: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,6 +51,13 @@ struct CtlOptions: ParsableArguments {
         }
     }
 
+    /// For the commands that run until interrupted: Ctrl-C and SIGTERM end them even when the
+    /// process was started with those signals blocked (a parent's thread mask is inherited).
+    func connectUntilInterrupted() throws -> ControlClient {
+        SignalWaiter.unblockTerminationSignals()
+        return try connect()
+    }
+
     func connect() throws -> ControlClient {
         do throws(ControlFailure) { return try ControlClient(path: socketPath) } catch { throw Self.exit(error) }
     }
@@ -57,7 +65,7 @@ struct CtlOptions: ParsableArguments {
     static func exit(_ failure: ControlFailure) -> ExitCode {
         note("sordino ctl: \(failure.message)")
         switch failure.code {
-        case .ioError where failure.message.hasPrefix("cannot connect"): return .serverUnavailable
+        case .unreachable: return .serverUnavailable
         case .ioError, .badReply: return .ioFailure
         case .reloadFailed, .presetNotAllowed: return .badData
         default: return .usage
@@ -155,7 +163,7 @@ struct CtlSubscribe: ParsableCommand {
     var count: Int?
 
     func run() throws {
-        let client = try ctl.connect()
+        let client = try ctl.connectUntilInterrupted()
         do throws(ControlFailure) {
             _ = try client.request(.subscribe, ["hz": .number(hz)])
             var printed = 0
@@ -179,7 +187,7 @@ struct CtlWatch: ParsableCommand {
     var hz: Double = 10
 
     func run() throws {
-        let client = try ctl.connect()
+        let client = try ctl.connectUntilInterrupted()
         let terminal = isatty(STDOUT_FILENO) == 1
         do throws(ControlFailure) {
             _ = try client.request(.subscribe, ["hz": .number(hz)])

@@ -266,3 +266,52 @@ extension JackLoopback {
         return isFull
     }
 }
+
+@Suite("sordino ctl against a daemon", .serialized,
+       .enabled(if: CLI.shouldRun, CLI.skipReason),
+       .enabled(if: JackdServer.shouldRun, Comment(rawValue: JackdServer.skipReason)))
+struct CtlCommandTests {
+    @Test("every ctl command from the shell: text and --json, negative values, exit codes for refusals and a missing daemon")
+    func ctlFromTheShell() throws {
+        let d = try ControlledDaemon()
+        defer { d.stop(); try? FileManager.default.removeItem(at: d.folder) }
+        func ctl(_ arguments: [String], timeout: Double = 30) throws -> CLI.Result {
+            try CLI.run(["ctl"] + arguments + ["--control", d.socket], timeout: timeout)
+        }
+        let status = try ctl(["status"])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("sordino on JACK server '\(d.server.name)': running"), "\(status.stdout)")
+        #expect(status.stdout.contains("audio      16000 Hz, block 256 samples, latency 512 samples (32.0 ms)"))
+        #expect(status.stdout.contains("channel 1  in peak -inf rms -inf dBFS"))
+        let json = try ctl(["status", "--json"])
+        #expect(JSONValue.parse(Data(json.stdout.utf8))?["sample_rate"] == .number(16_000), "\(json.stdout)")
+
+        let set = try ctl(["set", "floor-db", "-20"])
+        #expect(set.status == 0 && set.stdout == "floor-db = -20 (live)\n", "\(set.stdout)\(set.stderr)")
+        #expect(try ctl(["set", "bypass", "on"]).stdout == "bypass = on (live)\n")
+        #expect(try ctl(["set", "noise-bound-db", "off", "--json"]).stdout == "{\"name\":\"noise-bound-db\",\"source\":\"live\",\"value\":\"off\"}\n")
+        #expect(try ctl(["set", "bypass", "default"]).stdout == "bypass = off (default)\n")
+        #expect(try ctl(["get", "floor-db"]).stdout == "floor-db = -20 (live)\n")
+        let all = try ctl(["get"]).stdout
+        #expect(all.hasPrefix("floor-db -20 (live), wet 1, mask-exponent "), "\(all)")
+        let refused = try ctl(["set", "floor-db", "5"])
+        #expect(refused.status == 64 && refused.stderr.contains("floor-db takes a number of dB in −120…0"), "\(refused.stderr)")
+        #expect(try ctl(["set", "floor-db"]).status == 64)
+
+        let reload = try ctl(["reload"])
+        #expect(reload.status == 0 && reload.stdout.hasPrefix("reloaded: speech-16k ("), "\(reload.stdout)\(reload.stderr)")
+        let outside = try ctl(["reload", "/etc/passwd"])
+        #expect(outside.status == 65 && outside.stderr.contains("is not inside the preset folders"), "\(outside.stderr)")
+
+        let lines = try ctl(["subscribe", "--hz", "10", "--count", "3", "--json"]).stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines.allSatisfy { JSONValue.parse(Data($0.utf8))?["sample_rate"] == .number(16_000) })
+        let watched = try ctl(["watch", "--hz", "10"], timeout: 1.5)   // runs until interrupted
+        #expect(watched.stdout.contains("in_1  [") && watched.stdout.contains("removed "), "\(watched.stdout)")
+
+        let saved = try ctl(["save-settings"])
+        #expect(saved.status == 0 && saved.stdout.hasPrefix("saved to \(d.folder.path)/state/sordino/sordino.json"), "\(saved.stdout)")
+
+        let missing = try CLI.run(["ctl", "status", "--control", d.folder.appendingPathComponent("none.sock").path])
+        #expect(missing.status == 69 && missing.stderr.contains("Is `sordino run` running"), "\(missing.stderr)")
+    }
+}
