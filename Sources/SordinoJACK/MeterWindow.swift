@@ -75,7 +75,14 @@ struct MeterWindow {
             reportOutputPeaks[c] = max(reportOutputPeaks[c], step.outputPeaks[c])
         }
         reportMaximumNanoseconds = max(reportMaximumNanoseconds, maximum)
-        steps.append(step)
+        // Steps closer than 50 ms (a caller servicing faster than the run loop) merge, so that the
+        // windows hold at most ~200 of them.
+        if let last = steps.last, now - last.at < .milliseconds(50), steps.count > 1,
+           now - steps[steps.count - 2].at < .milliseconds(50) {
+            steps[steps.count - 1] = Self.merged(last, step)
+        } else {
+            steps.append(step)
+        }
         steps.removeAll { now - $0.at > Self.costWindow }
         if costSnapshots.last.map({ now - $0.at >= .seconds(1) }) ?? true {
             costSnapshots.append((now, context.pointee.histogram.snapshot()))
@@ -128,6 +135,16 @@ struct MeterWindow {
         guard let oldest = costSnapshots.first else { return .empty }
         let maximum = steps.reduce(0) { max($0, $1.maximumNanoseconds) }
         return CallbackStatistics(counts: zip(counts, oldest.counts).map { $0 - $1 }, maximumNanoseconds: maximum)
+    }
+
+    /// One step covering `a` and the later `b`.
+    private static func merged(_ a: Step, _ b: Step) -> Step {
+        Step(at: b.at, inputPeaks: zip(a.inputPeaks, b.inputPeaks).map { max($0, $1) },
+             outputPeaks: zip(a.outputPeaks, b.outputPeaks).map { max($0, $1) },
+             inputSquares: zip(a.inputSquares, b.inputSquares).map { $0 + $1 },
+             outputSquares: zip(a.outputSquares, b.outputSquares).map { $0 + $1 },
+             frames: a.frames + b.frames, maximumNanoseconds: max(a.maximumNanoseconds, b.maximumNanoseconds),
+             speechEnergy: a.speechEnergy + b.speechEnergy, noiseEnergy: a.noiseEnergy + b.noiseEnergy)
     }
 
     private static func decibels(_ linear: Float) -> Float { linear > 0 ? 20 * log10f(linear) : -.infinity }

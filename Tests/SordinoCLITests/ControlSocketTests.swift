@@ -146,6 +146,7 @@ struct ControlSocketTests {
         let quietStart = try d.client().request(.status)
         quiet.arm()
         #expect(quiet.waitUntilFull(timeout: .seconds(seconds * 3)))
+        let quietStep = largestStep(quiet.recording[(512 + 2048)...])
         let quietXruns = (try d.client().request(.status)["xruns"]?.intValue ?? -1) - (quietStart["xruns"]?.intValue ?? 0)
         let rig = try JackLoopback(serverName: d.server.name, signal: input, recordingCount: input.count)
         #expect(rig.connect(hostInput: "sordino:in_1", hostOutput: "sordino:out_1"))
@@ -208,13 +209,17 @@ struct ControlSocketTests {
         let step = largestStep(output), natural = Float(2 * Double.pi * 440 / rate) * 0.5
         let xruns = (after["xruns"]?.intValue ?? -1) - (before["xruns"]?.intValue ?? 0)
         print("barrage: \(answered) error replies, \(closedOnHugeLine) closed on a huge line, \(abrupt) abrupt disconnects in \(barrage); "
-              + "xruns during it \(xruns), during the same audio without requests \(quietXruns); largest output step \(step) (the sine's own \(natural))")
+              + "xruns during it \(xruns), during the same audio without requests \(quietXruns); largest output step \(step), "
+              + "without requests \(quietStep) (the sine's own \(natural))")
         #expect(barrage < .seconds(60))
         // This machine's load gives the graph xruns anyway (measured 19 in 6 s of quiet playback with
         // other builds running); a control path that made the audio thread wait would add one per
         // blocked cycle, hundreds over the barrage.
         #expect(xruns <= 2 * quietXruns + 10)
-        #expect(step < 1.5 * natural, "a gap or click in the output")
+        // A gap is a step of up to the amplitude. On an overloaded machine (a full `make test` beside
+        // other builds) the non-real-time server also skips late cycles without any request: the
+        // same audio without requests, in the same run, is the bar then.
+        #expect(step < max(1.5 * natural, quietStep * 1.01), "a gap or click in the output (without requests: \(quietStep))")
         // A steady tone is mostly noise to the dictionaries: measured mean square 0.0082 (−21 dBFS) of the input's 0.125.
         #expect(output.map { $0 * $0 }.reduce(0, +) / Float(output.count) > 0.004, "the sine came through")
     }
