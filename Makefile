@@ -9,10 +9,13 @@ APT_PACKAGES := pkg-config libfftw3-dev libsndfile1-dev libsoxr-dev libopenblas-
                 libjack-jackd2-dev jackd2 jack-tools zlib1g-dev libpng-dev
 # Only `make test` needs these: one test renders an HTML report headless (chromium, ≈ 50 s to
 # install, 350 MB); one runs the daemon on a private headless PipeWire and restarts it.
-TEST_APT_PACKAGES := chromium pipewire pipewire-jack wireplumber dbus
+TEST_APT_PACKAGES := chromium pipewire pipewire-jack wireplumber dbus systemd
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+MANPAGES   := .build/plugins/GenerateManual/outputs/sordino
 
-.PHONY: deps test-deps build demo test check eval clean fuzz soak faults sanitize
+.PHONY: deps test-deps build demo install uninstall test check eval clean fuzz soak faults sanitize
 
 ## Installs the Debian packages that are missing (nothing when all are present).
 deps:
@@ -30,6 +33,22 @@ build: deps
 demo: build
 	$(SORDINO) demo --output enhanced.wav
 
+## Installs the release binary into PREFIX/bin, the presets where it looks for them
+## (PREFIX/share/sordino/presets) and a man page per command (man sordino.run, sordino.ctl, …).
+install: build
+	$(SWIFT) package plugin generate-manual --multi-page
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sordino/presets/samples $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(SORDINO) $(DESTDIR)$(PREFIX)/bin/sordino
+	install -m 644 presets/*.json presets/*.basis $(DESTDIR)$(PREFIX)/share/sordino/presets/
+	install -m 644 presets/samples/*.wav $(DESTDIR)$(PREFIX)/share/sordino/presets/samples/
+	install -m 644 $(MANPAGES)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	@echo "installed $(PREFIX)/bin/sordino; as a service: $(PREFIX)/bin/sordino service install --user"
+
+## Removes what `make install` put under PREFIX.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/sordino $(DESTDIR)$(PREFIX)/share/man/man1/sordino.*1
+	rm -rf $(DESTDIR)$(PREFIX)/share/sordino
+
 ## Static checks, the release allocation probe, then every test (JACK tests must not skip).
 check:
 	@! grep -rnE 'import (Foundation|Glibc|CJACK|Logging)' Sources/SordinoDSP || \
@@ -46,7 +65,8 @@ test-deps:
 
 test: build check test-deps
 	SORDINO_REQUIRE_JACKD=1 $(BUILD)/AllocationProbe 10
-	SORDINO_REQUIRE_JACKD=1 SORDINO_REQUIRE_CHROMIUM=1 SORDINO_REQUIRE_PIPEWIRE=1 SORDINO_REQUIRE_BINARIES=1 $(SWIFT) test
+	SORDINO_REQUIRE_JACKD=1 SORDINO_REQUIRE_CHROMIUM=1 SORDINO_REQUIRE_PIPEWIRE=1 SORDINO_REQUIRE_BINARIES=1 \
+	  SORDINO_REQUIRE_SYSTEMD=1 $(SWIFT) test
 
 ## Fuzzes every parser of outside input (FUZZ_TARGETS) with libFuzzer + AddressSanitizer for
 ## FUZZ_SECONDS each, from the seeds in Tests/Fuzz/TARGET (new findings go to .build-fuzz/corpus).

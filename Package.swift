@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
         .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // MARK: - System libraries and C shims
@@ -44,13 +45,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        /// The control protocol: the daemon's socket server, the `ctl` client, the settings file.
+        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoPresets"]),
+
         /// The loopback player and recorder `demo`, the allocation probe and the tests drive the host with.
         .target(name: "SordinoJACKRig", dependencies: ["SordinoJACK", "SordinoDSP"]),
 
         // MARK: - Executables
         .executableTarget(name: "sordino", dependencies: [
-            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "CRealtime",
+            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         /// The parsers of outside input as functions of bytes: fuzzed by SordinoFuzz, replayed by the tests.
@@ -73,6 +78,8 @@ let package = Package(
         .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport", "FuzzTargets"]),
         .testTarget(name: "SordinoJACKTests", dependencies: ["SordinoJACK", "SordinoJACKRig", "SordinoDSP", "TestSupport"]),
-        .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport", "SordinoIO", "SordinoPresets", "SordinoDSP", "SordinoReport"]),
+        .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport", "SordinoIO", "SordinoPresets", "SordinoDSP", "SordinoReport",
+                                                            "SordinoControl", "SordinoJACKRig"]),
+        .testTarget(name: "SordinoControlTests", dependencies: ["SordinoControl", "SordinoDSP", "TestSupport"]),
     ]
 )

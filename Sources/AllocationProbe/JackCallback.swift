@@ -20,7 +20,8 @@ private let audioThreadAllocations = Atomic<Int>(0)
 /// the process thread meanwhile (other threads — libjack's, this one — are not the callback's).
 /// Every half second the host reloads, alternating between two engine shapes, so the hand-over
 /// paths (adopting the old engine's state, warming up beside it, crossfading) run on that thread
-/// too. Returns a report line and whether it was allocation-free; nil when jackd is unavailable.
+/// too, and every live control changes (as the control socket changes them), so the ramps, the
+/// live noise bound and the level meters run there as well. Returns a report line and whether it was allocation-free; nil when jackd is unavailable.
 func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
     guard JackdServer.shouldRun else { return nil }
     do {
@@ -58,10 +59,18 @@ func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
             }
         }
         MallocInterposerSwift.hook()
-        for _ in 0..<(2 * seconds) {
+        for step in 0..<(2 * seconds) {
             Thread.sleep(forTimeInterval: 0.5)
             host.reload()
-            try host.service()
+            try host.service()   // also takes the meters and publishes the status
+            // Every live control, as the control socket sets them (from another thread).
+            let controls = host.link.controls
+            controls.floorDecibels = step % 2 == 0 ? -30 : -6
+            controls.wet = step % 3 == 0 ? 0.5 : 1
+            controls.maskExponent = 1 + step % 2
+            controls.iterations = 1 + step % 4
+            controls.noiseBoundDecibels = step % 3 == 0 ? .some(nil) : .some(Float(step % 7))
+            controls.bypass = step % 5 == 4
         }
         MallocInterposerSwift.unhook()
         MallocInterposerSwift.setAllocationHook(nil)

@@ -95,6 +95,9 @@ for test in makeCases() where test.name.hasPrefix(only) {
     driver.run(&engine, inputs: inputs, outputs: outputs, count: signal.count) { block in
         if block == 10 { controls.bypass = true }     // control changes mid-stream
         if block == 40 { controls.bypass = false; controls.floorDecibels = -30 }
+        if block == 60 { controls.noiseBoundDecibels = .some(3); controls.maskExponent = 2; controls.iterations = 2 }
+        if block == 80 { controls.noiseBoundDecibels = .some(nil); controls.wet = 0.5 }   // the live bound off
+        if block == 100 { controls.clearLive(.noiseBound); controls.clearLive(.wet) }
     }
     MallocInterposerSwift.unhook()
     let stats = MallocInterposerSwift.getStatistics()

@@ -32,7 +32,7 @@ public struct ControlValues: Sendable, Equatable {
 
 /// One live control, for saying which were set live.
 public enum ControlParameter: String, Sendable, CaseIterable, CustomStringConvertible {
-    case floorDecibels = "floor", wet, maskExponent = "mask exponent", iterations, bypass
+    case floorDecibels = "floor", wet, maskExponent = "mask exponent", iterations, noiseBound = "noise bound", bypass
 
     public var description: String { rawValue }
 }
@@ -58,6 +58,9 @@ public final class ControlBlock: Sendable {
     private let iterationsLive = Atomic<Int>(Int.min)
     /// Live only (no preset sets it): −1 unset, 0 off, 1 on.
     private let bypassLive = Atomic<Int>(-1)
+    /// Live only: the noise bound as a magnitude factor 10^(dB/20), 0 for off, `unset` for "each
+    /// engine's configured bound" (the preset's, which a reload may change).
+    private let noiseBoundGainLive = Atomic<UInt32>(ControlBlock.unsetFloat)
 
     private static var unsetFloat: UInt32 { 0x7FC0_0001 }
 
@@ -91,6 +94,7 @@ public final class ControlBlock: Sendable {
         if wetLive.load(ordering: .relaxed) != Self.unsetFloat { set.append(.wet) }
         if maskExponentLive.load(ordering: .relaxed) != Int.min { set.append(.maskExponent) }
         if iterationsLive.load(ordering: .relaxed) != Int.min { set.append(.iterations) }
+        if noiseBoundGainLive.load(ordering: .relaxed) != Self.unsetFloat { set.append(.noiseBound) }
         if bypassLive.load(ordering: .relaxed) >= 0 { set.append(.bypass) }
         return set
     }
@@ -102,6 +106,7 @@ public final class ControlBlock: Sendable {
         case .wet: wetLive.store(Self.unsetFloat, ordering: .relaxed)
         case .maskExponent: maskExponentLive.store(Int.min, ordering: .relaxed)
         case .iterations: iterationsLive.store(Int.min, ordering: .relaxed)
+        case .noiseBound: noiseBoundGainLive.store(Self.unsetFloat, ordering: .relaxed)
         case .bypass: bypassLive.store(-1, ordering: .relaxed)
         }
     }
@@ -143,7 +148,31 @@ public final class ControlBlock: Sendable {
         set { bypassLive.store(newValue ? 1 : 0, ordering: .relaxed) }
     }
 
+    /// The live noise bound: nil when not set live (each engine uses its configuration's bound);
+    /// `.some(nil)` when set live to off; else dB relative to the mean noise-only spectrum.
+    /// Setting clamps to −120…20 dB; non-finite values turn the bound off.
+    public var noiseBoundDecibels: Float?? {
+        get {
+            let bits = noiseBoundGainLive.load(ordering: .relaxed)
+            guard bits != Self.unsetFloat else { return nil }
+            let gain = Float(bitPattern: bits)
+            return .some(gain > 0 ? 20 * Float.log10(gain) : nil)
+        }
+        set {
+            switch newValue {
+            case nil: clearLive(.noiseBound)
+            case .some(nil): noiseBoundGainLive.store(Float(0).bitPattern, ordering: .relaxed)
+            case .some(let decibels?):
+                let gain = decibels.isFinite ? Self.gain(decibels: min(20, max(-120, decibels))) : 0
+                noiseBoundGainLive.store(gain.bitPattern, ordering: .relaxed)
+            }
+        }
+    }
+
     // MARK: - Real-time reads
+
+    /// The live noise bound as a magnitude factor (0: off), or NaN when not set live.
+    public var noiseBoundGain: Float { @_noLocks get { Float(bitPattern: noiseBoundGainLive.load(ordering: .relaxed)) } }
 
     /// The floor gain in force, linear.
     public var floorGain: Float { @_noLocks get { Float(bitPattern: pick(floorGainLive, floorGainDefault)) } }
@@ -190,6 +219,35 @@ public final class Telemetry: Sendable {
     public let adaptedFrames = Atomic<Int>(0)
     /// Output samples clamped to ±`Engine.outputLimit`.
     public let clippedSamples = Atomic<Int>(0)
+    /// Energy of the speech and of the noise estimate (Ŝ, N̂ after the noise bound) summed over
+    /// bins and channel frames since the engine started, in the units of |X|² (bit patterns of
+    /// Doubles; the audio thread is the only writer). Their ratio is the model's SNR estimate.
+    public let speechEnergy = Atomic<UInt64>(0)
+    public let noiseEnergy = Atomic<UInt64>(0)
 
     public init() {}
+}
+
+/// One frame's energy of the speech and of the noise estimate (`binCount` bins; magnitudes when
+/// `spectrumExponent` is 1, powers when 2), for `Telemetry.speechEnergy` and `noiseEnergy`. Real-time safe.
+@_noLocks @inline(__always)
+public func estimateEnergies(speech: UnsafePointer<Float>, noise: UnsafePointer<Float>, binCount: Int,
+                             spectrumExponent: Int) -> (speech: Float, noise: Float) {
+    var s: Float = 0, n: Float = 0
+    if spectrumExponent == 1 {
+        for f in 0..<binCount { s += speech[f] * speech[f]; n += noise[f] * noise[f] }
+    } else {
+        for f in 0..<binCount { s += speech[f]; n += noise[f] }
+    }
+    return (s, n)
+}
+
+extension Atomic where Value == UInt64 {
+    /// Adds `x` to the Double whose bit pattern this holds; only for a cell with a single writer
+    /// (a load and a store, not a read-modify-write). Non-finite values are ignored. Real-time safe.
+    @_noLocks @inline(__always)
+    public func addDouble(_ x: Float) {
+        guard x.isFinite else { return }
+        store((Double(bitPattern: load(ordering: .relaxed)) + Double(x)).bitPattern, ordering: .relaxed)
+    }
 }

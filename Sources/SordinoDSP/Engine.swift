@@ -29,7 +29,8 @@ public struct Engine: ~Copyable {
     private let solver: ActivationSolver
     /// Online noise atoms; `count` 0 when the configuration has none.
     private let adaptation: NoiseAdaptation
-    /// 10^(noiseBoundDecibels/20) for magnitude spectra (/10 for power); 0 = no bound.
+    /// 10^(noiseBoundDecibels/20) for magnitude spectra (/10 for power); 0 = no bound. A bound
+    /// set live in `controls` replaces it.
     private let noiseBoundFactor: Float
     /// Speech presence after the mask (`enabled` false when the configuration has none, or a
     /// gain refinement takes its place).
@@ -345,23 +346,28 @@ public struct Engine: ~Copyable {
         // Frames overlapping digital silence hold only the few sound samples under the window's edge.
         let noiseOnly = !state.pointee.noiseFloor.overlapsSilence
             && state.pointee.framePower <= 10 * state.pointee.noiseFloor.floor
-        if noiseBoundFactor > 0 || presence.enabled || refinement.enabled {
-            let mean = state.pointee.noiseSpectrum
-            if !state.pointee.noiseSpectrumPrimed, !state.pointee.noiseFloor.overlapsSilence {
-                copyFloats(mean, from: v, count: binCount)
-                state.pointee.noiseSpectrumPrimed = true
-            } else if noiseOnly {
-                averageNoiseSpectrum(v, into: mean, binCount: binCount, memory: noiseSpectrumMemory)
-            }
+        // A live noise bound (the control block's, NaN when unset) replaces the configured one.
+        let liveBound = controls.noiseBoundGain
+        let boundFactor = liveBound.isNaN ? noiseBoundFactor : (spectrumExponent == 1 ? liveBound : liveBound * liveBound)
+        // The mean is tracked even without a bound, so that one switched on live starts settled.
+        if !state.pointee.noiseSpectrumPrimed, !state.pointee.noiseFloor.overlapsSilence {
+            copyFloats(state.pointee.noiseSpectrum, from: v, count: binCount)
+            state.pointee.noiseSpectrumPrimed = true
+        } else if noiseOnly {
+            averageNoiseSpectrum(v, into: state.pointee.noiseSpectrum, binCount: binCount, memory: noiseSpectrumMemory)
         }
         if adaptation.count > 0, noiseOnly {
             adaptation.adapt(solver, v: v, activations: h, speech: solver.speechEstimate, noise: solver.noiseEstimate)
             telemetry.adaptedFrames.wrappingAdd(1, ordering: .relaxed)
         }
-        if noiseBoundFactor > 0 {
-            boundNoiseEstimate(solver.noiseEstimate, mean: state.pointee.noiseSpectrum, factor: noiseBoundFactor,
+        if boundFactor > 0 {
+            boundNoiseEstimate(solver.noiseEstimate, mean: state.pointee.noiseSpectrum, factor: boundFactor,
                                binCount: binCount)
         }
+        let energies = estimateEnergies(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,
+                                        spectrumExponent: spectrumExponent)
+        telemetry.speechEnergy.addDouble(energies.speech)
+        telemetry.noiseEnergy.addDouble(energies.noise)
         wienerMask(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,
                    exponent: exponent, floor: presence.enabled || refinement.enabled ? 0 : floorGain,
                    smoothing: maskSmoothing, previous: state.pointee.smoothedMask, into: mask)

@@ -27,10 +27,12 @@ func hostProcessCallback(_ frames: UInt32, _ raw: UnsafeMutableRawPointer?) -> I
     // 2. The engine (or old and new crossfading during a hand-over).
     context.pointee.slot.process(inputs: inputs, outputs: outputs, blockLength: blockLength)
 
-    // 3. Peak levels for status lines.
+    // 3. Levels for status lines and meters: peaks, and running sums of squares.
     for c in 0..<context.pointee.channelCount {
         raisePeak(context.pointee.inputPeaks + c, to: peak(inputs[c], count: blockLength))
         raisePeak(context.pointee.outputPeaks + c, to: peak(UnsafePointer(outputs[c]), count: blockLength))
+        addSquares(context.pointee.inputSquares + c, of: inputs[c], count: blockLength)
+        addSquares(context.pointee.outputSquares + c, of: UnsafePointer(outputs[c]), count: blockLength)
     }
 
     // 4. Cost and counts.
@@ -81,6 +83,16 @@ private func peak(_ x: UnsafePointer<Float>, count: Int) -> Float {
         if a > largest { largest = a }
     }
     return largest
+}
+
+/// Adds Σx² of a block (non-finite samples count as 0) to a running Double sum. The audio thread
+/// is its only writer, so a load and a store suffice.
+@_noLocks @inline(__always)
+private func addSquares(_ cell: UnsafeMutablePointer<Atomic<UInt64>>, of x: UnsafePointer<Float>, count: Int) {
+    var sum: Float = 0
+    for n in 0..<count where x[n].isFinite { sum += x[n] * x[n] }
+    let total = Double(bitPattern: cell.pointee.load(ordering: .relaxed)) + Double(sum)
+    cell.pointee.store(total.bitPattern, ordering: .relaxed)
 }
 
 /// Raises an atomic peak to `value` if it is larger (the main thread resets it to 0).

@@ -39,6 +39,10 @@ struct HostContext: ~Copyable {
     /// (bit patterns of Floats).
     let inputPeaks: UnsafeMutablePointer<Atomic<UInt32>>
     let outputPeaks: UnsafeMutablePointer<Atomic<UInt32>>
+    /// Per channel, Σx² of every sample of `in_c` and `out_c` since the host started (bit patterns
+    /// of Doubles; only the audio thread writes them, the main thread reads differences).
+    let inputSquares: UnsafeMutablePointer<Atomic<UInt64>>
+    let outputSquares: UnsafeMutablePointer<Atomic<UInt64>>
 
     /// Latency added between `in_c` and `out_c`, in samples, reported by the latency callback.
     let latencySamples = Atomic<Int>(0)
@@ -76,11 +80,15 @@ struct HostContext: ~Copyable {
         outputBuffers.initialize(repeating: placeholder, count: channelCount)
         inputPeaks = .allocate(capacity: channelCount)
         outputPeaks = .allocate(capacity: channelCount)
+        inputSquares = .allocate(capacity: channelCount)
+        outputSquares = .allocate(capacity: channelCount)
         for c in 0..<channelCount {
             (inputPorts + c).initialize(to: Atomic(0))
             (outputPorts + c).initialize(to: Atomic(0))
             (inputPeaks + c).initialize(to: Atomic(0))
             (outputPeaks + c).initialize(to: Atomic(0))
+            (inputSquares + c).initialize(to: Atomic(0))
+            (outputSquares + c).initialize(to: Atomic(0))
         }
         slot = EngineSlot(channelCount: channelCount)
     }
@@ -96,6 +104,10 @@ struct HostContext: ~Copyable {
         outputPeaks.deinitialize(count: channelCount)
         inputPeaks.deallocate()
         outputPeaks.deallocate()
+        inputSquares.deinitialize(count: channelCount)
+        outputSquares.deinitialize(count: channelCount)
+        inputSquares.deallocate()
+        outputSquares.deallocate()
     }
 
     /// `jack_port_t *` of `in_c` and `out_c`, nil while no client is open. Any thread.
@@ -111,14 +123,19 @@ struct HostContext: ~Copyable {
         outputPorts[c].store(Int(bitPattern: output.map { UnsafeRawPointer($0) }), ordering: .releasing)
     }
 
-    /// Takes the peaks since the last call, in dBFS per channel (−inf for silence). Main thread.
-    func takePeakLevels() -> (input: [Float], output: [Float]) {
+    /// Takes the peaks since the last call, linear, per channel. Main thread.
+    func takePeaks() -> (input: [Float], output: [Float]) {
         func take(_ peaks: UnsafeMutablePointer<Atomic<UInt32>>) -> [Float] {
-            (0..<channelCount).map { c in
-                let peak = Float(bitPattern: peaks[c].exchange(0, ordering: .relaxed))
-                return peak > 0 ? 20 * log10f(peak) : -.infinity
-            }
+            (0..<channelCount).map { Float(bitPattern: peaks[$0].exchange(0, ordering: .relaxed)) }
         }
         return (take(inputPeaks), take(outputPeaks))
+    }
+
+    /// The running Σx² per channel. Main thread.
+    func squareSums() -> (input: [Double], output: [Double]) {
+        func read(_ sums: UnsafeMutablePointer<Atomic<UInt64>>) -> [Double] {
+            (0..<channelCount).map { Double(bitPattern: sums[$0].load(ordering: .relaxed)) }
+        }
+        return (read(inputSquares), read(outputSquares))
     }
 }

@@ -60,7 +60,12 @@ public final class JackHost {
     /// The live controls every engine of this host follows; write from any thread.
     public let controls: ControlBlock
     let logger: Logger
-    let makeEngine: EngineFactory
+    /// Builds every engine; `reload(using:)` may replace it (a reload to another preset).
+    var makeEngine: EngineFactory
+    /// Status and jobs for other threads (a control socket); see `JackHostLink`.
+    public let link: JackHostLink
+    var meters: MeterWindow
+    let started = ContinuousClock.now
     let context: UnsafeMutablePointer<HostContext>
     var connections: ConnectionKeeper
     var session: Session?
@@ -95,6 +100,8 @@ public final class JackHost {
         self.logger = logger
         self.controls = controls
         self.makeEngine = makeEngine
+        link = JackHostLink(controls: controls)
+        meters = MeterWindow(channelCount: options.channelCount)
         clientName = options.clientName
         connections = ConnectionKeeper(
             channelCount: options.channelCount,
@@ -111,6 +118,7 @@ public final class JackHost {
             }
         }
         try startSession()
+        publishStatus()
     }
 
     deinit {
@@ -183,7 +191,8 @@ public final class JackHost {
 
     /// One housekeeping step; call every ~100 ms from the owning thread. Logs libjack's queued
     /// messages, notices a lost or silent server and reconnects (backoff 100 ms → 2 s), follows
-    /// rate and block-length changes, connects ports as they appear, and frees retired engines.
+    /// rate and block-length changes, connects ports as they appear, frees retired engines, runs
+    /// the jobs other threads submitted through `link`, and publishes the status there.
     public func service() throws(JackHostError) {
         for message in HostEventQueue.shared.drain() { logger.debug("libjack: \(message)") }
         if session != nil {
@@ -197,16 +206,60 @@ public final class JackHost {
         }
         if session == nil, finishClosing(), reconnect.isDue { attemptReconnect() }
         engines.pump(context, session: session != nil)
+        for job in link.takeJobs() { job(self) }
+        publishStatus()
+    }
+
+    /// Takes the meters and publishes the status through `link` (each `service()` step does; a
+    /// job that changed the host calls it before it answers, so an answer never outruns the status).
+    public func publishStatus() {
+        stepMeters()
+        link.publish(status())
+    }
+
+    /// Takes the audio thread's level, cost and estimate counters into the meters.
+    func stepMeters() {
+        meters.step(context, engine: engines.newest.map { (Int(bitPattern: $0), $0.pointee.telemetry) })
+    }
+
+    /// The status as of now (the meters as of the last `service()` step).
+    public func status() -> HostStatus {
+        let totals = engines.totals
+        let configuration = engines.newest?.pointee.configuration
+        return HostStatus(
+            connected: session != nil, serverName: serverDisplayName, clientName: clientName, engineOrigin: engineOrigin,
+            sampleRate: sampleRate, blockLength: blockLength, latencySamples: latencySamples,
+            latencyMilliseconds: latencyMilliseconds, maximumIterations: configuration?.maximumIterations ?? 0,
+            configuredNoiseBoundDecibels: configuration?.noiseBoundDecibels, channels: meters.levels(),
+            speechToNoiseDecibels: meters.speechToNoiseDecibels(),
+            callback: meters.callbackCost(current: context.pointee.histogram.snapshot()),
+            dspLoadPercent: session?.client.cpuLoad ?? 0, xruns: context.pointee.xruns.load(ordering: .relaxed),
+            framesProcessed: context.pointee.frames.load(ordering: .relaxed), nonFiniteSamples: totals.nonFinite,
+            clippedSamples: totals.clipped, reconnects: reconnects, engineRebuilds: engineRebuilds, handOvers: handOvers,
+            uptimeSeconds: seconds(ContinuousClock.now - started))
     }
 
     /// Builds a new engine for the current rate and hands it over without a gap (SIGHUP). The
     /// preset's control values become the defaults, the command line's overrides on top; values set
     /// live stay. On failure logs why and keeps the running engine.
     public func reload() {
+        if case .failure(let error) = reload(using: nil) {
+            logger.error("reload refused, the running engine keeps going: \(error)")
+        }
+    }
+
+    /// Like `reload()`, with `factory` (when given) building the new engine and, once it succeeded,
+    /// every later one (reconnects, rate changes, reloads); on failure the running engine and the
+    /// factory stay. Returns what the engine was built from.
+    public func reload(using factory: EngineFactory?) -> Result<String, JackHostError> {
+        let previous = makeEngine
+        if let factory { makeEngine = factory }
         do throws(JackHostError) {
             try installEngine(for: sampleRate, reason: "reloaded")
+            return .success(engineOrigin)
         } catch {
-            logger.error("reload refused, the running engine keeps going: \(error)")
+            makeEngine = previous
+            return .failure(error)
         }
     }
 
@@ -230,13 +283,14 @@ public final class JackHost {
         let counts = context.pointee.histogram.snapshot()
         let interval = zip(counts, reportBaseline).map { $0 - $1 }
         reportBaseline = counts
-        let levels = context.pointee.takePeakLevels()
+        stepMeters()
+        let levels = meters.takeReportPeaks()
         let totals = engines.totals
         return JackHostReport(
             connected: session != nil,
             xruns: context.pointee.xruns.load(ordering: .relaxed),
             cpuLoadPercent: session?.client.cpuLoad ?? 0,
-            callback: CallbackStatistics(counts: interval, maximumNanoseconds: context.pointee.histogram.takeMaximum()),
+            callback: CallbackStatistics(counts: interval, maximumNanoseconds: levels.maximumNanoseconds),
             framesProcessed: context.pointee.frames.load(ordering: .relaxed),
             nonFiniteSamples: totals.nonFinite, clippedSamples: totals.clipped,
             reconnects: reconnects, engineRebuilds: engineRebuilds,

@@ -45,7 +45,8 @@ public struct SignalWaiter: @unchecked Sendable {
         return SignalWaiter(signals: set)
     }
 
-    /// Unblocks them again on the calling thread (tests; a daemon exits instead).
+    /// Unblocks them again on the calling thread (tests, and `sordino ctl watch`, which Ctrl-C must
+    /// end even when its parent started it with them blocked; a daemon exits instead).
     public static func unblockTerminationSignals() {
         var set = handledSignals()
         pthread_sigmask(SIG_UNBLOCK, &set, nil)

@@ -17,8 +17,9 @@ public struct PresetLocator: Sendable {
     }
 
     /// The standard search path: `$SORDINO_PRESET_PATH` (colon-separated), `./presets`, the nearest
-    /// `presets` folder above the running executable (e.g. a checkout's `presets/` for
-    /// `.build/release/sordino`), `/usr/local/share/sordino/presets`, `/usr/share/sordino/presets`.
+    /// `presets` (or `share/sordino/presets`) folder above the running executable (a checkout's
+    /// `presets/` for `.build/release/sordino`; `PREFIX/share/sordino/presets` for
+    /// `PREFIX/bin/sordino`), `/usr/local/share/sordino/presets`, `/usr/share/sordino/presets`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
                 executablePath: String? = CommandLine.arguments.first) {
         var directories = (environment["SORDINO_PRESET_PATH"] ?? "").split(separator: ":").map(String.init)
@@ -205,7 +206,8 @@ public struct PresetLocator: Sendable {
             .filter { !$0.hasPrefix(".") }.sorted()
     }
 
-    /// The nearest `presets` directory in the executable's directory or above it. A bare command
+    /// The nearest `presets` (or `share/sordino/presets`) directory in the executable's directory or
+    /// above it. A bare command
     /// name is looked up in `PATH`; symbolic links are resolved.
     static func presetsAbove(executable: String, environment: [String: String]) -> String? {
         var path = executable
@@ -219,6 +221,9 @@ public struct PresetLocator: Sendable {
         while true {
             let presets = directory.appendingPathComponent("presets").path
             if FileAccess.isDirectory(presets) { return presets }
+            // `make install PREFIX=…` puts them in PREFIX/share/sordino/presets beside PREFIX/bin.
+            let installed = directory.appendingPathComponent("share/sordino/presets").path
+            if FileAccess.isDirectory(installed) { return installed }
             let up = directory.deletingLastPathComponent()
             if up.path == directory.path || directory.path == "/" { return nil }
             directory = up

@@ -3,6 +3,8 @@
 
 import ArgumentParser
 import Logging
+import SordinoControl
+import SordinoDSP
 import SordinoJACK
 
 struct Run: ParsableCommand {
@@ -34,10 +36,23 @@ struct Run: ParsableCommand {
         --report-interval seconds, shown at any --log-level. Memory is locked (mlockall) at start; \
         a warning says so when the system refuses.
 
-        Exit codes: 0 stopped by SIGINT/SIGTERM; 64 usage; 65 preset rejected or none for the \
-        server's rate at start (the error lists the rates available); 66 preset not found; 69 no \
-        JACK server, or it went away with --no-reconnect.
+        Control: `sordino ctl` talks to the daemon over a Unix socket (--control, or \
+        $XDG_RUNTIME_DIR/sordino/NAME.sock; only this user is served): status, live parameters, \
+        reload, save-settings (see docs/PROTOCOL.md). Values saved with `sordino ctl \
+        save-settings` ($XDG_STATE_HOME/sordino/NAME.json) are applied at start. Under systemd \
+        (Type=notify; `sordino service install`) the daemon reports READY=1 and its STATUS=.
+
+        Exit codes: 0 stopped by SIGINT/SIGTERM; 64 usage (also a bad --config file); 65 preset \
+        rejected or none for the server's rate at start (the error lists the rates available); \
+        66 preset or --config file not found; 69 no JACK server (without --wait-for-server), or \
+        it went away with --no-reconnect; 73 the control socket cannot be created.
         """)
+
+    @Option(help: ArgumentHelp(
+        "TOML file of run options: one key per option, spelled without '--' (floor-db = -18, link-channels = true). "
+            + "Options on the command line override the file; an unknown key is an error naming it.",
+        valueName: "file"))
+    var config: String?
 
     @Option(help: "JACK server name. Default: JACK's default server ($JACK_DEFAULT_SERVER, else 'default').")
     var server: String?
@@ -59,6 +74,9 @@ struct Run: ParsableCommand {
         valueName: "regex"))
     var connectOut: String?
 
+    @Flag(name: .customLong("wait-for-server"), help: "At start, wait for the JACK server instead of exiting 69 when none runs (a service).")
+    var waitForServer = false
+
     @Flag(name: .customLong("no-reconnect"), help: "Exit with 69 when the server goes away instead of waiting for it.")
     var noReconnect = false
 
@@ -68,6 +86,14 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "Log level on stderr: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(name: .customLong("control"), help: ArgumentHelp(
+        "Control socket path for `sordino ctl`. Default: $XDG_RUNTIME_DIR/sordino/NAME.sock (without XDG_RUNTIME_DIR: /tmp/sordino-UID/NAME.sock), in a directory Sordino makes private (0700).",
+        valueName: "path"))
+    var control: String?
+
+    @Flag(name: .customLong("no-control"), help: "Open no control socket (`sordino ctl` cannot reach this daemon).")
+    var noControl = false
+
     @OptionGroup var engine: EngineOptions
 
     mutating func validate() throws {
@@ -75,7 +101,10 @@ struct Run: ParsableCommand {
         guard reportInterval == 0 || (reportInterval.isFinite && reportInterval >= 0.1) else {
             throw ValidationError("--report-interval must be 0 (off) or ≥ 0.1 seconds (got \(reportInterval)).")
         }
-        guard !name.isEmpty, !name.contains(":") else { throw ValidationError("--name must be non-empty and without ':'.") }
+        guard !name.isEmpty, !name.contains(":"), !name.contains("/") else {
+            throw ValidationError("--name must be non-empty and without ':' or '/'.")
+        }
+        if noControl, control != nil { throw ValidationError("--control and --no-control exclude each other.") }
         for (option, pattern) in [("--connect-in", connectIn), ("--connect-out", connectOut)] {
             guard let pattern else { continue }
             do { _ = try Regex(pattern) } catch {
@@ -86,32 +115,98 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        if let config {
+            // The file's options first, the command line's after them: the last value of an option wins.
+            let merged: Run
+            do {
+                let arguments = try RunConfigFile.arguments(path: config) + RunConfigFile.commandLineArguments()
+                do { merged = try Run.parse(arguments) } catch {
+                    throw CommandError("\(config) with the command line: \(Run.message(for: error))", exitCode: .usage)
+                }
+            } catch {
+                throw report(error, command: "run")
+            }
+            try merged.run()
+            return
+        }
         // Before any thread exists: libjack's threads inherit the mask, so only the main loop sees them.
         let signals = SignalWaiter.blockTerminationSignals()
         bootstrapLogging(level: logLevel)
         let logger = Logger(label: "sordino")
         let factory = PresetEngineFactory(options: engine, channelCount: channels, logger: logger)
+        let controls = ControlBlock(EngineConfiguration())
+        let settings = SettingsFile(path: SettingsFile.defaultPath(name: name))
+        do throws(ControlFailure) {
+            if let restored = try settings.restore(into: controls) {
+                logger.info("live settings restored from \(settings.path): \(restored.joined(separator: ", "))")
+            }
+        } catch {
+            logger.warning("live settings not restored: \(error)")
+        }
         let options = JackHostOptions(clientName: name, serverName: server, channelCount: channels,
                                       connectInputs: connectIn, connectOutputs: connectOut,
                                       reconnects: !noReconnect, locksMemory: true)
-        let host: JackHost
-        do throws(JackHostError) {
-            host = try JackHost(options: options, logger: logger, makeEngine: factory.factory)
-        } catch .serverNotRunning(let name) {
-            throw report(CommandError("\(JackHostError.serverNotRunning(name: name)) To try Sordino without one: `sordino demo`.",
-                                      exitCode: .serverUnavailable), command: "run")
-        } catch {
-            throw report(error, command: "run")
-        }
+        let notifier = ServiceNotifier()
+        guard let host = try openHost(options: options, controls: controls, factory: factory, signals: signals,
+                                      notifier: notifier, logger: logger) else { return }
         defer { host.close() }
+        let server = try startControl(host: host, settings: settings, logger: logger)
+        defer { server?.stop() }
+        notifier.send(["READY=1", "STATUS=running on JACK server '\(host.serverDisplayName)' as '\(host.clientName)'"])
+        notifier.follow(host.link)
         let interval: Duration = reportInterval > 0 ? .milliseconds(Int64(reportInterval * 1000)) : .seconds(365 * 86_400)
         do {
             let stoppedBy = try host.run(signals: signals, reportInterval: interval)
+            notifier.send(["STOPPING=1"])
             host.logStatus(host.takeReport(), prefix: "final")
             host.close()
             logger.info("stopped by \(stoppedBy)")
         } catch {
             throw report(error, command: "run")
+        }
+    }
+
+    /// Opens the JACK client; with --wait-for-server, waits (READY=1 and a STATUS= saying so under
+    /// systemd) until a server answers. Nil when SIGINT or SIGTERM came first.
+    private func openHost(options: JackHostOptions, controls: ControlBlock, factory: PresetEngineFactory,
+                          signals: SignalWaiter, notifier: ServiceNotifier, logger: Logger) throws -> JackHost? {
+        var waiting = false
+        while true {
+            do throws(JackHostError) {
+                return try JackHost(options: options, logger: logger, controls: controls, makeEngine: factory.factory)
+            } catch .serverNotRunning(let name) where waitForServer {
+                if !waiting {
+                    logger.info("waiting for JACK server '\(name)' (--wait-for-server)")
+                    notifier.send(["READY=1", "STATUS=waiting for JACK server '\(name)'"])
+                    waiting = true
+                }
+                if let signal = signals.wait(timeout: .milliseconds(500)), signal == .interrupt || signal == .terminate {
+                    logger.info("\(signal): stopping")
+                    notifier.send(["STOPPING=1"])
+                    return nil
+                }
+            } catch .serverNotRunning(let name) {
+                throw report(CommandError("\(JackHostError.serverNotRunning(name: name)) To try Sordino without one: `sordino demo`.",
+                                          exitCode: .serverUnavailable), command: "run")
+            } catch {
+                throw report(error, command: "run")
+            }
+        }
+    }
+
+    /// Opens the control socket (unless --no-control); its failure stops the start (exit 73).
+    private func startControl(host: JackHost, settings: SettingsFile, logger: Logger) throws -> ControlServer? {
+        guard !noControl else { return nil }
+        let path = control ?? ControlSocketPath.defaultPath(name: name)
+        let target = DaemonControlTarget(link: host.link, settings: settings, engineOptions: engine,
+                                         channelCount: channels, logger: logger)
+        do throws(ControlSocketError) {
+            let server = try ControlServer(path: path, privateDirectory: control == nil, target: target)
+            server.start()
+            logger.info("control socket \(path) (`sordino ctl --control \(path) status`)")
+            return server
+        } catch {
+            throw report(CommandError("\(error)", exitCode: .cannotCreate), command: "run")
         }
     }
 }

@@ -18,8 +18,8 @@ struct Sordino: ParsableCommand {
         error; 73 an output file cannot be created; 74 I/O error while writing.
         """,
         version: "0.1.0",
-        subcommands: [Run.self, Demo.self, ProcessCommand.self, Train.self, Decompose.self, Separate.self, Inspect.self, Bench.self,
-                      LossReport.self, GainFeaturesCommand.self, GainAttach.self],
+        subcommands: [Run.self, Ctl.self, Service.self, Demo.self, ProcessCommand.self, Train.self, Decompose.self, Separate.self,
+                      Inspect.self, Bench.self, LossReport.self, GainFeaturesCommand.self, GainAttach.self],
         defaultSubcommand: Run.self
     )
 }

@@ -64,14 +64,23 @@ enum CLI {
         let process = Foundation.Process()
         let stderrURL: URL
 
+        /// The daemon's own runtime and state folders, so that daemons of concurrent tests (all
+        /// named "sordino") get separate control sockets and never read the user's saved settings.
+        let privateFolder: URL
+
         init(_ arguments: [String], environment: [String: String] = [:]) throws {
             guard let binary = CLI.binary else { throw CocoaError(.fileNoSuchFile) }
             stderrURL = FileManager.default.temporaryDirectory.appendingPathComponent("sordino-cli-\(UUID().uuidString).log")
             _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+            privateFolder = try CLI.temporaryDirectory()
             process.executableURL = binary
             process.arguments = arguments
             process.currentDirectoryURL = CLI.repository
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let runtime = privateFolder.appendingPathComponent("runtime").path
+            try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: false,
+                                                    attributes: [.posixPermissions: 0o700])
+            let isolation = ["XDG_RUNTIME_DIR": runtime, "XDG_STATE_HOME": privateFolder.appendingPathComponent("state").path]
+            process.environment = ProcessInfo.processInfo.environment.merging(isolation) { $1 }.merging(environment) { $1 }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: stderrURL)
             process.standardInput = FileHandle.nullDevice
@@ -81,6 +90,7 @@ enum CLI {
         deinit {
             if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
             try? FileManager.default.removeItem(at: stderrURL)
+            try? FileManager.default.removeItem(at: privateFolder)
         }
 
         var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }

@@ -165,8 +165,10 @@ struct JackCommandTests {
         #expect(verbose.waitUntil(timeout: .seconds(10)) { verbose.stderr.contains("JACK client 'sordino' on server") }, "\(verbose.stderr)")
         verbose.send(SIGUSR2)
         verbose.send(SIGHUP)
-        #expect(verbose.waitUntil(timeout: .seconds(5)) { verbose.stderr.contains("engine reloaded from speech-48k") }, "\(verbose.stderr)")
-        #expect(verbose.stderr.contains("SIGUSR2: no action"))
+        // SIGHUP (1) is taken before SIGUSR2 (12) when both are pending: wait for both lines.
+        #expect(verbose.waitUntil(timeout: .seconds(5)) {
+            verbose.stderr.contains("engine reloaded from speech-48k") && verbose.stderr.contains("SIGUSR2: no action")
+        }, "\(verbose.stderr)")
         #expect(verbose.stderr.contains("wet 0.9 (command line)"), "\(verbose.stderr)")
         verbose.send(SIGTERM)
         #expect(verbose.waitForExit(timeout: .seconds(2)) == 0)

@@ -36,7 +36,8 @@ func playThrough(_ host: JackHost, server: JackdServer, signal: [Float], count: 
     return (rig.recording, rig)
 }
 
-@Suite("JACK host against a real jackd", .serialized, .enabled(if: JackdServer.shouldRun, Comment(rawValue: JackdServer.skipReason)))
+@Suite("JACK host against a real jackd", .serialized, .inProcessJack,
+       .enabled(if: JackdServer.shouldRun, Comment(rawValue: JackdServer.skipReason)))
 struct JackHostTests {
     @Test("audio through JACK equals the offline engine, sample for sample")
     func matchesOfflineEngine() throws {
@@ -284,7 +285,7 @@ struct JackHostTests {
     }
 }
 
-@Suite("JACK host without a server")
+@Suite("JACK host without a server", .inProcessJack)
 struct JackHostWithoutServerTests {
     @Test("no server → serverNotRunning with the fix")
     func noServer() {

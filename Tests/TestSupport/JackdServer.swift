@@ -160,3 +160,25 @@ public final class JackdServer {
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 }
+
+/// libjack (jack2) keeps per-process globals: JACK clients opened in one process on two servers at
+/// once break each other (a test recorded nothing, another crashed in libjack). Every suite that
+/// opens JACK clients in the test process (a host, a loopback rig) runs inside this gate, one at a
+/// time; the ones that only start `sordino` subprocesses need not.
+public actor InProcessJackGate {
+    public static let shared = InProcessJackGate()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    public func acquire() async {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }
+        } else {
+            busy = true
+        }
+    }
+
+    public func release() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+    }
+}

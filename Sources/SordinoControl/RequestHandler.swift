@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// What each command does: status, get, set, reload, subscribe, save-settings, against a `ControlTarget`.
+
+import Foundation
+
+/// Answers one request. Synchronous commands return their reply line; `reload` answers later
+/// through `later` (from the daemon's thread); `subscribe` also sets `subscription`.
+struct RequestHandler {
+    let target: any ControlTarget
+    /// Sends a reply line that is ready only later.
+    let later: @Sendable (String) -> Void
+    /// After `subscribe`: `.some(seconds between events)`, `.some(nil)` to stop; nil: unchanged.
+    private(set) var subscription: Double??
+
+    init(target: any ControlTarget, later: @escaping @Sendable (String) -> Void) {
+        self.target = target
+        self.later = later
+    }
+
+    /// The reply line, or nil when it comes later.
+    mutating func handle(_ request: ControlRequest) -> String? {
+        let id = request.id
+        switch result(request) {
+        case .success(let value?): return ControlReply.success(id: id, value)
+        case .success(nil): return nil
+        case .failure(let failure): return ControlReply.failure(id: id, failure)
+        }
+    }
+
+    private mutating func result(_ request: ControlRequest) -> Result<JSONValue?, ControlFailure> {
+        switch request.command {
+        case .status:
+            guard let status = Self.statusResult(target) else {
+                return .failure(ControlFailure(.notReady, "the daemon has not published a status yet; retry in a moment"))
+            }
+            return .success(status)
+        case .get:
+            return get(request.fields["name"])
+        case .set:
+            return set(request.fields)
+        case .reload:
+            let preset = request.fields["preset"]
+            guard preset == nil || preset == .null || preset?.stringValue != nil else {
+                return .failure(ControlFailure(.badRequest, "\"preset\" must be a string (a preset name or a path inside the preset folders)"))
+            }
+            let later = self.later, id = request.id
+            target.reload(preset: preset?.stringValue) { outcome in
+                switch outcome {
+                case .success(let origin): later(ControlReply.success(id: id, .object(["preset": .string(origin)])))
+                case .failure(let failure): later(ControlReply.failure(id: id, failure))
+                }
+            }
+            return .success(nil)
+        case .subscribe:
+            guard let hz = request.fields["hz"]?.doubleValue, hz.isFinite,
+                  hz == 0 || (ControlProtocol.minimumSubscribeHertz...ControlProtocol.maximumSubscribeHertz).contains(hz) else {
+                return .failure(ControlFailure(.outOfRange, "\"hz\" must be a number in \(ControlProtocol.minimumSubscribeHertz)…\(ControlProtocol.maximumSubscribeHertz) (events per second), or 0 to stop"))
+            }
+            subscription = .some(hz == 0 ? nil : 1 / hz)
+            return .success(.object(["hz": .number(hz)]))
+        case .saveSettings:
+            do throws(ControlFailure) {
+                return .success(.object(["path": .string(try target.saveSettings())]))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    private func get(_ name: JSONValue?) -> Result<JSONValue?, ControlFailure> {
+        let limits = target.status()?.limits
+        guard let name, name != .null else {
+            return .success(Self.settings(target, limits: limits))
+        }
+        guard let text = name.stringValue, let parameter = LiveParameter(rawValue: text) else {
+            return .failure(ControlFailure(.badRequest, "\"name\" must be one of \(LiveParameter.names); got \(name.text)"))
+        }
+        return .success(.object(["name": .string(parameter.rawValue),
+                                 "value": parameter.value(in: target.controls, engine: limits),
+                                 "source": .string(parameter.source(in: target.controls))]))
+    }
+
+    private func set(_ fields: [String: JSONValue]) -> Result<JSONValue?, ControlFailure> {
+        guard let text = fields["name"]?.stringValue, let parameter = LiveParameter(rawValue: text) else {
+            return .failure(ControlFailure(.badRequest, "\"name\" must be one of \(LiveParameter.names); got \(fields["name"]?.text ?? "nothing")"))
+        }
+        guard let value = fields["value"] else {
+            return .failure(ControlFailure(.badRequest, "\"value\" is missing: \(parameter.rawValue) takes \(parameter.accepted), or null for the default"))
+        }
+        if let failure = parameter.set(value, in: target.controls) { return .failure(failure) }
+        return get(.string(parameter.rawValue))
+    }
+
+    /// Every live parameter: its value in force and whether it was set live.
+    static func settings(_ target: any ControlTarget, limits: EngineLimits?) -> JSONValue {
+        var values: [String: JSONValue] = [:]
+        for parameter in LiveParameter.allCases { values[parameter.rawValue] = parameter.value(in: target.controls, engine: limits) }
+        let live = LiveParameter.allCases.filter { $0.source(in: target.controls) == "live" }.map { JSONValue.string($0.rawValue) }
+        return .object(["values": .object(values), "live": .array(live)])
+    }
+
+    /// The `status` result: the daemon's status and its settings; nil before the first status.
+    static func statusResult(_ target: any ControlTarget) -> JSONValue? {
+        guard let status = target.status(), case .object(var fields) = status.json else { return nil }
+        fields["settings"] = settings(target, limits: status.limits)
+        return .object(fields)
+    }
+}

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `sordino ctl`: talks to a running daemon over its control socket (status, get, set, reload, subscribe, save-settings, watch).
+
+import ArgumentParser
+import Foundation
+import SordinoControl
+import SordinoJACK
+
+struct Ctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Steer and watch a running `sordino run` over its control socket.",
+        discussion: """
+        Connects to $XDG_RUNTIME_DIR/sordino/NAME.sock (NAME: --name, default sordino; without \
+        XDG_RUNTIME_DIR /tmp/sordino-UID/NAME.sock), or to --control PATH, as the same user as the \
+        daemon (others are refused). Prints for people by default, JSON with --json (the protocol's \
+        result objects; see docs/PROTOCOL.md).
+
+        Live parameters (set): floor-db (−120…0), wet (0…1), mask-exponent (1 or 2), iterations \
+        (0…64, capped by the preset), noise-bound-db (−120…20 or off), bypass (on/off). Continuous \
+        ones glide on the audio thread; discrete ones switch at a hop, blended by the overlap-add. \
+        `set NAME default` returns to the preset's value (with the daemon's command-line override). \
+        `save-settings` keeps the live values for the daemon's next start.
+
+        Exit codes: 0 success; 64 the request was refused (a bad name or value); 65 reload refused \
+        (the running preset keeps going); 69 no daemon answers at the socket; 74 the connection failed.
+        """,
+        subcommands: [CtlStatus.self, CtlGet.self, CtlSet.self, CtlReload.self, CtlSubscribe.self,
+                      CtlSaveSettings.self, CtlWatch.self])
+}
+
+/// Where the daemon is, and how to print.
+struct CtlOptions: ParsableArguments {
+    @Option(help: "The daemon's --name (its socket is NAME.sock).")
+    var name: String = "sordino"
+
+    @Option(name: .customLong("control"), help: ArgumentHelp("The daemon's control socket, if started with --control.", valueName: "path"))
+    var control: String?
+
+    @Flag(help: "Print the protocol's JSON result instead of text.")
+    var json = false
+
+    var socketPath: String { control ?? ControlSocketPath.defaultPath(name: name) }
+
+    /// Sends one request and returns its result; failures become exit codes with the daemon's message.
+    func request(_ command: ControlCommand, _ fields: [String: JSONValue] = [:]) throws -> JSONValue {
+        do throws(ControlFailure) {
+            let client = try ControlClient(path: socketPath)
+            return try client.request(command, fields)
+        } catch {
+            throw Self.exit(error)
+        }
+    }
+
+    /// For the commands that run until interrupted: Ctrl-C and SIGTERM end them even when the
+    /// process was started with those signals blocked (a parent's thread mask is inherited).
+    func connectUntilInterrupted() throws -> ControlClient {
+        SignalWaiter.unblockTerminationSignals()
+        return try connect()
+    }
+
+    func connect() throws -> ControlClient {
+        do throws(ControlFailure) { return try ControlClient(path: socketPath) } catch { throw Self.exit(error) }
+    }
+
+    static func exit(_ failure: ControlFailure) -> ExitCode {
+        note("sordino ctl: \(failure.message)")
+        switch failure.code {
+        case .unreachable: return .serverUnavailable
+        case .ioError, .badReply: return .ioFailure
+        case .reloadFailed, .presetNotAllowed: return .badData
+        default: return .usage
+        }
+    }
+
+    func emit(_ result: JSONValue, human: (JSONValue) -> String) {
+        print(json ? result.text : human(result))
+    }
+}
+
+struct CtlStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Levels, latency, cost, counters and settings.")
+    @OptionGroup var ctl: CtlOptions
+
+    func run() throws {
+        let result = try ctl.request(.status)
+        ctl.emit(result) { CtlFormat.status($0) }
+    }
+}
+
+struct CtlGet: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "One live parameter, or all of them.")
+    @OptionGroup var ctl: CtlOptions
+    @Argument(help: "floor-db, wet, mask-exponent, iterations, noise-bound-db or bypass; none: all.")
+    var parameter: String?
+
+    func run() throws {
+        let result = try ctl.request(.get, parameter.map { ["name": .string($0)] } ?? [:])
+        ctl.emit(result) { parameter == nil ? CtlFormat.settings($0) : CtlFormat.parameter($0) }
+    }
+}
+
+struct CtlSet: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "set", abstract: "Sets a live parameter; prints the value applied.")
+    @OptionGroup var ctl: CtlOptions
+    /// Taken unparsed, so that a negative value (`set floor-db -20`) is not read as an option.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp(
+        "NAME VALUE: floor-db, wet, mask-exponent, iterations, noise-bound-db or bypass; a number, on/off (bypass), "
+            + "off (noise-bound-db), or default (back to the preset's value).", valueName: "name value"))
+    var words: [String] = []
+
+    mutating func validate() throws {
+        guard words.count == 2 else { throw ValidationError("set takes a NAME and a VALUE, e.g. `sordino ctl set floor-db -18` (got \(words.count) words).") }
+    }
+
+    func run() throws {
+        let (parameter, value) = (words[0], words[1])
+        let result = try ctl.request(.set, ["name": .string(parameter), "value": Self.json(value, for: parameter)])
+        ctl.emit(result) { CtlFormat.parameter($0) }
+    }
+
+    /// The command line's word as the protocol's value.
+    static func json(_ word: String, for parameter: String) -> JSONValue {
+        switch word.lowercased() {
+        case "default": return .null
+        case "on", "true", "yes": return parameter == "bypass" ? .bool(true) : .string(word)
+        case "off", "false", "no": return parameter == "bypass" ? .bool(false) : .string("off")
+        default: return Double(word).map { JSONValue.number($0) } ?? .string(word)
+        }
+    }
+}
+
+struct CtlReload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload",
+        abstract: "Re-reads the preset (or loads PRESET) and swaps engines without a gap; a bad preset is refused.",
+        discussion: "PRESET is a name in the preset search path or a path inside one of its folders; the daemon refuses anything else.")
+    @OptionGroup var ctl: CtlOptions
+    @Argument(help: "Preset name, e.g. speech-48k. Default: the running preset, re-read.")
+    var preset: String?
+
+    func run() throws {
+        let result = try ctl.request(.reload, preset.map { ["preset": .string($0)] } ?? [:])
+        ctl.emit(result) { "reloaded: \($0["preset"]?.stringValue ?? "?")" }
+    }
+}
+
+struct CtlSaveSettings: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "save-settings", abstract: "Keeps the live values for the daemon's next start.")
+    @OptionGroup var ctl: CtlOptions
+
+    func run() throws {
+        let result = try ctl.request(.saveSettings)
+        ctl.emit(result) { "saved to \($0["path"]?.stringValue ?? "?")" }
+    }
+}
+
+struct CtlSubscribe: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "subscribe", abstract: "Prints a status line HZ times a second until interrupted.")
+    @OptionGroup var ctl: CtlOptions
+    @Option(help: "Status lines per second, 0.1…10.")
+    var hz: Double = 1
+    @Option(help: "Stop after this many lines (default: never).")
+    var count: Int?
+
+    func run() throws {
+        let client = try ctl.connectUntilInterrupted()
+        do throws(ControlFailure) {
+            _ = try client.request(.subscribe, ["hz": .number(hz)])
+            var printed = 0
+            while count.map({ printed < $0 }) ?? true {
+                let message = try client.readMessage()
+                guard let status = message["status"] else { continue }
+                print(ctl.json ? status.text : CtlFormat.statusLine(status))
+                fflush(nil)   // every stream: a pipe sees each line at once
+                printed += 1
+            }
+        } catch {
+            throw CtlOptions.exit(error)
+        }
+    }
+}
+
+struct CtlWatch: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Live input/output meters and attenuation in the terminal (Ctrl-C ends).")
+    @OptionGroup var ctl: CtlOptions
+    @Option(help: "Redraws per second, 0.1…10.")
+    var hz: Double = 10
+
+    func run() throws {
+        let client = try ctl.connectUntilInterrupted()
+        let terminal = isatty(STDOUT_FILENO) == 1
+        do throws(ControlFailure) {
+            _ = try client.request(.subscribe, ["hz": .number(hz)])
+            while true {
+                let message = try client.readMessage()
+                guard let status = message["status"] else { continue }
+                let screen = CtlFormat.meters(status)
+                print(terminal ? "\u{1B}[H\u{1B}[2J" + screen : screen + "\n")
+                fflush(nil)   // every stream: a pipe sees each line at once
+            }
+        } catch {
+            throw CtlOptions.exit(error)
+        }
+    }
+}
