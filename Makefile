@@ -109,7 +109,7 @@ sanitize: deps
 	$(SWIFT) build --build-path .build-tsan --build-tests --sanitize=thread -Xswiftc -use-ld=lld $(TSAN_WORKAROUND)
 	TSAN_OPTIONS=halt_on_error=1 SORDINO_REQUIRE_JACKD=1 .build-tsan/$(SANITIZED_TESTS) --filter '$(TSAN_SUITES)'
 
-## Soak: MINUTES of a pass-through client, then MINUTES of `sordino run` reloaded every second, on
+## Soak: MINUTES of a pass-through client, then MINUTES of `sordino run` steered every second, on
 ## a private 48 kHz / 64-frame dummy server; fails on extra xruns or private memory growing by
 ## more than 1 MB (Tests/Soak/soak.sh says how).
 MINUTES ?= 60

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Soak: the daemon at 48 kHz, 64-frame periods on a private dummy JACK server for MINUTES, reloaded every second, against a pass-through client.
+# Soak: the daemon at 48 kHz, 64-frame periods on a private dummy JACK server for MINUTES, steered every second, against a pass-through client.
 #
 # Usage: Tests/Soak/soak.sh SORDINO MINUTES [PRESET]
 # Phase 1 runs jack_thru (JACK's pass-through example) fed by jack_simple_client for MINUTES;
-# phase 2 runs `SORDINO run` fed the same way for MINUTES while SIGHUP makes it rebuild and swap
-# its engine every second. xruns are the server's own count ("XRun" lines of jackd) in each phase.
-# Fails (exit 1) if phase 2 has more xruns than phase 1 plus XRUN_SLACK (default 2 plus half of
+# phase 2 runs `SORDINO run` fed the same way for MINUTES while a control client (`sordino ctl`)
+# changes a parameter every second (the floor, and every 5 s the mask exponent) and reloads the
+# preset every RELOAD_EVERY seconds (default 10; a rebuild and a swap of the engine). xruns are the
+# server's own count ("XRun" lines of jackd) in each phase.
+# Fails (exit 1) if phase 2 has more xruns than phase 1 plus XRUN_SLACK (default 5 plus half of
 # phase 1's count: the dummy driver without real-time privileges misses cycles by itself, in
 # bursts, whenever the machine is busy), or if the daemon's private
 # memory (RssAnon) grew by more than 1024 kB between the end of its first minute (or of its first
@@ -15,7 +17,7 @@ set -euo pipefail
 SORDINO=${1:?usage: soak.sh SORDINO MINUTES [PRESET]}
 MINUTES=${2:?usage: soak.sh SORDINO MINUTES [PRESET]}
 PRESET=${3:-speech-48k}
-RELOAD_EVERY=${RELOAD_EVERY:-1}   # seconds between SIGHUP reloads; 0: none
+RELOAD_EVERY=${RELOAD_EVERY:-10}   # seconds between reloads; 0: none
 SECONDS_PER_PHASE=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 }')
 (( SECONDS_PER_PHASE >= 20 )) || { echo "soak: MINUTES must be at least 1/3 (20 s per phase)"; exit 64; }
 FIRST_MARK=$(( SECONDS_PER_PHASE >= 120 ? 60 : SECONDS_PER_PHASE / 2 ))
@@ -50,19 +52,24 @@ sleep "$SECONDS_PER_PHASE"
 reference=$(( $(xruns) - before ))
 kill -TERM "$THRU"; wait "$THRU" 2>/dev/null || true
 echo "soak: pass-through: $reference xruns in $SECONDS_PER_PHASE s"
-XRUN_SLACK=${XRUN_SLACK:-$(( 2 + reference / 2 ))}
+XRUN_SLACK=${XRUN_SLACK:-$(( 5 + reference / 2 ))}
 
-# Phase 2: Sordino, reloaded every second.
+# Phase 2: Sordino, steered every second.
+CONTROL="$WORK/control.sock"
+ctl() { "$SORDINO" ctl "$1" --control "$CONTROL" "${@:2}" > /dev/null 2>> "$WORK/ctl.log" || changes_failed=$(( changes_failed + 1 )); }
+changes_failed=0
 "$SORDINO" run --server "$SERVER" --preset "$PRESET" --report-interval 10 --connect-in 'jack_simple_client:output1' \
-    > "$WORK/sordino.log" 2>&1 &
+    --control "$CONTROL" > "$WORK/sordino.log" 2>&1 &
 DAEMON=$!; PIDS+=("$DAEMON")
 for _ in $(seq 1 50); do grep -q 'processing\|running' "$WORK/sordino.log" && break; sleep 0.2; done
 before=$(xruns)
-first=""; reloads=0
+first=""; reloads=0; changes=0
 for (( s = 1; s <= SECONDS_PER_PHASE; s++ )); do
     sleep 1
     kill -0 "$DAEMON" 2>/dev/null || { echo "soak: sordino died"; cat "$WORK/sordino.log"; exit 1; }
-    if (( RELOAD_EVERY > 0 && s % RELOAD_EVERY == 0 )); then kill -HUP "$DAEMON"; reloads=$(( reloads + 1 )); fi
+    ctl set floor-db $(( s % 2 == 0 ? -12 : -18 )); changes=$(( changes + 1 ))
+    if (( s % 5 == 0 )); then ctl set mask-exponent $(( s % 10 == 0 ? 1 : 2 )); changes=$(( changes + 1 )); fi
+    if (( RELOAD_EVERY > 0 && s % RELOAD_EVERY == 0 )); then ctl reload; reloads=$(( reloads + 1 )); fi
     (( s == FIRST_MARK )) && first=$(rss_anon "$DAEMON")
 done
 last=$(rss_anon "$DAEMON")
@@ -76,11 +83,12 @@ growth=$(( last - first ))
 # The longest callback of any status interval, in whole µs: reported, not judged (it is wall-clock
 # time, and a thread without real-time priority is preempted mid-callback on a busy machine).
 longest=$(grep -oE 'max [0-9.]+ µs over' "$WORK/sordino.log" | awk '{ if ($2 > m) m = $2 } END { printf "%d", m }')
-echo "soak: sordino ($PRESET, 48 kHz, 64 frames): $enhanced xruns in $SECONDS_PER_PHASE s, $reloads reloads, ${swaps:-?} engine swaps"
+echo "soak: sordino ($PRESET, 48 kHz, 64 frames): $enhanced xruns in $SECONDS_PER_PHASE s, $changes parameter changes, $reloads reloads, ${swaps:-?} engine swaps, $changes_failed control requests failed"
 echo "soak: last status: ${callback:-no status line}; longest callback of the run ${longest} µs (period 1333 µs)"
 echo "soak: RssAnon ${first} kB after ${FIRST_MARK} s, ${last} kB at the end (${growth} kB growth)"
 fail=0
 (( enhanced <= reference + XRUN_SLACK )) || { echo "soak: FAIL: $enhanced xruns against the pass-through's $reference (+$XRUN_SLACK)"; fail=1; }
+(( changes_failed == 0 )) || { echo "soak: FAIL: $changes_failed control requests failed: $(tail -3 "$WORK/ctl.log")"; fail=1; }
 (( growth <= 1024 )) || { echo "soak: FAIL: private memory grew by $growth kB"; fail=1; }
 (( fail == 0 )) && echo "soak: passed"
 exit $fail
