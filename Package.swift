@@ -59,7 +59,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         /// The parsers of outside input as functions of bytes: fuzzed by SordinoFuzz, replayed by the tests.
-        .target(name: "FuzzTargets", dependencies: ["SordinoDSP", "SordinoIO", "SordinoPresets"]),
+        .target(name: "FuzzTargets", dependencies: ["SordinoDSP", "SordinoIO", "SordinoPresets", "SordinoControl"]),
         /// libFuzzer's entry point when built by `make fuzz` (-DSORDINO_FUZZING), else a replayer.
         .executableTarget(name: "SordinoFuzz", dependencies: ["FuzzTargets", "CFuzzer"]),
         .target(name: "CFuzzer"),

@@ -2,6 +2,7 @@
 // The parsers of outside input, each as one function of bytes, for libFuzzer and for replaying its findings in tests.
 
 import Foundation
+import SordinoControl
 import SordinoDSP
 import SordinoIO
 import SordinoPresets
@@ -16,6 +17,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case basis
     /// A `.npy` array: decoded; when valid, encoded again and decoded to the same array.
     case npy
+    /// A control-socket request line: parsed and served against a daemon stand-in (live controls
+    /// of a real `ControlBlock`; no status yet; reload and save-settings refused); the reply must
+    /// be one line holding one JSON object.
+    case control
 
     /// Presets whose engine would need more than this many floats of basis are refused before an
     /// engine is built (validation allows real presets far larger; the fuzzer must stay fast).
@@ -26,15 +31,18 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .preset: Self.preset(bytes)
         case .basis: Self.basis(bytes)
         case .npy: Self.npy(bytes)
+        case .control: Self.serveControl(bytes)
         }
     }
 
-    /// True when `bytes` get through the parser to an engine (for checking that seeds are useful).
+    /// True when `bytes` get through the parser to an engine, or (control) to a successful reply:
+    /// for checking that seeds are useful.
     public func reachesEngine(_ bytes: [UInt8]) -> Bool {
         switch self {
         case .preset: Self.presetEngineInput(bytes) != nil
         case .basis: (try? BasisFile.decode(bytes, path: "fuzz.basis")) != nil
         case .npy: (try? Npy.decode(Data(bytes), path: "fuzz.npy")) != nil
+        case .control: Self.controlReply(bytes).map { $0.contains("\"ok\":true") } ?? false
         }
     }
 
@@ -75,6 +83,30 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                      "a .npy array changed shape on its way through encode and decode")
         for (a, b) in zip(again.values, array.values) where a.bitPattern != b.bitPattern && !(a.isNaN && b.isNaN) {
             fatalError("a .npy value changed on its way through encode and decode: \(b) → \(a)")
+        }
+    }
+
+    private static func serveControl(_ bytes: [UInt8]) {
+        guard let reply = controlReply(bytes) else { return }
+        precondition(!reply.contains("\n"), "a control reply spans several lines")
+        precondition((try? JSONSerialization.jsonObject(with: Data(reply.utf8))) is [String: Any],
+                     "a control reply is not a JSON object: \(reply)")
+    }
+
+    private static func controlReply(_ bytes: [UInt8]) -> String? {
+        ControlProtocol.reply(to: Data(bytes), target: StandInDaemon.shared)
+    }
+
+    /// A daemon with live controls and nothing else.
+    private final class StandInDaemon: ControlTarget {
+        static let shared = StandInDaemon()
+        let controls = ControlBlock(EngineConfiguration())
+        func status() -> DaemonStatus? { nil }
+        func reload(preset: String?, reply: @escaping @Sendable (Result<String, ControlFailure>) -> Void) {
+            reply(.failure(ControlFailure(.reloadFailed, "the fuzzer's stand-in does not reload")))
+        }
+        func saveSettings() throws(ControlFailure) -> String {
+            throw ControlFailure(.ioError, "the fuzzer's stand-in does not save")
         }
     }
 

@@ -106,3 +106,25 @@ struct RequestHandler {
         return .object(fields)
     }
 }
+
+extension ControlProtocol {
+    /// Serves one request line against `target` as the socket's thread does: the reply line (nil
+    /// when it comes later, through `later`) and, after `subscribe`, the new subscription.
+    static func serve(_ line: Data, target: any ControlTarget,
+                      later: @escaping @Sendable (String) -> Void) -> (reply: String?, subscription: Double??) {
+        switch ControlRequest.parse(line) {
+        case .failure(let refusal):
+            return (ControlReply.failure(id: refusal.id, refusal.failure), nil)
+        case .success(let request):
+            var handler = RequestHandler(target: target, later: later)
+            return (handler.handle(request), handler.subscription)
+        }
+    }
+
+    /// The reply line to one request line, as a client would read it (nil when it comes later, as
+    /// `reload`'s does, through `later`). For the fuzzer and tests.
+    public static func reply(to line: Data, target: any ControlTarget,
+                             later: @escaping @Sendable (String) -> Void = { _ in }) -> String? {
+        serve(line, target: target, later: later).reply
+    }
+}

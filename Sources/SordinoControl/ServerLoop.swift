@@ -171,16 +171,13 @@ struct ServerLoop {
 
     private mutating func answer(_ line: Data, at index: Int) {
         server.requestsAnswered.wrappingAdd(1, ordering: .relaxed)
-        switch ControlRequest.parse(line) {
-        case .failure(let refusal):
-            enqueue(ControlReply.failure(id: refusal.id, refusal.failure), at: index)
-        case .success(let request):
-            let id = connections[index].id
-            var handler = RequestHandler(target: server.daemon) { [server] line in server.post(line, to: id) }
-            if let reply = handler.handle(request) { enqueue(reply, at: index) }
-            if let change = handler.subscription {
-                connections[index].subscription = change.map { ($0, ContinuousClock.now + .seconds($0)) }
-            }
+        let id = connections[index].id
+        let (reply, subscription) = ControlProtocol.serve(line, target: server.daemon) { [server] line in
+            server.post(line, to: id)
+        }
+        if let reply { enqueue(reply, at: index) }
+        if let change = subscription {
+            connections[index].subscription = change.map { ($0, ContinuousClock.now + .seconds($0)) }
         }
     }
 

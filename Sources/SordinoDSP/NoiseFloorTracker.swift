@@ -9,9 +9,9 @@
 /// - frames that overlap a hop of digital silence (zero input, replaced non-finite samples,
 ///   denormals) are not observed: their energy is that of the few sound samples under the window's
 ///   tapered edge, not of the noise;
-/// - the floor never stays below the lowest frame of the last `window` (≈ 2 s, kept as four
-///   sub-window minima): after a dip (a mute, a 60 dB step) it returns to the noise within that
-///   time instead of climbing back at 2 dB/s. Where a frame near the floor comes at least every
+/// - the floor never stays below the lowest frame of the last `window` (≈ 2 s of sound, kept as
+///   four sub-window minima): after a dip (a mute, a 60 dB step) it returns to the noise within
+///   that time instead of climbing back at 2 dB/s. Where a frame near the floor comes at least every
 ///   two seconds, as between the words of speech, this changes nothing.
 ///
 /// Real-time safe: fixed-size value, no allocation.
@@ -43,7 +43,7 @@ struct NoiseFloorTracker {
         rise = Float.pow(10, 0.2 * hopSeconds)
         subWindowHops = max(1, Int((Self.windowSeconds / Float(Self.subWindowCount) / hopSeconds).rounded()))
         hopsPerFrame = (frameLength + hopLength - 1) / hopLength
-        hopsSinceSilence = hopsPerFrame
+        hopsSinceSilence = 0   // the input history starts as zeros
     }
 
     /// The floor: the running minimum, raised to the lowest frame of the last window when every
@@ -82,7 +82,14 @@ struct NoiseFloorTracker {
     /// would pin the minimum at 0).
     @_noLocks
     mutating func observe(hopEnergy: Float, framePower: Float) {
-        hopsSinceSilence = hopEnergy > 0 ? Swift.min(hopsSinceSilence + 1, hopsPerFrame) : 0
+        // Digital silence stops the clock as well: the tracker's state depends on sound alone, so an
+        // engine that heard silence first (a live host before the music starts) tracks exactly as
+        // one that did not (the same file offline).
+        guard hopEnergy > 0 else {
+            hopsSinceSilence = 0
+            return
+        }
+        hopsSinceSilence = Swift.min(hopsSinceSilence + 1, hopsPerFrame)
         if hopsSinceSilence >= hopsPerFrame, framePower > 0 {
             runningMinimum = framePower < runningMinimum ? framePower : runningMinimum * rise
             currentMinimum = Swift.min(currentMinimum, framePower)

@@ -20,7 +20,7 @@ enum RunConfigFile {
         "no-reconnect": .flag, "wait-for-server": .flag, "report-interval": .number, "log-level": .text, "control": .text, "no-control": .flag,
         "preset": .text, "floor-db": .number, "wet": .number, "iterations": .integer, "activation-floor": .number,
         "noise-bound-db": .numberOrOff, "absent-floor-db": .numberOrOff, "adaptive-noise-atoms": .integer,
-        "adaptive-noise-memory-ms": .number, "mask-exponent": .integer, "link-channels": .flag,
+        "adaptive-noise-memory-ms": .number, "mask-exponent": .integer, "link-channels": .flag, "gain-refinement": .text,
     ]
 
     /// The arguments `path` stands for, in the file's key order (sorted; each key appears once).

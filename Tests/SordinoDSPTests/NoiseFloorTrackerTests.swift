@@ -6,9 +6,12 @@ import Testing
 import TestSupport
 
 struct NoiseFloorTrackerTests {
-    /// 16 kHz, hop 128, frame 512: 125 hops per second, 4 hops per frame, sub-windows of 63 hops.
+    /// 16 kHz, hop 128, frame 512: 125 hops per second, 4 hops per frame, sub-windows of 63 hops;
+    /// past its first three hops (whose frames overlap the zeros the input history starts with).
     static func tracker() -> NoiseFloorTracker {
-        NoiseFloorTracker(hopLength: 128, frameLength: 512, sampleRate: 16000)
+        var t = NoiseFloorTracker(hopLength: 128, frameLength: 512, sampleRate: 16000)
+        for _ in 0..<3 { t.observe(hopEnergy: 1, framePower: 0) }
+        return t
     }
 
     static let hopsPerSecond = 125
@@ -76,6 +79,31 @@ struct NoiseFloorTrackerTests {
         for _ in 0..<(3 * Self.hopsPerSecond) { t.observe(hopEnergy: 0, framePower: 0) }
         for _ in 0..<(Self.hopsPerSecond / 2) { t.observe(hopEnergy: 1, framePower: 1000) }
         #expect(t.floor < 1.5, "floor \(t.floor) after silence and 0.5 s of loud frames")
+    }
+
+    /// Digital silence before the sound changes nothing (a live engine that waited for the music
+    /// tracks exactly as the same file processed offline): the floors agree at every hop.
+    @Test func leadingSilenceChangesNothing() {
+        var fresh = NoiseFloorTracker(hopLength: 128, frameLength: 512, sampleRate: 16000)
+        var waited = fresh
+        for _ in 0..<777 { waited.observe(hopEnergy: 0, framePower: 0) }
+        var g = SeededGenerator(seed: 11)
+        for hop in 0..<(6 * Self.hopsPerSecond) {
+            let power = hop % 300 < 150 ? 1 + 9 * g.unit() : 1e-4 * (1 + g.unit())
+            fresh.observe(hopEnergy: 1, framePower: power)
+            waited.observe(hopEnergy: 1, framePower: power)
+            #expect(fresh.floor == waited.floor, "hop \(hop): \(fresh.floor) against \(waited.floor)")
+            if fresh.floor != waited.floor { break }
+        }
+    }
+
+    /// The first frames overlap the zeros the input history starts with: not observed.
+    @Test func theFirstFramesAreNotObserved() {
+        var t = NoiseFloorTracker(hopLength: 128, frameLength: 512, sampleRate: 16000)
+        for _ in 0..<3 { t.observe(hopEnergy: 1, framePower: 1e-9) }
+        #expect(t.floor == .infinity)
+        t.observe(hopEnergy: 1, framePower: 2)
+        #expect(t.floor == 2)
     }
 
     /// Adopting another tracker's state carries its floor over.
