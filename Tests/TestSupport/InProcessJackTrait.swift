@@ -2,13 +2,14 @@
 // The suite trait that runs a suite opening JACK clients in the test process inside `InProcessJackGate`.
 
 import Testing
-import TestSupport
 
 /// `.inProcessJack`: the whole suite runs while no other suite of the process has JACK clients open.
-struct InProcessJack: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
+public struct InProcessJack: SuiteTrait, TestScoping {
+    public var isRecursive: Bool { false }
 
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+    public init() {}
+
+    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         await InProcessJackGate.shared.acquire()
         do {
             try await function()
@@ -21,5 +22,5 @@ struct InProcessJack: SuiteTrait, TestScoping {
 }
 
 extension Trait where Self == InProcessJack {
-    static var inProcessJack: Self { InProcessJack() }
+    public static var inProcessJack: Self { InProcessJack() }
 }
