@@ -87,15 +87,16 @@ fuzz: deps
 
 ## Sanitizers (debug builds in .build-asan and .build-tsan, linked with lld): AddressSanitizer with
 ## LeakSanitizer on ASAN_SUITES, ThreadSanitizer on TSAN_SUITES: the host's engine hand-over and
-## controls between an audio thread and a main thread of the test's own. The JACK suites cannot run
+## controls between an audio thread and a main thread of the test's own, and the control socket's
+## thread against its clients. The JACK suites cannot run
 ## to their end under TSan: jack2's libjack ends its client threads with pthread_cancel, and TSan
 ## aborts when a thread ends inside one of its interceptors (docs/RELIABILITY.md).
 ## HostileAudioTests is left out of the ASan run (the same engine code as the other DSP suites
 ## on long inputs: minutes under ASan), and so is AllocationTests (ASan owns malloc, the probe cannot
 ## count). Known leaks inside Foundation are suppressed by
 ## Tests/Sanitizers/lsan.supp, each with its reason.
-ASAN_SUITES ?= SordinoDSPTests|SordinoPresetsTests|SordinoIOTests|SordinoJACKTests
-TSAN_SUITES ?= ThreadedSlotTests
+ASAN_SUITES ?= SordinoDSPTests|SordinoPresetsTests|SordinoIOTests|SordinoJACKTests|SordinoControlTests
+TSAN_SUITES ?= ThreadedSlotTests|SordinoControlTests
 SANITIZED_TESTS = debug/sordinoPackageTests.xctest --testing-library swift-testing
 # Swift 6.3.1 emits invalid IR (a `bitcast i64 … to ptr` in the address passed to
 # __tsan_external_write for an inout access of Engine.process) and its LLVM verifier aborts the
