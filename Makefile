@@ -114,8 +114,9 @@ sanitize: deps
 ## a private 48 kHz / 64-frame dummy server; fails on extra xruns or private memory growing by
 ## more than 1 MB (Tests/Soak/soak.sh says how).
 MINUTES ?= 60
+JUDGE_XRUNS ?= 1
 soak: build
-	Tests/Soak/soak.sh $(SORDINO) $(MINUTES)
+	JUDGE_XRUNS=$(JUDGE_XRUNS) Tests/Soak/soak.sh $(SORDINO) $(MINUTES)
 
 ## Fault injection against `sordino run` with JACK's own tools: jackd killed and restarted 10
 ## times, stopped for 2 s, ports rewired, 8 buffer sizes, reloads during preset rewrites.

@@ -53,6 +53,7 @@ reference=$(( $(xruns) - before ))
 kill -TERM "$THRU"; wait "$THRU" 2>/dev/null || true
 echo "soak: pass-through: $reference xruns in $SECONDS_PER_PHASE s"
 XRUN_SLACK=${XRUN_SLACK:-$(( 5 + reference / 2 ))}
+JUDGE_XRUNS=${JUDGE_XRUNS:-1}   # 0: report the xruns, do not fail on them
 
 # Phase 2: Sordino, steered every second.
 CONTROL="$WORK/control.sock"
@@ -87,7 +88,13 @@ echo "soak: sordino ($PRESET, 48 kHz, 64 frames): $enhanced xruns in $SECONDS_PE
 echo "soak: last status: ${callback:-no status line}; longest callback of the run ${longest} µs (period 1333 µs)"
 echo "soak: RssAnon ${first} kB after ${FIRST_MARK} s, ${last} kB at the end (${growth} kB growth)"
 fail=0
-(( enhanced <= reference + XRUN_SLACK )) || { echo "soak: FAIL: $enhanced xruns against the pass-through's $reference (+$XRUN_SLACK)"; fail=1; }
+if (( enhanced > reference + XRUN_SLACK )); then
+    if (( JUDGE_XRUNS )); then
+        echo "soak: FAIL: $enhanced xruns against the pass-through's $reference (+$XRUN_SLACK)"; fail=1
+    else
+        echo "soak: (not judged) $enhanced xruns against the pass-through's $reference (+$XRUN_SLACK)"
+    fi
+fi
 (( changes_failed == 0 )) || { echo "soak: FAIL: $changes_failed control requests failed: $(tail -3 "$WORK/ctl.log")"; fail=1; }
 (( growth <= 1024 )) || { echo "soak: FAIL: private memory grew by $growth kB"; fail=1; }
 (( fail == 0 )) && echo "soak: passed"
