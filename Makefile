@@ -73,7 +73,7 @@ test: build check test-deps
 ## A crash leaves .build-fuzz/crash-TARGET-*: copy it into Tests/Fuzz/TARGET and fix it. Linked with
 ## lld (the toolchain's): gold fails on the sanitizer runtime's symbols.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= preset basis npy control
+FUZZ_TARGETS ?= preset basis npy control config
 fuzz: deps
 	$(SWIFT) build --build-path .build-fuzz -c release -Xswiftc -sanitize=fuzzer,address \
 	  -Xswiftc -DSORDINO_FUZZING -Xswiftc -use-ld=lld --product SordinoFuzz

@@ -46,7 +46,8 @@ let package = Package(
         ]),
 
         /// The control protocol: the daemon's socket server, the `ctl` client, the settings file.
-        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoPresets"]),
+        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoPresets",
+                                                       .product(name: "TOMLKit", package: "TOMLKit")]),
 
         /// The loopback player and recorder `demo`, the allocation probe and the tests drive the host with.
         .target(name: "SordinoJACKRig", dependencies: ["SordinoJACK", "SordinoDSP"]),
@@ -55,7 +56,6 @@ let package = Package(
         .executableTarget(name: "sordino", dependencies: [
             "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         /// The parsers of outside input as functions of bytes: fuzzed by SordinoFuzz, replayed by the tests.

@@ -21,6 +21,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// of a real `ControlBlock`; no status yet; reload and save-settings refused); the reply must
     /// be one line holding one JSON object.
     case control
+    /// A `sordino run --config` TOML file: parsed into the run options it stands for; when accepted,
+    /// every argument is one known option, each at most once.
+    case config
 
     /// Presets whose engine would need more than this many floats of basis are refused before an
     /// engine is built (validation allows real presets far larger; the fuzzer must stay fast).
@@ -32,6 +35,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .basis: Self.basis(bytes)
         case .npy: Self.npy(bytes)
         case .control: Self.serveControl(bytes)
+        case .config: Self.config(bytes)
         }
     }
 
@@ -43,6 +47,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .basis: (try? BasisFile.decode(bytes, path: "fuzz.basis")) != nil
         case .npy: (try? Npy.decode(Data(bytes), path: "fuzz.npy")) != nil
         case .control: Self.controlReply(bytes).map { $0.contains("\"ok\":true") } ?? false
+        case .config: Self.configArguments(bytes).map { !$0.isEmpty } ?? false
         }
     }
 
@@ -91,6 +96,21 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         precondition(!reply.contains("\n"), "a control reply spans several lines")
         precondition((try? JSONSerialization.jsonObject(with: Data(reply.utf8))) is [String: Any],
                      "a control reply is not a JSON object: \(reply)")
+    }
+
+    private static func config(_ bytes: [UInt8]) {
+        guard let arguments = configArguments(bytes) else { return }
+        var seen: Set<String> = []
+        for argument in arguments {
+            precondition(argument.hasPrefix("--"), "a configuration argument is no option: \(argument)")
+            let key = String(argument.dropFirst(2).prefix { $0 != "=" })
+            precondition(RunConfigFile.keys[key] != nil, "a configuration argument is no run option: \(argument)")
+            precondition(seen.insert(key).inserted, "a configuration option appears twice: \(key)")
+        }
+    }
+
+    private static func configArguments(_ bytes: [UInt8]) -> [String]? {
+        try? RunConfigFile.arguments(text: String(decoding: bytes, as: UTF8.self), path: "fuzz.toml")
     }
 
     private static func controlReply(_ bytes: [UInt8]) -> String? {

@@ -119,7 +119,12 @@ struct Run: ParsableCommand {
             // The file's options first, the command line's after them: the last value of an option wins.
             let merged: Run
             do {
-                let arguments = try RunConfigFile.arguments(path: config) + RunConfigFile.commandLineArguments()
+                let fileArguments: [String]
+                do { fileArguments = try RunConfigFile.arguments(path: config) } catch {
+                    if case .unreadable = error { throw CommandError(error.description, exitCode: .noInput) }
+                    throw CommandError(error.description, exitCode: .usage)
+                }
+                let arguments = fileArguments + RunConfigFile.commandLineArguments()
                 do { merged = try Run.parse(arguments) } catch {
                     throw CommandError("\(config) with the command line: \(Run.message(for: error))", exitCode: .usage)
                 }

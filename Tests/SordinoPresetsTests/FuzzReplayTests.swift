@@ -30,4 +30,14 @@ struct FuzzReplayTests {
         let data = try Data(contentsOf: Self.root.appendingPathComponent("preset/small.json"))
         #expect(FuzzTarget.preset.reachesEngine([UInt8](data)))
     }
+
+    /// The configuration seeds reach the option list (a fuzzer that only meets refusals fuzzes little),
+    /// and the broken ones are refused.
+    @Test func theConfigurationSeedsParse() throws {
+        for (name, accepted) in [("full.toml", true), ("numbers.toml", true), ("strings.toml", true),
+                                 ("broken.toml", false), ("table.toml", false)] {
+            let data = try Data(contentsOf: Self.root.appendingPathComponent("config/\(name)"))
+            #expect(FuzzTarget.config.reachesEngine([UInt8](data)) == accepted, "\(name)")
+        }
+    }
 }

@@ -9,13 +9,41 @@ import TOMLKit
 /// Its values become arguments placed before the command line's, so that an option given on the
 /// command line wins (argument-parser keeps the last value). A flag set to true in the file cannot
 /// be turned off on the command line; `false` in the file is the same as leaving the key out.
-enum RunConfigFile {
-    enum Kind {
+public enum RunConfigFile {
+    /// Why a configuration file was refused; the description names the file (and line or key) and
+    /// says what to do.
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        /// The file cannot be read (missing, a directory, no permission, not UTF-8).
+        case unreadable(path: String)
+        /// The TOML does not parse.
+        case syntax(path: String, line: Int, column: Int, reason: String)
+        /// A key that is no option of `sordino run`.
+        case unknownKey(path: String, key: String)
+        /// A key whose value has the wrong TOML type.
+        case wrongType(path: String, key: String, expected: String, got: String)
+
+        public var description: String {
+            switch self {
+            case .unreadable(let path):
+                "cannot read the configuration file \(path). Check the path and its permissions."
+            case .syntax(let path, let line, let column, let reason):
+                "\(path):\(line):\(column): \(reason). Fix the TOML syntax (https://toml.io)."
+            case .unknownKey(let path, let key):
+                "\(path): unknown key '\(key)'. The keys are `sordino run`'s options without '--': "
+                    + "\(RunConfigFile.keys.keys.sorted().joined(separator: ", "))."
+            case .wrongType(let path, let key, let expected, let got):
+                "\(path): '\(key)' must be \(expected) (got \(got))."
+            }
+        }
+    }
+
+    /// The TOML type an option takes.
+    public enum Kind: Sendable {
         case text, integer, number, numberOrOff, flag
     }
 
     /// Every option of `sordino run` but `--config` itself, with the TOML type it takes.
-    static let keys: [String: Kind] = [
+    public static let keys: [String: Kind] = [
         "server": .text, "name": .text, "channels": .integer, "connect-in": .text, "connect-out": .text,
         "no-reconnect": .flag, "wait-for-server": .flag, "report-interval": .number, "log-level": .text, "control": .text, "no-control": .flag,
         "preset": .text, "floor-db": .number, "wet": .number, "iterations": .integer, "activation-floor": .number,
@@ -23,32 +51,35 @@ enum RunConfigFile {
         "adaptive-noise-memory-ms": .number, "mask-exponent": .integer, "link-channels": .flag, "gain-refinement": .text,
     ]
 
-    /// The arguments `path` stands for, in the file's key order (sorted; each key appears once).
-    static func arguments(path: String) throws -> [String] {
+    /// The arguments the file at `path` stands for, in key order (sorted; each key appears once).
+    public static func arguments(path: String) throws(Failure) -> [String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CommandError("cannot read the configuration file \(path). Check the path and its permissions.", exitCode: .noInput)
+            throw .unreadable(path: path)
         }
+        return try arguments(text: text, path: path)
+    }
+
+    /// The arguments the TOML `text` stands for; `path` names it in errors.
+    public static func arguments(text: String, path: String) throws(Failure) -> [String] {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw CommandError("\(path):\(error.source.begin.line):\(error.source.begin.column): \(error.description). "
-                               + "Fix the TOML syntax (https://toml.io).", exitCode: .usage)
+            throw .syntax(path: path, line: error.source.begin.line, column: error.source.begin.column, reason: error.description)
+        } catch {
+            throw .syntax(path: path, line: 1, column: 1, reason: "\(error)")
         }
         var arguments: [String] = []
         for key in table.keys.sorted() {
-            guard let kind = keys[key], let value = table[key] else {
-                throw CommandError("\(path): unknown key '\(key)'. The keys are `sordino run`'s options without '--': "
-                                   + "\(keys.keys.sorted().joined(separator: ", ")).", exitCode: .usage)
-            }
+            guard let kind = keys[key], let value = table[key] else { throw .unknownKey(path: path, key: key) }
             arguments += try Self.arguments(key: key, kind: kind, value: value, path: path)
         }
         return arguments
     }
 
-    private static func arguments(key: String, kind: Kind, value: TOMLValueConvertible, path: String) throws -> [String] {
-        func wrongType(_ expected: String) -> CommandError {
-            CommandError("\(path): '\(key)' must be \(expected) (got \(value.debugDescription)).", exitCode: .usage)
+    private static func arguments(key: String, kind: Kind, value: TOMLValueConvertible, path: String) throws(Failure) -> [String] {
+        func wrongType(_ expected: String) -> Failure {
+            .wrongType(path: path, key: key, expected: expected, got: value.debugDescription)
         }
         switch kind {
         case .text:
@@ -72,7 +103,7 @@ enum RunConfigFile {
 
     /// The arguments `run` was given on the command line, without `--config FILE` (so that the
     /// file is read once): the process's arguments after the program name and the optional `run`.
-    static func commandLineArguments(_ all: [String] = CommandLine.arguments) -> [String] {
+    public static func commandLineArguments(_ all: [String] = CommandLine.arguments) -> [String] {
         var rest = Array(all.dropFirst())
         if rest.first == "run" { rest.removeFirst() }
         var kept: [String] = []
