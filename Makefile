@@ -79,7 +79,8 @@ fuzz: deps
 	  -Xswiftc -DSORDINO_FUZZING -Xswiftc -use-ld=lld --product SordinoFuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p .build-fuzz/corpus/$$t; echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
-	  SORDINO_FUZZ_TARGET=$$t .build-fuzz/release/SordinoFuzz .build-fuzz/corpus/$$t Tests/Fuzz/$$t \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp \
+	    SORDINO_FUZZ_TARGET=$$t .build-fuzz/release/SordinoFuzz .build-fuzz/corpus/$$t Tests/Fuzz/$$t \
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	    -artifact_prefix=.build-fuzz/crash-$$t- 2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)' ; \
 	  [ $${PIPESTATUS[0]} -eq 0 ] || { echo "fuzz target $$t failed: see .build-fuzz/crash-$$t-*"; exit 1; }; \
@@ -111,10 +112,11 @@ sanitize: deps
 	TSAN_OPTIONS=halt_on_error=1 SORDINO_REQUIRE_JACKD=1 .build-tsan/$(SANITIZED_TESTS) --filter '$(TSAN_SUITES)'
 
 ## Soak: MINUTES of a pass-through client, then MINUTES of `sordino run` steered every second, on
-## a private 48 kHz / 64-frame dummy server; fails on extra xruns or private memory growing by
-## more than 1 MB (Tests/Soak/soak.sh says how).
+## a private 48 kHz / 64-frame dummy server; fails when jackd attributes more xruns to Sordino than
+## to the pass-through client (+2), or private memory grows by more than 1 MB; JUDGE_XRUNS=1 also
+## judges the total xrun count (Tests/Soak/soak.sh says how).
 MINUTES ?= 60
-JUDGE_XRUNS ?= 1
+JUDGE_XRUNS ?= 0
 soak: build
 	JUDGE_XRUNS=$(JUDGE_XRUNS) Tests/Soak/soak.sh $(SORDINO) $(MINUTES)
 

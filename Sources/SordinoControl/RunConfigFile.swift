@@ -13,8 +13,10 @@ public enum RunConfigFile {
     /// Why a configuration file was refused; the description names the file (and line or key) and
     /// says what to do.
     public enum Failure: Error, CustomStringConvertible, Equatable {
-        /// The file cannot be read (missing, a directory, no permission, not UTF-8).
+        /// The file cannot be read (missing, a directory, no permission).
         case unreadable(path: String)
+        /// The file is not UTF-8 text.
+        case notText(path: String)
         /// The TOML does not parse.
         case syntax(path: String, line: Int, column: Int, reason: String)
         /// A key that is no option of `sordino run`.
@@ -26,6 +28,8 @@ public enum RunConfigFile {
             switch self {
             case .unreadable(let path):
                 "cannot read the configuration file \(path). Check the path and its permissions."
+            case .notText(let path):
+                "\(path) is not UTF-8 text. Save the configuration file as UTF-8 (TOML requires it)."
             case .syntax(let path, let line, let column, let reason):
                 "\(path):\(line):\(column): \(reason). Fix the TOML syntax (https://toml.io)."
             case .unknownKey(let path, let key):
@@ -53,14 +57,14 @@ public enum RunConfigFile {
 
     /// The arguments the file at `path` stands for, in key order (sorted; each key appears once).
     public static func arguments(path: String) throws(Failure) -> [String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw .unreadable(path: path)
-        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path) }
+        guard let text = String(data: data, encoding: .utf8) else { throw .notText(path: path) }
         return try arguments(text: text, path: path)
     }
 
     /// The arguments the TOML `text` stands for; `path` names it in errors.
     public static func arguments(text: String, path: String) throws(Failure) -> [String] {
+        try checkTableHeaders(text, path: path)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -75,6 +79,27 @@ public enum RunConfigFile {
             arguments += try Self.arguments(key: key, kind: kind, value: value, path: path)
         }
         return arguments
+    }
+
+    /// Refuses a line that opens a table header (`[` or `[[` first on the line) without a character
+    /// a key can start with after it: TOMLKit's parser (toml++ 3) stops the whole process with a
+    /// failed assertion on `[@]`, `[é]` or a lone `[`, instead of reporting an error. A line inside
+    /// a multi-line string or array that starts so is refused too; configuration values are
+    /// single-line scalars.
+    static func checkTableHeaders(_ text: String, path: String) throws(Failure) {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = line.unicodeScalars.drop { $0 == " " || $0 == "\t" }
+            guard rest.first == "[" else { continue }
+            rest = rest.dropFirst()
+            if rest.first == "[" { rest = rest.dropFirst() }
+            rest = rest.drop { $0 == " " || $0 == "\t" }
+            if let first = rest.first, first.isASCII,
+               first.properties.isAlphabetic || ("0"..."9").contains(first) || "_-\"']".unicodeScalars.contains(first) { continue }
+            let column = line.unicodeScalars.count - rest.count + 1
+            throw .syntax(path: path, line: index + 1, column: column,
+                          reason: "a table header needs a key here (letters A–Z a–z, digits, '_' and '-', or a quoted key); "
+                              + "a sordino configuration has no tables, only `key = value` lines")
+        }
     }
 
     private static func arguments(key: String, kind: Kind, value: TOMLValueConvertible, path: String) throws(Failure) -> [String] {

@@ -34,12 +34,20 @@ struct ConfigFileTests {
                                 ("noise-bound-db = \"on\"\n", "'noise-bound-db' must be a number or \"off\""),
                                 ("floor-db = = 3\n", "sordino.toml:1:"),
                                 ("floor-db = 5\n", "--floor-db must lie in −120…0 dB (got 5.0)"),
-                                ("[engine]\nwet = 1\n", "unknown key 'engine'")] {
+                                ("[engine]\nwet = 1\n", "unknown key 'engine'"),
+                                // These three aborted the process inside TOMLKit (found by `make fuzz`).
+                                ("[@]\nwet = 1\n", "sordino.toml:1:2: a table header needs a key"),
+                                ("wet = 1\n[[ é]\n", "sordino.toml:2:4: a table header needs a key"),
+                                ("wet = 1\n[\n", "sordino.toml:2:2: a table header needs a key")] {
             let r = try run(toml)
             #expect(r.status == 64 && r.stderr.contains(message), "\(toml): \(r.stderr)")
         }
         let missing = try CLI.run(["run", "--config", dir.appendingPathComponent("none.toml").path])
         #expect(missing.status == 66 && missing.stderr.contains("cannot read the configuration file"))
+        let latin1 = dir.appendingPathComponent("latin1.toml")
+        try Data([0x5B, 0x97, 0x91, 0x5D, 0x0A]).write(to: latin1)
+        let notText = try CLI.run(["run", "--config", latin1.path])
+        #expect(notText.status == 64 && notText.stderr.contains("latin1.toml is not UTF-8 text"), "\(notText.stderr)")
     }
 
     @Test("a file with every key starts the daemon; options on the command line win over the file",

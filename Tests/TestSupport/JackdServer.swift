@@ -25,6 +25,8 @@ public final class JackdServer {
 
     public static let jackdPath = executable("jackd")
     public static let jackLspPath = executable("jack_lsp")
+    /// util-linux's `setpriv`, to give jackd a parent-death signal.
+    static let setprivPath = executable("setpriv")
     public static let required = ProcessInfo.processInfo.environment["SORDINO_REQUIRE_JACKD"] == "1"
     /// Run the JACK suites: jackd is installed, or it is required (and its absence fails them).
     public static let shouldRun = (jackdPath != nil && jackLspPath != nil) || required
@@ -60,13 +62,22 @@ public final class JackdServer {
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: jackd)
         // -S (synchronous): the server waits for the graph before starting the next cycle. The
         // test build runs the engine unoptimised (~2 ms of a 5.3 ms period), and on a loaded
         // machine a late cycle in the default asynchronous mode lets the next cycle's upstream
         // client overwrite buffers the late client is still reading; sync mode keeps every
         // sample, so the comparisons below can demand exact equality.
-        p.arguments = ["--no-realtime", "-S", "-n", name, "-d", "dummy", "-r", "\(sampleRate)", "-p", "\(period)"]
+        let arguments = ["--no-realtime", "-S", "-n", name, "-d", "dummy", "-r", "\(sampleRate)", "-p", "\(period)"]
+        // Tied to this process: if the test process dies (a sanitizer abort, a timeout's SIGKILL),
+        // jackd gets SIGTERM and leaves jack's shared-memory registry clean instead of living on
+        // as an orphan that holds one of its 8 slots. (setpriv execs jackd: same pid.)
+        if let setpriv = Self.setprivPath {
+            p.executableURL = URL(fileURLWithPath: setpriv)
+            p.arguments = ["--pdeathsig", "TERM", jackd] + arguments
+        } else {
+            p.executableURL = URL(fileURLWithPath: jackd)
+            p.arguments = arguments
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["JACK_NO_AUDIO_RESERVATION"] = "1"
         p.environment = environment
