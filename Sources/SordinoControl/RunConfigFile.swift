@@ -64,7 +64,7 @@ public enum RunConfigFile {
 
     /// The arguments the TOML `text` stands for; `path` names it in errors.
     public static func arguments(text: String, path: String) throws(Failure) -> [String] {
-        try checkTableHeaders(text, path: path)
+        try checkLines(text, path: path)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -81,24 +81,39 @@ public enum RunConfigFile {
         return arguments
     }
 
-    /// Refuses a line that opens a table header (`[` or `[[` first on the line) without a character
-    /// a key can start with after it: TOMLKit's parser (toml++ 3) stops the whole process with a
-    /// failed assertion on `[@]`, `[é]` or a lone `[`, instead of reporting an error. A line inside
-    /// a multi-line string or array that starts so is refused too; configuration values are
-    /// single-line scalars.
-    static func checkTableHeaders(_ text: String, path: String) throws(Failure) {
+    /// Refuses any line that is not blank, a comment, or one `key = value` with a bare key and a
+    /// single-line value that opens no array, inline table or multi-line string. A sordino
+    /// configuration needs nothing else, and TOMLKit's parser (toml++ 3) stops the whole process
+    /// with a failed assertion on some malformed tables and arrays (`[@]`, `[é]`, a lone `[`,
+    /// `wet = [}`) instead of reporting an error; those never reach it.
+    static func checkLines(_ text: String, path: String) throws(Failure) {
+        func isBareKey(_ c: Unicode.Scalar) -> Bool {
+            c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" || c == "-")
+        }
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var rest = line.unicodeScalars.drop { $0 == " " || $0 == "\t" }
-            guard rest.first == "[" else { continue }
-            rest = rest.dropFirst()
-            if rest.first == "[" { rest = rest.dropFirst() }
-            rest = rest.drop { $0 == " " || $0 == "\t" }
-            if let first = rest.first, first.isASCII,
-               first.properties.isAlphabetic || ("0"..."9").contains(first) || "_-\"']".unicodeScalars.contains(first) { continue }
-            let column = line.unicodeScalars.count - rest.count + 1
-            throw .syntax(path: path, line: index + 1, column: column,
-                          reason: "a table header needs a key here (letters A–Z a–z, digits, '_' and '-', or a quoted key); "
-                              + "a sordino configuration has no tables, only `key = value` lines")
+            let scalars = line.unicodeScalars
+            var rest = scalars.drop { $0 == " " || $0 == "\t" }
+            if rest.isEmpty || rest.first == "#" || rest.first == "\r" { continue }
+            func refuse(_ reason: String) -> Failure {
+                .syntax(path: path, line: index + 1, column: scalars.count - rest.count + 1, reason: reason)
+            }
+            if rest.first == "[" {
+                throw refuse("a sordino configuration has no tables: write one `key = value` per line")
+            }
+            guard let first = rest.first, isBareKey(first) else {
+                throw refuse("expected a key (letters, digits, '_' and '-', as `sordino run`'s options without '--')")
+            }
+            rest = rest.drop(while: isBareKey).drop { $0 == " " || $0 == "\t" }
+            guard rest.first == "=" else {
+                throw refuse("expected '=' after the key: write one `key = value` per line")
+            }
+            rest = rest.dropFirst().drop { $0 == " " || $0 == "\t" }
+            if rest.first == "[" || rest.first == "{" {
+                throw refuse("a value is one string, number or true/false: no arrays or inline tables")
+            }
+            if rest.starts(with: "\"\"\"".unicodeScalars) || rest.starts(with: "\'\'\'".unicodeScalars) {
+                throw refuse("a value is one line: no multi-line strings")
+            }
         }
     }
 

@@ -14,10 +14,11 @@
 # means it had been woken but not yet scheduled (the machine or the server was late, not the
 # client). An xrun is attributed to a client only in the first case.
 # Fails (exit 1) if more xruns are attributed to Sordino than to the pass-through client plus
-# XRUN_SLACK (default 2), or, with JUDGE_XRUNS=1, if phase 2 has more xruns in all than phase 1
-# plus half of phase 1's count plus 5 (the dummy driver without a quiet machine misses cycles by
-# itself, in bursts); or if the daemon's private memory (RssAnon) grew by more than 1024 kB between
-# the end of its first minute (or of its first half, for runs shorter than two minutes) and the end.
+# XRUN_SLACK (default 2; JUDGE_XRUNS=0 reports them without judging, for shared machines where a
+# late wake-up of the server catches whichever client is running, and the heavier one more often),
+# if the daemon dies or a control request fails, or if the daemon's private memory (RssAnon) grew
+# by more than 1024 kB between the end of its first minute (or of its first half, for runs shorter
+# than two minutes) and the end. The total xrun counts are reported beside them.
 set -euo pipefail
 SORDINO=${1:?usage: soak.sh SORDINO MINUTES [PRESET]}
 MINUTES=${2:?usage: soak.sh SORDINO MINUTES [PRESET]}
@@ -65,7 +66,7 @@ reference_own=$(attributed jack_thru)
 kill -TERM "$THRU"; wait "$THRU" 2>/dev/null || true
 echo "soak: pass-through: $reference xruns in $SECONDS_PER_PHASE s, $reference_own attributed to it"
 XRUN_SLACK=${XRUN_SLACK:-2}
-JUDGE_XRUNS=${JUDGE_XRUNS:-0}   # 1: also judge the total count against the pass-through's
+JUDGE_XRUNS=${JUDGE_XRUNS:-1}   # 0: report the attributed xruns, do not fail on them
 
 # Phase 2: Sordino, steered every second.
 ctl() { "$SORDINO" ctl "$1" --control "$CONTROL" "${@:2}" > /dev/null 2>> "$WORK/ctl.log" || changes_failed=$(( changes_failed + 1 )); }
@@ -101,14 +102,10 @@ echo "soak: last status: ${callback:-no status line}; longest callback of the ru
 echo "soak: RssAnon ${first} kB after ${FIRST_MARK} s, ${last} kB at the end (${growth} kB growth)"
 fail=0
 if (( own > reference_own + XRUN_SLACK )); then
-    echo "soak: FAIL: $own xruns attributed to sordino against $reference_own to the pass-through (+$XRUN_SLACK)"; fail=1
-fi
-total_slack=$(( 5 + reference / 2 ))
-if (( enhanced > reference + total_slack )); then
     if (( JUDGE_XRUNS )); then
-        echo "soak: FAIL: $enhanced xruns in all against the pass-through's $reference (+$total_slack)"; fail=1
+        echo "soak: FAIL: $own xruns attributed to sordino against $reference_own to the pass-through (+$XRUN_SLACK)"; fail=1
     else
-        echo "soak: (not judged: JUDGE_XRUNS=0) $enhanced xruns in all against the pass-through's $reference (+$total_slack)"
+        echo "soak: (not judged: JUDGE_XRUNS=0) $own xruns attributed to sordino against $reference_own to the pass-through (+$XRUN_SLACK)"
     fi
 fi
 (( changes_failed == 0 )) || { echo "soak: FAIL: $changes_failed control requests failed: $(tail -3 "$WORK/ctl.log")"; fail=1; }
