@@ -101,12 +101,17 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     private static func config(_ bytes: [UInt8]) {
         guard let arguments = configArguments(bytes) else { return }
         var seen: Set<String> = []
+        var expectsValue = false
         for argument in arguments {
+            if expectsValue { expectsValue = false; continue }
             precondition(argument.hasPrefix("--"), "a configuration argument is no option: \(argument)")
-            let key = String(argument.dropFirst(2).prefix { $0 != "=" })
+            let name = argument.unicodeScalars.dropFirst(2)
+            let key = String(String.UnicodeScalarView(name.prefix { $0 != "=" }))
+            expectsValue = !name.contains("=") && RunConfigFile.keys[key] == .text
             precondition(RunConfigFile.keys[key] != nil, "a configuration argument is no run option: \(argument)")
             precondition(seen.insert(key).inserted, "a configuration option appears twice: \(key)")
         }
+        precondition(!expectsValue, "a configuration option lacks its value")
     }
 
     private static func configArguments(_ bytes: [UInt8]) -> [String]? {

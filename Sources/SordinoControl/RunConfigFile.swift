@@ -124,7 +124,9 @@ public enum RunConfigFile {
         switch kind {
         case .text:
             guard let text = value.string else { throw wrongType("a string, e.g. \(key) = \"…\"") }
-            return ["--\(key)=\(text)"]
+            // Two arguments, so a value that starts with a combining mark does not join the '='
+            // into one character (argument-parser then sees no '='); `=` for a leading '-'.
+            return text.hasPrefix("-") ? ["--\(key)=\(text)"] : ["--\(key)", text]
         case .integer:
             guard let number = value.int else { throw wrongType("an integer") }
             return ["--\(key)=\(number)"]
