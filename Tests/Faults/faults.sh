@@ -7,7 +7,9 @@
 # output read by jack_thru. In turn: jackd SIGKILLed and restarted KILLS times (default 10); jackd
 # SIGSTOPped for 2 s; the daemon's ports disconnected and reconnected by jack_disconnect /
 # jack_connect; the buffer size changed 8 times (jack_bufsize); 20 SIGHUP reloads while another
-# process rewrites the preset file (truncated, garbled and whole, in a loop). After each, the
+# process rewrites the preset file (truncated, garbled and whole, in a loop); control clients
+# killed mid-request and mid-stream (`sordino ctl` under SIGKILL: reloads, sets, subscriptions,
+# and 20 subscribers at once, over the 16-client limit, killed together). After each, the
 # daemon must be alive, connected and processing (its status line's sample count grows), and its
 # log must name the event. Prints one line per fault; exits 1 on the first that fails.
 set -euo pipefail
@@ -56,7 +58,8 @@ start_jackd
 start_peers
 sleep 0.5
 SORDINO_PRESET_PATH="$PRESETS" "$SORDINO" run --server "$SERVER" --preset speech-48k --report-interval 0 \
-    --connect-in 'jack_simple_client:output1' --connect-out 'jack_thru:input_1' > "$WORK/sordino.log" 2>&1 &
+    --connect-in 'jack_simple_client:output1' --connect-out 'jack_thru:input_1' --control "$WORK/control.sock" \
+    > "$WORK/sordino.log" 2>&1 &
 DAEMON=$!
 sleep 2
 expect_processing "start"
@@ -120,6 +123,31 @@ expect_processing "20 reloads during rewrites"
 kill -HUP "$DAEMON"; sleep 1
 expect_processing "a reload of the whole file"
 echo "faults: 20 reloads while the preset was rewritten: $applied applied, $refused refused with a reason; processing"
+
+# 6. Control clients that vanish: killed (SIGKILL) at random points of a request or a stream.
+ctl() { "$SORDINO" ctl "$@" --control "$WORK/control.sock"; }
+killed=0
+for i in $(seq 1 60); do
+    case $(( i % 3 )) in
+        0) ctl reload > /dev/null 2>&1 & ;;
+        1) ctl set floor-db -$(( 12 + i % 12 )) > /dev/null 2>&1 & ;;
+        2) ctl subscribe 50 > /dev/null 2>&1 & ;;
+    esac
+    pid=$!
+    sleep "0.$(( RANDOM % 5 ))$(( RANDOM % 10 ))"   # 0–0.49 s: before, during or after the request
+    kill -KILL "$pid" 2>/dev/null && killed=$(( killed + 1 )); wait "$pid" 2>/dev/null || true
+done
+subscribers=()
+for _ in $(seq 1 20); do ctl subscribe 20 > /dev/null 2>&1 & subscribers+=($!); done
+sleep 1
+kill -KILL "${subscribers[@]}" 2>/dev/null || true; wait "${subscribers[@]}" 2>/dev/null || true
+sleep 0.5
+answered=$(timeout 5 "$SORDINO" ctl status --json --control "$WORK/control.sock" 2>&1) \
+    || fail "ctl status after the killed clients: $answered"
+grep -q '"connected":true' <<< "$answered" || fail "ctl status after the killed clients: $answered"
+timeout 5 "$SORDINO" ctl set floor-db -18 --control "$WORK/control.sock" > /dev/null || fail "ctl set after the killed clients"
+expect_processing "control clients killed mid-request"
+echo "faults: 60 control clients killed mid-request or mid-stream ($killed of them still running when killed, the others done) and 20 subscribers at once killed together: status and set answered, processing"
 
 kill -TERM "$DAEMON"; wait "$DAEMON" || fail "the daemon exited with $? on SIGTERM"
 DAEMON=""
