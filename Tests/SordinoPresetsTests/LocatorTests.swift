@@ -31,7 +31,7 @@ import Testing
         guard case let .notFound("whisper", searched)? = error else {
             Issue.record("expected not found, got \(String(describing: error))"); return
         }
-        #expect(searched.starts(with: [first, second, "presets"]))
+        #expect(searched.starts(with: [first, second, PresetLocator.userDirectory(), "presets"]))
         #expect(error?.description.contains(first) == true && error?.description.contains("SORDINO_PRESET_PATH") == true)
     }
 
