@@ -45,8 +45,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        /// The control protocol: the daemon's socket server, the `ctl` client, the settings file.
-        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoPresets",
+        /// The control protocol: the daemon's socket server, the `ctl` client, the settings file, learn-noise.
+        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoNMF", "SordinoPresets",
                                                        .product(name: "TOMLKit", package: "TOMLKit")]),
 
         /// The loopback player and recorder `demo`, the allocation probe and the tests drive the host with.
@@ -80,6 +80,7 @@ let package = Package(
         .testTarget(name: "SordinoJACKTests", dependencies: ["SordinoJACK", "SordinoJACKRig", "SordinoDSP", "TestSupport"]),
         .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport", "SordinoIO", "SordinoPresets", "SordinoDSP", "SordinoReport",
                                                             "SordinoControl", "SordinoJACKRig"]),
-        .testTarget(name: "SordinoControlTests", dependencies: ["SordinoControl", "SordinoDSP", "TestSupport"]),
+        .testTarget(name: "SordinoControlTests", dependencies: ["SordinoControl", "SordinoDSP", "SordinoPresets", "SordinoIO",
+                                                                "TestSupport"]),
     ]
 )

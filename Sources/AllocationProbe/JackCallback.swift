@@ -21,7 +21,8 @@ private let audioThreadAllocations = Atomic<Int>(0)
 /// Every half second the host reloads, alternating between two engine shapes, so the hand-over
 /// paths (adopting the old engine's state, warming up beside it, crossfading) run on that thread
 /// too, and every live control changes (as the control socket changes them), so the ramps, the
-/// live noise bound and the level meters run there as well. Returns a report line and whether it was allocation-free; nil when jackd is unavailable.
+/// live noise bound and the level meters run there as well, and learn-noise's capture ring is
+/// armed for one second in every two. Returns a report line and whether it was allocation-free; nil when jackd is unavailable.
 func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
     guard JackdServer.shouldRun else { return nil }
     do {
@@ -59,7 +60,13 @@ func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
             }
         }
         MallocInterposerSwift.hook()
+        var captured = 0   // learn-noise's capture ring, armed for 1 s of every 2 (the host's thread drains it)
         for step in 0..<(2 * seconds) {
+            if step % 4 == 0 {
+                host.captureInput(samplesPerChannel: 48_000, progress: { _ in }) { result in
+                    if case .success(let input) = result { captured += input.channels[0].count }
+                }
+            }
             Thread.sleep(forTimeInterval: 0.5)
             host.reload()
             try host.service()   // also takes the meters and publishes the status
@@ -76,8 +83,9 @@ func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
         MallocInterposerSwift.setAllocationHook(nil)
         let frames = host.takeReport().framesProcessed - framesBefore
         let count = audioThreadAllocations.load(ordering: .relaxed)
-        return ("jack-callback: \(seconds) s of live cycles, \(frames) samples and \(host.handOvers) engine hand-overs "
-                + "on the process thread: allocations=\(count)", count == 0 && frames > 0 && host.handOvers >= seconds)
+        return ("jack-callback: \(seconds) s of live cycles, \(frames) samples, \(host.handOvers) engine hand-overs and "
+                + "\(captured) samples captured on the process thread: allocations=\(count)",
+                count == 0 && frames > 0 && host.handOvers >= seconds && captured > 0)
     } catch {
         return ("jack-callback: \(error)", false)
     }

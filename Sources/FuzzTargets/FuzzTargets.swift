@@ -133,6 +133,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         func saveSettings() throws(ControlFailure) -> String {
             throw ControlFailure(.ioError, "the fuzzer's stand-in does not save")
         }
+        func noise(_ request: NoiseRequest, progress: @escaping @Sendable (JSONValue) -> Void,
+                   reply: @escaping @Sendable (Result<JSONValue, ControlFailure>) -> Void) {
+            reply(.failure(ControlFailure(.notReady, "the fuzzer's stand-in has no input to learn from")))
+        }
     }
 
     /// Builds an engine (refusals are fine) and processes a frame and a hop of a fixed noise through

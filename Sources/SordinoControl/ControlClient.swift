@@ -32,8 +32,10 @@ public final class ControlClient {
     deinit { close(descriptor) }
 
     /// Sends one request (`cmd` and `fields`, with "v" and a fresh "id") and returns its reply's
-    /// result; a failure reply throws its `ControlFailure`. Status events in between are skipped.
-    public func request(_ command: ControlCommand, _ fields: [String: JSONValue] = [:]) throws(ControlFailure) -> JSONValue {
+    /// result; a failure reply throws its `ControlFailure`. Progress events of this request go to
+    /// `progress`; status events in between are skipped.
+    public func request(_ command: ControlCommand, _ fields: [String: JSONValue] = [:],
+                        progress: ((JSONValue) -> Void)? = nil) throws(ControlFailure) -> JSONValue {
         let id = nextID
         nextID += 1
         var object = fields
@@ -43,7 +45,10 @@ public final class ControlClient {
         try sendLine(JSONValue.object(object).text)
         while true {
             let reply = try readMessage()
-            guard reply["event"] == nil else { continue }
+            if let event = reply["event"] {
+                if event == .string("progress"), reply["id"] == .number(id), let body = reply["progress"] { progress?(body) }
+                continue
+            }
             if reply["ok"]?.boolValue == true, let result = reply["result"] { return result }
             if let error = reply["error"], let code = error["code"]?.stringValue, let message = error["message"]?.stringValue {
                 throw ControlFailure(ControlFailure.Code(rawValue: code) ?? .badReply, message)

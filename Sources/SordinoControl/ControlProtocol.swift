@@ -22,6 +22,8 @@ public struct ControlFailure: Error, Sendable, Equatable, CustomStringConvertibl
         case unsupportedVersion = "unsupported-version", outOfRange = "out-of-range", lineTooLong = "line-too-long"
         case tooManyClients = "too-many-clients", forbidden, notReady = "not-ready"
         case reloadFailed = "reload-failed", presetNotAllowed = "preset-not-allowed", ioError = "io-error"
+        /// learn-noise, forget-noise, save-noise.
+        case busy, learnFailed = "learn-failed", nothingLearned = "nothing-learned"
         /// A reply from the daemon that is not a protocol line (client side only).
         case badReply = "bad-reply"
         /// Nothing listens at the socket (client side only).
@@ -44,6 +46,7 @@ public struct ControlFailure: Error, Sendable, Equatable, CustomStringConvertibl
 /// The commands, as spelled on the wire (and by `sordino ctl`).
 public enum ControlCommand: String, Sendable, CaseIterable {
     case status, get, set, reload, subscribe, saveSettings = "save-settings"
+    case learnNoise = "learn-noise", forgetNoise = "forget-noise", saveNoise = "save-noise"
 }
 
 /// One parsed request.
@@ -97,6 +100,13 @@ enum ControlReply {
 
     static func failure(id: JSONValue?, _ failure: ControlFailure) -> String {
         var fields: [String: JSONValue] = ["v": .number(ControlProtocol.version), "ok": .bool(false), "error": failure.json]
+        if let id { fields["id"] = id }
+        return JSONValue.object(fields).text
+    }
+
+    /// An interim line of a request still under way (learn-noise): `{"v":1,"id":…,"event":"progress","progress":{…}}`.
+    static func progress(id: JSONValue?, _ body: JSONValue) -> String {
+        var fields: [String: JSONValue] = ["v": .number(ControlProtocol.version), "event": .string("progress"), "progress": body]
         if let id { fields["id"] = id }
         return JSONValue.object(fields).text
     }

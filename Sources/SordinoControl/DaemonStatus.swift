@@ -143,4 +143,18 @@ public protocol ControlTarget: Sendable {
     func reload(preset: String?, reply: @escaping @Sendable (Result<String, ControlFailure>) -> Void)
     /// Writes the live values for the next start; returns the file's path.
     func saveSettings() throws(ControlFailure) -> String
+    /// Serves learn-noise, forget-noise or save-noise off the audio thread: `progress` with interim
+    /// objects (learn-noise's stages), then `reply` once (any thread).
+    func noise(_ request: NoiseRequest, progress: @escaping @Sendable (JSONValue) -> Void,
+               reply: @escaping @Sendable (Result<JSONValue, ControlFailure>) -> Void)
+}
+
+/// What learn-noise, forget-noise and save-noise ask of the daemon (arguments checked).
+public enum NoiseRequest: Sendable, Equatable {
+    /// Capture `seconds` of every input, learn `atoms` noise atoms, swap them in.
+    case learn(seconds: Double, atoms: Int)
+    /// Back to the preset's own noise atoms.
+    case forget
+    /// Write the running preset with its learned atoms as preset `name` (a safe name).
+    case save(name: String)
 }

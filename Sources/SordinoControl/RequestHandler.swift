@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// What each command does: status, get, set, reload, subscribe, save-settings, against a `ControlTarget`.
+// What each command does: status, get, set, reload, subscribe, save-settings, the noise commands, against a `ControlTarget`.
 
 import Foundation
 
-/// Answers one request. Synchronous commands return their reply line; `reload` answers later
-/// through `later` (from the daemon's thread); `subscribe` also sets `subscription`.
+/// Answers one request. Synchronous commands return their reply line; `reload` and the noise
+/// commands answer later through `later` (from the daemon's threads; learn-noise sends progress
+/// events first); `subscribe` also sets `subscription`.
 struct RequestHandler {
     let target: any ControlTarget
     /// Sends a reply line that is ready only later.
@@ -58,6 +59,8 @@ struct RequestHandler {
             }
             subscription = .some(hz == 0 ? nil : 1 / hz)
             return .success(.object(["hz": .number(hz)]))
+        case .learnNoise, .forgetNoise, .saveNoise:
+            return noise(request)
         case .saveSettings:
             do throws(ControlFailure) {
                 return .success(.object(["path": .string(try target.saveSettings())]))
@@ -65,6 +68,40 @@ struct RequestHandler {
                 return .failure(error)
             }
         }
+    }
+
+    private func noise(_ request: ControlRequest) -> Result<JSONValue?, ControlFailure> {
+        let noiseRequest: NoiseRequest
+        switch request.command {
+        case .learnNoise:
+            let range = NoiseLearner.secondsRange, atoms = NoiseLearner.atomRange
+            guard let seconds = request.fields["seconds"]?.doubleValue, seconds.isFinite, range.contains(seconds) else {
+                return .failure(ControlFailure(.outOfRange, "\"seconds\" must be a number in \(Int(range.lowerBound))…\(Int(range.upperBound)) "
+                                               + "(seconds of input to learn from); got \(request.fields["seconds"]?.text ?? "nothing")"))
+            }
+            let count = request.fields["atoms"] ?? .null
+            guard count == .null || count.intValue.map(atoms.contains) == true else {
+                return .failure(ControlFailure(.outOfRange, "\"atoms\" must be an integer in \(atoms.lowerBound)…\(atoms.upperBound) "
+                                               + "(default \(NoiseLearner.defaultAtoms)); got \(count.text)"))
+            }
+            noiseRequest = .learn(seconds: seconds, atoms: count.intValue ?? NoiseLearner.defaultAtoms)
+        case .saveNoise:
+            guard let name = request.fields["name"]?.stringValue, NoisePresetWriter.isSafeName(name) else {
+                return .failure(ControlFailure(.badRequest, "\"name\" must be 1 to 64 letters, digits, '-' or '_', starting with a "
+                                               + "letter or digit (it names NAME.json in the user's preset folder); got \(request.fields["name"]?.text ?? "nothing")"))
+            }
+            noiseRequest = .save(name: name)
+        default:
+            noiseRequest = .forget
+        }
+        let later = self.later, id = request.id
+        target.noise(noiseRequest, progress: { later(ControlReply.progress(id: id, $0)) }) { outcome in
+            switch outcome {
+            case .success(let value): later(ControlReply.success(id: id, value))
+            case .failure(let failure): later(ControlReply.failure(id: id, failure))
+            }
+        }
+        return .success(nil)
     }
 
     private func get(_ name: JSONValue?) -> Result<JSONValue?, ControlFailure> {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The audio cycle, top to bottom: clock, port buffers, engine slot, levels, clock, counters.
+// The audio cycle, top to bottom: clock, port buffers, capture, engine slot, levels, clock, counters.
 
 internal import CJACK
 import Glibc
@@ -24,7 +24,9 @@ func hostProcessCallback(_ frames: UInt32, _ raw: UnsafeMutableRawPointer?) -> I
     let inputs = UnsafePointer(context.pointee.inputBuffers)
     let outputs = UnsafePointer(context.pointee.outputBuffers)
 
-    // 2. The engine (or old and new crossfading during a hand-over).
+    // 2. The input for a learn-noise capture (when armed; before the engine, which may share the
+    //    buffer), then the engine (or old and new crossfading during a hand-over).
+    context.pointee.capture.write(inputs, blockLength: blockLength)
     context.pointee.slot.process(inputs: inputs, outputs: outputs, blockLength: blockLength)
 
     // 3. Levels for status lines and meters: peaks, and running sums of squares.

@@ -26,6 +26,8 @@ struct HostContext: ~Copyable {
     let outputBuffers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
     /// The running engine and the hand-over to the next.
     let slot: EngineSlot
+    /// Live input for learn-noise, while a capture is armed.
+    let capture: CaptureRing
 
     /// Process callbacks that have begun (the main loop's sign of life of the server).
     let cycles = Atomic<Int>(0)
@@ -91,6 +93,7 @@ struct HostContext: ~Copyable {
             (outputSquares + c).initialize(to: Atomic(0))
         }
         slot = EngineSlot(channelCount: channelCount)
+        capture = CaptureRing(channelCount: channelCount)
     }
 
     deinit {

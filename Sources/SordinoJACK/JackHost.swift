@@ -79,6 +79,8 @@ public final class JackHost {
     var lastCycleSeen = ContinuousClock.now
     /// A lost client still closing (its server is frozen); nil when none.
     var closing: ClientCloser?
+    /// The input capture under way (`captureInput`); nil when none.
+    var capture: InputCapture?
 
     public internal(set) var reconnects = 0
     public internal(set) var engineRebuilds = 0
@@ -191,8 +193,9 @@ public final class JackHost {
 
     /// One housekeeping step; call every ~100 ms from the owning thread. Logs libjack's queued
     /// messages, notices a lost or silent server and reconnects (backoff 100 ms → 2 s), follows
-    /// rate and block-length changes, connects ports as they appear, frees retired engines, runs
-    /// the jobs other threads submitted through `link`, and publishes the status there.
+    /// rate and block-length changes, connects ports as they appear, frees retired engines, drains
+    /// an input capture, runs the jobs other threads submitted through `link`, and publishes the
+    /// status there.
     public func service() throws(JackHostError) {
         for message in HostEventQueue.shared.drain() { logger.debug("libjack: \(message)") }
         if session != nil {
@@ -206,6 +209,7 @@ public final class JackHost {
         }
         if session == nil, finishClosing(), reconnect.isDue { attemptReconnect() }
         engines.pump(context, session: session != nil)
+        serviceCapture()
         for job in link.takeJobs() { job(self) }
         publishStatus()
     }

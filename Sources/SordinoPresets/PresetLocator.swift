@@ -16,13 +16,15 @@ public struct PresetLocator: Sendable {
         self.searchDirectories = searchDirectories
     }
 
-    /// The standard search path: `$SORDINO_PRESET_PATH` (colon-separated), `./presets`, the nearest
+    /// The standard search path: `$SORDINO_PRESET_PATH` (colon-separated), the user's folder
+    /// (`userDirectory`, where `sordino ctl save-noise` writes), `./presets`, the nearest
     /// `presets` (or `share/sordino/presets`) folder above the running executable (a checkout's
     /// `presets/` for `.build/release/sordino`; `PREFIX/share/sordino/presets` for
     /// `PREFIX/bin/sordino`), `/usr/local/share/sordino/presets`, `/usr/share/sordino/presets`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
                 executablePath: String? = CommandLine.arguments.first) {
         var directories = (environment["SORDINO_PRESET_PATH"] ?? "").split(separator: ":").map(String.init)
+        directories.append(Self.userDirectory(environment: environment))
         directories.append("presets")
         if let executablePath, let found = Self.presetsAbove(executable: executablePath, environment: environment) {
             directories.append(found)
@@ -30,6 +32,14 @@ public struct PresetLocator: Sendable {
         directories += ["/usr/local/share/sordino/presets", "/usr/share/sordino/presets"]
         var seen = Set<String>()
         searchDirectories = directories.filter { seen.insert(FileAccess.absolute($0)).inserted }
+    }
+
+    /// The user's own presets: `$XDG_DATA_HOME/sordino/presets` (an absolute XDG_DATA_HOME only),
+    /// else `~/.local/share/sordino/presets`.
+    public static func userDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let data = environment["XDG_DATA_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? "\(environment["HOME"] ?? NSHomeDirectory())/.local/share"
+        return "\(data)/sordino/presets"
     }
 
     // MARK: - Resolving

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// `sordino ctl`: talks to a running daemon over its control socket (status, get, set, reload, subscribe, save-settings, watch).
+// `sordino ctl`: talks to a running daemon over its control socket (status, get, set, reload, subscribe, save-settings, watch, the noise commands).
 
 import ArgumentParser
 import Foundation
@@ -21,11 +21,19 @@ struct Ctl: ParsableCommand {
         `set NAME default` returns to the preset's value (with the daemon's command-line override). \
         `save-settings` keeps the live values for the daemon's next start.
 
-        Exit codes: 0 success; 64 the request was refused (a bad name or value); 65 reload refused \
-        (the running preset keeps going); 69 no daemon answers at the socket; 74 the connection failed.
+        Noise: `learn-noise 5` captures 5 s of the daemon's input (play only the noise meanwhile), \
+        learns noise atoms for it and adds them to the preset's noise atoms without a gap; \
+        `forget-noise` returns to the preset's atoms; `save-noise NAME` writes the running preset \
+        with the learned atoms as preset NAME into $XDG_DATA_HOME/sordino/presets (in the search \
+        path: `sordino run --preset NAME`).
+
+        Exit codes: 0 success; 64 the request was refused (a bad name or value, or nothing learned \
+        to save); 65 reload or learn-noise refused (the running engine keeps going); 69 no daemon \
+        answers at the socket; 74 the connection failed or a file could not be written; 75 a \
+        learn-noise is already running.
         """,
         subcommands: [CtlStatus.self, CtlGet.self, CtlSet.self, CtlReload.self, CtlSubscribe.self,
-                      CtlSaveSettings.self, CtlWatch.self])
+                      CtlSaveSettings.self, CtlWatch.self, CtlLearnNoise.self, CtlForgetNoise.self, CtlSaveNoise.self])
 }
 
 /// Where the daemon is, and how to print.
@@ -42,10 +50,11 @@ struct CtlOptions: ParsableArguments {
     var socketPath: String { control ?? ControlSocketPath.defaultPath(name: name) }
 
     /// Sends one request and returns its result; failures become exit codes with the daemon's message.
-    func request(_ command: ControlCommand, _ fields: [String: JSONValue] = [:]) throws -> JSONValue {
+    func request(_ command: ControlCommand, _ fields: [String: JSONValue] = [:], timeout: Duration = .seconds(10),
+                 progress: ((JSONValue) -> Void)? = nil) throws -> JSONValue {
         do throws(ControlFailure) {
-            let client = try ControlClient(path: socketPath)
-            return try client.request(command, fields)
+            let client = try ControlClient(path: socketPath, timeout: timeout)
+            return try client.request(command, fields, progress: progress)
         } catch {
             throw Self.exit(error)
         }
@@ -67,7 +76,8 @@ struct CtlOptions: ParsableArguments {
         switch failure.code {
         case .unreachable: return .serverUnavailable
         case .ioError, .badReply: return .ioFailure
-        case .reloadFailed, .presetNotAllowed: return .badData
+        case .reloadFailed, .presetNotAllowed, .learnFailed: return .badData
+        case .busy: return .temporaryFailure
         default: return .usage
         }
     }
@@ -201,5 +211,64 @@ struct CtlWatch: ParsableCommand {
         } catch {
             throw CtlOptions.exit(error)
         }
+    }
+}
+
+struct CtlLearnNoise: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "learn-noise",
+        abstract: "Learns noise atoms from SECONDS of the daemon's input and swaps them in without a gap.",
+        discussion: """
+        Play only the noise to be removed (the room, the fan, the hum) while the daemon captures: \
+        whatever the capture holds becomes noise to the engine. The atoms are learned with the \
+        preset's β-divergence (β-NMF, \(NoiseLearner.iterations) passes) on the daemon's own STFT, \
+        off the audio thread, and join the preset's noise atoms (the speech atoms stay); the \
+        online noise atoms keep adapting on top. Progress is printed while it runs. A reload \
+        without a preset keeps the learned atoms; a reload with a preset name starts from that \
+        preset's own.
+        """)
+    @OptionGroup var ctl: CtlOptions
+    @Argument(help: "Seconds of input to learn from, 1…30.")
+    var seconds: Double
+    @Option(help: "Noise atoms to learn, 1…64.")
+    var atoms: Int = NoiseLearner.defaultAtoms
+
+    func run() throws {
+        let result = try ctl.request(.learnNoise, ["seconds": .number(seconds), "atoms": .number(atoms)],
+                                     timeout: .seconds(60)) { progress in
+            guard !ctl.json else { return }
+            note(CtlFormat.learnProgress(progress))
+        }
+        ctl.emit(result) { CtlFormat.learned($0) }
+    }
+}
+
+struct CtlForgetNoise: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "forget-noise",
+                                                    abstract: "Returns to the preset's own noise atoms (after learn-noise).")
+    @OptionGroup var ctl: CtlOptions
+
+    func run() throws {
+        let result = try ctl.request(.forgetNoise)
+        ctl.emit(result) { result in
+            result["changed"] == .bool(true) ? "back to the preset's noise atoms: \(result["preset"]?.stringValue ?? "?")"
+                : "no learned noise atoms were in use: \(result["preset"]?.stringValue ?? "?")"
+        }
+    }
+}
+
+struct CtlSaveNoise: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "save-noise",
+        abstract: "Writes the running preset with its learned noise atoms as preset NAME in the user's preset folder.",
+        discussion: "The folder is $XDG_DATA_HOME/sordino/presets (default ~/.local/share/sordino/presets), part of the preset search path. "
+            + "An existing NAME is replaced only once the new files are complete.")
+    @OptionGroup var ctl: CtlOptions
+    @Argument(help: "Preset name: 1 to 64 letters, digits, '-' or '_'.")
+    var name: String
+
+    func run() throws {
+        let result = try ctl.request(.saveNoise, ["name": .string(name)])
+        ctl.emit(result) { "saved preset \($0["name"]?.stringValue ?? "?") to \($0["path"]?.stringValue ?? "?")" }
     }
 }

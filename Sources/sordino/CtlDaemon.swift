@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The daemon's side of `sordino ctl`: the JACK host as a control target (status, reload through the host's thread, settings).
+// The daemon's side of `sordino ctl`: the JACK host as a control target (status, reload through the host's thread, settings; noise in CtlDaemonNoise).
 
 import Foundation
 import Logging
@@ -7,6 +7,7 @@ import SordinoControl
 import SordinoDSP
 import SordinoJACK
 import SordinoPresets
+import Synchronization
 
 /// Connects the control server to a running `JackHost` through its `JackHostLink`: status from
 /// what the host publishes, controls straight into its control block (atomics), reloads as jobs on
@@ -17,9 +18,15 @@ final class DaemonControlTarget: ControlTarget {
     let engineOptions: EngineOptions
     let channelCount: Int
     let logger: Logger
+    /// The factory the host builds with (a named reload replaces it); the host's thread only.
+    let factoryBox: EngineFactoryBox
+    /// True while a learn-noise runs.
+    let learning = Atomic<Bool>(false)
 
-    init(link: JackHostLink, settings: SettingsFile, engineOptions: EngineOptions, channelCount: Int, logger: Logger) {
+    init(link: JackHostLink, factory: PresetEngineFactory, settings: SettingsFile, engineOptions: EngineOptions,
+         channelCount: Int, logger: Logger) {
         self.link = link
+        factoryBox = EngineFactoryBox(factory)
         self.settings = settings
         self.engineOptions = engineOptions
         self.channelCount = channelCount
@@ -40,14 +47,16 @@ final class DaemonControlTarget: ControlTarget {
                 return
             }
         }
-        let (channelCount, logger, named, chosen) = (self.channelCount, self.logger, preset != nil, options)
+        let (channelCount, logger, named, chosen, box) = (self.channelCount, self.logger, preset != nil, options, factoryBox)
         link.submit { host in
             logger.info("reload requested over the control socket\(named ? chosen.preset.map { " (preset \($0))" } ?? "" : "")")
-            let factory = named ? PresetEngineFactory(options: chosen, channelCount: channelCount, logger: logger).factory : nil
-            let outcome = host.reload(using: factory)
+            // A named preset starts from its own noise atoms: its new factory has none learned.
+            let factory = named ? PresetEngineFactory(options: chosen, channelCount: channelCount, logger: logger) : nil
+            let outcome = host.reload(using: factory?.factory)
             host.publishStatus()
             switch outcome {
             case .success(let origin):
+                if let factory { box.factory = factory }
                 reply(.success(origin))
             case .failure(let error):
                 logger.error("reload refused, the running engine keeps going: \(error)")

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// `sordino ctl`'s text for people: the status page, settings, one status line, and the terminal meters.
+// `sordino ctl`'s text for people: the status page, settings, one status line, the terminal meters, learn-noise's lines.
 
 import Foundation
 import SordinoControl
@@ -95,5 +95,27 @@ enum CtlFormat {
     private static func duration(_ seconds: Double) -> String {
         let s = Int(seconds)
         return s >= 3600 ? "\(s / 3600) h \(s % 3600 / 60) min" : s >= 60 ? "\(s / 60) min \(s % 60) s" : "\(s) s"
+    }
+
+    /// One progress line of learn-noise (to stderr).
+    static func learnProgress(_ p: JSONValue) -> String {
+        switch p["stage"]?.stringValue {
+        case "capturing"?:
+            "capturing: \(fixed(p["seconds"]?.doubleValue ?? 0, 1)) of \(fixed(p["of"]?.doubleValue ?? 0, 1)) s"
+        case "learning"? where p["pass"] != nil:
+            "learning: pass \(p["pass"]?.intValue ?? 0) of \(p["of"]?.intValue ?? 0), objective \(fixed(p["objective"]?.doubleValue ?? 0, 0))"
+        case "learning"?:
+            "learning from \(fixed(p["seconds"]?.doubleValue ?? 0, 1)) s of input"
+        default:
+            p.text
+        }
+    }
+
+    /// learn-noise's result.
+    static func learned(_ r: JSONValue) -> String {
+        "learned \(r["atoms"]?.intValue ?? 0) noise atoms from \(fixed(r["seconds"]?.doubleValue ?? 0, 1)) s "
+            + "(\(r["frames"]?.intValue ?? 0) frames, \(r["passes"]?.intValue ?? 0) passes of β-NMF, β = \(r["beta"].map(word) ?? "?"); "
+            + "objective \(fixed(r["initial_objective"]?.doubleValue ?? 0, 0)) → \(fixed(r["objective"]?.doubleValue ?? 0, 0)))\n"
+            + "now running: \(r["preset"]?.stringValue ?? "?")"
     }
 }

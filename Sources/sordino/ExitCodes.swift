@@ -25,6 +25,8 @@ extension ExitCode {
     static let cannotCreate = ExitCode(73)
     /// Writing failed part-way (EX_IOERR).
     static let ioFailure = ExitCode(74)
+    /// EX_TEMPFAIL: try again later (`ctl learn-noise` while another one runs).
+    static let temporaryFailure = ExitCode(75)
 }
 
 /// Prints `error` as one line on stderr, prefixed with the command name, and returns its exit code.

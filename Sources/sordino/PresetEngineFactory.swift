@@ -2,6 +2,7 @@
 // The engine factory `run` and `demo` give the JACK host: the preset for the server's rate, with the command line's overrides.
 
 import Logging
+import SordinoControl
 import SordinoDSP
 import SordinoJACK
 import SordinoPresets
@@ -20,6 +21,9 @@ final class PresetEngineFactory {
     /// What the last engine was built from: the preset's name and path, the settings, basis and gain model.
     private(set) var loaded: (name: String, path: String, configuration: EngineConfiguration, basis: Basis,
                                gainModel: GainModel?)?
+    /// Noise atoms learned live (`sordino ctl learn-noise`): they join the preset's noise atoms in
+    /// every engine built while they fit its analysis; a preset they do not fit drops them.
+    var learnedNoise: LearnedNoise?
 
     init(options: EngineOptions, channelCount: Int, logger: Logger) {
         self.options = options
@@ -44,16 +48,26 @@ final class PresetEngineFactory {
             throw EngineBuildError(JackHostError.sampleRateMismatch(presetHz: preset.metadata.sampleRate, serverHz: sampleRate))
         }
         let configuration = options.configuration(of: preset, channelCount: channelCount, maximumBlockLength: 8192)
+        var basis = preset.basis, origin = "\(preset.metadata.name) (\(path))"
+        if let learned = learnedNoise {
+            if learned.fits(configuration) {
+                do { basis = try learned.basis(extending: preset.basis) } catch { throw EngineBuildError(error) }
+                origin += " with \(learned.atomCount) learned noise atoms"
+            } else {
+                logger.warning("the learned noise atoms do not fit preset \(preset.metadata.name) (another rate or STFT): back to its own atoms")
+                learnedNoise = nil
+            }
+        }
         do {
-            let engine = try Engine(configuration: configuration, basis: preset.basis, gainModel: preset.gainModel,
+            let engine = try Engine(configuration: configuration, basis: basis, gainModel: preset.gainModel,
                                     controls: controls)
             loaded = (preset.metadata.name, path, configuration, preset.basis, preset.gainModel)
             logger.info("""
                 preset \(preset.metadata.name) (\(path)): \(sampleRate) Hz, frame \(configuration.frameLength), \
-                hop \(configuration.hopLength), \(preset.basis.speechRank)+\(preset.basis.noiseRank) atoms
+                hop \(configuration.hopLength), \(basis.speechRank)+\(basis.noiseRank) atoms
                 """)
             return EngineBuild(engine: engine, defaults: ControlValues(configuration),
-                               commandLine: options.liveOverrides, origin: "\(preset.metadata.name) (\(path))")
+                               commandLine: options.liveOverrides, origin: origin)
         } catch {
             throw EngineBuildError(error)
         }

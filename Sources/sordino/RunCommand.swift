@@ -155,7 +155,7 @@ struct Run: ParsableCommand {
         guard let host = try openHost(options: options, controls: controls, factory: factory, signals: signals,
                                       notifier: notifier, logger: logger) else { return }
         defer { host.close() }
-        let server = try startControl(host: host, settings: settings, logger: logger)
+        let server = try startControl(host: host, factory: factory, settings: settings, logger: logger)
         defer { server?.stop() }
         notifier.send(["READY=1", "STATUS=running on JACK server '\(host.serverDisplayName)' as '\(host.clientName)'"])
         notifier.follow(host.link)
@@ -200,10 +200,11 @@ struct Run: ParsableCommand {
     }
 
     /// Opens the control socket (unless --no-control); its failure stops the start (exit 73).
-    private func startControl(host: JackHost, settings: SettingsFile, logger: Logger) throws -> ControlServer? {
+    private func startControl(host: JackHost, factory: PresetEngineFactory, settings: SettingsFile,
+                              logger: Logger) throws -> ControlServer? {
         guard !noControl else { return nil }
         let path = control ?? ControlSocketPath.defaultPath(name: name)
-        let target = DaemonControlTarget(link: host.link, settings: settings, engineOptions: engine,
+        let target = DaemonControlTarget(link: host.link, factory: factory, settings: settings, engineOptions: engine,
                                          channelCount: channels, logger: logger)
         do throws(ControlSocketError) {
             let server = try ControlServer(path: path, privateDirectory: control == nil, target: target)

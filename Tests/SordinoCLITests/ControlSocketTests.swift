@@ -20,12 +20,15 @@ final class ControlledDaemon {
     static let engineArguments: [String] = []
     #endif
 
-    init(extraArguments: [String] = [], folder existing: URL? = nil, server existingServer: JackdServer? = nil) throws {
+    /// `engineArguments`: the engine's options (default: the debug build's single iteration).
+    init(extraArguments: [String] = [], engineArguments: [String] = ControlledDaemon.engineArguments,
+         folder existing: URL? = nil, server existingServer: JackdServer? = nil) throws {
         server = try existingServer ?? JackdServer.start(sampleRate: 16_000, period: 256)
         folder = try existing ?? CLI.temporaryDirectory()
         socket = folder.appendingPathComponent("control.sock").path
-        daemon = try CLI.Background(["run", "--server", server.name, "--control", socket] + Self.engineArguments + extraArguments,
-                                    environment: ["XDG_STATE_HOME": folder.appendingPathComponent("state").path])
+        daemon = try CLI.Background(["run", "--server", server.name, "--control", socket] + engineArguments + extraArguments,
+                                    environment: ["XDG_STATE_HOME": folder.appendingPathComponent("state").path,
+                                                  "XDG_DATA_HOME": folder.appendingPathComponent("data").path])
         let up = daemon.waitUntil(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: socket) }
         try #require(up, "no control socket: \(daemon.stderr)")
     }

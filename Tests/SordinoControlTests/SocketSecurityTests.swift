@@ -15,6 +15,10 @@ final class FixedTarget: ControlTarget {
         reply(.failure(ControlFailure(.reloadFailed, "no daemon")))
     }
     func saveSettings() throws(ControlFailure) -> String { throw ControlFailure(.ioError, "no daemon") }
+    func noise(_ request: NoiseRequest, progress: @escaping @Sendable (JSONValue) -> Void,
+               reply: @escaping @Sendable (Result<JSONValue, ControlFailure>) -> Void) {
+        reply(.failure(ControlFailure(.notReady, "no daemon")))
+    }
 }
 
 func temporaryDirectory() throws -> String {

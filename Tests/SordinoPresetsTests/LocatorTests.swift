@@ -7,10 +7,13 @@ import Testing
 
 @Suite struct LocatorTests {
     @Test func searchPathOrder() {
-        let locator = PresetLocator(environment: ["SORDINO_PRESET_PATH": "/opt/a::/opt/b"], executablePath: nil)
-        #expect(locator.searchDirectories == ["/opt/a", "/opt/b", "presets", "/usr/local/share/sordino/presets",
-                                              "/usr/share/sordino/presets"])
-        #expect(PresetLocator(environment: [:], executablePath: nil).searchDirectories.first == "presets")
+        let locator = PresetLocator(environment: ["SORDINO_PRESET_PATH": "/opt/a::/opt/b", "XDG_DATA_HOME": "/data"],
+                                    executablePath: nil)
+        #expect(locator.searchDirectories == ["/opt/a", "/opt/b", "/data/sordino/presets", "presets",
+                                              "/usr/local/share/sordino/presets", "/usr/share/sordino/presets"])
+        // The user's folder (where `ctl save-noise` writes) comes first; a relative XDG_DATA_HOME is ignored.
+        let home = PresetLocator(environment: ["HOME": "/home/u", "XDG_DATA_HOME": "rel"], executablePath: nil)
+        #expect(home.searchDirectories.prefix(2) == ["/home/u/.local/share/sordino/presets", "presets"])
     }
 
     @Test func nameIsFoundThroughSordinoPresetPath() throws {
@@ -28,7 +31,7 @@ import Testing
         guard case let .notFound("whisper", searched)? = error else {
             Issue.record("expected not found, got \(String(describing: error))"); return
         }
-        #expect(searched.starts(with: [first, second, "presets"]))
+        #expect(searched.starts(with: [first, second, PresetLocator.userDirectory(), "presets"]))
         #expect(error?.description.contains(first) == true && error?.description.contains("SORDINO_PRESET_PATH") == true)
     }
 
