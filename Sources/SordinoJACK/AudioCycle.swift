@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The audio cycle, top to bottom: clock, port buffers, capture, engine slot, levels, clock, counters.
+// The audio cycle, top to bottom: clock, port buffers, capture, engine slot, levels, clock, cost and counters.
 
 internal import CJACK
 import Glibc
@@ -40,6 +40,10 @@ func hostProcessCallback(_ frames: UInt32, _ raw: UnsafeMutableRawPointer?) -> I
     // 4. Cost and counts.
     let end = cycleCCalls(context, frames: frames, fetchBuffers: false)
     context.pointee.histogram.record(nanoseconds: end - start)
+    let rate = context.pointee.announcedSampleRate.load(ordering: .relaxed)
+    if rate > 0, (end - start) &* rate > blockLength &* 1_000_000_000 {   // longer than the period
+        context.pointee.overruns.wrappingAdd(1, ordering: .relaxed)
+    }
     context.pointee.frames.wrappingAdd(blockLength, ordering: .relaxed)
     return 0
 }

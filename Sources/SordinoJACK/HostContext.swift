@@ -37,6 +37,9 @@ struct HostContext: ~Copyable {
     let missingBuffers = Atomic<Int>(0)
     /// Process-callback durations.
     let histogram = CallbackHistogram()
+    /// Callbacks that took longer than the period (block length at the announced rate) since the
+    /// host started: each one is an xrun of Sordino's own making, whatever else the server saw.
+    let overruns = Atomic<Int>(0)
     /// Per channel, the largest |sample| of `in_c` and `out_c` since the main thread last took it
     /// (bit patterns of Floats).
     let inputPeaks: UnsafeMutablePointer<Atomic<UInt32>>

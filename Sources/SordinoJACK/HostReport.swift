@@ -10,6 +10,8 @@ public struct JackHostReport: Sendable {
     public var cpuLoadPercent: Float
     /// Process-callback cost over the interval.
     public var callback: CallbackStatistics
+    /// Callbacks longer than the period, since the host started.
+    public var overruns: Int
     /// Samples per channel processed since the host started.
     public var framesProcessed: Int
     /// NaN/Inf input samples replaced by 0, since the host started.
@@ -39,6 +41,7 @@ extension JackHostReport {
             xruns \(xruns), DSP load \(formatted(Double(cpuLoadPercent)))%, \
             callback p50 \(formatted(c.p50Microseconds)) µs p99 \(formatted(c.p99Microseconds)) µs \
             max \(formatted(c.maximumMicroseconds)) µs over \(c.count) cycles, \
+            \(overruns) callbacks over the period, \
             peak dBFS \(levels.isEmpty ? "-" : levels), \
             \(framesProcessed) samples processed, \(nonFiniteSamples) NaN/Inf replaced, \
             \(clippedSamples) clipped, \(reconnects) reconnects, \(engineRebuilds) engine swaps

@@ -295,6 +295,7 @@ public final class JackHost {
             xruns: context.pointee.xruns.load(ordering: .relaxed),
             cpuLoadPercent: session?.client.cpuLoad ?? 0,
             callback: CallbackStatistics(counts: interval, maximumNanoseconds: levels.maximumNanoseconds),
+            overruns: context.pointee.overruns.load(ordering: .relaxed),
             framesProcessed: context.pointee.frames.load(ordering: .relaxed),
             nonFiniteSamples: totals.nonFinite, clippedSamples: totals.clipped,
             reconnects: reconnects, engineRebuilds: engineRebuilds,

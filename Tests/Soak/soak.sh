@@ -93,12 +93,14 @@ kill -TERM "$DAEMON"; wait "$DAEMON" || { echo "soak: sordino exited with $?"; t
 status=$(grep -E 'running: xruns' "$WORK/sordino.log" | tail -1 || true)
 callback=$(sed -nE 's/.*(callback p50 [^,]* over [0-9]+ cycles).*/\1/p' <<< "$status")
 swaps=$(sed -nE 's/.* ([0-9]+) engine swaps.*/\1/p' <<< "$status")
+# Callbacks of the daemon that took longer than the period (its own count, since it started).
+overruns=$(sed -nE 's/.* ([0-9]+) callbacks over the period.*/\1/p' <<< "$status")
 growth=$(( last - first ))
 # The longest callback of any status interval, in whole µs: reported, not judged (it is wall-clock
 # time, and a thread without real-time priority is preempted mid-callback on a busy machine).
 longest=$(grep -oE 'max [0-9.]+ µs over' "$WORK/sordino.log" | awk '{ if ($2 > m) m = $2 } END { printf "%d", m }')
 echo "soak: sordino ($PRESET, 48 kHz, 64 frames): $enhanced xruns in $SECONDS_PER_PHASE s, $own attributed to it, $changes parameter changes, $reloads reloads, ${swaps:-?} engine swaps, $changes_failed control requests failed"
-echo "soak: last status: ${callback:-no status line}; longest callback of the run ${longest} µs (period 1333 µs)"
+echo "soak: last status: ${callback:-no status line}; longest callback of the run ${longest} µs (period 1333 µs); ${overruns:-?} callbacks longer than the period"
 echo "soak: RssAnon ${first} kB after ${FIRST_MARK} s, ${last} kB at the end (${growth} kB growth)"
 fail=0
 if (( own > reference_own + XRUN_SLACK )); then

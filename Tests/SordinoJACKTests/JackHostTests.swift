@@ -68,6 +68,10 @@ struct JackHostTests {
               + "p50 \(report.callback.p50Microseconds) µs, p99 \(report.callback.p99Microseconds) µs, "
               + "max \(report.callback.maximumMicroseconds) µs over \(report.callback.count) cycles; xruns \(report.xruns)")
         #expect(report.callback.count > 100)
+        // Callbacks longer than the 5.3 ms period are counted; this engine needs a fraction of it,
+        // so any counted one must show in the interval's maximum (the count covers the same cycles).
+        #expect(report.overruns <= report.callback.count)
+        if report.overruns > 0 { #expect(report.callback.maximumMicroseconds > 256 / 48_000 * 1e6) }
         #expect(host.flushToZeroOnAudioThread)
         #expect(report.callback.p50Microseconds > 0)
     }
