@@ -84,3 +84,13 @@ let package = Package(
                                                                 "TestSupport"]),
     ]
 )
+
+/// `SORDINO_TARGET_CPU=haswell swift build -c release` (or znver2, skylake, …: `swiftc -target-cpu`
+/// names) builds every Swift target for that CPU and defines `SORDINO_FMA`, so the engine's
+/// kernels use fused multiply-adds (`SordinoDSP/MultiplyAdd.swift`). The binary then runs only on
+/// CPUs with that instruction set. Unset (the default), the build runs on any x86-64.
+if let cpu = Context.environment["SORDINO_TARGET_CPU"], !cpu.isEmpty {
+    for target in package.targets where target.type != .system && target.type != .binary {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-target-cpu", cpu]), .define("SORDINO_FMA")]
+    }
+}

@@ -6,9 +6,13 @@
 /// Idier 2011). For β = 0 the update takes the majorisation-minimisation exponent 1/2, so every
 /// update is non-increasing in D_β(V | W·h) + Σₖ λₖ·hₖ.
 ///
-/// Cost per iteration: 2 × binCount × rank multiply-adds (3 × for β ∈ {0, 2}), whatever the signal.
-/// Owns W (bin-major, for W·h) and Wᵀ (atom-major, for Wᵀ·r) zero-padded to multiples of 8, and
-/// its scratch; activations live with the caller (one vector per channel, warm-started).
+/// Cost per iteration: 2 × binCount × rank multiply-adds (3 × for β = 0), whatever the signal, in
+/// one pass over W per iteration: for four bins at a time, the rows' products with h give the
+/// model Λ, then the weights P (and Q) of those bins, and the same rows, still in the L1 cache, are
+/// added into Wᵀ·P (and Wᵀ·Q) with SIMD8 multiply-adds (fused where the build has FMA,
+/// `multiplyAdd`). β = 2 forms Wᵀ·V once per frame. Owns W (bin-major) and Wᵀ (atom-major, for
+/// `atom(slot:)` and Wᵀ·V) zero-padded to multiples of 8, and its scratch; activations live with
+/// the caller (one vector per channel, warm-started).
 /// Real-time: `solve`, `initialise` and `estimate` are allocation-free.
 public struct ActivationSolver: ~Copyable {
     public let binCount: Int
@@ -32,11 +36,9 @@ public struct ActivationSolver: ~Copyable {
     private let basisColumns: UnsafeMutablePointer<Float>     // activationStride × binStride
     private let atomSums: UnsafeMutablePointer<Float>         // Σ_f W[f,k], activationStride
     private let penalties: UnsafeMutablePointer<Float>        // λ_k, activationStride
-    private let model: UnsafeMutablePointer<Float>            // W·h, binStride
-    private let numeratorWeights: UnsafeMutablePointer<Float>            // P = V ⊙ Λ^(β−2), binStride
-    private let denominatorWeights: UnsafeMutablePointer<Float>     // Q = Λ^(β−1), binStride
-    private let numerator: UnsafeMutablePointer<Float>        // activationStride
-    private let denominator: UnsafeMutablePointer<Float>      // activationStride
+    /// Wᵀ·P and Wᵀ·Q, activationStride each, after 4 × activationStride of partial sums.
+    private let numerator: UnsafeMutablePointer<Float>
+    private let denominator: UnsafeMutablePointer<Float>
     /// Ŝ = Ws·hs after `estimate`, binStride floats.
     public let speechEstimate: UnsafeMutablePointer<Float>
     /// N̂ = Wn·hn after `estimate`, binStride floats.
@@ -50,6 +52,8 @@ public struct ActivationSolver: ~Copyable {
     /// Per-frame activation floor as a fraction of the cold-start value ΣV / ΣW: keeps every atom
     /// within reach of a few warm-started updates when it is needed again. 0 disables it.
     public let relativeFloor: Float
+    /// β as 0, 1 or 2, for the kernel's switch.
+    private let betaKind: Int
 
     /// Copies `basis` into the padded layouts. Not real-time safe.
     public init(basis: Basis, beta: BetaDivergence, sparsity: Float, relativeFloor: Float = 0) throws(EngineError) {
@@ -63,17 +67,14 @@ public struct ActivationSolver: ~Copyable {
         noiseStride = paddedToLanes(noiseRank)
         activationStride = speechStride + noiseStride
         let a = activationStride, b = binStride
-        let total = binCount * a + a * b + 4 * a + 5 * b + 8
+        let total = binCount * a + a * b + 10 * a + 2 * b + 8
         var arena = FloatArena(capacity: total)
         basisRows = arena.take(binCount * a)
         basisColumns = arena.take(a * b)
         atomSums = arena.take(a)
         penalties = arena.take(a)
-        numerator = arena.take(a)
-        denominator = arena.take(a)
-        model = arena.take(b)
-        numeratorWeights = arena.take(b)
-        denominatorWeights = arena.take(b)
+        numerator = arena.take(4 * a)
+        denominator = arena.take(4 * a)
         speechEstimate = arena.take(b)
         noiseEstimate = arena.take(b)
         totals = arena.take(8)
@@ -94,6 +95,7 @@ public struct ActivationSolver: ~Copyable {
         epsilon = spectralEpsilon
         floor = activationFloor
         self.relativeFloor = relativeFloor
+        betaKind = beta.beta == 0 ? 0 : (beta.beta == 1 ? 1 : 2)
     }
 
     /// Atom `slot`'s weights over bins (binStride floats, zero-padded). Valid until `replaceAtom`.
@@ -136,25 +138,45 @@ public struct ActivationSolver: ~Copyable {
         let floor = scaled > self.floor ? scaled : self.floor
         if beta.beta == 2 { multiply(basisColumns, rows: a, stride: b, v, into: numerator) }   // Wᵀ·V is fixed per frame
         for _ in 0..<iterations {
-            updateModel(h)
-            BetaUpdate.weigh(beta: beta, data: v, model: model, numeratorWeights: numeratorWeights,
-                             denominatorWeights: denominatorWeights, count: b, epsilon: epsilon)
-            if beta.beta != 2 { multiply(basisColumns, rows: a, stride: b, numeratorWeights, into: numerator) }
-            if beta.beta == 1 {
-                BetaUpdate.step(beta: beta, h, numerator: numerator, denominator: atomSums, penalties: penalties,
-                                count: a, epsilon: epsilon, floor: floor)
-            } else {
-                multiply(basisColumns, rows: a, stride: b, denominatorWeights, into: denominator)
-                BetaUpdate.step(beta: beta, h, numerator: numerator, denominator: denominator, penalties: penalties,
-                                count: a, epsilon: epsilon, floor: floor)
-            }
+            accumulateProducts(h, v)
+            BetaUpdate.step(beta: beta, h, numerator: numerator, denominator: beta.beta == 1 ? atomSums : denominator,
+                            penalties: penalties, count: a, epsilon: epsilon, floor: floor)
         }
     }
 
-    /// W·h into `model` (ε is added by `BetaUpdate.weigh`); padding bins stay 0.
-    @_noLocks @inline(__always) private func updateModel(_ h: UnsafePointer<Float>) {
-        let a = activationStride
-        for f in 0..<binCount { model[f] = dot(basisRows + f * a, h, count: a) }
+    /// One pass over W: Λ = W·h + ε bin by bin, then P = V ⊙ Λ^(β−2) added into `numerator` as Wᵀ·P
+    /// (unless β = 2, whose Wᵀ·V is fixed per frame) and Q = Λ^(β−1) into `denominator` as Wᵀ·Q
+    /// (unless β = 1, whose Wᵀ·1 is `atomSums`); four bins at a time, each group of rows read from
+    /// memory once (`SolverKernel.swift`). Successive groups go to four partial sums in turn, added
+    /// pairwise at the end: a sum over bins then rounds like one over a quarter of them. No `pow`:
+    /// the three β have their own arithmetic.
+    @_noLocks @inline(__always)
+    private func accumulateProducts(_ h: UnsafePointer<Float>, _ v: UnsafePointer<Float>) {
+        let a = activationStride, kind = betaKind
+        if kind != 2 { for k in 0..<(4 * a) { numerator[k] = 0 } }
+        if kind != 1 { for k in 0..<(4 * a) { denominator[k] = 0 } }
+        var f = 0
+        while f < binCount {
+            let group = min(4, binCount - f), partial = ((f / 4) & 3) * a
+            let numerator = self.numerator + partial, denominator = self.denominator + partial
+            let rows = UnsafePointer(basisRows + f * a)
+            let model = rowProducts(rows, count: group, stride: a, h) + epsilon
+            var data = SIMD4<Float>.zero
+            for i in 0..<group { data[i] = v[f + i] }
+            switch kind {
+            case 1:
+                addRows(rows, count: group, stride: a, weights: data / model, into: numerator)
+            case 0:
+                let inverse = 1 / model
+                addRows(rows, count: group, stride: a, weights: data * inverse * inverse, into: numerator)
+                addRows(rows, count: group, stride: a, weights: inverse, into: denominator)
+            default:
+                addRows(rows, count: group, stride: a, weights: model, into: denominator)
+            }
+            f += group
+        }
+        if kind != 2 { addPartialSums(numerator, count: a) }
+        if kind != 1 { addPartialSums(denominator, count: a) }
     }
 
     /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate`. Real-time safe.

@@ -6,12 +6,14 @@
 /// `SORDINO_TARGET_CPU=haswell` (or newer; Package.swift then defines `SORDINO_FMA`). Elsewhere a
 /// multiply then an add: Swift's `addingProduct` would call libm's `fmaf` once per lane there.
 /// Real-time safe.
-@_transparent
+@_noLocks @inlinable @inline(__always)
 public func multiplyAdd(_ x: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
     #if arch(arm64) || SORDINO_FMA
     b.addingProduct(x, a)
     #else
-    x * a + b
+    var sum = b
+    sum += x * a
+    return sum
     #endif
 }
 

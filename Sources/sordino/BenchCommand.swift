@@ -90,8 +90,8 @@ struct Bench: ParsableCommand {
         let solved = config.solvedBinCount
         let atoms = (0..<preset.basis.rank).count { k in (0..<solved).contains { preset.basis[bin: $0, atom: k] > 0 } }
             + config.adaptiveNoiseRank
-        // Multiply-adds per iteration: W·h and Wᵀ·r, plus Wᵀ·Λ (β = 2) or Wᵀ·(1/Λ) (β = 0).
-        let products = config.beta == 1 ? 2 : 3
+        // Multiply-adds per iteration: W·h, then Wᵀ·P (β = 0, 1) and Wᵀ·Q (β = 0, 2).
+        let products = config.beta == 0 ? 3 : 2
         let flops = 2.0 * Double(products * solved * atoms * config.iterations * channels)
         let gflops = flops / max(solve.microsecondsPerHop - baseline.microsecondsPerHop, 1e-3) / 1e3
         let fftPairs = Double(channels) * (config.gainRefinement == nil ? 1 : 1.5)   // + the features' inverse FFT

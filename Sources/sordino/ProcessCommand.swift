@@ -26,12 +26,19 @@ struct ProcessCommand: ParsableCommand {
         Warnings (stderr) count NaN/Inf input samples (replaced by 0), output samples the engine \
         clamped to ±8 (+18 dBFS) or an integer encoding clipped at full scale, and input cut short \
         of the length its header declares. With --report both signals are also kept in memory.
+
+        With --out-dir DIR, every IN is enhanced into DIR under its own file name, by --jobs workers         at once (each runs one file, with its own engine, at a time). A file that fails is reported         and the others are still processed; the exit status is then the number of files that failed         (at most 100), 0 when none did.
         """)
 
-    @Argument(help: "Input audio file, or - for standard input.") var input: String
-    @Argument(help: "Output file, or - for standard output; the container follows the extension (.wav, .flac).")
-    var output: String
+    @Argument(help: "IN OUT: the input file (or - for standard input) and the output file (or - for standard output; the container follows the extension, .wav or .flac). With --out-dir: the input files only.")
+    var paths: [String] = []
     @OptionGroup var engine: EngineOptions
+
+    @Option(name: .customLong("out-dir"), help: "Enhance every input into this folder, under its own file name (created if missing).")
+    var outputDirectory: String?
+
+    @Option(help: "Files processed at once with --out-dir (1…256). Default: one per core.")
+    var jobs: Int?
 
     @Option(name: .customLong("block-size"), help: "Samples per engine call, 1…8192, like a JACK period (the output does not depend on it).")
     var blockSize: Int = 256
@@ -51,6 +58,20 @@ struct ProcessCommand: ParsableCommand {
     var reportPath: String?
 
     mutating func validate() throws {
+        if let outputDirectory {
+            guard !paths.isEmpty else { throw ValidationError("Give at least one input file with --out-dir.") }
+            guard !paths.contains(standardStreamPath) else {
+                throw ValidationError("- (standard input) cannot be used with --out-dir; give file paths.")
+            }
+            guard reportPath == nil else { throw ValidationError("--report works on one file, not with --out-dir.") }
+            guard !outputDirectory.isEmpty else { throw ValidationError("--out-dir needs a folder path.") }
+        } else {
+            guard paths.count == 2 else {
+                throw ValidationError("process takes IN OUT (got \(paths.count) paths); for many files use IN… --out-dir DIR.")
+            }
+            guard jobs == nil else { throw ValidationError("--jobs works with --out-dir only.") }
+        }
+        if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must lie in 1…256 (got \(jobs)).") }
         guard (1...8192).contains(blockSize) else { throw ValidationError("--block-size must lie in 1…8192 (got \(blockSize)).") }
         if let encoding, Self.encodings[encoding] == nil {
             throw ValidationError("--encoding must be one of float, 16, 24, 32 (got \(encoding)).")
@@ -66,10 +87,16 @@ struct ProcessCommand: ParsableCommand {
     static let chunkSamples = 16_384
 
     func run() throws {
-        do { try enhance() } catch { throw report(error, command: "process") }
+        if let outputDirectory {
+            let failed = try ProcessBatch(command: self, directory: outputDirectory).run(jobs: jobs ?? ProcessBatch.cores)
+            if failed > 0 { throw ExitCode(Int32(min(failed, 100))) }
+            return
+        }
+        do { try enhance(input: paths[0], output: paths[1], showProgress: !quiet) } catch { throw report(error, command: "process") }
     }
 
-    private func enhance() throws {
+    /// Enhances `input` into `output`; prints the summary unless quiet, the data warnings always.
+    func enhance(input: String, output: String, showProgress: Bool) throws {
         let started = ContinuousClock.now
         let reader = try AudioInputStream(path: input)
         var chunk: [[Float]] = []
@@ -87,13 +114,13 @@ struct ProcessCommand: ParsableCommand {
         let config = engine.configuration(of: preset, channelCount: reader.channelCount, maximumBlockLength: blockSize)
         let enhancer = try Engine(configuration: config, basis: preset.basis, gainModel: preset.gainModel)
         let latency = enhancer.latencySamples
-        let format = try outputFormat()
+        let format = try outputFormat(output)
         let writer = try AudioOutputStream(path: output, format: format, sampleRate: reader.sampleRate,
                                            channelCount: reader.channelCount)
         let pipeline = try FileEnhancer(engine: enhancer, blockLength: blockSize, fileRate: reader.sampleRate,
                                         presetRate: presetRate, writer: writer, compensateDelay: compensateDelay,
                                         keepSignals: reportPath != nil)
-        let progress = quiet ? nil : reader.declaredSampleCount.map { ProgressBar(total: $0) }
+        let progress = !showProgress ? nil : reader.declaredSampleCount.map { ProgressBar(total: $0) }
         while count > 0 {
             try pipeline.feed(chunk, count: count)
             progress?.update(reader.samplesRead)
@@ -109,7 +136,7 @@ struct ProcessCommand: ParsableCommand {
                                     latency: compensateDelay ? 0 : latency * reader.sampleRate / presetRate,
                                     presetName: preset.metadata.name)
         }
-        warnAboutData(reader: reader, telemetry: pipeline.telemetry, writer: writer)
+        warnAboutData(input: input, reader: reader, telemetry: pipeline.telemetry, writer: writer)
         guard !quiet else { return }
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -133,14 +160,14 @@ struct ProcessCommand: ParsableCommand {
     }
 
     /// The container and encoding for OUT: from its extension, or `--stdout-type` for `-`.
-    private func outputFormat() throws(AudioFileError) -> AudioFileFormat {
+    private func outputFormat(_ output: String) throws(AudioFileError) -> AudioFileFormat {
         let chosen = encoding.flatMap { Self.encodings[$0] }
         guard output == standardStreamPath else { return try AudioFileFormat.inferred(fromPath: output, encoding: chosen) }
         return try AudioFileFormat.inferred(fromPath: "stdout.\(stdoutType.lowercased())", encoding: chosen)
     }
 
     /// One warning per kind of data problem, with its count; printed even with --quiet.
-    private func warnAboutData(reader: AudioInputStream, telemetry: Telemetry, writer: AudioOutputStream) {
+    private func warnAboutData(input: String, reader: AudioInputStream, telemetry: Telemetry, writer: AudioOutputStream) {
         if reader.nonFiniteSamples > 0 {
             note("warning: \(reader.nonFiniteSamples) NaN/Inf samples in \(input) were replaced by 0.")
         }

@@ -62,7 +62,9 @@ struct KernelReferenceTests {
         return EngineHarness.run(&engine, inputs, blockLengths: [256]).map { Array($0.suffix(tail)) }
     }
 
-    /// Measured with the fused kernel (no FMA): largest difference 0 of the peak. Allowed: 1e-4.
+    /// Measured with the fused kernel (one pass over W, no FMA) before its four partial sums: largest
+    /// differences 3.3e-7 to 7.0e-7 of the peak over the four cases (float rounding of another
+    /// summation order). Allowed: 1e-5.
     @Test(arguments: cases)
     func outputMatchesTheReferenceToRounding(_ test: Case) throws {
         let output = try Self.output(test)
@@ -81,6 +83,6 @@ struct KernelReferenceTests {
         let peak = reference.map(abs).max() ?? 0
         let difference = maxAbsDifference(flat, reference)
         #expect(peak > 0.01)
-        #expect(difference <= 1e-4 * peak, "largest difference \(difference / peak) of the peak")
+        #expect(difference <= 1e-5 * peak, "largest difference \(difference / peak) of the peak")
     }
 }
