@@ -30,9 +30,13 @@ struct LearnNoiseDaemonTests {
     }
 
     /// dB of SI-SDR learn-noise must add over the shipped atoms that heard only the 3 s lead.
-    /// Measured: 3.07 with the release binary and the preset's 5 iterations (SORDINO_TEST_BINARY,
-    /// the bar is 3), 2.57 with the debug binary at 1 iteration (as `make test` runs it).
+    /// Measured: 3.3 with the release binary and the preset's 5 iterations (SORDINO_TEST_BINARY),
+    /// 2.6 to 2.8 with the debug binary at 1 iteration (as `make test` runs it); the capture's
+    /// stretch of the pulsed noise varies with the timing, and the atoms with it.
     static let gainOverFresh = ControlledDaemon.engineArguments.isEmpty ? 2.8 : 2.3
+    /// dB it must add over the shipped atoms after forget-noise, which have adapted online to the
+    /// noise for ~25 s: the bar. Measured 3.9 (release), 3.5 to 3.8 (debug).
+    static let gainOverAdapted = 3.0
 
     @Test("learn-noise 5 on a pulsed whine with band noise: more SI-SDR on speech in that noise than the shipped atoms; save-noise writes a preset reload finds; forget-noise returns")
     func learnSaveForget() throws {
@@ -77,7 +81,9 @@ struct LearnNoiseDaemonTests {
 
         // forget-noise: back to the shipped atoms; the same mixture again.
         let forgot = try c.request(.forgetNoise)
-        #expect(forgot["changed"] == .bool(true) && forgot["preset"]?.stringValue?.contains("learned") == false, "\(forgot.text)")
+        // (Still speech-16k: the user's folder, now holding "office", is not the default preset folder.)
+        #expect(forgot["changed"] == .bool(true) && forgot["preset"]?.stringValue?.hasPrefix("speech-16k (") == true
+                && forgot["preset"]?.stringValue?.contains("learned") == false, "\(forgot.text)")
         #expect(try c.request(.forgetNoise)["changed"] == .bool(false))
         let shipped = try Self.play(mixture, through: d)
 
@@ -90,11 +96,10 @@ struct LearnNoiseDaemonTests {
         print("live SI-SDR of speech in the pulsed whine at -5 dB SNR: input \(input) dB; shipped atoms after 3 s of the noise "
               + "\(freshScore) dB; after learn-noise 5 \(learnedScore) dB; shipped atoms again after forget-noise (the "
               + "online atoms having heard the noise for ~25 s) \(shippedScore) dB")
-        // Measured (release binary, 5 iterations): −1.01 after 3 s, 2.05 learned, 1.89 after forget-noise;
-        // (debug binary, 1 iteration): −0.89, 1.69, 1.58. The online atoms catch up given time: the
-        // learned atoms' gain is that they know the noise from the start.
+        // Measured (release binary, 5 iterations): −1.01 after 3 s, 2.30 learned, −1.62 after forget-noise;
+        // (debug binary, 1 iteration): −0.89, 1.70 to 1.90, −1.85.
         #expect(learnedScore - freshScore >= Self.gainOverFresh)
-        #expect(learnedScore - shippedScore >= -0.5, "learned atoms must not do worse than the adapted shipped ones")
+        #expect(learnedScore - shippedScore >= Self.gainOverAdapted)
 
         // The saved preset is found by name, and save-noise has nothing to save now.
         let reloaded = try c.request(.reload, ["preset": .string("office")])
