@@ -34,6 +34,7 @@ public enum NoisePresetWriter {
         result.metadata.description = "\(preset.metadata.description) — noise atoms learned live: \(learned.atomCount) from "
             + "\(NoiseLearner.formatted(learned.seconds)) s of input"
         result.metadata.provenance = provenance
+        result.metadata.solver.activationFloor = NoiseLearner.activationFloor   // as the live engine with learned atoms
         let checksum = BasisFile.checksumString(BasisFile.crc32(BasisFile.payload(of: basis)))
         result.metadata.basis = .init(file: "\(name)-\(checksum).basis", speechRank: basis.speechRank,
                                       noiseRank: basis.noiseRank, binCount: basis.binCount, checksum: checksum)

@@ -222,8 +222,10 @@ struct CtlLearnNoise: ParsableCommand {
         Play only the noise to be removed (the room, the fan, the hum) while the daemon captures: \
         whatever the capture holds becomes noise to the engine. The atoms are learned with the \
         preset's β-divergence (β-NMF, \(NoiseLearner.iterations) passes) on the daemon's own STFT, \
-        off the audio thread, and join the preset's noise atoms (the speech atoms stay); the \
-        online noise atoms keep adapting on top. Progress is printed while it runs. A reload \
+        off the audio thread, and join the preset's noise atoms (the speech atoms stay; the \
+        activation floor becomes \(NoiseLearner.activationFloor) unless the daemon was given \
+        --activation-floor); the online noise atoms keep adapting on top. Progress is printed while \
+        it runs. A reload \
         without a preset keeps the learned atoms; a reload with a preset name starts from that \
         preset's own.
         """)

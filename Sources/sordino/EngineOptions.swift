@@ -100,10 +100,12 @@ struct EngineOptions: ParsableArguments {
         return (loaded, path, choice, found.skipped)
     }
 
-    /// The first search directory holding at least one NAME.json, as an absolute path (so that the
+    /// The first search directory (the user's own excepted) holding at least one NAME.json, as an absolute path (so that the
     /// locator treats it as a folder of presets).
     static func presetsFolder(_ locator: PresetLocator) throws(PresetError) -> String {
-        for directory in locator.searchDirectories {
+        // The user's folder holds presets saved by name (`ctl save-noise`), never the default set.
+        let user = URL(fileURLWithPath: PresetLocator.userDirectory()).standardizedFileURL.path
+        for directory in locator.searchDirectories where URL(fileURLWithPath: directory).standardizedFileURL.path != user {
             let url = URL(fileURLWithPath: directory).standardizedFileURL
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
             if entries.contains(where: { $0.hasSuffix(".json") && !$0.hasPrefix(".") }) { return url.path }

@@ -47,12 +47,13 @@ final class PresetEngineFactory {
         guard preset.metadata.sampleRate == sampleRate else {
             throw EngineBuildError(JackHostError.sampleRateMismatch(presetHz: preset.metadata.sampleRate, serverHz: sampleRate))
         }
-        let configuration = options.configuration(of: preset, channelCount: channelCount, maximumBlockLength: 8192)
+        var configuration = options.configuration(of: preset, channelCount: channelCount, maximumBlockLength: 8192)
         var basis = preset.basis, origin = "\(preset.metadata.name) (\(path))"
         if let learned = learnedNoise {
             if learned.fits(configuration) {
                 do { basis = try learned.basis(extending: preset.basis) } catch { throw EngineBuildError(error) }
                 origin += " with \(learned.atomCount) learned noise atoms"
+                if options.activationFloor == nil { configuration.activationFloor = NoiseLearner.activationFloor }
             } else {
                 logger.warning("the learned noise atoms do not fit preset \(preset.metadata.name) (another rate or STFT): back to its own atoms")
                 learnedNoise = nil

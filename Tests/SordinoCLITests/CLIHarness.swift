@@ -9,9 +9,11 @@ enum CLI {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `sordino` built next to the test bundle (the same configuration as the tests).
+    /// `sordino` built next to the test bundle (the same configuration as the tests), or
+    /// `$SORDINO_TEST_BINARY` (e.g. the release build, to measure what users run).
     static var binary: URL? {
-        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sordino")
+        let url = ProcessInfo.processInfo.environment["SORDINO_TEST_BINARY"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sordino")
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
     }
 

@@ -6,10 +6,11 @@ import RealModule
 extension Signal {
     /// A synthetic machine noise: a whine at `fundamental` Hz (wobbling ±1 % at 0.3 Hz) with its
     /// harmonics 2…6 at 1/k amplitude, plus white noise through a two-pole band-pass at 2.5 kHz
-    /// (Q 3), the two at equal power; peak about `amplitude`. Deterministic for the seed, and
-    /// continuous across `offset` (samples), so two segments of one noise can be drawn apart.
+    /// (Q 3), the two at equal power; peak about `amplitude`. `pulsed`: switched on and off 3.7
+    /// times a second (half the time on, 10 ms edges, off at −20 dB), as a machine cycling, which
+    /// the noise trackers of the shipped presets cannot follow. Deterministic for the seed.
     public static func whineNoise(seconds: Double, sampleRate: Int = 16_000, fundamental: Double = 930,
-                                  amplitude: Float = 0.3, offset: Int = 0, seed: UInt64) -> [Float] {
+                                  pulsed: Bool = false, amplitude: Float = 0.3, seed: UInt64) -> [Float] {
         let count = Int(seconds * Double(sampleRate)), rate = Double(sampleRate)
         var g = SeededGenerator(seed: seed)
         // RBJ band-pass (constant 0 dB peak gain), centre 2.5 kHz, Q 3.
@@ -19,7 +20,7 @@ extension Signal {
         var (x1, x2, y1, y2) = (0.0, 0.0, 0.0, 0.0)
         var tone = [Double](repeating: 0, count: count), band = [Double](repeating: 0, count: count)
         for n in 0..<count {
-            let t = Double(n + offset) / rate
+            let t = Double(n) / rate
             // Phase of f0·(1 + 0.01·sin(2π·0.3·t)), integrated in closed form.
             let phase = 2 * Double.pi * fundamental * (t - 0.01 / (2 * .pi * 0.3) * Double.cos(2 * .pi * 0.3 * t))
             for k in 1...6 where Double(k) * fundamental < rate / 2 { tone[n] += Double.sin(Double(k) * phase) / Double(k) }
@@ -30,7 +31,13 @@ extension Signal {
         }
         func power(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 } / Double(max(v.count, 1)) }
         let balance = (power(tone) / max(power(band), 1e-12)).squareRoot()
-        let mixed = zip(tone, band).map { $0 + balance * $1 }
+        var mixed = zip(tone, band).map { $0 + balance * $1 }
+        if pulsed {
+            for n in 0..<count {
+                let gate = max(0, min(1, 0.5 + 8 * Double.sin(2 * .pi * 3.7 * Double(n) / rate)))
+                mixed[n] *= 0.1 + 0.9 * gate
+            }
+        }
         let peak = mixed.reduce(0) { max($0, abs($1)) }
         return mixed.map { Float(Double(amplitude) * $0 / max(peak, 1e-12)) }
     }
