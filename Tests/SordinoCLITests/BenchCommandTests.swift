@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `sordino bench --json`: the fields a regression script reads, allocations counted and 0. No timing is asserted.
+
+import Foundation
+import Testing
+import TestSupport
+
+@Suite(.enabled(if: CLI.shouldRun, CLI.skipReason))
+struct BenchCommandTests {
+    /// lowlatency-48k on 2 channels with --full-band: one record with its shapes, every time
+    /// positive and ordered (p50 ≤ p99 ≤ max), the channel and full-band figures present, and 0
+    /// allocations counted (the interposer library is built next to the binary).
+    @Test func jsonReportsShapesSpreadAndZeroAllocations() throws {
+        let preset = CLI.repository.appendingPathComponent("presets/lowlatency-48k.json").path
+        let r = try CLI.run(["bench", "--seconds", "0.3", "--channels", "2", "--full-band", "--json", preset])
+        #expect(r.status == 0, "\(r.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect((document["multiplyAddPeakGFLOPs"] as? Double ?? 0) > 0)
+        #expect(document["allocationsCounted"] as? Bool == true, "libMallocInterposerSwift.so is not next to the binary")
+        let records = try #require(document["presets"] as? [[String: Any]])
+        let record = try #require(records.first)
+        #expect(records.count == 1 && record["preset"] as? String == "lowlatency-48k")
+        #expect(record["solvedBinCount"] as? Int == 84 && record["binCount"] as? Int == 257 && record["atoms"] as? Int == 136)
+        #expect(record["channels"] as? Int == 2 && record["blockLength"] as? Int == 128)
+        #expect(record["allocations"] as? Int == 0)
+        let p50 = record["p50"] as? Double ?? -1, p99 = record["p99"] as? Double ?? -1, max = record["max"] as? Double ?? -1
+        #expect(p50 > 0 && p50 <= p99 && p99 <= max)
+        for key in ["microsecondsPerHop", "baselineMicrosecondsPerHop", "fftShare", "solverGFLOPs", "peakShare",
+                    "channelScaling", "oneChannelMicrosecondsPerHop", "fullBandMicrosecondsPerHop", "bandLimitSpeedup"] {
+            #expect((record[key] as? Double ?? 0) > 0, "\(key)")
+        }
+    }
+}
