@@ -36,7 +36,9 @@ struct JackCommandTests {
         let elapsed = started.duration(to: .now)
         #expect(r.status == 0, "\(r.stderr)")
         print(r.stdout)
-        #expect(elapsed < .seconds(30), "took \(elapsed)")
+        // A guard against a hang (the demo plays about 10 s), not a speed target: a loaded CI machine
+        // took 35 s.
+        #expect(elapsed < .seconds(180), "took \(elapsed)")
         #expect(r.stdout.contains("private JACK server 'sordino-demo-"))
         #expect(r.stdout.contains("\(rate) Hz, period \(period) samples (\(periodText))"))
         #expect(r.stdout.contains("preset        \(preset)"))
