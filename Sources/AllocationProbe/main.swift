@@ -40,11 +40,32 @@ func makeCases() -> [Case] {
     gain.gainRefinement = .lift           // the learned gain refinement
     var gainLinked = is48
     gainLinked.gainRefinement = .multiply
+    var banded = is48                         // the band-limited solve, with the learned gain shaping above it
+    banded.beta = 1; banded.linkChannels = false; banded.bandLimitHertz = 7800; banded.adaptiveNoiseRank = 4
+    banded.noiseBoundDecibels = 6; banded.gainRefinement = .shape
+    var bandedPresence = banded
+    bandedPresence.gainRefinement = nil; bandedPresence.absentFloorDecibels = -25; bandedPresence.channelCount = 1
     return [Case(name: "kl-16k-mono", configuration: mono), Case(name: "is-48k-stereo-linked", configuration: is48),
             Case(name: "euclidean-16k-stereo", configuration: euclid),
             Case(name: "gain-lift-16k-mono", configuration: gain, gainModel: randomGainModel(for: gain)),
             Case(name: "gain-multiply-48k-stereo-linked", configuration: gainLinked,
-                 gainModel: randomGainModel(for: gainLinked))]
+                 gainModel: randomGainModel(for: gainLinked)),
+            Case(name: "band-limited-48k-stereo-gain", configuration: banded, gainModel: randomGainModel(for: banded)),
+            Case(name: "band-limited-48k-mono-presence", configuration: bandedPresence)]
+}
+
+/// A random basis for `config`; with a band limit, cut like `sordino train --band-limit-hz` cuts it:
+/// every atom 0 from the first bin above the limit, and the last noise atom flat above it and 0 below.
+func basis(for config: EngineConfiguration) -> Basis {
+    let random = Signal.randomBasis(binCount: config.binCount, speechRank: 32, noiseRank: 16, seed: 1)
+    guard config.bandLimitHertz != nil else { return random }
+    let limit = config.solvedBinCount, rank = random.rank
+    var values = random.values
+    for f in 0..<config.binCount {
+        for k in 0..<rank where (f >= limit) != (k == rank - 1) { values[f * rank + k] = 0 }
+    }
+    // The random basis is valid, and so is any non-negative cut of it.
+    return try! Basis(binCount: config.binCount, speechRank: 32, noiseRank: 16, values: values)
 }
 
 /// Usage: AllocationProbe [SECONDS] [CASE-NAME-PREFIX]. Exit 0 when nothing allocated, 1 when
@@ -67,7 +88,7 @@ guard MallocInterposerSwift.getStatistics().mallocCount > 0 else {
 var failures = 0
 for test in makeCases() where test.name.hasPrefix(only) {
     let config = test.configuration
-    let basis = Signal.randomBasis(binCount: config.binCount, speechRank: 32, noiseRank: 16, seed: 1)
+    let basis = basis(for: config)
     var engine: Engine
     do { engine = try Engine(configuration: config, basis: basis, gainModel: test.gainModel) } catch {
         print("\(test.name): cannot build engine: \(error)")

@@ -6,7 +6,8 @@ import RealModule
 /// Multi-channel NMF speech enhancer for any block length from 1 to `maximumBlockLength`.
 ///
 /// Per hop and channel: the last `frameLength` input samples are windowed, transformed (FFT of
-/// `fftLength`), V = |X|^q is explained as W·h by `ActivationSolver` (warm-started), the mask
+/// `fftLength`), V = |X|^q is explained as W·h by `ActivationSolver` (warm-started; on the bins
+/// below the band limit only when the configuration has one, the bins above following `HighBand`), the mask
 /// G = Ŝ^p/(Ŝ^p + N̂^p) with its floor scales X, and the inverse FFT is synthesis-windowed and
 /// overlap-added. The wet output is mixed with the input delayed by the same latency.
 ///
@@ -27,6 +28,8 @@ public struct Engine: ~Copyable {
     public let telemetry: Telemetry
 
     private let solver: ActivationSolver
+    /// The bins above the band limit (`enabled` false without one).
+    private let highBand: HighBand
     /// Online noise atoms; `count` 0 when the configuration has none.
     private let adaptation: NoiseAdaptation
     /// 10^(noiseBoundDecibels/20) for magnitude spectra (/10 for power); 0 = no bound. A bound
@@ -45,6 +48,8 @@ public struct Engine: ~Copyable {
     private let hopLength: Int
     private let fftLength: Int
     private let binCount: Int
+    /// Floats per spectrum buffer: binCount rounded up to 8 (the solver's stride unless band-limited).
+    private let binStride: Int
     private let spectrumExponent: Int
     private let maskSmoothing: Float          // α per hop, 0 = off
     private let controlSmoothing: Float       // fraction of the remaining distance covered per hop
@@ -83,17 +88,21 @@ public struct Engine: ~Copyable {
     public init(configuration: EngineConfiguration, basis: Basis, gainModel: GainModel? = nil,
                 controls: ControlBlock? = nil) throws(EngineError) {
         let windows = try configuration.validate(basis: basis)
-        let extended = try Self.withAdaptiveAtoms(basis, count: configuration.adaptiveNoiseRank)
+        let solved = configuration.solvedBinCount < configuration.binCount
+            ? try basis.solvedPart(binCount: configuration.solvedBinCount) : basis
+        let extended = try Self.withAdaptiveAtoms(solved, count: configuration.adaptiveNoiseRank)
         let solver = try ActivationSolver(basis: extended, beta: configuration.beta, sparsity: configuration.sparsity,
                                           relativeFloor: configuration.activationFloor)
         let hopSeconds = Float(configuration.hopLength) / Float(configuration.sampleRate)
         let fft = try RealFFT(length: configuration.fftLength)
         let adaptation = NoiseAdaptation(
             firstSlot: solver.slot(ofAtom: basis.rank), count: configuration.adaptiveNoiseRank,
-            binCount: configuration.binCount, binStride: solver.binStride,
+            binCount: solver.binCount, binStride: solver.binStride,
             forgetting: Float.exp(-hopSeconds * 1000 / configuration.adaptiveNoiseMemoryMilliseconds))
         let refinement = try GainRefinement(configuration, model: gainModel)
-        let binStride = solver.binStride, activationStride = solver.activationStride
+        let binStride = paddedToLanes(configuration.binCount), activationStride = solver.activationStride
+        highBand = HighBand(configuration, solverStride: solver.binStride, binStride: binStride)
+        self.binStride = binStride
         self.solver = solver
         self.fft = fft
         self.adaptation = adaptation
@@ -104,6 +113,7 @@ public struct Engine: ~Copyable {
         self.refinement = refinement
         presence = SpeechPresence(absentFloorDecibels: configuration.gainRefinement == nil
                                       ? configuration.absentFloorDecibels : nil, basis: extended,
+                                  binCount: configuration.binCount,
                                   relativeFloor: configuration.activationFloor, sampleRate: configuration.sampleRate,
                                   spectrumExponent: configuration.spectrumExponent)
         self.configuration = configuration
@@ -158,7 +168,7 @@ public struct Engine: ~Copyable {
     public func adaptiveNoiseAtom(_ index: Int) -> [Float] {
         precondition(index >= 0 && index < adaptation.count, "adaptive atom \(index) does not exist")
         let atom = solver.atom(slot: adaptation.firstSlot + index)
-        return (0..<binCount).map { atom[$0] }
+        return (0..<binCount).map { $0 < solver.binCount ? atom[$0] : 0 }
     }
 
     /// Algorithmic latency in samples (= frameLength).
@@ -182,7 +192,7 @@ public struct Engine: ~Copyable {
     @_noLocks
     public func canAdoptSignalState(from other: borrowing Engine) -> Bool {
         other.channelCount == channelCount && other.frameLength == frameLength && other.hopLength == hopLength
-            && other.fftLength == fftLength && other.solver.binStride == solver.binStride
+            && other.fftLength == fftLength && other.binStride == binStride
     }
 
     /// Takes over `other`'s signal state (input history, hop FIFOs, overlap-add, the noise
@@ -192,14 +202,15 @@ public struct Engine: ~Copyable {
     @_noLocks
     public mutating func adoptSignalState(from other: borrowing Engine) {
         let sameAtoms = other.solver.activationStride == solver.activationStride
+            && other.solver.binCount == solver.binCount
         for c in 0..<channelCount {
             let from = other.channels[c], to = channels + c
             copyFloats(to.pointee.history, from: from.history, count: frameLength)
             copyFloats(to.pointee.pending, from: from.pending, count: hopLength)
             copyFloats(to.pointee.ready, from: from.ready, count: hopLength)
             copyFloats(to.pointee.overlap, from: from.overlap, count: frameLength)
-            copyFloats(to.pointee.smoothedMask, from: from.smoothedMask, count: solver.binStride)
-            copyFloats(to.pointee.noiseSpectrum, from: from.noiseSpectrum, count: solver.binStride)
+            copyFloats(to.pointee.smoothedMask, from: from.smoothedMask, count: binStride)
+            copyFloats(to.pointee.noiseSpectrum, from: from.noiseSpectrum, count: binStride)
             to.pointee.noiseSpectrumPrimed = from.noiseSpectrumPrimed
             to.pointee.noiseFloor.adopt(from.noiseFloor)
             to.pointee.silent = from.silent
@@ -250,7 +261,7 @@ public struct Engine: ~Copyable {
         for c in 0..<channelCount { analyse(channel: c) }
         if configuration.linkChannels {
             var anySound = false
-            for f in 0..<solver.binStride { linkedSpectrum[f] = 0 }
+            for f in 0..<binStride { linkedSpectrum[f] = 0 }
             for c in 0..<channelCount where !channels[c].silent {
                 anySound = true
                 let v = channels[c].magnitude
@@ -328,18 +339,22 @@ public struct Engine: ~Copyable {
             return
         }
         let h = state.pointee.activations
+        let input = highBand.enabled ? highBand.solverInput(from: v) : v
         if state.pointee.coldStart {
-            solver.initialise(h, from: v)
+            solver.initialise(h, from: input)
             state.pointee.coldStart = false
         }
-        solver.solve(v, activations: h, iterations: iterations)
+        solver.solve(input, activations: h, iterations: iterations)
         var finite = true
         for k in 0..<solver.activationStride where !h[k].isFinite { finite = false }
         if !finite {
             telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)
-            solver.initialise(h, from: v)
+            solver.initialise(h, from: input)
         }
         solver.estimate(h)
+        if highBand.enabled { highBand.extend(speech: solver.speechEstimate, noise: solver.noiseEstimate, spectrum: v) }
+        let speech = highBand.enabled ? highBand.speech : solver.speechEstimate
+        let noise = highBand.enabled ? highBand.noise : solver.noiseEstimate
         // Noise-only: within 10 dB of the tracked noise floor (power). Measured on the dev set, 10 dB
         // beat 3 and 6 dB: it adapts on half of the frames of a typical recording, speech onsets and
         // tails included, and the unit-sum KL step tolerates that leakage.
@@ -357,25 +372,25 @@ public struct Engine: ~Copyable {
             averageNoiseSpectrum(v, into: state.pointee.noiseSpectrum, binCount: binCount, memory: noiseSpectrumMemory)
         }
         if adaptation.count > 0, noiseOnly {
-            adaptation.adapt(solver, v: v, activations: h, speech: solver.speechEstimate, noise: solver.noiseEstimate)
+            adaptation.adapt(solver, v: input, activations: h, speech: solver.speechEstimate, noise: solver.noiseEstimate)
             telemetry.adaptedFrames.wrappingAdd(1, ordering: .relaxed)
         }
         if boundFactor > 0 {
-            boundNoiseEstimate(solver.noiseEstimate, mean: state.pointee.noiseSpectrum, factor: boundFactor,
+            boundNoiseEstimate(noise, mean: state.pointee.noiseSpectrum, factor: boundFactor,
                                binCount: binCount)
         }
-        let energies = estimateEnergies(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,
+        let energies = estimateEnergies(speech: speech, noise: noise, binCount: binCount,
                                         spectrumExponent: spectrumExponent)
         telemetry.speechEnergy.addDouble(energies.speech)
         telemetry.noiseEnergy.addDouble(energies.noise)
-        wienerMask(speech: solver.speechEstimate, noise: solver.noiseEstimate, binCount: binCount,
+        wienerMask(speech: speech, noise: noise, binCount: binCount,
                    exponent: exponent, floor: presence.enabled || refinement.enabled ? 0 : floorGain,
                    smoothing: maskSmoothing, previous: state.pointee.smoothedMask, into: mask)
         if refinement.enabled {
-            refinement.refine(mask: mask, stream: stream, spectrum: v, speech: solver.speechEstimate,
-                              noise: solver.noiseEstimate, noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
+            refinement.refine(mask: mask, stream: stream, spectrum: v, speech: speech,
+                              noise: noise, noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
         } else if presence.enabled {
-            presence.apply(to: mask, spectrum: v, speech: solver.speechEstimate, noise: solver.noiseEstimate,
+            presence.apply(to: mask, spectrum: v, speech: speech, noise: noise,
                            noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
         }
     }
@@ -442,6 +457,6 @@ public struct Engine: ~Copyable {
     /// overlapping them are neither observed nor averaged (`NoiseFloorTracker.overlapsSilence`).
     @_noLocks private func resetState(_ state: inout ChannelState) {
         state.coldStart = true
-        for f in 0..<solver.binStride { state.smoothedMask[f] = 0 }
+        for f in 0..<binStride { state.smoothedMask[f] = 0 }
     }
 }

@@ -32,6 +32,12 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     public var adaptiveNoiseRank: Int = 0
     /// Memory of the adaptive noise atoms in ms of noise-only audio (forgetting time constant).
     public var adaptiveNoiseMemoryMilliseconds: Float = 2000
+    /// Highest frequency in Hz the basis carries information at (`sordino train --band-limit-hz`):
+    /// the activations are solved on the `solvedBinCount` bins below it only, and the bins above
+    /// follow the top band below it (`HighBand`). nil: every bin is solved. The basis must hold no
+    /// weight at or above `solvedBinCount` except in atoms that hold none below (the flat high-band
+    /// atoms, left out of the solve).
+    public var bandLimitHertz: Float? = nil
     /// Lower bound on the NMF noise estimate N̂, in dB relative to each bin's mean spectrum over
     /// noise-only frames (−120…20; 500 ms memory); nil: no bound. See `boundNoiseEstimate`.
     public var noiseBoundDecibels: Float? = nil
@@ -65,6 +71,15 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
 
     /// Bins per frame, `fftLength / 2 + 1`.
     public var binCount: Int { fftLength / 2 + 1 }
+
+    /// Bins the activation solve covers: ⌈bandLimitHertz · fftLength / sampleRate⌉ (the first bin
+    /// above the limit, as `sordino train --band-limit-hz` cuts the atoms), within 1…binCount − 1;
+    /// `binCount` without a band limit. At 48 kHz with a 1536-point FFT and 7800 Hz: 250 of 769.
+    public var solvedBinCount: Int {
+        guard let bandLimitHertz else { return binCount }
+        let bin = (Double(bandLimitHertz) * Double(fftLength) / Double(sampleRate)).rounded(.up)
+        return bin.isFinite ? min(max(Int(bin), 1), binCount - 1) : binCount
+    }
 
     /// Algorithmic latency in samples: the output at time t is the input at t − frameLength,
     /// whatever the block length (the hop FIFO adds hop − 1 … 0 samples that the frame already covers).
@@ -102,6 +117,10 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
             try EngineError.check(absentFloorDecibels.isFinite && absentFloorDecibels >= -120 && absentFloorDecibels <= 0,
                       .absentFloorDecibels, absentFloorDecibels, "−120…0 dB")
         }
+        if let bandLimitHertz {
+            try EngineError.check(bandLimitHertz.isFinite && bandLimitHertz > 0 && 2 * bandLimitHertz < Float(sampleRate),
+                                  .bandLimitHertz, bandLimitHertz, "0…\(sampleRate / 2) Hz (below half the sample rate)")
+        }
         try EngineError.check(maskExponent == 1 || maskExponent == 2, .maskExponent, maskExponent, "1 or 2")
         try EngineError.check(floorDecibels.isFinite && floorDecibels <= 0 && floorDecibels >= -120,
                   .floorDecibels, floorDecibels, "−120…0 dB")
@@ -117,6 +136,24 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
         guard basis.binCount == binCount else {
             throw .basisShape(expectedBins: binCount, basisBins: basis.binCount)
         }
+        if bandLimitHertz != nil { try checkBandLimit(basis) }
         return windows
+    }
+
+    /// Throws unless every atom of `basis` holds weight either only below `solvedBinCount` or only
+    /// at and above it: the band limit must be the one the basis was trained with.
+    public func checkBandLimit(_ basis: Basis) throws(EngineError) {
+        let limit = solvedBinCount
+        for k in 0..<basis.rank {
+            var below = false, above = false
+            for f in 0..<basis.binCount where basis[bin: f, atom: k] > 0 {
+                if f < limit { below = true } else { above = true }
+            }
+            if below && above {
+                throw .invalidSetting(.bandLimitHertz, value: "\(bandLimitHertz ?? 0) Hz",
+                                      allowed: "the limit the basis was trained with (atom \(k) has weight below and "
+                                          + "above bin \(limit)); remove the band limit or retrain with --band-limit-hz")
+            }
+        }
     }
 }

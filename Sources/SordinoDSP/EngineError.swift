@@ -50,6 +50,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
 public enum EngineSetting: String, Sendable, CaseIterable {
     case sampleRate, fftLength, spectrumExponent, beta, iterations, maximumIterations, sparsity
     case activationFloor, adaptiveNoiseRank, adaptiveNoiseMemoryMilliseconds, noiseBoundDecibels, absentFloorDecibels
+    case bandLimitHertz
     case gainRefinement, gainModel
     case maskExponent, floorDecibels, wet, maskSmoothingMilliseconds, controlSmoothingMilliseconds
     case channelCount, maximumBlockLength

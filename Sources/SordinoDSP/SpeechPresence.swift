@@ -36,9 +36,11 @@ public struct SpeechPresence: ~Copyable {
     /// Bins below 4 kHz: where the speech dominance is measured.
     private let dominanceBins: Int
     private let spectrumExponent: Int
-    /// Activation floor ρ of the solver and ΣW over all atoms: the baseline activation ρ·ΣV/ΣW.
+    /// Activation floor ρ of the solver and ΣW over all atoms: the baseline activation ρ·ΣV/ΣW
+    /// (ΣV over the solved bins, `solvedBinCount`).
     private let relativeFloor: Float
     private let totalWeight: Float
+    private let solvedBinCount: Int
     /// `spectralEpsilon` as a stored value: unoptimised builds would call its getter on the real-time path.
     private let epsilon: Float
     private let bandCount: Int
@@ -50,16 +52,20 @@ public struct SpeechPresence: ~Copyable {
 
     /// Not real-time safe (allocates). `basis` is the solver's (adaptive atoms included);
     /// `relativeFloor` its activation floor; nil `absentFloorDecibels` builds a disabled stage.
-    public init(absentFloorDecibels: Float?, basis: Basis, relativeFloor: Float, sampleRate: Int,
+    /// `binCount` is the spectrum's (default: the basis's); a band-limited solver's basis covers
+    /// fewer bins (`EngineConfiguration.solvedBinCount`).
+    public init(absentFloorDecibels: Float?, basis: Basis, binCount: Int? = nil, relativeFloor: Float, sampleRate: Int,
                 spectrumExponent: Int) {
         enabled = absentFloorDecibels != nil
-        binCount = basis.binCount
+        let binCount = max(binCount ?? basis.binCount, basis.binCount)
+        self.binCount = binCount
+        solvedBinCount = basis.binCount
         absentFloor = Float.pow(10, (absentFloorDecibels ?? 0) / 20)
         thresholdSquared = 100 * 100
         dominanceLow = 0.3
         dominanceScale = 1 / (0.6 - 0.3)
         let fftLength = 2 * (binCount - 1)
-        dominanceBins = min(binCount, 4000 * fftLength / max(sampleRate, 1))
+        dominanceBins = min(basis.binCount, 4000 * fftLength / max(sampleRate, 1))
         self.spectrumExponent = spectrumExponent
         self.relativeFloor = relativeFloor
         epsilon = spectralEpsilon
@@ -74,7 +80,7 @@ public struct SpeechPresence: ~Copyable {
         noiseRows = storage + binCount
         presence = storage + 2 * binCount
         var total: Float = 0
-        for f in 0..<binCount {
+        for f in 0..<basis.binCount {
             for k in 0..<basis.rank {
                 let w = basis[bin: f, atom: k]
                 if k < basis.speechRank { speechRows[f] += w } else { noiseRows[f] += w }
@@ -112,7 +118,7 @@ public struct SpeechPresence: ~Copyable {
             for f in bandEdges[b]..<bandEdges[b + 1] { presence[f] = p }
         }
         var energy: Float = 0
-        for f in 0..<binCount { energy += v[f] }
+        for f in 0..<solvedBinCount { energy += v[f] }
         let baseline = relativeFloor * energy / (totalWeight + epsilon)
         var speechShare: Float = 0, total: Float = 0
         for f in 0..<dominanceBins {

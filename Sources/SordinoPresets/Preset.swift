@@ -58,6 +58,11 @@ public struct Preset: Sendable, Equatable {
                                       ("basis.noiseRank", reference.noiseRank, basis.noiseRank)] where json != actual {
             throw .basisMismatch(path: path, field: field, json: "\(json)", basis: "\(actual)")
         }
+        do {
+            try engineConfiguration.checkBandLimit(basis)
+        } catch {
+            throw PresetValidation.map(error, path: path)
+        }
         switch (metadata.gain, gainModel) {
         case (nil, nil): break
         case let (reference?, model?):
@@ -192,7 +197,10 @@ public struct Preset: Sendable, Equatable {
             "solver       \(m.solver.beta), V = |X|^\(m.solver.spectrumExponent) (\(spectrumName)), "
                 + "\(m.solver.iterations) iterations (max \(m.solver.maximumIterations)), "
                 + "sparsity \(number(m.solver.sparsity)), activation floor \(number(m.solver.activationFloor)), "
-                + "adaptive noise atoms \(m.solver.adaptiveNoiseRank) (memory \(number(m.solver.adaptiveNoiseMemoryMilliseconds)) ms)",
+                + "adaptive noise atoms \(m.solver.adaptiveNoiseRank) (memory \(number(m.solver.adaptiveNoiseMemoryMilliseconds)) ms), "
+                + (m.solver.bandLimitHertz.map {
+                    "solved below \(number($0)) Hz (\(engineConfiguration.solvedBinCount) of \(m.basis.binCount) bins)"
+                } ?? "every bin solved"),
             "mask         exponent \(m.mask.exponent), floor \(number(m.mask.floorDecibels)) dB, "
                 + "smoothing \(number(m.mask.smoothingMilliseconds)) ms, wet \(number(m.mask.wet)), noise bound "
                 + (m.mask.noiseBoundDecibels.map { "\(number($0)) dB over the noise-only mean" } ?? "none")

@@ -57,6 +57,7 @@ public enum PresetField: Sendable, Hashable, CustomStringConvertible {
         case .activationFloor: "solver.activationFloor"
         case .adaptiveNoiseRank: "solver.adaptiveNoiseRank"
         case .adaptiveNoiseMemoryMilliseconds: "solver.adaptiveNoiseMemoryMilliseconds"
+        case .bandLimitHertz: "solver.bandLimitHertz"
         case .noiseBoundDecibels: "mask.noiseBoundDecibels"
         case .absentFloorDecibels: "mask.absentFloorDecibels"
         case .maskExponent: "mask.exponent"

@@ -64,10 +64,14 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         public var adaptiveNoiseRank: Int
         /// Memory of those atoms in ms of noise-only audio.
         public var adaptiveNoiseMemoryMilliseconds: Float
+        /// The frequency in Hz the basis was band-limited at in training (`--band-limit-hz`): the
+        /// activations are solved below it only (`EngineConfiguration.bandLimitHertz`). Absent: every bin.
+        public var bandLimitHertz: Float?
 
         public init(beta: BetaDivergence, spectrumExponent: Int, iterations: Int, maximumIterations: Int, sparsity: Float,
                     activationFloor: Float = 0, adaptiveNoiseRank: Int = 0,
-                    adaptiveNoiseMemoryMilliseconds: Float = 2000) {
+                    adaptiveNoiseMemoryMilliseconds: Float = 2000, bandLimitHertz: Float? = nil) {
+            self.bandLimitHertz = bandLimitHertz
             self.activationFloor = activationFloor
             self.adaptiveNoiseRank = adaptiveNoiseRank
             self.adaptiveNoiseMemoryMilliseconds = adaptiveNoiseMemoryMilliseconds
@@ -78,8 +82,8 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
             self.sparsity = sparsity
         }
 
-        /// The activation floor and the adaptive noise atoms came later in schema 1: a preset
-        /// without them means 0 (off), as it did when it was written.
+        /// The activation floor, the adaptive noise atoms and the band limit came later in schema 1:
+        /// a preset without them means off (every bin solved), as it did when it was written.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             beta = try c.decode(BetaDivergence.self, forKey: .beta)
@@ -90,6 +94,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
             activationFloor = try c.decodeIfPresent(Float.self, forKey: .activationFloor) ?? 0
             adaptiveNoiseRank = try c.decodeIfPresent(Int.self, forKey: .adaptiveNoiseRank) ?? 0
             adaptiveNoiseMemoryMilliseconds = try c.decodeIfPresent(Float.self, forKey: .adaptiveNoiseMemoryMilliseconds) ?? 2000
+            bandLimitHertz = try c.decodeIfPresent(Float.self, forKey: .bandLimitHertz)
         }
     }
 
@@ -222,7 +227,8 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
                   solver: Solver(beta: c.beta, spectrumExponent: c.spectrumExponent, iterations: c.iterations,
                                  maximumIterations: c.maximumIterations, sparsity: c.sparsity,
                                  activationFloor: c.activationFloor, adaptiveNoiseRank: c.adaptiveNoiseRank,
-                                 adaptiveNoiseMemoryMilliseconds: c.adaptiveNoiseMemoryMilliseconds),
+                                 adaptiveNoiseMemoryMilliseconds: c.adaptiveNoiseMemoryMilliseconds,
+                                 bandLimitHertz: c.bandLimitHertz),
                   mask: Mask(exponent: c.maskExponent, floorDecibels: c.floorDecibels,
                              smoothingMilliseconds: c.maskSmoothingMilliseconds, wet: c.wet,
                              noiseBoundDecibels: c.noiseBoundDecibels, absentFloorDecibels: c.absentFloorDecibels),
@@ -248,6 +254,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         c.activationFloor = solver.activationFloor
         c.adaptiveNoiseRank = solver.adaptiveNoiseRank
         c.adaptiveNoiseMemoryMilliseconds = solver.adaptiveNoiseMemoryMilliseconds
+        c.bandLimitHertz = solver.bandLimitHertz
         c.maskExponent = mask.exponent
         c.floorDecibels = mask.floorDecibels
         c.maskSmoothingMilliseconds = mask.smoothingMilliseconds

@@ -64,7 +64,7 @@ struct Train: ParsableCommand {
     var priorWeight: Float?
     @Option(help: "nmf: L1 penalty λ on activations during training (units of V). Default 0.") var sparsity: Float?
     @Option(help: "Seed of the random initialisation.") var seed: UInt64 = 1
-    @Option(name: .customLong("band-limit-hz"), help: "Training data carry nothing above this frequency (Hz): learned atoms are cut there and one flat noise atom covers the band above, so the mask attenuates it to the floor. Default: off.")
+    @Option(name: .customLong("band-limit-hz"), help: "Training data carry nothing above this frequency (Hz): learned atoms are cut there, one flat noise atom covers the band above, and the preset records the limit (the engine solves below it only). Default: off.")
     var bandLimit: Double?
 
     @Option(name: .customLong("solve-iterations"), help: "Live solver iterations per frame stored in the preset.") var solveIterations: Int = 5
@@ -206,8 +206,9 @@ struct Train: ParsableCommand {
         bar.finish()
         var basis = result.basis
         if let bandLimit {
-            let cutoff = Int((bandLimit * Double(config.fftLength) / Double(sampleRate)).rounded(.up))
-            basis = try basis.bandLimited(cutoffBin: min(max(cutoff, 1), config.binCount - 1))
+            config.bandLimitHertz = Float(bandLimit)   // the engine then solves below it only
+            let cutoff = config.solvedBinCount
+            basis = try basis.bandLimited(cutoffBin: cutoff)
             note("band limit: atoms cut above bin \(cutoff) (\(String(format: "%.0f", bandLimit)) Hz); one high-band noise atom added")
         }
         let name = URL(fileURLWithPath: output).lastPathComponent

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The band above a preset's band limit: left out of the activation solve, its estimates follow the top band below it.
+
+/// The bins at and above `EngineConfiguration.solvedBinCount` of a band-limited engine.
+///
+/// A basis trained with `--band-limit-hz` (`SordinoNMF`'s `Basis.bandLimited`) learned nothing
+/// above the limit: there only its flat high-band noise atom lives, so a solve over every bin spends
+/// most of its work (two thirds at 48 kHz) to find Ŝ = 0 and hold the mask at its floor whatever
+/// the signal. A band-limited engine solves on the bins below the limit only (without the
+/// high-band atoms), and sets above it
+///
+///     Ŝ[f] = r·V[f],   N̂[f] = (1 − r)·V[f],   r = Σ Ŝ / Σ (Ŝ + N̂) over the top band below the limit
+///
+/// (the last ≈ 1 kHz of solved bins, `topBandStart ..< solvedBinCount`), in the units of V. The
+/// estimates then go through the same stages as every other bin: the noise bound (N̂ ≥ factor ·
+/// the bin's noise-only mean, so a high band holding only its usual noise falls to the floor while
+/// the band below holds speech), the Wiener mask, and speech presence or the learned gain. The
+/// mask above the limit follows the speech the solve found just below it instead of sitting at the floor.
+/// Allocation-free after `init`.
+struct HighBand: ~Copyable {
+    /// false: every bin is solved; the other members are not used.
+    let enabled: Bool
+    /// Bins of the spectrum.
+    let binCount: Int
+    /// Bins the solver sees (the first bin above the limit).
+    let solvedBinCount: Int
+    /// First bin of the top band below the limit whose speech share the band above takes.
+    let topBandStart: Int
+    private let storage: FloatArena
+    /// V on the solved bins, zero-padded to the solver's stride: the solver's input.
+    let solverInput: UnsafeMutablePointer<Float>
+    /// Ŝ and N̂ over every bin (binStride floats each), after `extend`.
+    let speech: UnsafeMutablePointer<Float>
+    let noise: UnsafeMutablePointer<Float>
+
+    /// Not real-time safe. `solverStride` is the solver's `binStride`, `binStride` the engine's.
+    init(_ configuration: EngineConfiguration, solverStride: Int, binStride: Int) {
+        binCount = configuration.binCount
+        solvedBinCount = configuration.solvedBinCount
+        enabled = solvedBinCount < binCount
+        let width = max(1, 1000 * configuration.fftLength / configuration.sampleRate)
+        topBandStart = max(0, solvedBinCount - width)
+        var arena = FloatArena(capacity: enabled ? solverStride + 2 * binStride : 0)
+        solverInput = arena.take(enabled ? solverStride : 0)
+        speech = arena.take(enabled ? binStride : 0)
+        noise = arena.take(enabled ? binStride : 0)
+        storage = arena
+    }
+
+    /// Copies the solved bins of `v` into `solverInput` (its padding stays 0) and returns it. Real-time safe.
+    @_noLocks func solverInput(from v: UnsafePointer<Float>) -> UnsafeMutablePointer<Float> {
+        copyFloats(solverInput, from: v, count: solvedBinCount)
+        return solverInput
+    }
+
+    /// Fills `speech` and `noise` over every bin: the solver's estimates below the limit, the top
+    /// band's speech share of `v` above it. Real-time safe.
+    @_noLocks func extend(speech solvedSpeech: UnsafePointer<Float>, noise solvedNoise: UnsafePointer<Float>,
+                          spectrum v: UnsafePointer<Float>) {
+        copyFloats(speech, from: solvedSpeech, count: solvedBinCount)
+        copyFloats(noise, from: solvedNoise, count: solvedBinCount)
+        var s: Float = 0, total: Float = 0
+        for f in topBandStart..<solvedBinCount {
+            s += solvedSpeech[f]
+            total += solvedSpeech[f] + solvedNoise[f]
+        }
+        let r = total > 0 ? s / total : 0
+        for f in solvedBinCount..<binCount {
+            speech[f] = r * v[f]
+            noise[f] = v[f] - speech[f]
+        }
+    }
+}
+
+extension Basis {
+    /// This basis on its first `binCount` bins, without the atoms that hold no weight there (the
+    /// high-band atoms of a band-limited basis), penalties kept for the rest. Throws `.emptyBasis`
+    /// when no speech or no noise atom is left. Allocates; not real-time safe.
+    func solvedPart(binCount bins: Int) throws(EngineError) -> Basis {
+        let kept = (0..<rank).filter { k in (0..<bins).contains { self[bin: $0, atom: k] > 0 } }
+        let speech = kept.count { $0 < speechRank }
+        var values = [Float](repeating: 0, count: bins * kept.count)
+        for f in 0..<bins {
+            for (j, k) in kept.enumerated() { values[f * kept.count + j] = self[bin: f, atom: k] }
+        }
+        let penalties = atomPenalties.map { all in kept.map { all[$0] } }
+        return try Basis(binCount: bins, speechRank: speech, noiseRank: kept.count - speech, values: values,
+                         atomPenalties: penalties)
+    }
+}
