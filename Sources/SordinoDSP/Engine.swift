@@ -96,7 +96,7 @@ public struct Engine: ~Copyable {
         let hopSeconds = Float(configuration.hopLength) / Float(configuration.sampleRate)
         let fft = try RealFFT(length: configuration.fftLength)
         let adaptation = NoiseAdaptation(
-            firstSlot: solver.slot(ofAtom: basis.rank), count: configuration.adaptiveNoiseRank,
+            firstSlot: solver.slot(ofAtom: solved.rank), count: configuration.adaptiveNoiseRank,
             binCount: solver.binCount, binStride: solver.binStride,
             forgetting: Float.exp(-hopSeconds * 1000 / configuration.adaptiveNoiseMemoryMilliseconds))
         let refinement = try GainRefinement(configuration, model: gainModel)

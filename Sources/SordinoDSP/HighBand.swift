@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The band above a preset's band limit: left out of the activation solve, its estimates follow the top band below it.
+// The band above a preset's band limit: left out of the activation solve, its estimates take the speech share found below it.
 
 /// The bins at and above `EngineConfiguration.solvedBinCount` of a band-limited engine.
 ///
@@ -9,14 +9,15 @@
 /// the signal. A band-limited engine solves on the bins below the limit only (without the
 /// high-band atoms), and sets above it
 ///
-///     Ŝ[f] = r·V[f],   N̂[f] = (1 − r)·V[f],   r = Σ Ŝ / Σ (Ŝ + N̂) over the top band below the limit
+///     Ŝ[f] = r·V[f],   N̂[f] = (1 − r)·V[f],   r = Σ Ŝ / Σ (Ŝ + N̂) over the solved bins,
 ///
-/// (the last ≈ 1 kHz of solved bins, `topBandStart ..< solvedBinCount`), in the units of V. The
-/// estimates then go through the same stages as every other bin: the noise bound (N̂ ≥ factor ·
-/// the bin's noise-only mean, so a high band holding only its usual noise falls to the floor while
-/// the band below holds speech), the Wiener mask, and speech presence or the learned gain. The
-/// mask above the limit follows the speech the solve found just below it instead of sitting at the floor.
-/// Allocation-free after `init`.
+/// in the units of V: the frame's speech share as the solve found it. The estimates then go
+/// through the same stages as every other bin: the noise bound (N̂ ≥ factor · the bin's noise-only
+/// mean, so a high band holding only its usual noise falls to the floor while speech is present
+/// below), the Wiener mask, and speech presence or the learned gain. So the band above the limit
+/// opens with speech instead of sitting at the floor. (The share of the top 1 kHz below the limit
+/// alone was tried first: on clean speech the solve gives speech little of 6.8–7.8 kHz, and the
+/// band stayed at the floor; `docs/PERFORMANCE.md`.) Allocation-free after `init`.
 struct HighBand: ~Copyable {
     /// false: every bin is solved; the other members are not used.
     let enabled: Bool
@@ -24,8 +25,6 @@ struct HighBand: ~Copyable {
     let binCount: Int
     /// Bins the solver sees (the first bin above the limit).
     let solvedBinCount: Int
-    /// First bin of the top band below the limit whose speech share the band above takes.
-    let topBandStart: Int
     private let storage: FloatArena
     /// V on the solved bins, zero-padded to the solver's stride: the solver's input.
     let solverInput: UnsafeMutablePointer<Float>
@@ -38,8 +37,6 @@ struct HighBand: ~Copyable {
         binCount = configuration.binCount
         solvedBinCount = configuration.solvedBinCount
         enabled = solvedBinCount < binCount
-        let width = max(1, 1000 * configuration.fftLength / configuration.sampleRate)
-        topBandStart = max(0, solvedBinCount - width)
         var arena = FloatArena(capacity: enabled ? solverStride + 2 * binStride : 0)
         solverInput = arena.take(enabled ? solverStride : 0)
         speech = arena.take(enabled ? binStride : 0)
@@ -54,13 +51,13 @@ struct HighBand: ~Copyable {
     }
 
     /// Fills `speech` and `noise` over every bin: the solver's estimates below the limit, the top
-    /// band's speech share of `v` above it. Real-time safe.
+    /// speech share of the solved bins times `v` above it. Real-time safe.
     @_noLocks func extend(speech solvedSpeech: UnsafePointer<Float>, noise solvedNoise: UnsafePointer<Float>,
                           spectrum v: UnsafePointer<Float>) {
         copyFloats(speech, from: solvedSpeech, count: solvedBinCount)
         copyFloats(noise, from: solvedNoise, count: solvedBinCount)
         var s: Float = 0, total: Float = 0
-        for f in topBandStart..<solvedBinCount {
+        for f in 0..<solvedBinCount {
             s += solvedSpeech[f]
             total += solvedSpeech[f] + solvedNoise[f]
         }

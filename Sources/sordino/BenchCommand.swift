@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// `sordino bench`: cost per frame, real-time factor and GFLOP/s of the engine for each preset.
+// `sordino bench`: cost per hop, its spread, FFT share, solver GFLOP/s against the machine's peak, allocations, channel scaling.
 
 import ArgumentParser
 import Foundation
@@ -8,76 +8,123 @@ import SordinoPresets
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the engine's cost per frame and real-time factor for presets.",
+        abstract: "Measure the engine's cost per hop and real-time factor for presets.",
         discussion: """
-        Processes a seeded speech-like signal in blocks of --block-size on one thread and reports, \
-        per preset: µs of CPU per hop (one frame per channel), the real-time factor (audio seconds \
-        per CPU second; higher is faster), the solver's GFLOP/s, and the ratio to a baseline measured \
-        in the same run: the same engine with 0 iterations (STFT, mask and overlap-add only). Ratios \
-        are comparable across machines; absolute times are not.
+        Processes a seeded speech-like signal on one thread and reports, per preset: CPU µs per hop \
+        (one frame of every channel; mean, and the 50th/99th percentile and maximum of one engine \
+        call, each call a hop at the default block size), the ratio to a baseline measured in the \
+        same run (the same engine with 0 iterations: STFT, mask and overlap-add), the real-time \
+        factor, the FFTs' share of a hop, the solver's GFLOP/s and its share of the machine's \
+        multiply-add peak (a SIMD loop timed in the same run), and the heap allocations during the \
+        timed calls (0 expected; counted when libMallocInterposerSwift.so sits next to the binary, \
+        as after `swift build -c release`, or is preloaded). With --channels N > 1, also the cost of \
+        N channels over one. With --full-band, band-limited presets are also timed solving every \
+        bin. Ratios are comparable across machines; absolute times are not.
         """)
 
     @Argument(help: "Presets to measure (names, paths or folders). Default: every preset found.")
     var presets: [String] = []
 
     @Option(help: "Seconds of audio per measurement.") var seconds: Double = 20
-    @Option(name: .customLong("block-size"), help: "Samples per engine call (1…8192).") var blockSize: Int = 256
+    @Option(name: .customLong("block-size"), help: "Samples per engine call (1…8192). Default: the preset's hop.")
+    var blockSize: Int?
     @Option(help: "Channels (1…64).") var channels: Int = 1
+    @Flag(name: .customLong("full-band"), help: "Also time band-limited presets solving every bin.")
+    var fullBand = false
+    @Flag(help: "Print one JSON document instead of the table.") var json = false
 
     mutating func validate() throws {
         guard seconds > 0 && seconds <= 3600 else { throw ValidationError("--seconds must lie in (0, 3600].") }
-        guard (1...8192).contains(blockSize) else { throw ValidationError("--block-size must lie in 1…8192.") }
+        if let blockSize, !(1...8192).contains(blockSize) { throw ValidationError("--block-size must lie in 1…8192.") }
         guard (1...64).contains(channels) else { throw ValidationError("--channels must lie in 1…64.") }
     }
 
     func run() throws {
+        Self.restartWithAllocationCounter()
         do {
             let locator = PresetLocator()
             let paths = try presets.isEmpty ? locator.list().presets.map(\.path)
                 : presets.map { try locator.resolve($0, sampleRate: nil).path }
             guard !paths.isEmpty else { throw CommandError("no presets found; pass a preset path.", exitCode: .noInput) }
-            print("preset              rate    N/H/bins     rank  iter  µs/hop  base µs  ratio   RTF     GFLOP/s")
+            let counter = AllocationCounter.load()
+            let peak = multiplyAddPeak()
+            var records: [BenchRecord] = []
+            if !json { print(BenchRecord.header(peak: peak, counted: counter != nil)) }
             for path in paths {
-                let preset = try Preset.load(path: path)
-                var config = preset.engineConfiguration(channelCount: channels, maximumBlockLength: blockSize)
-                let solve = try measure(config, basis: preset.basis, gainModel: preset.gainModel)
-                config.iterations = 0
-                let base = try measure(config, basis: preset.basis, gainModel: preset.gainModel)
-                let c = preset.engineConfiguration(channelCount: channels)
-                let rank = preset.basis.rank
-                // Multiply-adds per iteration: W·h and Wᵀ·r, plus Wᵀ·Λ (β = 2) or Wᵀ·(1/Λ) (β = 0).
-                let products = c.beta == 1 ? 2 : 3
-                let flops = 2.0 * Double(products * c.binCount * rank * c.iterations * channels)
-                let gflops = flops / max(solve.microsecondsPerHop - base.microsecondsPerHop, 1e-3) / 1e3
-                let name = preset.metadata.name.padding(toLength: 18, withPad: " ", startingAt: 0)
-                print(name + String(format: "  %-6d  %4d/%3d/%-4d  %4d  %4d  %6.1f  %7.1f  %5.2f×  %6.1f  %6.2f",
-                             c.sampleRate, c.frameLength, c.hopLength, c.binCount,
-                             rank, c.iterations, solve.microsecondsPerHop, base.microsecondsPerHop,
-                             solve.microsecondsPerHop / base.microsecondsPerHop, solve.realTimeFactor, gflops))
+                let record = try measure(Preset.load(path: path), counter: counter, peak: peak.gflops)
+                if !json { print(record.line) }
+                records.append(record)
+            }
+            if json {
+                let report = BenchReport(machine: BenchReport.machine(), multiplyAddPeakGFLOPs: peak.gflops,
+                                         multiplyAddFused: peak.fused, allocationsCounted: counter != nil,
+                                         seconds: seconds, presets: records)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
             }
         } catch {
             throw report(error, command: "bench")
         }
     }
 
-    struct Measurement { let microsecondsPerHop: Double; let realTimeFactor: Double }
+    /// Every figure of one preset, measured in this run.
+    func measure(_ preset: Preset, counter: AllocationCounter?, peak: Double) throws -> BenchRecord {
+        let config = preset.engineConfiguration(channelCount: channels)
+        let block = blockSize ?? config.hopLength
+        func time(_ c: EngineConfiguration) throws -> EngineTiming {
+            try EngineTiming(c, basis: preset.basis, gainModel: preset.gainModel, seconds: seconds, blockLength: block,
+                             counter: counter)
+        }
+        let solve = try time(config)
+        var base = config
+        base.iterations = 0
+        let baseline = try time(base)
+        var one = config
+        one.channelCount = 1
+        let single = channels > 1 ? try time(one) : nil
+        var full = config
+        full.bandLimitHertz = nil
+        let fullBand = fullBand && config.bandLimitHertz != nil ? try time(full) : nil
+        // Atoms in the solve: those with weight below the band limit, plus the online ones.
+        let solved = config.solvedBinCount
+        let atoms = (0..<preset.basis.rank).count { k in (0..<solved).contains { preset.basis[bin: $0, atom: k] > 0 } }
+            + config.adaptiveNoiseRank
+        // Multiply-adds per iteration: W·h and Wᵀ·r, plus Wᵀ·Λ (β = 2) or Wᵀ·(1/Λ) (β = 0).
+        let products = config.beta == 1 ? 2 : 3
+        let flops = 2.0 * Double(products * solved * atoms * config.iterations * channels)
+        let gflops = flops / max(solve.microsecondsPerHop - baseline.microsecondsPerHop, 1e-3) / 1e3
+        let fftPairs = Double(channels) * (config.gainRefinement == nil ? 1 : 1.5)   // + the features' inverse FFT
+        let fft = try fftPairMicroseconds(length: config.fftLength) * fftPairs
+        return BenchRecord(
+            preset: preset.metadata.name, sampleRate: config.sampleRate, frameLength: config.frameLength,
+            hopLength: config.hopLength, binCount: config.binCount, solvedBinCount: solved, atoms: atoms,
+            iterations: config.iterations, channels: channels, blockLength: block,
+            microsecondsPerHop: solve.microsecondsPerHop, p50: solve.p50, p99: solve.p99, max: solve.max,
+            baselineMicrosecondsPerHop: baseline.microsecondsPerHop,
+            ratio: solve.microsecondsPerHop / baseline.microsecondsPerHop, realTimeFactor: solve.realTimeFactor,
+            fftMicrosecondsPerHop: fft, fftShare: fft / solve.microsecondsPerHop, solverGFLOPs: gflops,
+            peakShare: gflops / peak,
+            allocations: counter == nil ? nil : (solve.allocations ?? 0) + (baseline.allocations ?? 0)
+                + (single?.allocations ?? 0) + (fullBand?.allocations ?? 0),
+            oneChannelMicrosecondsPerHop: single?.microsecondsPerHop,
+            channelScaling: single.map { solve.microsecondsPerHop / $0.microsecondsPerHop },
+            fullBandMicrosecondsPerHop: fullBand?.microsecondsPerHop,
+            bandLimitSpeedup: fullBand.map { $0.microsecondsPerHop / solve.microsecondsPerHop })
+    }
 
-    /// CPU time of processing `seconds` of a speech-like signal, after 1 s of warm-up.
-    func measure(_ config: EngineConfiguration, basis: Basis, gainModel: GainModel?) throws -> Measurement {
-        var engine = try Engine(configuration: config, basis: basis, gainModel: gainModel)
-        let rate = config.sampleRate
-        let signal = Self.testSignal(count: Int(seconds * Double(rate)) + rate, sampleRate: rate)
-        let planar = [[Float]](repeating: signal, count: channels)
-        let warmUp = planar.map { Array($0[..<rate]) }
-        var driver = EngineBlockDriver(channelCount: channels, blockLengths: [blockSize])
-        _ = driver.run(&engine, warmUp)
-        let hopsBefore = engine.telemetry.hops.load(ordering: .relaxed)
-        let measured = planar.map { Array($0[rate...]) }
-        let start = cpuSeconds()
-        _ = driver.run(&engine, measured)
-        let cpu = cpuSeconds() - start
-        let hops = engine.telemetry.hops.load(ordering: .relaxed) - hopsBefore
-        return Measurement(microsecondsPerHop: cpu * 1e6 / Double(max(hops, 1)), realTimeFactor: seconds / cpu)
+    /// Runs this command again with the malloc interposer preloaded when it is not loaded yet and
+    /// its library sits next to the executable; returns when it cannot (allocations then go uncounted).
+    static func restartWithAllocationCounter() {
+        guard AllocationCounter.load() == nil, ProcessInfo.processInfo.environment["SORDINO_BENCH_RESTARTED"] == nil,
+              let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return }
+        let library = URL(fileURLWithPath: executable).deletingLastPathComponent()
+            .appendingPathComponent(AllocationCounter.libraryName).path
+        guard FileManager.default.fileExists(atPath: library) else { return }
+        setenv("SORDINO_BENCH_RESTARTED", "1", 1)
+        setenv("LD_PRELOAD", library, 1)
+        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv(executable, arguments)   // returns only if the exec failed
     }
 
     /// Harmonics of a gliding f0 under a syllable envelope, plus seeded noise 20 dB down.
@@ -94,11 +141,4 @@ struct Bench: ParsableCommand {
             return Float(0.1 * max(0, sin(2 * .pi * 3 * t)) * voiced + 0.01 * noise)
         }
     }
-}
-
-/// CPU time consumed by this process, in seconds (excludes time other processes took).
-func cpuSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

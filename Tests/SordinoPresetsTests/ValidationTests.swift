@@ -48,6 +48,9 @@ import Testing
         Case(field: "solver.spectrumExponent") { $0.solver.spectrumExponent = 3 },
         Case(field: "solver.sparsity") { $0.solver.sparsity = -0.5 },
         Case(field: "sampleRate") { $0.sampleRate = 1000 },
+        Case(field: "solver.bandLimitHertz") { $0.solver.bandLimitHertz = 8000 },   // half the 16 kHz rate
+        Case(field: "solver.bandLimitHertz") { $0.solver.bandLimitHertz = -5 },
+        Case(field: "solver.bandLimitHertz") { $0.solver.bandLimitHertz = 7000 },   // the basis has weight above it
         Case(field: "basis.speechRank") { $0.basis.speechRank = 0 },
         Case(field: "basis.noiseRank") { $0.basis.noiseRank = 5 },
         Case(field: "basis.binCount") { $0.basis.binCount = 256 },

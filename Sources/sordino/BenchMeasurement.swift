@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// What `sordino bench` times: the engine call by call, the FFTs alone, the machine's multiply-add peak, and heap allocations.
+
+import Foundation
+import SordinoDSP
+
+/// Per-call CPU times of one engine over a seeded signal, and the allocations made meanwhile.
+struct EngineTiming {
+    /// Mean CPU µs per hop (all channels): total CPU time over hops.
+    let microsecondsPerHop: Double
+    /// Percentiles and maximum of the CPU µs of one `Engine.process` call.
+    let p50: Double, p99: Double, max: Double
+    /// Audio seconds per CPU second.
+    let realTimeFactor: Double
+    /// Heap allocations during the timed calls; nil when no counter is loaded.
+    let allocations: Int?
+
+    /// Processes 1 s of warm-up, then `seconds` of `Bench.testSignal` in calls of `blockLength`
+    /// samples, timing each call with the thread's CPU clock (preemption by other processes is not
+    /// counted). Allocates its buffers before the timed part.
+    init(_ config: EngineConfiguration, basis: Basis, gainModel: GainModel?, seconds: Double, blockLength: Int,
+         counter: AllocationCounter?) throws {
+        var engine = try Engine(configuration: config, basis: basis, gainModel: gainModel)
+        let rate = config.sampleRate, channels = config.channelCount
+        let signal = Bench.testSignal(count: Int(seconds * Double(rate)) + rate, sampleRate: rate)
+        let warmUp = [[Float]](repeating: Array(signal[..<rate]), count: channels)
+        var driver = EngineBlockDriver(channelCount: channels, blockLengths: [blockLength])
+        _ = driver.run(&engine, warmUp)
+        let count = signal.count - rate
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        input.initialize(from: Array(signal[rate...]), count: count)
+        let output = UnsafeMutablePointer<Float>.allocate(capacity: count * channels)
+        let inputs = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: channels)
+        let outputs = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: channels)
+        let calls = (count + blockLength - 1) / blockLength
+        let times = UnsafeMutablePointer<Double>.allocate(capacity: calls)
+        defer { input.deallocate(); output.deallocate(); inputs.deallocate(); outputs.deallocate(); times.deallocate() }
+        let hopsBefore = engine.telemetry.hops.load(ordering: .relaxed)
+        counter?.start()
+        let started = cpuSeconds()
+        for call in 0..<calls {
+            let offset = call * blockLength, n = Swift.min(blockLength, count - offset)
+            for c in 0..<channels {
+                inputs[c] = UnsafePointer(input + offset)
+                outputs[c] = output + c * count + offset
+            }
+            let t0 = threadCPUSeconds()
+            engine.process(inputs: inputs, outputs: outputs, blockLength: n)
+            times[call] = threadCPUSeconds() - t0
+        }
+        let cpu = cpuSeconds() - started
+        allocations = counter?.stop()
+        let hops = engine.telemetry.hops.load(ordering: .relaxed) - hopsBefore
+        let sorted = UnsafeMutableBufferPointer(start: times, count: calls).sorted()
+        func percentile(_ p: Double) -> Double { sorted[Swift.min(calls - 1, Int(p * Double(calls)))] * 1e6 }
+        microsecondsPerHop = cpu * 1e6 / Double(Swift.max(hops, 1))
+        p50 = percentile(0.5)
+        p99 = percentile(0.99)
+        max = (sorted.last ?? 0) * 1e6
+        realTimeFactor = seconds / cpu
+    }
+}
+
+/// CPU µs of one forward plus one inverse real FFT of `length`, the median of 9 runs of 200 pairs.
+func fftPairMicroseconds(length: Int) throws -> Double {
+    let fft = try RealFFT(length: length)
+    for n in 0..<length { fft.time[n] = Float(n % 17) * 0.01 }
+    var runs: [Double] = []
+    for _ in 0..<9 {
+        let t0 = threadCPUSeconds()
+        for _ in 0..<200 {
+            fft.forward()
+            fft.inverse()
+            for n in 0..<length { fft.time[n] *= 1 / Float(length) }   // keep the values bounded
+        }
+        runs.append((threadCPUSeconds() - t0) / 200 * 1e6)
+    }
+    return runs.sorted()[4]
+}
+
+/// The machine's single-core multiply-add rate in GFLOP/s (2 flops per lane and step), measured by
+/// a loop of 12 independent SIMD8 chains, so latency does not limit it: `x ← x·a + b`, fused
+/// (FMA) when this build targets a CPU with FMA (`SORDINO_FMA`, aarch64), else a multiply then an
+/// add, the instructions the engine's kernels get. The best of 5 runs of 2 × 10⁶ steps.
+func multiplyAddPeak() -> (gflops: Double, fused: Bool) {
+    let a = SIMD8<Float>(repeating: 0.999_9), b = SIMD8<Float>(repeating: 1e-4)
+    var best = 0.0
+    var sink = SIMD8<Float>.zero
+    for _ in 0..<5 {
+        var x0 = SIMD8<Float>(repeating: 0.1), x1 = x0 + 0.01, x2 = x0 + 0.02, x3 = x0 + 0.03
+        var x4 = x0 + 0.04, x5 = x0 + 0.05, x6 = x0 + 0.06, x7 = x0 + 0.07
+        var x8 = x0 + 0.08, x9 = x0 + 0.09, x10 = x0 + 0.1, x11 = x0 + 0.11
+        let steps = 2_000_000
+        let t0 = threadCPUSeconds()
+        for _ in 0..<steps {
+            x0 = multiplyAdd(x0, a, b); x1 = multiplyAdd(x1, a, b); x2 = multiplyAdd(x2, a, b)
+            x3 = multiplyAdd(x3, a, b); x4 = multiplyAdd(x4, a, b); x5 = multiplyAdd(x5, a, b)
+            x6 = multiplyAdd(x6, a, b); x7 = multiplyAdd(x7, a, b); x8 = multiplyAdd(x8, a, b)
+            x9 = multiplyAdd(x9, a, b); x10 = multiplyAdd(x10, a, b); x11 = multiplyAdd(x11, a, b)
+        }
+        let elapsed = threadCPUSeconds() - t0
+        sink += x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11
+        best = Swift.max(best, Double(steps * 12 * 8 * 2) / elapsed / 1e9)
+    }
+    precondition(sink.sum().isFinite, "the peak loop diverged")
+    return (best, multiplyAddIsFused)
+}
+
+/// Counts heap allocations through the malloc interposer's C functions when the process runs with
+/// `libMallocInterposerSwift.so` preloaded (`LD_PRELOAD`); `load()` is nil otherwise.
+struct AllocationCounter {
+    private typealias Void0 = @convention(c) () -> Void
+    private typealias Stats = @convention(c) (UnsafeMutablePointer<Int64>, UnsafeMutablePointer<Int64>,
+                                              UnsafeMutablePointer<Int64>, UnsafeMutablePointer<Int64>,
+                                              UnsafeMutablePointer<Int64>, UnsafeMutablePointer<Int64>) -> Void
+    private let enable: Void0, disable: Void0, reset: Void0
+    private let stats: Stats
+
+    /// The library's name, looked for next to the `sordino` executable.
+    static let libraryName = "libMallocInterposerSwift.so"
+
+    static func load() -> AllocationCounter? {
+        guard let handle = dlopen(nil, RTLD_NOW),
+              let enable = dlsym(handle, "malloc_interposer_enable"),
+              let disable = dlsym(handle, "malloc_interposer_disable"),
+              let reset = dlsym(handle, "malloc_interposer_reset"),
+              let stats = dlsym(handle, "malloc_interposer_get_stats") else { return nil }
+        return AllocationCounter(enable: unsafeBitCast(enable, to: Void0.self), disable: unsafeBitCast(disable, to: Void0.self),
+                                 reset: unsafeBitCast(reset, to: Void0.self), stats: unsafeBitCast(stats, to: Stats.self))
+    }
+
+    func start() {
+        reset()
+        enable()
+    }
+
+    /// Stops counting; returns allocations plus frees since `start`.
+    func stop() -> Int {
+        disable()
+        var values = [Int64](repeating: 0, count: 6)
+        values.withUnsafeMutableBufferPointer { v in
+            let p = v.baseAddress!   // six elements: never empty
+            stats(p, p + 1, p + 2, p + 3, p + 4, p + 5)
+        }
+        return Int(values[0] + values[4])   // malloc count + free count
+    }
+}
+
+/// CPU time of the calling thread in seconds (a vDSO-less system call, ≈ 0.3 µs).
+func threadCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// CPU time consumed by this process, in seconds (excludes time other processes took).
+func cpuSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}

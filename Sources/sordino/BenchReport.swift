@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// What `sordino bench` reports: one record per preset, as a table line or JSON, and the machine it ran on.
+
+import Foundation
+
+/// The figures of one preset (times in CPU µs; shares and ratios as fractions).
+struct BenchRecord: Codable {
+    let preset: String
+    let sampleRate, frameLength, hopLength, binCount: Int
+    /// Bins the activation solve covers (`binCount` without a band limit).
+    let solvedBinCount: Int
+    /// Atoms in the solve (the high-band atoms of a band-limited basis left out, the online ones in).
+    let atoms: Int
+    let iterations, channels, blockLength: Int
+    /// Mean per hop; p50, p99 and max of one engine call.
+    let microsecondsPerHop, p50, p99, max: Double
+    /// The same engine with 0 iterations, and the ratio of the two.
+    let baselineMicrosecondsPerHop, ratio: Double
+    let realTimeFactor: Double
+    /// One forward and one inverse FFT per channel (and the gain stage's inverse), and its share of a hop.
+    let fftMicrosecondsPerHop, fftShare: Double
+    /// Solver flops over (hop − baseline), and that over the multiply-add peak.
+    let solverGFLOPs, peakShare: Double
+    /// Allocations plus frees during every timed call; nil when not counted.
+    let allocations: Int?
+    /// With --channels N > 1: one channel's cost, and N channels' over it.
+    let oneChannelMicrosecondsPerHop, channelScaling: Double?
+    /// With --full-band on a band-limited preset: every bin solved, and its cost over the band-limited one.
+    let fullBandMicrosecondsPerHop, bandLimitSpeedup: Double?
+
+    static func header(peak: (gflops: Double, fused: Bool), counted: Bool) -> String {
+        String(format: "multiply-add peak %.1f GFLOP/s (%@, one core); allocations %@\n", peak.gflops,
+               peak.fused ? "fused" : "multiply then add: this build has no FMA", counted ? "counted" : "not counted")
+            + "preset              rate   bins     atoms it  µs/hop   p50    p99     max   base  ratio    RTF  FFT%  "
+            + "GFLOP/s peak%  allocs"
+    }
+
+    var line: String {
+        let name = preset.padding(toLength: 18, withPad: " ", startingAt: 0)
+        var text = name + String(format: "  %-5d  %3d/%-4d  %4d %2d  %6.1f %6.1f %6.1f %7.1f %6.1f %5.2f× %6.1f %4.0f%%  %6.2f %4.0f%%  %@",
+                                  sampleRate, solvedBinCount, binCount, atoms, iterations, microsecondsPerHop, p50, p99,
+                                  max, baselineMicrosecondsPerHop, ratio, realTimeFactor, 100 * fftShare, solverGFLOPs,
+                                  100 * peakShare, allocations.map { "\($0)" } ?? "-")
+        if let oneChannelMicrosecondsPerHop, let channelScaling {
+            text += String(format: "\n    %d channels cost %.2f× one channel (%.1f µs/hop)", channels, channelScaling,
+                           oneChannelMicrosecondsPerHop)
+        }
+        if let fullBandMicrosecondsPerHop, let bandLimitSpeedup {
+            text += String(format: "\n    solving every bin: %.1f µs/hop, %.2f× the band-limited solve",
+                           fullBandMicrosecondsPerHop, bandLimitSpeedup)
+        }
+        return text
+    }
+}
+
+/// `sordino bench --json`.
+struct BenchReport: Codable {
+    let machine: String
+    let multiplyAddPeakGFLOPs: Double
+    let multiplyAddFused: Bool
+    let allocationsCounted: Bool
+    let seconds: Double
+    let presets: [BenchRecord]
+
+    /// "CPU model, N cores" from /proc/cpuinfo.
+    static func machine() -> String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+        return "\(model ?? "unknown CPU"), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+}
