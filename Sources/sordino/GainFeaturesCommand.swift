@@ -25,6 +25,9 @@ struct GainFeaturesCommand: ParsableCommand {
     @Option(help: "Preset whose engine computes the features.") var preset: String = "speech-16k"
     @Option(help: "Folder of clean speech (searched recursively).") var speech: String = "../shared/corpus/train/speech"
     @Option(help: "Folder with one sub-folder of recordings per noise type.") var noise: String = "../shared/corpus/train/noise"
+    @Option(name: .customLong("leave-out"),
+            help: "Noise types (sub-folder names, comma separated) to leave out, e.g. keyboard,water,babble.")
+    var leaveOut: String = ""
     @Option(help: "Mixtures to make.") var mixtures: Int = 200
     @Option(help: "Seconds per mixture.") var seconds: Double = 6
     @Option(help: "Seed: the same seed makes the same mixtures.") var seed: UInt64 = 1
@@ -45,7 +48,8 @@ struct GainFeaturesCommand: ParsableCommand {
         config.gainRefinement = .observe
         let rate = config.sampleRate, hop = config.hopLength, frame = config.frameLength
         let bands = SordinoDSP.GainBands(sampleRate: rate, fftLength: config.fftLength)
-        let maker = try MixtureMaker(speech: speech, noise: noise, sampleRate: rate)
+        let left = Set(leaveOut.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        let maker = try MixtureMaker(speech: speech, noise: noise, sampleRate: rate, leavingOut: left)
         let hops = Int(seconds * Double(rate)) / hop, count = hops * hop
         let window = try WindowPair(shape: config.window, frameLength: frame, hopLength: hop).analysis
         let fft = try RealFFT(length: config.fftLength)
@@ -85,7 +89,8 @@ struct GainFeaturesCommand: ParsableCommand {
         try Npy.write(NpyArray(shape: [mixtures, hops, bands.bandCount], values: targets),
                       to: (out as NSString).appendingPathComponent("targets.npy"))
         let description = "{\"preset\": \"\(loaded.metadata.name)\", \"sampleRate\": \(rate), \"edges\": \(bands.edges), "
-            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds)}\n"
+            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), "
+            + "\"noiseTypes\": \(maker.typeNames)}\n"
         try Data(description.utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("bands.json")))
     }
 

@@ -20,21 +20,34 @@ struct Mixture {
 /// (30 %: exponentially decaying noise, RT60 0.2–0.8 s); one noise type, plus a second at −6…0 dB
 /// in 30 %; synthetic impulsive noise (25 %: decaying bursts of 2–20 ms, 1–8 per second); SNR
 /// −5…20 dB; level −45…−15 dBFS RMS; 8 % clean speech only, 8 % noise only. A −90 dBFS noise
-/// floor keeps every frame out of the engine's digital-silence path.
+/// floor keeps every frame out of the engine's digital-silence path. Above 17 kHz sample rate,
+/// "air" above 8.5 kHz (see `addAir`) on speech (80 %, −24…−4 dB) and on noise (70 %, −30…0 dB),
+/// from a generator of its own, so that the 16 kHz mixtures are unchanged.
 struct MixtureMaker {
     let sampleRate: Int
     let utterances: [[Float]]
     /// Per noise type (sorted by name), its recordings.
     let noises: [[[Float]]]
+    /// The noise types' folder names, in the order of `noises`.
+    let typeNames: [String]
 
-    /// Reads every .wav/.flac under `speech` and under each sub-folder of `noise`, converted to `sampleRate`.
-    init(speech: String, noise: String, sampleRate: Int) throws {
+    /// Reads every .wav/.flac under `speech` and under each sub-folder of `noise` whose name is not
+    /// in `leavingOut`, converted to `sampleRate`.
+    init(speech: String, noise: String, sampleRate: Int, leavingOut: Set<String> = []) throws {
         self.sampleRate = sampleRate
         utterances = try Self.read(Self.files(under: speech), rate: sampleRate)
-        let types = ((try? FileManager.default.contentsOfDirectory(atPath: noise)) ?? []).sorted()
-            .map { (noise as NSString).appendingPathComponent($0) }
-            .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && d.boolValue }
-        noises = try types.map { try Self.read(Self.files(under: $0), rate: sampleRate) }.filter { !$0.isEmpty }
+        let all = ((try? FileManager.default.contentsOfDirectory(atPath: noise)) ?? []).sorted()
+            .filter { var d: ObjCBool = false
+                return FileManager.default.fileExists(atPath: (noise as NSString).appendingPathComponent($0), isDirectory: &d) && d.boolValue }
+        if let unknown = leavingOut.subtracting(all).sorted().first {
+            throw CommandError("no noise type \(unknown) under \(noise) to leave out (types: \(all.joined(separator: ", "))).",
+                               exitCode: .usage)
+        }
+        let read = try all.filter { !leavingOut.contains($0) }
+            .map { ($0, try Self.read(Self.files(under: (noise as NSString).appendingPathComponent($0)), rate: sampleRate)) }
+            .filter { !$0.1.isEmpty }
+        noises = read.map(\.1)
+        typeNames = read.map(\.0)
         guard !utterances.isEmpty else { throw CommandError("no speech files under \(speech).", exitCode: .noInput) }
         guard !noises.isEmpty else { throw CommandError("no noise type folders with audio under \(noise).", exitCode: .noInput) }
     }
@@ -73,6 +86,16 @@ struct MixtureMaker {
             }
             if rng.nextUnitFloat() < 0.25 { addBursts(&noise, rng: &rng) }
             equalise(&noise, rng: &rng)
+        }
+        if sampleRate > 2 * Int(Self.airHertz) {
+            // Its own generator, so that mixtures at 16 kHz stay what they were before air was added.
+            var airRNG = SplitMix64(seed: ~(seed &* 1_000_003 &+ UInt64(index)))
+            if !noiseOnly && airRNG.nextUnitFloat() < 0.8 {
+                addAir(&speech, decibels: -24 + 20 * airRNG.nextUnitFloat(), rng: &airRNG)
+            }
+            if !cleanOnly && airRNG.nextUnitFloat() < 0.7 {
+                addAir(&noise, decibels: -30 + 30 * airRNG.nextUnitFloat(), rng: &airRNG)
+            }
         }
         let speechRMS = Self.activeRMS(speech), noiseRMS = Self.rms(noise)
         if speechRMS > 0 && noiseRMS > 0 {
@@ -140,6 +163,33 @@ struct MixtureMaker {
                 x[at + n] += peak * (2 * rng.nextUnitFloat() - 1) * Float(exp(-5 * Double(n) / Double(length)))
             }
         }
+    }
+
+    /// Start of the "air" band in Hz: the 16 kHz corpus has nothing above 8 kHz.
+    static let airHertz: Float = 8500
+
+    /// Adds "air" above `airHertz`: white noise high-passed there (a 255-tap Hann-windowed sinc),
+    /// shaped by x's 10 ms amplitude envelope over its peak, at `decibels` (as the 48 kHz clean
+    /// speech of ../shared/eval/transparency.py is made; speech and noise each get their own).
+    private func addAir(_ x: inout [Float], decibels: Float, rng: inout SplitMix64) {
+        let width = max(1, sampleRate / 100), taps = 255, half = taps / 2
+        var sums = [Float](repeating: 0, count: x.count + 1)
+        for i in x.indices { sums[i + 1] = sums[i] + abs(x[i]) }
+        let envelope = x.indices.map { i -> Float in
+            let a = max(0, i - width / 2), b = min(x.count, i + width / 2 + 1)
+            return (sums[b] - sums[a]) / Float(b - a)
+        }
+        guard let peak = envelope.max(), peak > 0 else { return }
+        let cutoff = Double(Self.airHertz) / Double(sampleRate)
+        let highPass = (0..<taps).map { n -> Float in
+            let t = Double(n - half), hann = 0.5 - 0.5 * cos(2 * Double.pi * Double(n) / Double(taps - 1))
+            let lowPass = t == 0 ? 2 * cutoff : sin(2 * Double.pi * cutoff * t) / (Double.pi * t)
+            return Float((n == half ? 1 : 0) - lowPass * hann)
+        }
+        let noise = (0..<(x.count + half)).map { _ in (2 * rng.nextUnitFloat() - 1) * 1.732 }
+        let air = Self.convolve(noise, highPass)
+        let scale = Self.gain(decibels) / peak
+        for i in x.indices { x[i] += air[i + half] * envelope[i] * scale }
     }
 
     /// `recording` from a random offset, looped to `count` samples.

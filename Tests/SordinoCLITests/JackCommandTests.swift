@@ -104,7 +104,8 @@ struct JackCommandTests {
         defer { server.stop() }
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let presets = CLI.repository.appendingPathComponent("presets")
-        for file in ["speech-48k.json", "speech-48k.basis"] {
+        for file in ["speech-48k.json", "speech-48k.basis", "speech-48k.gain"]
+        where FileManager.default.fileExists(atPath: presets.appendingPathComponent(file).path) {
             try FileManager.default.copyItem(at: presets.appendingPathComponent(file), to: dir.appendingPathComponent(file))
         }
         let json = dir.appendingPathComponent("speech-48k.json")
@@ -182,8 +183,11 @@ struct JackCommandTests {
         defer { server.stop() }
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let presets = CLI.repository.appendingPathComponent("presets")
-        for file in ["speech-48k.json", "speech-48k.basis", "lowlatency-48k.json", "lowlatency-48k.basis"] {
-            try FileManager.default.copyItem(at: presets.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+        for name in ["speech-48k", "lowlatency-48k"] {
+            for file in ["json", "basis", "gain"].map({ "\(name).\($0)" })
+            where FileManager.default.fileExists(atPath: presets.appendingPathComponent(file).path) {
+                try FileManager.default.copyItem(at: presets.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+            }
         }
         let json = dir.appendingPathComponent("speech-48k.json")
         let good = try Data(contentsOf: json)
