@@ -125,9 +125,8 @@ soak: build
 
 ## Fault injection against `sordino run` with JACK's own tools: jackd killed and restarted 10
 ## times, stopped for 2 s, ports rewired, 8 buffer sizes, reloads during preset rewrites.
-JUDGE_CONTROL ?= 1
 faults: build
-	JUDGE_CONTROL=$(JUDGE_CONTROL) Tests/Faults/faults.sh $(SORDINO) 10
+	Tests/Faults/faults.sh $(SORDINO) 10
 
 ## Dev-set quality through ../shared/eval (quick mode) beside RNNoise and the offline NMF baseline.
 eval: build

@@ -125,27 +125,26 @@ expect_processing "a reload of the whole file"
 echo "faults: 20 reloads while the preset was rewritten: $applied applied, $refused refused with a reason; processing"
 
 # 6. Control clients that vanish: killed (SIGKILL) at random points of a request or a stream.
-ctl() { "$SORDINO" ctl "$@" --control "$WORK/control.sock"; }
+# `exec`: a background `ctl … &` is then the sordino process itself, not a subshell whose death
+# would leave the client running (and connected).
+ctl() { exec "$SORDINO" ctl "$@" --control "$WORK/control.sock"; }
 killed=0
 for i in $(seq 1 60); do
     case $(( i % 3 )) in
-        0) ctl reload > /dev/null 2>&1 & ;;
-        1) ctl set floor-db -$(( 12 + i % 12 )) > /dev/null 2>&1 & ;;
-        2) ctl subscribe --hz 10 > /dev/null 2>&1 & ;;
+        0) (ctl reload > /dev/null 2>&1) & ;;
+        1) (ctl set floor-db -$(( 12 + i % 12 )) > /dev/null 2>&1) & ;;
+        2) (ctl subscribe --hz 10 > /dev/null 2>&1) & ;;
     esac
     pid=$!
     sleep "0.$(( RANDOM % 5 ))$(( RANDOM % 10 ))"   # 0–0.49 s: before, during or after the request
     kill -KILL "$pid" 2>/dev/null && killed=$(( killed + 1 )); wait "$pid" 2>/dev/null || true
 done
 subscribers=()
-for _ in $(seq 1 20); do ctl subscribe --hz 10 > /dev/null 2>&1 & subscribers+=($!); done
+for _ in $(seq 1 20); do (ctl subscribe --hz 10 > /dev/null 2>&1) & subscribers+=($!); done
 sleep 1
 kill -KILL "${subscribers[@]}" 2>/dev/null || true; wait "${subscribers[@]}" 2>/dev/null || true
-# A status must be answered within 30 s, and a set after it. OPEN FINDING (docs/RELIABILITY.md):
-# after this sequence the daemon's socket refuses every new client ("the daemon closed the
-# connection") for at least 30 s while audio keeps flowing; by hand, 20 killed reloads, sets or
-# subscriptions each alone do not cause it. JUDGE_CONTROL=0 reports it without failing (CI, until fixed).
-JUDGE_CONTROL=${JUDGE_CONTROL:-1}
+# A status must be answered within 30 s, and a set after it (a refusal at the 16-client limit,
+# while the server has not yet seen every hang-up, is retried; refused tries are reported).
 tries=0
 while ! answered=$(timeout 5 "$SORDINO" ctl status --json --control "$WORK/control.sock" 2>&1); do
     tries=$(( tries + 1 )); (( tries < 60 )) || break
@@ -154,10 +153,8 @@ done
 if (( tries < 60 )) && grep -q '"connected":true' <<< "$answered" \
     && timeout 5 "$SORDINO" ctl set floor-db -18 --control "$WORK/control.sock" > /dev/null; then
     echo "faults: 60 control clients killed mid-request or mid-stream ($killed of them still running when killed) and 20 subscribers at once killed together: status answered (after $tries refused tries) and set, processing"
-elif (( JUDGE_CONTROL )); then
-    fail "ctl status/set after the killed clients ($tries refused tries in 30 s): $answered"
 else
-    echo "faults: FINDING (not judged, JUDGE_CONTROL=0): after 60 killed control clients the socket refused new clients for 30 s ($answered)"
+    fail "ctl status/set after the killed clients ($tries refused tries in 30 s): $answered"
 fi
 expect_processing "control clients killed mid-request"
 
