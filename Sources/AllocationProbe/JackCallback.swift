@@ -35,7 +35,7 @@ func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
         let host = try JackHost(options: JackHostOptions(serverName: server.name), logger: logger) { rate, controls throws(EngineBuildError) in
             var c = EngineConfiguration()
             c.sampleRate = rate; c.frameLength = 1536; c.hopLength = 384; c.fftLength = 1536
-            c.activationFloor = 0.7; c.adaptiveNoiseRank = 8; c.noiseBoundDecibels = 6
+            c.activationFloor = 0.7; c.adaptiveNoiseRank = 8; c.noiseBoundDecibels = 6; c.spreadsHopWork = true
             if builds.wrappingAdd(1, ordering: .relaxed).oldValue % 4 == 3 { c.frameLength = 1024; c.hopLength = 256 }
             do {
                 return EngineBuild(engine: try Engine(configuration: c, basis: basis, controls: controls),

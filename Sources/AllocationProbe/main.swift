@@ -40,17 +40,22 @@ func makeCases() -> [Case] {
     gain.gainRefinement = .lift           // the learned gain refinement
     var gainLinked = is48
     gainLinked.gainRefinement = .multiply
+    gainLinked.spreadsHopWork = true          // the hop's steps spread over the blocks
     var banded = is48                         // the band-limited solve, with the learned gain shaping above it
     banded.beta = 1; banded.linkChannels = false; banded.bandLimitHertz = 7800; banded.adaptiveNoiseRank = 4
     banded.noiseBoundDecibels = 6; banded.gainRefinement = .shape
+    var bandedSpread = banded
+    bandedSpread.spreadsHopWork = true
     var bandedPresence = banded
     bandedPresence.gainRefinement = nil; bandedPresence.absentFloorDecibels = -25; bandedPresence.channelCount = 1
     return [Case(name: "kl-16k-mono", configuration: mono), Case(name: "is-48k-stereo-linked", configuration: is48),
             Case(name: "euclidean-16k-stereo", configuration: euclid),
             Case(name: "gain-lift-16k-mono", configuration: gain, gainModel: randomGainModel(for: gain)),
-            Case(name: "gain-multiply-48k-stereo-linked", configuration: gainLinked,
+            Case(name: "gain-multiply-48k-stereo-linked-spread", configuration: gainLinked,
                  gainModel: randomGainModel(for: gainLinked)),
             Case(name: "band-limited-48k-stereo-gain", configuration: banded, gainModel: randomGainModel(for: banded)),
+            Case(name: "band-limited-48k-stereo-gain-spread", configuration: bandedSpread,
+                 gainModel: randomGainModel(for: bandedSpread)),
             Case(name: "band-limited-48k-mono-presence", configuration: bandedPresence)]
 }
 

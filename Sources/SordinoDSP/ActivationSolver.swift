@@ -129,14 +129,28 @@ public struct ActivationSolver: ~Copyable {
     }
 
     /// Runs `iterations` multiplicative updates of h for the frame v (binStride floats, zero-padded).
-    /// Real-time safe; cost is fixed by `iterations`.
+    /// Real-time safe; cost is fixed by `iterations`. The same as `prepare` then `iterate`.
     @_noLocks public func solve(_ v: UnsafePointer<Float>, activations h: UnsafeMutablePointer<Float>, iterations: Int) {
-        let a = activationStride, b = binStride
+        iterate(v, activations: h, iterations: iterations, floor: prepare(v))
+    }
+
+    /// What the updates of one frame share: returns the frame's activation floor and, for β = 2,
+    /// keeps Wᵀ·v for the `iterate` calls that follow, which must be on the same v with no other
+    /// frame's `prepare` or `solve` in between. Real-time safe: O(binCount), O(binCount · atoms) for β = 2.
+    @_noLocks public func prepare(_ v: UnsafePointer<Float>) -> Float {
         var energy: Float = 0
         for f in 0..<binCount { energy += v[f] }
         let scaled = relativeFloor * energy / (totals[0] + epsilon)
-        let floor = scaled > self.floor ? scaled : self.floor
-        if beta.beta == 2 { multiply(basisColumns, rows: a, stride: b, v, into: numerator) }   // Wᵀ·V is fixed per frame
+        if beta.beta == 2 { multiply(basisColumns, rows: activationStride, stride: binStride, v, into: numerator) }   // Wᵀ·V is fixed per frame
+        return scaled > self.floor ? scaled : self.floor
+    }
+
+    /// Runs `iterations` multiplicative updates of h for the frame v, after `prepare(v)` gave
+    /// `floor`. Split calls run the same arithmetic as one: `iterate(…, 2, …)` then `iterate(…, 3, …)`
+    /// equals `iterate(…, 5, …)` bit for bit. Real-time safe; cost fixed by `iterations`.
+    @_noLocks public func iterate(_ v: UnsafePointer<Float>, activations h: UnsafeMutablePointer<Float>,
+                                  iterations: Int, floor: Float) {
+        let a = activationStride
         for _ in 0..<iterations {
             accumulateProducts(h, v)
             BetaUpdate.step(beta: beta, h, numerator: numerator, denominator: beta.beta == 1 ? atomSums : denominator,

@@ -11,15 +11,14 @@ import RealModule
 /// G = Ŝ^p/(Ŝ^p + N̂^p) with its floor scales X, and the inverse FFT is synthesis-windowed and
 /// overlap-added. The wet output is mixed with the input delayed by the same latency.
 ///
-/// Latency is `frameLength` samples for every block length: an input sample at time t appears at
-/// the output at t + frameLength. Output depends only on the input samples, never on how they are
-/// split into blocks (the hop FIFO changes buffering, not arithmetic).
+/// Latency is `configuration.latencySamples` for every block length: an input sample at time t
+/// appears at the output at t + frameLength, or one hop later when the configuration spreads each
+/// hop's work over the blocks until the next hop (`spreadsHopWork`, the steps in `EngineHop.swift`).
+/// Output depends only on the input samples, never on how they are split into blocks (the hop FIFO
+/// changes buffering, not arithmetic); spreading delays it by one hop and changes nothing else.
 ///
 /// `init` allocates everything and plans FFTW; `process` never allocates, locks, logs or throws.
 public struct Engine: ~Copyable {
-    /// Peak magnitude the output is clamped to (+18 dBFS): a safety net, never reached by sane input.
-    public static var outputLimit: Float { 8 }
-
     public let configuration: EngineConfiguration
     /// Live controls (floor, wet, mask exponent, iterations, bypass); write from any thread. A host
     /// hands every engine it builds the same block, so a swap keeps them.
@@ -27,47 +26,54 @@ public struct Engine: ~Copyable {
     /// Counters written on the audio thread.
     public let telemetry: Telemetry
 
-    private let solver: ActivationSolver
+    let solver: ActivationSolver
     /// The bins above the band limit (`enabled` false without one).
-    private let highBand: HighBand
+    let highBand: HighBand
     /// Online noise atoms; `count` 0 when the configuration has none.
-    private let adaptation: NoiseAdaptation
+    let adaptation: NoiseAdaptation
     /// 10^(noiseBoundDecibels/20) for magnitude spectra (/10 for power); 0 = no bound. A bound
     /// set live in `controls` replaces it.
-    private let noiseBoundFactor: Float
+    let noiseBoundFactor: Float
     /// Speech presence after the mask (`enabled` false when the configuration has none, or a
     /// gain refinement takes its place).
-    private let presence: SpeechPresence
+    let presence: SpeechPresence
     /// The learned gain after the mask (`enabled` false when the configuration has none).
     let refinement: GainRefinement
     /// One-pole coefficient per noise-only frame of the mean noise spectrum (a 500 ms memory).
-    private let noiseSpectrumMemory: Float
-    private let fft: RealFFT
-    private let channelCount: Int
-    private let frameLength: Int
-    private let hopLength: Int
-    private let fftLength: Int
-    private let binCount: Int
+    let noiseSpectrumMemory: Float
+    let fft: RealFFT
+    let channelCount: Int
+    let frameLength: Int
+    let hopLength: Int
+    let fftLength: Int
+    let binCount: Int
     /// Floats per spectrum buffer: binCount rounded up to 8 (the solver's stride unless band-limited).
-    private let binStride: Int
-    private let spectrumExponent: Int
-    private let maskSmoothing: Float          // α per hop, 0 = off
-    private let controlSmoothing: Float       // fraction of the remaining distance covered per hop
-    private let storage: FloatArena
-    private let analysisWindow: UnsafeMutablePointer<Float>      // frameLength
-    private let synthesisWindow: UnsafeMutablePointer<Float>     // frameLength, includes 1/fftLength
-    private let mask: UnsafeMutablePointer<Float>                // binStride
-    private let linkedSpectrum: UnsafeMutablePointer<Float>      // binStride
-    private let channels: UnsafeMutablePointer<ChannelState>
-    private var fill = 0
-    private var floorGain: Float
-    private var wet: Float
+    let binStride: Int
+    let spectrumExponent: Int
+    let maskSmoothing: Float          // α per hop, 0 = off
+    let controlSmoothing: Float       // fraction of the remaining distance covered per hop
+    let storage: FloatArena
+    let analysisWindow: UnsafeMutablePointer<Float>      // frameLength
+    let synthesisWindow: UnsafeMutablePointer<Float>     // frameLength, includes 1/fftLength
+    let mask: UnsafeMutablePointer<Float>                // binStride
+    let linkedSpectrum: UnsafeMutablePointer<Float>      // binStride
+    let channels: UnsafeMutablePointer<ChannelState>
+    /// Samples of the current hop received so far (0 ..< hopLength).
+    var fill = 0
+    /// The hop whose work is in flight (steps done of how many).
+    var job = HopJob()
+    var floorGain: Float
+    var wet: Float
 
-    /// Buffers of one channel, all inside `storage`.
-    private struct ChannelState {
+    /// Buffers of one channel, all inside `storage`. Without spreading `queued` is `pending` and
+    /// `produced` is `ready` (the hop is done at the boundary); with it they are buffers of their own,
+    /// swapped at every hop boundary.
+    struct ChannelState {
         var history: UnsafeMutablePointer<Float>       // last frameLength input samples
-        var pending: UnsafeMutablePointer<Float>       // hop FIFO in: hopLength
-        var ready: UnsafeMutablePointer<Float>         // hop FIFO out: hopLength
+        var pending: UnsafeMutablePointer<Float>       // hop FIFO in: hopLength, being filled
+        var queued: UnsafeMutablePointer<Float>        // the hop the job in flight analyses: hopLength
+        var ready: UnsafeMutablePointer<Float>         // hop FIFO out: hopLength, being played
+        var produced: UnsafeMutablePointer<Float>      // what the job in flight synthesises: hopLength
         var overlap: UnsafeMutablePointer<Float>       // overlap-add accumulator: frameLength
         var spectrum: UnsafeMutablePointer<Float>      // X: 2 · binCount
         var magnitude: UnsafeMutablePointer<Float>     // V: binStride, zero-padded
@@ -133,7 +139,8 @@ public struct Engine: ~Copyable {
         floorGain = controls.floorGain
         wet = controls.wetTarget
 
-        let perChannel = 2 * frameLength + 2 * hopLength + 2 * binCount + 3 * binStride + activationStride
+        let hopBuffers = configuration.spreadsHopWork ? 4 : 2
+        let perChannel = 2 * frameLength + hopBuffers * hopLength + 2 * binCount + 3 * binStride + activationStride
         let total = 2 * frameLength + 2 * binStride + channelCount * perChannel
         var arena = FloatArena(capacity: total)
         analysisWindow = arena.take(frameLength)
@@ -146,8 +153,11 @@ public struct Engine: ~Copyable {
         }
         channels = .allocate(capacity: channelCount)
         for c in 0..<channelCount {
+            let pending = arena.take(hopLength), ready = arena.take(hopLength)
+            let queued = configuration.spreadsHopWork ? arena.take(hopLength) : pending
+            let produced = configuration.spreadsHopWork ? arena.take(hopLength) : ready
             (channels + c).initialize(to: ChannelState(
-                history: arena.take(frameLength), pending: arena.take(hopLength), ready: arena.take(hopLength),
+                history: arena.take(frameLength), pending: pending, queued: queued, ready: ready, produced: produced,
                 overlap: arena.take(frameLength), spectrum: arena.take(2 * binCount), magnitude: arena.take(binStride),
                 activations: arena.take(activationStride), smoothedMask: arena.take(binStride),
                 noiseSpectrum: arena.take(binStride), noiseSpectrumPrimed: false,
@@ -171,7 +181,7 @@ public struct Engine: ~Copyable {
         return (0..<binCount).map { $0 < solver.binCount ? atom[$0] : 0 }
     }
 
-    /// Algorithmic latency in samples (= frameLength).
+    /// Algorithmic latency in samples (`EngineConfiguration.latencySamples`).
     public var latencySamples: Int { configuration.latencySamples }
 
     /// Starts the smoothed floor and wet at the control block's targets instead of gliding to them:
@@ -185,22 +195,28 @@ public struct Engine: ~Copyable {
     /// Samples a fresh engine must process before its output is that of one that has been running:
     /// every frame overlapping the output sample then starts after the first input sample. Its
     /// noise trackers still need their own memory (≈ 0.5 s) to settle.
-    public var warmUpSamples: Int { @_noLocks get { 2 * frameLength } }
+    public var warmUpSamples: Int { @_noLocks get { 2 * frameLength + (configuration.spreadsHopWork ? hopLength : 0) } }
 
     /// True when `adoptSignalState(from:)` can carry `other`'s signal state over: same channels,
-    /// frame, hop and FFT length.
+    /// frame, hop and FFT length, and both spreading the hop's work or neither (the same latency).
     @_noLocks
     public func canAdoptSignalState(from other: borrowing Engine) -> Bool {
         other.channelCount == channelCount && other.frameLength == frameLength && other.hopLength == hopLength
             && other.fftLength == fftLength && other.binStride == binStride
+            && other.configuration.spreadsHopWork == configuration.spreadsHopWork
     }
 
     /// Takes over `other`'s signal state (input history, hop FIFOs, overlap-add, the noise
     /// trackers and, with the same atom count, the activations as a warm start) and its smoothed
     /// floor and wet, so that this engine continues the other's output without a gap or a fade-in.
-    /// Call only when `canAdoptSignalState(from:)`. Real-time safe (copies preallocated buffers).
+    /// First finishes `other`'s hop in flight, so both hold the next hop's output and this engine
+    /// starts with nothing in flight. Call only when `canAdoptSignalState(from:)`. Real-time safe
+    /// (copies preallocated buffers; finishing the hop costs at most one hop's work).
     @_noLocks
-    public mutating func adoptSignalState(from other: borrowing Engine) {
+    public mutating func adoptSignalState(from other: inout Engine) {
+        other.completeHop()
+        job.stepCount = 0   // nothing in flight: the other's hop is done and its output copied below
+        job.stepsDone = 0
         let sameAtoms = other.solver.activationStride == solver.activationStride
             && other.solver.binCount == solver.binCount
         for c in 0..<channelCount {
@@ -208,6 +224,7 @@ public struct Engine: ~Copyable {
             copyFloats(to.pointee.history, from: from.history, count: frameLength)
             copyFloats(to.pointee.pending, from: from.pending, count: hopLength)
             copyFloats(to.pointee.ready, from: from.ready, count: hopLength)
+            copyFloats(to.pointee.produced, from: from.produced, count: hopLength)
             copyFloats(to.pointee.overlap, from: from.overlap, count: frameLength)
             copyFloats(to.pointee.smoothedMask, from: from.smoothedMask, count: binStride)
             copyFloats(to.pointee.noiseSpectrum, from: from.noiseSpectrum, count: binStride)
@@ -245,187 +262,16 @@ public struct Engine: ~Copyable {
             fill += n
             done += n
             if fill == hopLength {
-                processHop()
+                completeHop()
+                swapHopBuffers()
+                beginHop()
+                if !configuration.spreadsHopWork { completeHop() }
                 fill = 0
+            } else if configuration.spreadsHopWork {
+                runSteps(upTo: job.stepCount * fill / hopLength)
             }
         }
         telemetry.samples.wrappingAdd(blockLength, ordering: .relaxed)
-    }
-
-    // MARK: - One hop
-
-    @_noLocks private mutating func processHop() {
-        followControls()
-        let iterations = min(max(controls.iterationsNow, 0), configuration.maximumIterations)
-        let exponent = controls.maskExponentNow
-        for c in 0..<channelCount { analyse(channel: c) }
-        if configuration.linkChannels {
-            var anySound = false
-            for f in 0..<binStride { linkedSpectrum[f] = 0 }
-            for c in 0..<channelCount where !channels[c].silent {
-                anySound = true
-                let v = channels[c].magnitude
-                for f in 0..<binCount { linkedSpectrum[f] += v[f] }
-            }
-            let scale = 1 / Float(channelCount)
-            for f in 0..<binCount { linkedSpectrum[f] *= scale }
-            computeMask(spectrum: linkedSpectrum, state: channels, stream: 0, silent: !anySound,
-                        iterations: iterations, exponent: exponent)
-            for c in 0..<channelCount { synthesise(channel: c) }
-        } else {
-            for c in 0..<channelCount {
-                computeMask(spectrum: channels[c].magnitude, state: channels + c, stream: c, silent: channels[c].silent,
-                            iterations: iterations, exponent: exponent)
-                synthesise(channel: c)
-            }
-        }
-        telemetry.hops.wrappingAdd(1, ordering: .relaxed)
-    }
-
-    /// Moves the floor and wet/dry values a step towards their targets (one-pole, ~controlSmoothing ms).
-    @_noLocks @inline(__always) private mutating func followControls() {
-        floorGain += controlSmoothing * (controls.floorGain - floorGain)
-    }
-
-    /// Shifts the new hop into the history, replaces non-finite samples, windows, transforms and
-    /// computes V = |X|^q.
-    @_noLocks private mutating func analyse(channel c: Int) {
-        var state = channels[c]
-        var nonFinite = 0
-        var hopEnergy: Float = 0
-        for i in 0..<hopLength {
-            if !state.pending[i].isFinite {
-                state.pending[i] = 0
-                nonFinite += 1
-            }
-            hopEnergy += state.pending[i] * state.pending[i]
-        }
-        if nonFinite > 0 {
-            telemetry.nonFiniteSamples.wrappingAdd(nonFinite, ordering: .relaxed)
-            telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)
-            resetState(&state)
-            if refinement.enabled { refinement.reset(stream: configuration.linkChannels ? 0 : c) }
-        }
-        copyFloats(state.history, from: state.history + hopLength, count: frameLength - hopLength)
-        copyFloats(state.history + frameLength - hopLength, from: state.pending, count: hopLength)
-        let time = fft.time
-        for n in 0..<frameLength { time[n] = state.history[n] * analysisWindow[n] }
-        for n in frameLength..<fftLength { time[n] = 0 }
-        fft.forward()
-        copyFloats(state.spectrum, from: fft.spectrum, count: 2 * binCount)
-        var energy: Float = 0
-        for f in 0..<binCount {
-            let re = state.spectrum[2 * f], im = state.spectrum[2 * f + 1]
-            let power = re * re + im * im
-            state.magnitude[f] = power
-            energy += power
-        }
-        if spectrumExponent == 1 { squareRootInPlace(state.magnitude, count: binCount) }
-        state.silent = !(energy > 0)
-        state.framePower = energy
-        state.noiseFloor.observe(hopEnergy: hopEnergy, framePower: energy)
-        if state.silent { telemetry.silentFrames.wrappingAdd(1, ordering: .relaxed) }
-        channels[c] = state
-    }
-
-    /// Solves the activations for `spectrum` (warm start from `state`'s last h) and fills `mask`.
-    /// `stream` is the gain refinement's stream: the channel, or 0 for linked channels.
-    @_noLocks private func computeMask(spectrum v: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<ChannelState>,
-                                       stream: Int, silent: Bool, iterations: Int, exponent: Int) {
-        if silent {
-            // Nothing to explain: skip the solve, restart cold on the next sound.
-            state.pointee.coldStart = true
-            for f in 0..<binCount { mask[f] = 1 }
-            return
-        }
-        let h = state.pointee.activations
-        let input = highBand.enabled ? highBand.solverInput(from: v) : v
-        if state.pointee.coldStart {
-            solver.initialise(h, from: input)
-            state.pointee.coldStart = false
-        }
-        solver.solve(input, activations: h, iterations: iterations)
-        var finite = true
-        for k in 0..<solver.activationStride where !h[k].isFinite { finite = false }
-        if !finite {
-            telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)
-            solver.initialise(h, from: input)
-        }
-        solver.estimate(h)
-        if highBand.enabled { highBand.extend(speech: solver.speechEstimate, noise: solver.noiseEstimate, spectrum: v) }
-        let speech = highBand.enabled ? highBand.speech : solver.speechEstimate
-        let noise = highBand.enabled ? highBand.noise : solver.noiseEstimate
-        // Noise-only: within 10 dB of the tracked noise floor (power). Measured on the dev set, 10 dB
-        // beat 3 and 6 dB: it adapts on half of the frames of a typical recording, speech onsets and
-        // tails included, and the unit-sum KL step tolerates that leakage.
-        // Frames overlapping digital silence hold only the few sound samples under the window's edge.
-        let noiseOnly = !state.pointee.noiseFloor.overlapsSilence
-            && state.pointee.framePower <= 10 * state.pointee.noiseFloor.floor
-        // A live noise bound (the control block's, NaN when unset) replaces the configured one.
-        let liveBound = controls.noiseBoundGain
-        let boundFactor = liveBound.isNaN ? noiseBoundFactor : (spectrumExponent == 1 ? liveBound : liveBound * liveBound)
-        // The mean is tracked even without a bound, so that one switched on live starts settled.
-        if !state.pointee.noiseSpectrumPrimed, !state.pointee.noiseFloor.overlapsSilence {
-            copyFloats(state.pointee.noiseSpectrum, from: v, count: binCount)
-            state.pointee.noiseSpectrumPrimed = true
-        } else if noiseOnly {
-            averageNoiseSpectrum(v, into: state.pointee.noiseSpectrum, binCount: binCount, memory: noiseSpectrumMemory)
-        }
-        if adaptation.count > 0, noiseOnly {
-            adaptation.adapt(solver, v: input, activations: h, speech: solver.speechEstimate, noise: solver.noiseEstimate)
-            telemetry.adaptedFrames.wrappingAdd(1, ordering: .relaxed)
-        }
-        if boundFactor > 0 {
-            boundNoiseEstimate(noise, mean: state.pointee.noiseSpectrum, factor: boundFactor,
-                               binCount: binCount)
-        }
-        let energies = estimateEnergies(speech: speech, noise: noise, binCount: binCount,
-                                        spectrumExponent: spectrumExponent)
-        telemetry.speechEnergy.addDouble(energies.speech)
-        telemetry.noiseEnergy.addDouble(energies.noise)
-        wienerMask(speech: speech, noise: noise, binCount: binCount,
-                   exponent: exponent, floor: presence.enabled || refinement.enabled ? 0 : floorGain,
-                   smoothing: maskSmoothing, previous: state.pointee.smoothedMask, into: mask)
-        if refinement.enabled {
-            refinement.refine(mask: mask, stream: stream, spectrum: v, speech: speech,
-                              noise: noise, noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
-        } else if presence.enabled {
-            presence.apply(to: mask, spectrum: v, speech: speech, noise: noise,
-                           noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
-        }
-    }
-
-    /// Applies `mask` to the channel's spectrum, inverse-transforms, overlap-adds, and mixes the
-    /// next hop of output with the dry input delayed by frameLength.
-    @_noLocks private mutating func synthesise(channel c: Int) {
-        let state = channels[c]
-        let spectrum = fft.spectrum
-        for f in 0..<binCount {
-            spectrum[2 * f] = state.spectrum[2 * f] * mask[f]
-            spectrum[2 * f + 1] = state.spectrum[2 * f + 1] * mask[f]
-        }
-        fft.inverse()
-        let time = fft.time, overlap = state.overlap
-        for n in 0..<frameLength { overlap[n] += time[n] * synthesisWindow[n] }
-
-        // Wet/dry, ramped linearly across the hop towards the followed target (click-free bypass).
-        let start = wet
-        var target = start + controlSmoothing * (controls.wetTarget - start)
-        if abs(target - controls.wetTarget) < 1e-4 { target = controls.wetTarget }   // settle exactly
-        let step = (target - start) / Float(hopLength)
-        var clipped = 0
-        for n in 0..<hopLength {
-            let w = start + step * Float(n + 1)
-            let dry = state.history[n]      // the input sample frameLength before this output sample
-            var y = w == 0 ? dry : (w == 1 ? overlap[n] : w * overlap[n] + (1 - w) * dry)
-            if !y.isFinite { y = 0; clipped += 1 }
-            if abs(y) > Self.outputLimit { y = y > 0 ? Self.outputLimit : -Self.outputLimit; clipped += 1 }
-            state.ready[n] = y
-        }
-        if clipped > 0 { telemetry.clippedSamples.wrappingAdd(clipped, ordering: .relaxed) }
-        if c == channelCount - 1 { wet = target }
-        copyFloats(overlap, from: overlap + hopLength, count: frameLength - hopLength)
-        for n in (frameLength - hopLength)..<frameLength { overlap[n] = 0 }
     }
 
     /// `basis` with `count` more noise atoms, atom j the average of the noise atoms k ≡ j (mod count),
@@ -449,14 +295,5 @@ public struct Engine: ~Copyable {
         let penalties = basis.atomPenalties.map { $0 + [Float](repeating: 0, count: count) }
         return try Basis(binCount: basis.binCount, speechRank: basis.speechRank, noiseRank: basis.noiseRank + count,
                          values: values, atomPenalties: penalties)
-    }
-
-    /// Forgets the channel's signal-dependent state (activations, smoothed mask); the next frame starts cold.
-    /// After non-finite input: the activations restart cold and the mask smoothing from 0. The
-    /// noise-only mean and the noise floor are kept: the replaced samples are zeros, and frames
-    /// overlapping them are neither observed nor averaged (`NoiseFloorTracker.overlapsSilence`).
-    @_noLocks private func resetState(_ state: inout ChannelState) {
-        state.coldStart = true
-        for f in 0..<binStride { state.smoothedMask[f] = 0 }
     }
 }

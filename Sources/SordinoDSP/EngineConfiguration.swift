@@ -66,6 +66,11 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     public var maximumBlockLength: Int = 8192
     /// One mask for all channels, solved on their mean spectrum, instead of one per channel.
     public var linkChannels: Bool = false
+    /// Spread each hop's work (analysis, solve iterations, mask, synthesis) over the blocks until the
+    /// next hop instead of doing it in the block that completes the hop, at the cost of one hop of
+    /// latency: a host whose period is shorter than the hop then has no period that carries a whole
+    /// solve. The output is the same arithmetic, one hop later.
+    public var spreadsHopWork: Bool = false
 
     public init() {}
 
@@ -81,9 +86,10 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
         return bin.isFinite ? min(max(Int(bin), 1), binCount - 1) : binCount
     }
 
-    /// Algorithmic latency in samples: the output at time t is the input at t − frameLength,
-    /// whatever the block length (the hop FIFO adds hop − 1 … 0 samples that the frame already covers).
-    public var latencySamples: Int { frameLength }
+    /// Algorithmic latency in samples: the output at time t is the input at t − frameLength
+    /// (t − frameLength − hopLength when `spreadsHopWork`), whatever the block length (the hop FIFO
+    /// adds hop − 1 … 0 samples that the frame already covers).
+    public var latencySamples: Int { frameLength + (spreadsHopWork ? hopLength : 0) }
 
     /// Latency in milliseconds at `sampleRate`.
     public var latencyMilliseconds: Double { Double(latencySamples) * 1000 / Double(sampleRate) }

@@ -109,7 +109,7 @@ struct EngineSlot: ~Copyable {
     private func begin(from old: UnsafeMutablePointer<Engine>, to new: UnsafeMutablePointer<Engine>) {
         var warmUp = 0
         if new.pointee.canAdoptSignalState(from: old.pointee) {
-            new.pointee.adoptSignalState(from: old.pointee)
+            new.pointee.adoptSignalState(from: &old.pointee)
         } else {
             warmUp = new.pointee.warmUpSamples
         }
@@ -175,7 +175,7 @@ struct EngineSlot: ~Copyable {
         var released: [UnsafeMutablePointer<Engine>] = []
         settleWithoutAudio(into: &released)
         if let old = Self.engine(active.load(ordering: .relaxed)) {
-            if engine.pointee.canAdoptSignalState(from: old.pointee) { engine.pointee.adoptSignalState(from: old.pointee) }
+            if engine.pointee.canAdoptSignalState(from: old.pointee) { engine.pointee.adoptSignalState(from: &old.pointee) }
             released.append(old)
         }
         active.store(Int(bitPattern: engine), ordering: .relaxed)

@@ -54,6 +54,19 @@ struct EngineOptions: ParsableArguments {
     @Flag(name: .customLong("link-channels"), help: "One mask for all channels (solved on their mean spectrum).")
     var linkChannels = false
 
+    @Option(name: .customLong("hop-work"), help: ArgumentHelp(
+        "When each hop's work is done: 'spread' over the periods until the next hop (no period carries a whole solve; "
+            + "latency one hop longer: the frame plus the hop, e.g. 40 ms for speech-48k) or 'whole' in the period that "
+            + "completes the hop (latency the frame). Spreading pays when the JACK period is shorter than the hop "
+            + "(speech-48k's hop is 384 samples). Default: spread for run and demo, whole for process and separate.",
+        valueName: "spread|whole"))
+    var hopWork: HopWork?
+
+    /// Whether a hop's work is spread over the periods until the next hop (`--hop-work`).
+    enum HopWork: String, ExpressibleByArgument, CaseIterable {
+        case spread, whole
+    }
+
     mutating func validate() throws {
         if let f = floorDecibels, !(f.isFinite && f <= 0 && f >= -120) {
             throw ValidationError("--floor-db must lie in −120…0 dB (got \(f)).")
@@ -123,10 +136,13 @@ struct EngineOptions: ParsableArguments {
         return set
     }
 
-    /// The preset's engine settings with this command line's overrides.
-    func configuration(of preset: Preset, channelCount: Int, maximumBlockLength: Int) -> EngineConfiguration {
+    /// The preset's engine settings with this command line's overrides. `spreadByDefault`: the
+    /// command's default for `--hop-work` (spread for the live host, whole offline).
+    func configuration(of preset: Preset, channelCount: Int, maximumBlockLength: Int,
+                       spreadByDefault: Bool = false) -> EngineConfiguration {
         var c = preset.engineConfiguration(channelCount: channelCount, maximumBlockLength: maximumBlockLength,
                                            linkChannels: linkChannels)
+        c.spreadsHopWork = hopWork.map { $0 == .spread } ?? spreadByDefault
         if let floorDecibels { c.floorDecibels = floorDecibels }
         if let wet { c.wet = wet }
         if let iterations { c.iterations = iterations; c.maximumIterations = max(c.maximumIterations, iterations) }

@@ -47,7 +47,8 @@ final class PresetEngineFactory {
         guard preset.metadata.sampleRate == sampleRate else {
             throw EngineBuildError(JackHostError.sampleRateMismatch(presetHz: preset.metadata.sampleRate, serverHz: sampleRate))
         }
-        var configuration = options.configuration(of: preset, channelCount: channelCount, maximumBlockLength: 8192)
+        var configuration = options.configuration(of: preset, channelCount: channelCount, maximumBlockLength: 8192,
+                                                  spreadByDefault: true)
         var basis = preset.basis, origin = "\(preset.metadata.name) (\(path))"
         if let learned = learnedNoise {
             if learned.fits(configuration) {

@@ -14,8 +14,9 @@ struct Run: ParsableCommand {
         Opens a client on a running JACK server (it never starts one: see `sordino demo`) with ports \
         in_1…in_N and out_1…out_N. The preset is the one for the server's sample rate: by default \
         from the presets folder (speech-16k for 16 kHz, speech-48k for 48 kHz); a single --preset \
-        must match the server's rate. The engine's latency (the preset's frame length, in samples) \
-        is reported to JACK, so latency-compensating clients and `jack_lsp -l` see it.
+        must match the server's rate. The engine's latency (the preset's frame length plus one hop, in samples, \
+        or the frame alone with --hop-work whole) is reported to JACK, so latency-compensating clients \
+        and `jack_lsp -l` see it.
 
         Any block length works; output does not depend on it. Freewheeling keeps processing every \
         cycle exactly as in real time (only faster), so a freewheel export through Sordino is the \

@@ -23,12 +23,12 @@ struct JackCommandTests {
         // from the offline engine (measured max |difference| 0.093). The release build runs the default.
         let arguments = ["demo", "--sample-rate", "16000", "--iterations", "1", "--period", "64"]
         let offlineArguments = ["--preset", "speech-16k", "--iterations", "1"]
-        let (rate, preset, latency, period, periodText) = (16_000, "speech-16k", 512, 64, "4.00 ms")
+        let (rate, preset, latency, period, periodText) = (16_000, "speech-16k", 640, 64, "4.00 ms")   // frame + hop: spread
         let (removedMeasured, siSDRMeasured) = (12.9, 9.2)   // speech-16k with its learned gain (before: 10.4, 7.9)
         #else
         let arguments = ["demo"]
         let offlineArguments = ["--preset", "speech-48k"]
-        let (rate, preset, latency, period, periodText) = (48_000, "speech-48k", 1536, 256, "5.33 ms")
+        let (rate, preset, latency, period, periodText) = (48_000, "speech-48k", 1920, 256, "5.33 ms")
         let (removedMeasured, siSDRMeasured) = (10.2, 7.8)
         #endif
         let started = ContinuousClock.now
@@ -42,7 +42,7 @@ struct JackCommandTests {
         #expect(r.stdout.contains("private JACK server 'sordino-demo-"))
         #expect(r.stdout.contains("\(rate) Hz, period \(period) samples (\(periodText))"))
         #expect(r.stdout.contains("preset        \(preset)"))
-        #expect(r.stdout.contains("latency       \(latency) samples = 32.00 ms (reported to JACK); measured delay \(latency) samples (agrees)"))
+        #expect(r.stdout.contains("latency       \(latency) samples = 40.00 ms (reported to JACK); measured delay \(latency) samples (agrees)"))
         #expect(r.stdout.contains("callback      p50 ") && r.stdout.contains(" µs period; "))
         #expect(r.stdout.contains("SI-SDR        vs the clean reference: in 4.0 dB"))
         #expect(r.stdout.contains("offline       identical to the same engine run offline"))
@@ -86,7 +86,7 @@ struct JackCommandTests {
         #expect(up, "ports: \(server.ports()); log: \(daemon.stderr)")
         #expect(daemon.waitUntil(timeout: .seconds(2)) { daemon.stderr.contains("connected sordino:out_1 → system:playback_1") })
         let log = daemon.stderr
-        #expect(log.contains("ports sordino:in_1, sordino:out_1; 48000 Hz, block 256 samples, latency 1536 samples (32.0 ms)"), "\(log)")
+        #expect(log.contains("ports sordino:in_1, sordino:out_1; 48000 Hz, block 256 samples, latency 1920 samples (40.0 ms)"), "\(log)")
         #expect(log.contains("preset speech-48k"))
         #expect(log.contains("connected system:capture_1 → sordino:in_1"))
         let sent = ContinuousClock.now

@@ -31,7 +31,7 @@ import TestSupport
         var second = try Engine(configuration: Self.configuration(), basis: Self.basis)
         let adoptable = second.canAdoptSignalState(from: first)
         #expect(adoptable)
-        second.adoptSignalState(from: first)
+        second.adoptSignalState(from: &first)
         let tail = EngineHarness.run(&second, channels.map { Array($0[split...]) }, blockLengths: [100])
         for c in 0..<2 {
             #expect(head[c] + tail[c] == reference[c], "channel \(c): the hand-over changed the output")
