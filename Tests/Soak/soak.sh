@@ -3,6 +3,7 @@
 # Soak: the daemon at 48 kHz, 64-frame periods on a private dummy JACK server for MINUTES, steered every second, against a pass-through client.
 #
 # Usage: Tests/Soak/soak.sh SORDINO MINUTES [PRESET]
+# RUN_ARGS: more options for `sordino run` (e.g. RUN_ARGS="--hop-work whole").
 # Phase 1 runs jack_thru (JACK's pass-through example) fed by jack_simple_client for MINUTES while
 # the same control client as phase 2 is started every second (against no daemon: the same process
 # load); phase 2 runs `SORDINO run` fed the same way for MINUTES while a control client (`sordino
@@ -10,15 +11,17 @@
 # preset every RELOAD_EVERY seconds (default 10; a rebuild and a swap of the engine).
 # xruns are jackd's own "XRun" lines in each phase. jackd names, for each xrun, the clients that had
 # not finished the cycle and their state: "Running" (inside its process callback when the cycle's
-# time was up) or "finished after current callback" means that client was too slow; "Triggered"
-# means it had been woken but not yet scheduled (the machine or the server was late, not the
-# client). An xrun is attributed to a client only in the first case.
-# Fails (exit 1) if more xruns are attributed to Sordino than to the pass-through client plus
-# XRUN_SLACK (default 2; JUDGE_XRUNS=0 reports them without judging, for shared machines where a
-# late wake-up of the server catches whichever client is running, and the heavier one more often),
-# if the daemon dies or a control request fails, or if the daemon's private memory (RssAnon) grew
-# by more than 1024 kB between the end of its first minute (or of its first half, for runs shorter
-# than two minutes) and the end. The total xrun counts are reported beside them.
+# time was up) or "finished after current callback"; "Triggered" means it had been woken but not
+# yet scheduled. Those counts are reported per client ("attributed"), not judged: on a virtual
+# machine whose timers wake the dummy driver late, whichever client is running at the deadline is
+# caught, in proportion to the time it computes per cycle, so any client heavier than a copy is
+# caught more often than jack_thru whatever it does (docs/RELIABILITY.md, "Soak").
+# Fails (exit 1) if the Sordino phase has more xruns than the pass-through phase by more than
+# XRUN_SLACK_PERCENT (default 10) percent plus XRUN_SLACK (default 2) (JUDGE_XRUNS=0 reports without
+# judging, for machines whose load changes between the phases), if the daemon dies or a control
+# request fails, or if the daemon's private memory (RssAnon) grew by more than 1024 kB between the
+# end of its first minute (or of its first half, for runs shorter than two minutes) and the end.
+# The daemon's own count of callbacks longer than the period (its overruns) is reported beside them.
 set -euo pipefail
 SORDINO=${1:?usage: soak.sh SORDINO MINUTES [PRESET]}
 MINUTES=${2:?usage: soak.sh SORDINO MINUTES [PRESET]}
@@ -66,13 +69,15 @@ reference_own=$(attributed jack_thru)
 kill -TERM "$THRU"; wait "$THRU" 2>/dev/null || true
 echo "soak: pass-through: $reference xruns in $SECONDS_PER_PHASE s, $reference_own attributed to it"
 XRUN_SLACK=${XRUN_SLACK:-2}
-JUDGE_XRUNS=${JUDGE_XRUNS:-1}   # 0: report the attributed xruns, do not fail on them
+XRUN_SLACK_PERCENT=${XRUN_SLACK_PERCENT:-10}
+JUDGE_XRUNS=${JUDGE_XRUNS:-1}   # 0: report the xrun counts, do not fail on them
 
 # Phase 2: Sordino, steered every second.
 ctl() { "$SORDINO" ctl "$1" --control "$CONTROL" "${@:2}" > /dev/null 2>> "$WORK/ctl.log" || changes_failed=$(( changes_failed + 1 )); }
 changes_failed=0
+# shellcheck disable=SC2086 # RUN_ARGS is a list of options
 "$SORDINO" run --server "$SERVER" --preset "$PRESET" --report-interval 10 --connect-in 'jack_simple_client:output1' \
-    --control "$CONTROL" > "$WORK/sordino.log" 2>&1 &
+    --control "$CONTROL" ${RUN_ARGS:-} > "$WORK/sordino.log" 2>&1 &
 DAEMON=$!; PIDS+=("$DAEMON")
 for _ in $(seq 1 50); do grep -q 'processing\|running' "$WORK/sordino.log" && break; sleep 0.2; done
 before=$(xruns)
@@ -103,12 +108,12 @@ echo "soak: sordino ($PRESET, 48 kHz, 64 frames): $enhanced xruns in $SECONDS_PE
 echo "soak: last status: ${callback:-no status line}; longest callback of the run ${longest} µs (period 1333 µs); ${overruns:-?} callbacks longer than the period"
 echo "soak: RssAnon ${first} kB after ${FIRST_MARK} s, ${last} kB at the end (${growth} kB growth)"
 fail=0
-if (( own > reference_own + XRUN_SLACK )); then
-    if (( JUDGE_XRUNS )); then
-        echo "soak: FAIL: $own xruns attributed to sordino against $reference_own to the pass-through (+$XRUN_SLACK)"; fail=1
-    else
-        echo "soak: (not judged: JUDGE_XRUNS=0) $own xruns attributed to sordino against $reference_own to the pass-through (+$XRUN_SLACK)"
-    fi
+allowed=$(( reference + reference * XRUN_SLACK_PERCENT / 100 + XRUN_SLACK ))
+verdict="$enhanced xruns with sordino against $reference with the pass-through (allowed $allowed); attributed $own against $reference_own"
+if (( enhanced > allowed )); then
+    if (( JUDGE_XRUNS )); then echo "soak: FAIL: $verdict"; fail=1; else echo "soak: (not judged: JUDGE_XRUNS=0) $verdict"; fi
+else
+    echo "soak: xruns: $verdict"
 fi
 (( changes_failed == 0 )) || { echo "soak: FAIL: $changes_failed control requests failed: $(tail -3 "$WORK/ctl.log")"; fail=1; }
 (( growth <= 1024 )) || { echo "soak: FAIL: private memory grew by $growth kB"; fail=1; }
