@@ -63,15 +63,18 @@ struct HostFaultTests {
                                         + "mask exponent 1 (preset), iterations 2 (live)"))
     }
 
-    @Test("10 reloads while a sine plays: the output equals the engine's without reloads (0 lost samples, no gap)")
-    func reloadsAreSeamless() throws {
-        let server = try JackdServer.start()
+    /// Spread: a 64-frame period, half a hop, so most reloads find the old engine's hop in flight.
+    @Test("10 reloads while a sine plays: the output equals the engine's without reloads (0 lost samples, no gap)",
+          arguments: [false, true])
+    func reloadsAreSeamless(spread: Bool) throws {
+        let server = try JackdServer.start(period: spread ? 64 : 256)
         defer { server.stop() }
-        let host = try JackHost(options: options(server), logger: logger, makeEngine: TestEngines.factory())
+        let host = try JackHost(options: options(server), logger: logger, makeEngine: TestEngines.factory(spread: spread))
         let input = Signal.sine(count: 48_000 * 3, frequency: 441, sampleRate: 48_000, amplitude: 0.3)
             .enumerated().map { $1 + 0.05 * Float(sin(Double($0) * 0.37)) }
         var floors: [Float] = []
-        let (recording, _) = try playThrough(host, server: server, signal: input, count: input.count) { _ in
+        let (recording, _) = try playThrough(host, server: server, signal: input, count: input.count,
+                                             hopLength: spread ? 128 : nil) { _ in
             for round in 0..<10 {
                 try serviceUntil(host, timeout: .milliseconds(150)) { false }
                 host.reload()
@@ -82,7 +85,7 @@ struct HostFaultTests {
         }
         #expect(host.handOvers == 10)
         #expect(abs(host.controls.floorDecibels - floors.last!) < 1e-5, "a control written during a swap is kept")
-        let offline = try TestEngines.offline(input, blockLength: 256)
+        let offline = try TestEngines.offline(input, blockLength: spread ? 64 : 256, spread: spread)
         let difference = maxAbsDifference(recording[...], offline[...])
         // The live floor differs by 1e-3 dB from the preset's: a relative change of ~1e-4 at most.
         #expect(difference < 2e-4, "max |reloaded − uninterrupted| = \(difference)")

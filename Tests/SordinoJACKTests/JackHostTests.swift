@@ -22,12 +22,19 @@ func options(_ server: JackdServer, channels: Int = 1, connectInputs: String? = 
 }
 
 /// Plays `signal` through the host and records `count` samples of out_1, aligned to the input.
-func playThrough(_ host: JackHost, server: JackdServer, signal: [Float], count: Int,
+/// `hopLength`: start on a hop boundary of the host's engine (needed when the period is not a
+/// multiple of the hop); the engine must then stay until the start.
+func playThrough(_ host: JackHost, server: JackdServer, signal: [Float], count: Int, hopLength: Int? = nil,
                          during: ((LoopbackRig) throws -> Void)? = nil) throws -> (recording: [Float], rig: LoopbackRig) {
     let rig = try LoopbackRig(serverName: server.name, signal: signal, recordingCount: count)
     #expect(rig.connect(hostInput: host.inputPortNames[0], hostOutput: host.outputPortNames[0]))
     try serviceUntil(host, timeout: .milliseconds(100)) { false }   // let the graph settle
-    rig.arm()
+    if let hopLength {
+        rig.arm(alignedTo: host.engineTelemetry, hopLength: hopLength)
+        try serviceUntil(host, timeout: .seconds(2)) { rig.recordedCount > 0 }
+    } else {
+        rig.arm()
+    }
     try during?(rig)
     let seconds = Double(count) / Double(server.sampleRate)
     let full = try serviceUntil(host, timeout: .seconds(seconds * 3 + 2)) { rig.isFull }

@@ -12,7 +12,7 @@ enum TestEngines {
 
     /// FFT 512, frame 512, hop 128, 4 iterations (cheap enough for the debug-built test engine).
     static func configuration(sampleRate: Int = 48_000, wet: Float = 1, channels: Int = 1,
-                              maximumBlockLength: Int = 8192) -> EngineConfiguration {
+                              maximumBlockLength: Int = 8192, spread: Bool = false) -> EngineConfiguration {
         var c = EngineConfiguration()
         c.sampleRate = sampleRate
         c.fftLength = 512
@@ -22,13 +22,15 @@ enum TestEngines {
         c.wet = wet
         c.channelCount = channels
         c.maximumBlockLength = maximumBlockLength
+        c.spreadsHopWork = spread
         return c
     }
 
     /// A factory building engines for whatever rate the server asks, or always at `presetHz`.
-    static func factory(wet: Float = 1, channels: Int = 1, presetHz: Int? = nil) -> EngineFactory {
+    static func factory(wet: Float = 1, channels: Int = 1, presetHz: Int? = nil, spread: Bool = false) -> EngineFactory {
         { rate, controls throws(EngineBuildError) in
-            try build(configuration(sampleRate: presetHz ?? rate, wet: wet, channels: channels), controls: controls)
+            try build(configuration(sampleRate: presetHz ?? rate, wet: wet, channels: channels, spread: spread),
+                      controls: controls)
         }
     }
 
@@ -45,8 +47,9 @@ enum TestEngines {
     }
 
     /// `input` through a fresh engine in blocks of `blockLength`, one channel.
-    static func offline(_ input: [Float], wet: Float = 1, blockLength: Int) throws -> [Float] {
-        try EngineHarness.runMono(input, configuration: configuration(wet: wet), basis: basis, blockLengths: [blockLength])
+    static func offline(_ input: [Float], wet: Float = 1, blockLength: Int, spread: Bool = false) throws -> [Float] {
+        try EngineHarness.runMono(input, configuration: configuration(wet: wet, spread: spread), basis: basis,
+                                  blockLengths: [blockLength])
     }
 }
 
