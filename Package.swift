@@ -4,6 +4,13 @@
 
 import PackageDescription
 
+/// `SORDINO_NO_HTTP=1 swift build …` leaves the status page out: no SordinoHTTP target, no
+/// SordinoHTTPTests, and `sordino run --http` says that this build has none. SwiftNIO and
+/// Hummingbird are then not compiled (minutes on two cores); `make sanitize` sets it, so that its
+/// two sanitizer builds do not compile them again (the HTTP code has no real-time path and no state
+/// shared with the audio thread of its own; its tests run in `make test`'s debug build).
+let withHTTP = Context.environment["SORDINO_NO_HTTP"] != "1"
+
 /// The core and the real-time host are built with strict memory-safety-free
 /// performance checking: `@_noLocks` is enforced by the optimiser in release builds.
 let package = Package(
@@ -18,6 +25,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
         .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        // The status page and metrics (SordinoHTTP). Hummingbird's default traits (swift-configuration,
+        // full Foundation) are not needed and are left out to shorten the build.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // MARK: - System libraries and C shims
@@ -49,6 +62,16 @@ let package = Package(
         .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoNMF", "SordinoPresets",
                                                        .product(name: "TOMLKit", package: "TOMLKit")]),
 
+        /// The status page, `/metrics` and `/status` over HTTP (`sordino run --http PORT`), through the control protocol.
+        .target(name: "SordinoHTTP", dependencies: [
+            "SordinoControl", "SordinoDSP",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         /// The loopback player and recorder `demo`, the allocation probe and the tests drive the host with.
         .target(name: "SordinoJACKRig", dependencies: ["SordinoJACK", "SordinoDSP"]),
 
@@ -57,7 +80,7 @@ let package = Package(
             "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ] + (withHTTP ? ["SordinoHTTP"] : []), swiftSettings: withHTTP ? [.define("SORDINO_HTTP")] : []),
         /// The parsers of outside input as functions of bytes: fuzzed by SordinoFuzz, replayed by the tests.
         .target(name: "FuzzTargets", dependencies: ["SordinoDSP", "SordinoIO", "SordinoPresets", "SordinoControl"]),
         /// libFuzzer's entry point when built by `make fuzz` (-DSORDINO_FUZZING), else a replayer.
@@ -80,10 +103,15 @@ let package = Package(
         .testTarget(name: "SordinoJACKTests", dependencies: ["SordinoJACK", "SordinoJACKRig", "SordinoDSP", "TestSupport"]),
         .testTarget(name: "SordinoCLITests", dependencies: ["TestSupport", "SordinoIO", "SordinoPresets", "SordinoDSP", "SordinoReport",
                                                             "SordinoControl", "SordinoJACKRig"]),
+        .testTarget(name: "SordinoHTTPTests", dependencies: ["SordinoHTTP", "SordinoControl"]),
         .testTarget(name: "SordinoControlTests", dependencies: ["SordinoControl", "SordinoDSP", "SordinoPresets", "SordinoIO",
                                                                 "TestSupport"]),
     ]
 )
+
+if !withHTTP {
+    package.targets.removeAll { $0.name == "SordinoHTTP" || $0.name == "SordinoHTTPTests" }
+}
 
 /// `SORDINO_TARGET_CPU=haswell swift build -c release` (or znver2, skylake, …: `swiftc -target-cpu`
 /// names) builds every Swift target for that CPU and defines `SORDINO_FMA`, so the engine's

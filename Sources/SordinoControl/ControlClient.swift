@@ -62,9 +62,22 @@ public final class ControlClient {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw ControlFailure(.ioError, "the daemon closed the connection (\(String(cString: strerror(errno))))") }
+            guard n > 0 else {
+                let reason = String(cString: strerror(errno))
+                // A refused connection (too many clients, another user) gets one error line before the
+                // daemon closes it; the refusal says more than the broken pipe.
+                if let refusal = closingRefusal() { throw refusal }
+                throw ControlFailure(.ioError, "the daemon closed the connection (\(reason))")
+            }
             sent += n
         }
+    }
+
+    /// The error line the daemon sent before closing this connection, if any (read after a failed send).
+    private func closingRefusal() -> ControlFailure? {
+        guard let reply = try? readMessage(), reply["ok"]?.boolValue == false, let error = reply["error"],
+              let code = error["code"]?.stringValue, let message = error["message"]?.stringValue else { return nil }
+        return ControlFailure(ControlFailure.Code(rawValue: code) ?? .badReply, message)
     }
 
     public func sendLine(_ text: String) throws(ControlFailure) { try sendRaw(Array((text + "\n").utf8)) }

@@ -165,3 +165,36 @@ extension ControlProtocol {
         serve(line, target: target, later: later).reply
     }
 }
+
+extension ControlProtocol {
+    /// The `status` result as the socket answers it (the daemon's status and its settings); nil
+    /// before the daemon published its first status. For the HTTP server's `/status` and `/metrics`.
+    public static func statusResult(of target: any ControlTarget) -> JSONValue? { RequestHandler.statusResult(target) }
+
+    /// The event line `subscribe` sends (`{"v":1,"event":"status","status":{…}}`); nil before the first status.
+    public static func statusEvent(of target: any ControlTarget) -> String? {
+        RequestHandler.statusResult(target).map { ControlReply.event("status", $0) }
+    }
+
+    /// The commands answered at once (no later reply, no subscription): what a transport without
+    /// the socket's connection state (HTTP) serves.
+    public static var immediateCommands: Set<ControlCommand> { [.status, .get, .set] }
+
+    /// The reply line to one request line, serving only `commands` (a subset of `immediateCommands`);
+    /// any other command is refused with `forbidden`, naming `transport` and the socket as the way to it.
+    public static func reply(to line: Data, target: any ControlTarget, only commands: Set<ControlCommand>,
+                             transport: String) -> String {
+        switch ControlRequest.parse(line) {
+        case .failure(let refusal):
+            return ControlReply.failure(id: refusal.id, refusal.failure)
+        case .success(let request):
+            guard commands.contains(request.command), immediateCommands.contains(request.command) else {
+                let served = ControlCommand.allCases.filter(commands.contains).map(\.rawValue).joined(separator: ", ")
+                return ControlReply.failure(id: request.id, ControlFailure(
+                    .forbidden, "\(transport) serves only \(served); use the control socket (`sordino ctl \(request.command.rawValue)`) for the rest"))
+            }
+            var handler = RequestHandler(target: target, later: { _ in })
+            return handler.handle(request) ?? ControlReply.failure(id: request.id, ControlFailure(.notReady, "no reply; retry"))
+        }
+    }
+}

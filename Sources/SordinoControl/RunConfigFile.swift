@@ -53,7 +53,7 @@ public enum RunConfigFile {
         "preset": .text, "floor-db": .number, "wet": .number, "iterations": .integer, "activation-floor": .number,
         "noise-bound-db": .numberOrOff, "absent-floor-db": .numberOrOff, "adaptive-noise-atoms": .integer,
         "adaptive-noise-memory-ms": .number, "mask-exponent": .integer, "link-channels": .flag, "gain-refinement": .text,
-        "hop-work": .text,
+        "hop-work": .text, "http": .integer, "http-bind": .text, "http-token": .text, "http-origin": .text,
     ]
 
     /// The arguments the file at `path` stands for, in key order (sorted; each key appears once).

@@ -30,7 +30,7 @@ struct Ctl: ParsableCommand {
         Exit codes: 0 success; 64 the request was refused (a bad name or value, or nothing learned \
         to save); 65 reload or learn-noise refused (the running engine keeps going); 69 no daemon \
         answers at the socket; 74 the connection failed or a file could not be written; 75 a \
-        learn-noise is already running.
+        learn-noise is already running, or the daemon's 16 control connections are taken (retry).
         """,
         subcommands: [CtlStatus.self, CtlGet.self, CtlSet.self, CtlReload.self, CtlSubscribe.self,
                       CtlSaveSettings.self, CtlWatch.self, CtlLearnNoise.self, CtlForgetNoise.self, CtlSaveNoise.self])
@@ -77,7 +77,7 @@ struct CtlOptions: ParsableArguments {
         case .unreachable: return .serverUnavailable
         case .ioError, .badReply: return .ioFailure
         case .reloadFailed, .presetNotAllowed, .learnFailed: return .badData
-        case .busy: return .temporaryFailure
+        case .busy, .tooManyClients: return .temporaryFailure
         default: return .usage
         }
     }

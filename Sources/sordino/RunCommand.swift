@@ -39,14 +39,17 @@ struct Run: ParsableCommand {
 
         Control: `sordino ctl` talks to the daemon over a Unix socket (--control, or \
         $XDG_RUNTIME_DIR/sordino/NAME.sock; only this user is served): status, live parameters, \
-        reload, save-settings (see docs/PROTOCOL.md). Values saved with `sordino ctl \
+        reload, save-settings (see docs/PROTOCOL.md). With --http PORT, a status page with live \
+        meters and a floor slider (http://127.0.0.1:PORT/), /status (JSON) and /metrics \
+        (Prometheus text) are served too; changes are accepted only from that page's own origin, \
+        and a bind address other than loopback requires --http-token (docs/HTTP.md). Values saved with `sordino ctl \
         save-settings` ($XDG_STATE_HOME/sordino/NAME.json) are applied at start. Under systemd \
         (Type=notify; `sordino service install`) the daemon reports READY=1 and its STATUS=.
 
         Exit codes: 0 stopped by SIGINT/SIGTERM; 64 usage (also a bad --config file); 65 preset \
         rejected or none for the server's rate at start (the error lists the rates available); \
         66 preset or --config file not found; 69 no JACK server (without --wait-for-server), or \
-        it went away with --no-reconnect; 73 the control socket cannot be created.
+        it went away with --no-reconnect; 73 the control socket or the HTTP port cannot be opened.
         """)
 
     @Option(help: ArgumentHelp(
@@ -95,6 +98,27 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-control"), help: "Open no control socket (`sordino ctl` cannot reach this daemon).")
     var noControl = false
 
+    @Option(name: .customLong("http"), help: ArgumentHelp(
+        "Serve the status page (/), /status, /metrics (Prometheus) and the page's websocket on this TCP port (0: any free port, logged). Off by default.",
+        valueName: "port"))
+    var httpPort: Int?
+
+    @Option(name: .customLong("http-bind"), help: ArgumentHelp(
+        "Address the HTTP server listens on. Any address but loopback (127.0.0.0/8, ::1, localhost) requires --http-token.",
+        valueName: "address"))
+    var httpBind: String = "127.0.0.1"
+
+    @Option(name: .customLong("http-token"), help: ArgumentHelp(
+        "Token (≥ 16 characters) every HTTP request must carry: `Authorization: Bearer TOKEN`, or ?token=TOKEN (open the page as http://HOST:PORT/?token=TOKEN). "
+            + "Visible in `ps`: prefer http-token in a --config file only this user can read.",
+        valueName: "token"))
+    var httpToken: String?
+
+    @Option(name: .customLong("http-origin"), help: ArgumentHelp(
+        "Another origin whose page may change settings, besides http://BIND:PORT (e.g. http://box.local:8080 when the box is reached by that name). Repeatable.",
+        valueName: "origin"))
+    var httpOrigins: [String] = []
+
     @OptionGroup var engine: EngineOptions
 
     mutating func validate() throws {
@@ -106,6 +130,7 @@ struct Run: ParsableCommand {
             throw ValidationError("--name must be non-empty and without ':' or '/'.")
         }
         if noControl, control != nil { throw ValidationError("--control and --no-control exclude each other.") }
+        try validateHTTP()
         for (option, pattern) in [("--connect-in", connectIn), ("--connect-out", connectOut)] {
             guard let pattern else { continue }
             do { _ = try Regex(pattern) } catch {
@@ -156,8 +181,12 @@ struct Run: ParsableCommand {
         guard let host = try openHost(options: options, controls: controls, factory: factory, signals: signals,
                                       notifier: notifier, logger: logger) else { return }
         defer { host.close() }
-        let server = try startControl(host: host, factory: factory, settings: settings, logger: logger)
+        let target = DaemonControlTarget(link: host.link, factory: factory, settings: settings, engineOptions: engine,
+                                         channelCount: channels, logger: logger)
+        let server = try startControl(target: target, logger: logger)
         defer { server?.stop() }
+        let stopHTTP = try startHTTP(target: target, logger: logger)
+        defer { stopHTTP?() }
         notifier.send(["READY=1", "STATUS=running on JACK server '\(host.serverDisplayName)' as '\(host.clientName)'"])
         notifier.follow(host.link)
         let interval: Duration = reportInterval > 0 ? .milliseconds(Int64(reportInterval * 1000)) : .seconds(365 * 86_400)
@@ -201,12 +230,9 @@ struct Run: ParsableCommand {
     }
 
     /// Opens the control socket (unless --no-control); its failure stops the start (exit 73).
-    private func startControl(host: JackHost, factory: PresetEngineFactory, settings: SettingsFile,
-                              logger: Logger) throws -> ControlServer? {
+    private func startControl(target: DaemonControlTarget, logger: Logger) throws -> ControlServer? {
         guard !noControl else { return nil }
         let path = control ?? ControlSocketPath.defaultPath(name: name)
-        let target = DaemonControlTarget(link: host.link, factory: factory, settings: settings, engineOptions: engine,
-                                         channelCount: channels, logger: logger)
         do throws(ControlSocketError) {
             let server = try ControlServer(path: path, privateDirectory: control == nil, target: target)
             server.start()

@@ -322,4 +322,22 @@ struct CtlCommandTests {
         let missing = try CLI.run(["ctl", "status", "--control", d.folder.appendingPathComponent("none.sock").path])
         #expect(missing.status == 69 && missing.stderr.contains("Is `sordino run` running"), "\(missing.stderr)")
     }
+
+    @Test("at the client limit, `sordino ctl` prints the daemon's refusal (not a broken pipe) and exits 75")
+    func clientLimitFromTheShell() throws {
+        let d = try ControlledDaemon()
+        defer { d.stop(); try? FileManager.default.removeItem(at: d.folder) }
+        var clients = try (0..<ControlServer.maximumClients).map { _ in try d.client() }
+        for c in clients { _ = try c.request(.get, ["name": .string("wet")]) }
+        // Five tries: the refusal line may arrive before or after ctl's request is written.
+        for _ in 0..<5 {
+            let refused = try CLI.run(["ctl", "status", "--control", d.socket], timeout: 30)
+            #expect(refused.status == 75, "\(refused.status) \(refused.stderr)")
+            #expect(refused.stderr == "sordino ctl: \(ControlServer.maximumClients) clients are connected; close one and retry\n",
+                    "\(refused.stderr)")
+        }
+        clients.removeLast()
+        let served = d.daemon.waitUntil(timeout: .seconds(5)) { (try? CLI.run(["ctl", "status", "--control", d.socket]))?.status == 0 }
+        #expect(served, "a freed place serves the next ctl")
+    }
 }
