@@ -15,7 +15,7 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 MANPAGES   := .build/plugins/GenerateManual/outputs/sordino
 
-.PHONY: deps test-deps build demo install uninstall test check eval clean fuzz soak faults sanitize
+.PHONY: deps test-deps build demo install uninstall test check eval clean fuzz soak faults sanitize bench-compare
 
 ## Installs the Debian packages that are missing (nothing when all are present).
 deps:
@@ -135,6 +135,14 @@ eval: build
 	bash ../shared/eval/setup.sh
 	OPENBLAS_NUM_THREADS=1 ~/.cache/sordino-eval/venv/bin/python ../shared/eval/run_eval.py --enh noisy,rnnoise,nmf \
 	  --cmd 'sordino=$(CURDIR)/$(SORDINO) process --preset speech-16k {in} {out}'
+
+## Side by side in one run (not part of `make test` or CI): `sordino bench` on every shipped preset,
+## RNNoise's C library timed directly, and the harness RTF of `sordino process`, RNNoise, SpeexDSP
+## and DeepFilterNet3 (../shared/eval, quick mode); rewrites the generated section of
+## docs/PERFORMANCE.md with the table and the machine (Benchmarks/bench_compare.py).
+bench-compare: build
+	bash ../shared/eval/setup.sh
+	~/.cache/sordino-eval/venv/bin/python Benchmarks/bench_compare.py --sordino $(CURDIR)/$(SORDINO)
 
 clean:
 	rm -rf .build .build-fuzz .build-asan .build-tsan

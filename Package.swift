@@ -113,6 +113,21 @@ if !withHTTP {
     package.targets.removeAll { $0.name == "SordinoHTTP" || $0.name == "SordinoHTTPTests" }
 }
 
+/// `SORDINO_BENCHMARKS=1 swift package benchmark` adds ordo-one/benchmark and the regression
+/// benchmarks in `Benchmarks/SordinoBenchmarks` (docs/PERFORMANCE.md). Unset (the default, and
+/// CI), the package neither fetches nor builds them. The `MallocInterposer` trait alone: the
+/// default traits would also pull in a runtime interposer that is not needed here.
+if Context.environment["SORDINO_BENCHMARKS"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1",
+                                         traits: ["MallocInterposer"]))
+    package.targets.append(.executableTarget(
+        name: "SordinoBenchmarks",
+        dependencies: ["SordinoDSP", "SordinoPresets", .product(name: "Benchmark", package: "benchmark"),
+                       .product(name: "MallocInterposerSwift", package: "malloc-interposer")],
+        path: "Benchmarks/SordinoBenchmarks",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]))
+}
+
 /// `SORDINO_TARGET_CPU=haswell swift build -c release` (or znver2, skylake, …: `swiftc -target-cpu`
 /// names) builds every Swift target for that CPU and defines `SORDINO_FMA`, so the engine's
 /// kernels use fused multiply-adds (`SordinoDSP/MultiplyAdd.swift`). The binary then runs only on
