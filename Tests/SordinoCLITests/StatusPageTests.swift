@@ -60,7 +60,7 @@ struct StatusPageTests {
         for line in samples {
             #expect(line.wholeMatch(of: /[a-z0-9_]+(\{channel="\d+"\})? (-?inf|-?[0-9.]+(e[-+]?[0-9]+)?)/) != nil, "\(line)")
         }
-        for expected in ["sordino_sample_rate_hertz 16000.0", "sordino_floor_db -12.0", "sordino_latency_seconds 0.032",
+        for expected in ["sordino_sample_rate_hertz 16000.0", "sordino_floor_db -12.0", "sordino_latency_seconds 0.04",
                          "sordino_connected 1.0", "sordino_input_peak_dbfs{channel=\"1\"} -inf", "sordino_reconnects_total 0"] {
             #expect(samples.contains { $0 == expected }, "\(expected) in \(metrics.body)")
         }
