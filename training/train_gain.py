@@ -15,6 +15,11 @@ Loss per band (RNNoise's, Valin 2018, plus an asymmetry): e = √g − √t, (e�
 κ = --cut-weight: cutting speech (g below the target) costs more than leaving noise, which keeps
 clean speech at gain 1. Adam, full-sequence backpropagation through time. Deterministic per --seed.
 
+    python training/train_gain.py --data DIR --init presets/speech-16k.gain --init-fft 512 --out OUT [--epochs 0]
+
+starts from a network trained at another rate (`transplant`: the gain bands are fixed in Hz, so
+its bands are this rate's first ones); with --epochs 0 it only rewrites it for this rate's features.
+
     python training/train_gain.py --fixture Tests/Fixtures/gain-gru/fixture.json
 
 writes the small fixture that Tests/SordinoDSPTests/GainNetworkTests.swift checks the Swift
