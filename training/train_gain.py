@@ -15,6 +15,11 @@ Loss per band (RNNoise's, Valin 2018, plus an asymmetry): e = √g − √t, (e�
 κ = --cut-weight: cutting speech (g below the target) costs more than leaving noise, which keeps
 clean speech at gain 1. Adam, full-sequence backpropagation through time. Deterministic per --seed.
 
+    python training/train_gain.py --data DIR --init presets/speech-16k.gain --init-fft 512 --out OUT [--epochs 0]
+
+starts from a network trained at another rate (`transplant`: the gain bands are fixed in Hz, so
+its bands are this rate's first ones); with --epochs 0 it only rewrites it for this rate's features.
+
     python training/train_gain.py --fixture Tests/Fixtures/gain-gru/fixture.json
 
 writes the small fixture that Tests/SordinoDSPTests/GainNetworkTests.swift checks the Swift
@@ -87,6 +92,60 @@ def loss_fn(trained, fixed, x, t, cut_weight):
     return jnp.mean((e * e + 10 * e ** 4) * w)
 
 
+def read_gain(path):
+    """A preset's NAME.gain (Sources/SordinoPresets/GainFile.swift) → dict of weights by ORDER."""
+    raw = open(path, "rb").read()
+    if raw[:8] != b"SRDNGAN\0":
+        sys.exit(f"{path} is not a gain file")
+    f, d, h, b = np.frombuffer(raw[12:28], "<u4").astype(int)
+    values, out, at = np.frombuffer(raw[32:], "<f4"), {}, 0
+    shapes = {"mean": (f,), "scale": (f,), "in_w": (d, f), "in_b": (d,), "gi_w": (3 * h, d), "gi_b": (3 * h,),
+              "gh_w": (3 * h, h), "gh_b": (3 * h,), "out_w": (b, h), "out_b": (b,)}
+    for k in ORDER:
+        n = int(np.prod(shapes[k]))
+        out[k] = values[at:at + n].reshape(shapes[k]).astype(np.float32)
+        at += n
+    return out
+
+
+def transplant(source, source_fft, fft, bands, params):
+    """The network `source` (trained at another rate, `source_fft` points per 32 ms frame) rewritten
+    for this rate's features, normalised as `params` (this data's mean and scale).
+
+    The gain bands' edges are fixed in Hz (GainBands.swift), so the source's bands are this rate's
+    first ones, its last band the one holding its Nyquist frequency. Per band the features mean the
+    same except the log energy, which a longer FFT of the same frame duration raises by
+    log₁₀((fft/source_fft)²); the flux is a mean over bands, scaled by their count. Features of the
+    bands above the source's get zero weights (training can start from there); their gains start
+    as the source's last band's."""
+    sb = source["out_w"].shape[0]
+    f, sf = params["mean"].shape[0], source["mean"].shape[0]
+    index = np.full(f, -1)
+    a, c = np.ones(f, np.float32), np.zeros(f, np.float32)    # x_source ≈ a·x + c
+    for band in range(sb):
+        index[6 * band:6 * band + 6] = np.arange(6 * band, 6 * band + 6)
+        c[6 * band] = -2 * np.log10(fft / source_fft)
+    index[6 * bands:] = np.arange(6 * sb, sf)
+    a[6 * bands + 1] = bands / sb
+    used = index >= 0
+    s_eff = np.zeros(f, np.float32)
+    m_eff = np.zeros(f, np.float32)
+    s_eff[used] = source["scale"][index[used]] * a[used]
+    m_eff[used] = (source["mean"][index[used]] - c[used]) / a[used]
+    w = np.zeros((source["in_w"].shape[0], f), np.float32)
+    w[:, used] = source["in_w"][:, index[used]]
+    mean, scale = np.asarray(params["mean"]), np.asarray(params["scale"])
+    out = dict(params)
+    out["in_w"] = jnp.asarray(w * (s_eff / scale))
+    out["in_b"] = jnp.asarray(source["in_b"] + (w * s_eff) @ (m_eff - mean))
+    for k in ["gi_w", "gi_b", "gh_w", "gh_b"]:
+        out[k] = jnp.asarray(source[k])
+    rows = [min(j, sb - 1) for j in range(bands)]
+    out["out_w"] = jnp.asarray(source["out_w"][rows])
+    out["out_b"] = jnp.asarray(source["out_b"][rows])
+    return out
+
+
 def write_fixture(path, seed):
     rng = np.random.default_rng(seed)
     f, d, h, b, hops = 11, 6, 5, 3, 20
@@ -116,6 +175,8 @@ def main():
     p.add_argument("--learning-rate", type=float, default=3e-3)
     p.add_argument("--cut-weight", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--init", help="start from a preset's NAME.gain trained at another rate (see `transplant`)")
+    p.add_argument("--init-fft", type=int, default=512, help="FFT length of --init's preset")
     p.add_argument("--fixture")
     a = p.parse_args()
     if a.fixture:
@@ -141,6 +202,11 @@ def main():
     flat = x_train.reshape(-1, f)
     params["mean"] = jnp.asarray(flat.mean(0))
     params["scale"] = jnp.asarray(1 / np.maximum(flat.std(0), 1e-3))
+    if a.init:
+        edges = json.load(open(os.path.join(a.data[0], "bands.json")))["edges"]
+        params = transplant(read_gain(a.init), a.init_fft, 2 * (edges[-1] - 1), b, params)
+        if (params["in_w"].shape[0], params["gh_w"].shape[1]) != (a.input_units, a.hidden_units):
+            p.error("--input-units/--hidden-units must match --init's network")
     fixed = {k: params[k] for k in ["mean", "scale"]}
     trained = {k: params[k] for k in TRAINED}
     count = sum(int(np.size(v)) for v in params.values())

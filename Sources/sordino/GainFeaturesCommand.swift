@@ -28,6 +28,9 @@ struct GainFeaturesCommand: ParsableCommand {
     @Option(name: .customLong("leave-out"),
             help: "Noise types (sub-folder names, comma separated) to leave out, e.g. keyboard,water,babble.")
     var leaveOut: String = ""
+    @Option(name: .customLong("band-limited"),
+            help: "Share (0…1) of mixtures left without air above 8.5 kHz at rates above 17 kHz (default 0).")
+    var bandLimited: Float = 0
     @Option(help: "Mixtures to make.") var mixtures: Int = 200
     @Option(help: "Seconds per mixture.") var seconds: Double = 6
     @Option(help: "Seed: the same seed makes the same mixtures.") var seed: UInt64 = 1
@@ -36,6 +39,7 @@ struct GainFeaturesCommand: ParsableCommand {
     mutating func validate() throws {
         guard (1...100_000).contains(mixtures) else { throw ValidationError("--mixtures must lie in 1…100000.") }
         guard seconds >= 1 && seconds <= 600 else { throw ValidationError("--seconds must lie in 1…600.") }
+        guard (0...1).contains(bandLimited) else { throw ValidationError("--band-limited must lie in 0…1.") }
     }
 
     func run() throws {
@@ -49,7 +53,8 @@ struct GainFeaturesCommand: ParsableCommand {
         let rate = config.sampleRate, hop = config.hopLength, frame = config.frameLength
         let bands = SordinoDSP.GainBands(sampleRate: rate, fftLength: config.fftLength)
         let left = Set(leaveOut.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-        let maker = try MixtureMaker(speech: speech, noise: noise, sampleRate: rate, leavingOut: left)
+        var maker = try MixtureMaker(speech: speech, noise: noise, sampleRate: rate, leavingOut: left)
+        maker.bandLimitedShare = bandLimited
         let hops = Int(seconds * Double(rate)) / hop, count = hops * hop
         let window = try WindowPair(shape: config.window, frameLength: frame, hopLength: hop).analysis
         let fft = try RealFFT(length: config.fftLength)
@@ -89,7 +94,7 @@ struct GainFeaturesCommand: ParsableCommand {
         try Npy.write(NpyArray(shape: [mixtures, hops, bands.bandCount], values: targets),
                       to: (out as NSString).appendingPathComponent("targets.npy"))
         let description = "{\"preset\": \"\(loaded.metadata.name)\", \"sampleRate\": \(rate), \"edges\": \(bands.edges), "
-            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), "
+            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), "
             + "\"noiseTypes\": \(maker.typeNames)}\n"
         try Data(description.utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("bands.json")))
     }

@@ -22,9 +22,12 @@ struct Mixture {
 /// −5…20 dB; level −45…−15 dBFS RMS; 8 % clean speech only, 8 % noise only. A −90 dBFS noise
 /// floor keeps every frame out of the engine's digital-silence path. Above 17 kHz sample rate,
 /// "air" above 8.5 kHz (see `addAir`) on speech (80 %, −24…−4 dB) and on noise (70 %, −30…0 dB),
-/// from a generator of its own, so that the 16 kHz mixtures are unchanged.
+/// from a generator of its own, so that the 16 kHz mixtures are unchanged; with `bandLimitedShare`
+/// p > 0, a share p of the mixtures gets no air at all (band-limited input, as upsampled 16 kHz audio).
 struct MixtureMaker {
     let sampleRate: Int
+    /// Share of mixtures (0…1) left without air above 17 kHz sample rate; 0 draws nothing, as before.
+    var bandLimitedShare: Float = 0
     let utterances: [[Float]]
     /// Per noise type (sorted by name), its recordings.
     let noises: [[[Float]]]
@@ -90,10 +93,11 @@ struct MixtureMaker {
         if sampleRate > 2 * Int(Self.airHertz) {
             // Its own generator, so that mixtures at 16 kHz stay what they were before air was added.
             var airRNG = SplitMix64(seed: ~(seed &* 1_000_003 &+ UInt64(index)))
-            if !noiseOnly && airRNG.nextUnitFloat() < 0.8 {
+            let limited = bandLimitedShare > 0 && airRNG.nextUnitFloat() < bandLimitedShare
+            if !limited && !noiseOnly && airRNG.nextUnitFloat() < 0.8 {
                 addAir(&speech, decibels: -24 + 20 * airRNG.nextUnitFloat(), rng: &airRNG)
             }
-            if !cleanOnly && airRNG.nextUnitFloat() < 0.7 {
+            if !limited && !cleanOnly && airRNG.nextUnitFloat() < 0.7 {
                 addAir(&noise, decibels: -30 + 30 * airRNG.nextUnitFloat(), rng: &airRNG)
             }
         }
