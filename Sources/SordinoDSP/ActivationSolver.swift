@@ -6,8 +6,8 @@
 /// Idier 2011). For β = 0 the update takes the majorisation-minimisation exponent 1/2, so every
 /// update is non-increasing in D_β(V | W·h) + Σₖ λₖ·hₖ.
 ///
-/// Cost per iteration: 2 × binStride × rank multiply-adds (3 × for β = 0), whatever the signal, in
-/// one pass over W per iteration: for eight bins at a time, the rows' products with h give the
+/// Cost per iteration: 2 × binCount × rank multiply-adds (3 × for β = 0), whatever the signal, in
+/// one pass over W per iteration: for four bins at a time, the rows' products with h give the
 /// model Λ, then the weights P (and Q) of those bins, and the same rows, still in the L1 cache, are
 /// added into Wᵀ·P (and Wᵀ·Q) with SIMD8 multiply-adds (fused where the build has FMA,
 /// `multiplyAdd`). β = 2 forms Wᵀ·V once per frame. Owns W (bin-major) and Wᵀ (atom-major, for
@@ -32,7 +32,7 @@ public struct ActivationSolver: ~Copyable {
 
     /// Owns every buffer below.
     private let arena: FloatArena
-    private let basisRows: UnsafeMutablePointer<Float>        // binStride × activationStride, zero rows past binCount
+    private let basisRows: UnsafeMutablePointer<Float>        // binCount × activationStride
     private let basisColumns: UnsafeMutablePointer<Float>     // activationStride × binStride
     private let atomSums: UnsafeMutablePointer<Float>         // Σ_f W[f,k], activationStride
     private let penalties: UnsafeMutablePointer<Float>        // λ_k, activationStride
@@ -67,9 +67,9 @@ public struct ActivationSolver: ~Copyable {
         noiseStride = paddedToLanes(noiseRank)
         activationStride = speechStride + noiseStride
         let a = activationStride, b = binStride
-        let total = b * a + a * b + 10 * a + 2 * b + 8
+        let total = binCount * a + a * b + 10 * a + 2 * b + 8
         var arena = FloatArena(capacity: total)
-        basisRows = arena.take(b * a)
+        basisRows = arena.take(binCount * a)
         basisColumns = arena.take(a * b)
         atomSums = arena.take(a)
         penalties = arena.take(a)
@@ -160,9 +160,8 @@ public struct ActivationSolver: ~Copyable {
 
     /// One pass over W: Λ = W·h + ε bin by bin, then P = V ⊙ Λ^(β−2) added into `numerator` as Wᵀ·P
     /// (unless β = 2, whose Wᵀ·V is fixed per frame) and Q = Λ^(β−1) into `denominator` as Wᵀ·Q
-    /// (unless β = 1, whose Wᵀ·1 is `atomSums`); eight bins at a time, each group of rows read from
-    /// memory once (`SolverKernel.swift`). The bins past `binCount` up to `binStride` have zero rows
-    /// and v = 0, so they add exact zeros. Successive groups go to four partial sums in turn, added
+    /// (unless β = 1, whose Wᵀ·1 is `atomSums`); four bins at a time, each group of rows read from
+    /// memory once (`SolverKernel.swift`). Successive groups go to four partial sums in turn, added
     /// pairwise at the end: a sum over bins then rounds like one over a quarter of them. No `pow`:
     /// the three β have their own arithmetic.
     @_noLocks @inline(__always)
@@ -170,25 +169,25 @@ public struct ActivationSolver: ~Copyable {
         let a = activationStride, kind = betaKind
         if kind != 2 { for k in 0..<(4 * a) { numerator[k] = 0 } }
         if kind != 1 { for k in 0..<(4 * a) { denominator[k] = 0 } }
-        var f = 0, group = 0
+        var f = 0
         while f < binCount {
-            let partial = (group & 3) * a
+            let group = min(4, binCount - f), partial = ((f / 4) & 3) * a
             let numerator = self.numerator + partial, denominator = self.denominator + partial
             let rows = UnsafePointer(basisRows + f * a)
-            let model = rowProducts(rows, stride: a, h) + epsilon
-            let data = load8(v + f)
+            let model = rowProducts(rows, count: group, stride: a, h) + epsilon
+            var data = SIMD4<Float>.zero
+            for i in 0..<group { data[i] = v[f + i] }
             switch kind {
             case 1:
-                addRows(rows, stride: a, weights: data / model, into: numerator)
+                addRows(rows, count: group, stride: a, weights: data / model, into: numerator)
             case 0:
                 let inverse = 1 / model
-                addRows(rows, stride: a, weights: data * inverse * inverse, into: numerator)
-                addRows(rows, stride: a, weights: inverse, into: denominator)
+                addRows(rows, count: group, stride: a, weights: data * inverse * inverse, into: numerator)
+                addRows(rows, count: group, stride: a, weights: inverse, into: denominator)
             default:
-                addRows(rows, stride: a, weights: model, into: denominator)
+                addRows(rows, count: group, stride: a, weights: model, into: denominator)
             }
-            f += 8
-            group += 1
+            f += group
         }
         if kind != 2 { addPartialSums(numerator, count: a) }
         if kind != 1 { addPartialSums(denominator, count: a) }
