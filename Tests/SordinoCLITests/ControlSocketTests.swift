@@ -208,7 +208,7 @@ struct ControlSocketTests {
         print("status during the barrage: \(meter?.text ?? ""), speech-to-noise \(after["speech_to_noise_db"]?.text ?? "")")
         #expect(rig.waitUntilFull(timeout: .seconds(seconds * 3)), "recorded \(rig.recordedCount) of \(input.count)")
         #expect(!rig.misaligned)
-        let latency = 512
+        let latency = 640   // frame + hop: the daemon spreads the hop's work
         let output = rig.recording[(latency + 2048)...]
         let step = largestStep(output), natural = Float(2 * Double.pi * 440 / rate) * 0.5
         let xruns = (after["xruns"]?.intValue ?? -1) - (before["xruns"]?.intValue ?? 0)
