@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Flush-to-zero and memory locking for the real-time thread, which Swift cannot express.
+// Flush-to-zero and memory locking for the real-time thread, and the daemon's signal forwarding: what Swift cannot express.
 #include "CRealtime.h"
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/mman.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
@@ -39,4 +42,26 @@ int CRealtime_lockMemory(void) {
     if (errno != EINVAL) return errno;   // EINVAL: a kernel before 4.4, without MCL_ONFAULT
 #endif
     return mlockall(MCL_CURRENT | MCL_FUTURE) == 0 ? 0 : errno;
+}
+
+static pthread_t forwardTarget;
+
+static void forwardSignal(int signal) {
+    int saved = errno;
+    if (!pthread_equal(pthread_self(), forwardTarget)) pthread_kill(forwardTarget, signal);
+    errno = saved;
+}
+
+int CRealtime_forwardSignalsToThisThread(void) {
+    forwardTarget = pthread_self();
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = forwardSignal;
+    action.sa_flags = SA_RESTART;
+    sigfillset(&action.sa_mask);
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        if (sigaction(signals[i], &action, NULL) != 0) return errno;
+    }
+    return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The daemon's signals handled on an ordinary thread: blocked everywhere, awaited by the main loop; SIGPIPE ignored.
 
+internal import CRealtime
 import Glibc
 
 /// Waits for the daemon's signals synchronously, with `sigtimedwait`, instead of in a handler
@@ -37,10 +38,14 @@ public struct SignalWaiter: @unchecked Sendable {
 
     /// Blocks SIGINT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 for the calling thread and every thread
     /// it starts later, and ignores SIGPIPE (a peer that closed a pipe or socket is an error
-    /// return, not a reason to die).
+    /// return, not a reason to die). Threads that libraries started before main (OpenBLAS's pool,
+    /// started when it is loaded) still accept them: a handler there sends each on to the calling
+    /// thread, where `wait` collects it (without it, a SIGHUP delivered to such a thread ended the
+    /// daemon: seen once in `make faults`' reload step).
     public static func blockTerminationSignals() -> SignalWaiter {
         var set = handledSignals()
         pthread_sigmask(SIG_BLOCK, &set, nil)
+        _ = CRealtime_forwardSignalsToThisThread()
         signal(SIGPIPE, SIG_IGN)
         return SignalWaiter(signals: set)
     }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// What Swift cannot say on the audio thread's behalf: flush-to-zero / denormals-are-zero and memory locking.
+// What Swift cannot say on the daemon's behalf: flush-to-zero / denormals-are-zero, memory locking, and signals forwarded to the main thread.
 #ifndef CREALTIME_H
 #define CREALTIME_H
 
@@ -13,5 +13,13 @@ int CRealtime_flushToZeroEnabled(void);
 /// mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT): keeps the pages the process has touched, and
 /// will touch, resident (without MCL_ONFAULT on kernels before 4.4). Returns 0 or errno.
 int CRealtime_lockMemory(void);
+
+/// Makes the calling thread the one that receives SIGINT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2:
+/// installs a handler that, on any other thread, sends the signal on to the calling thread with
+/// pthread_kill (where it stays pending for sigtimedwait, the thread blocking it). Threads that
+/// libraries start before main (OpenBLAS's pool) have these signals unblocked, and without a
+/// handler one delivered to them would take its default action and end the process.
+/// Returns 0 or errno.
+int CRealtime_forwardSignalsToThisThread(void);
 
 #endif
