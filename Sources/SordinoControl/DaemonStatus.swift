@@ -36,6 +36,8 @@ public struct DaemonStatus: Sendable, Equatable {
     /// The model's speech-to-noise energy ratio over the last ~300 ms, dB (nil: only silence).
     public var speechToNoiseDecibels: Float?
     public var xruns: Int
+    /// Process callbacks that took longer than the period (the xruns Sordino itself can cause).
+    public var overruns: Int
     public var callbackP50Microseconds: Double
     public var callbackP99Microseconds: Double
     public var callbackMaximumMicroseconds: Double
@@ -49,7 +51,7 @@ public struct DaemonStatus: Sendable, Equatable {
     public var limits: EngineLimits
 
     public init(connected: Bool, server: String, client: String, preset: String, sampleRate: Int, blockLength: Int,
-                latencySamples: Int, latencyMilliseconds: Double, channels: [Channel], speechToNoiseDecibels: Float?, xruns: Int,
+                latencySamples: Int, latencyMilliseconds: Double, channels: [Channel], speechToNoiseDecibels: Float?, xruns: Int, overruns: Int,
                 callbackP50Microseconds: Double, callbackP99Microseconds: Double, callbackMaximumMicroseconds: Double,
                 dspLoadPercent: Double, nonFiniteSamples: Int, clippedSamples: Int, framesProcessed: Int,
                 uptimeSeconds: Double, reconnects: Int, engineSwaps: Int, limits: EngineLimits) {
@@ -64,6 +66,7 @@ public struct DaemonStatus: Sendable, Equatable {
         self.channels = channels
         self.speechToNoiseDecibels = speechToNoiseDecibels
         self.xruns = xruns
+        self.overruns = overruns
         self.callbackP50Microseconds = callbackP50Microseconds
         self.callbackP99Microseconds = callbackP99Microseconds
         self.callbackMaximumMicroseconds = callbackMaximumMicroseconds
@@ -90,7 +93,7 @@ public struct DaemonStatus: Sendable, Equatable {
                          "out_peak_dbfs": rounded(c.outputPeakDecibels), "out_rms_dbfs": rounded(c.outputRMSDecibels),
                          "attenuation_db": rounded(c.attenuationDecibels)])
             }),
-            "speech_to_noise_db": rounded(speechToNoiseDecibels), "xruns": .number(xruns),
+            "speech_to_noise_db": rounded(speechToNoiseDecibels), "xruns": .number(xruns), "overruns": .number(overruns),
             "callback_us": .object(["p50": tenths(callbackP50Microseconds), "p99": tenths(callbackP99Microseconds),
                                     "max": tenths(callbackMaximumMicroseconds)]),
             "dsp_load_percent": .number((dspLoadPercent * 100).rounded() / 100), "nonfinite_replaced": .number(nonFiniteSamples),
@@ -108,6 +111,7 @@ public struct DaemonStatus: Sendable, Equatable {
               let rate = fields["sample_rate"]?.intValue, let block = fields["block_length"]?.intValue,
               let latency = fields["latency_samples"]?.intValue, let latencyMs = fields["latency_ms"]?.doubleValue,
               case .array(let channelValues)? = fields["channels"], let xruns = fields["xruns"]?.intValue,
+              let overruns = fields["overruns"]?.intValue,
               let cost = fields["callback_us"], let p50 = cost["p50"]?.doubleValue, let p99 = cost["p99"]?.doubleValue,
               let maximum = cost["max"]?.doubleValue, let load = fields["dsp_load_percent"]?.doubleValue,
               let nonFinite = fields["nonfinite_replaced"]?.intValue, let clipped = fields["clipped"]?.intValue,
@@ -124,7 +128,7 @@ public struct DaemonStatus: Sendable, Equatable {
                               attenuationDecibels: level(c["attenuation_db"]))
                   },
                   speechToNoiseDecibels: level(fields["speech_to_noise_db"]),
-                  xruns: xruns, callbackP50Microseconds: p50, callbackP99Microseconds: p99,
+                  xruns: xruns, overruns: overruns, callbackP50Microseconds: p50, callbackP99Microseconds: p99,
                   callbackMaximumMicroseconds: maximum, dspLoadPercent: load, nonFiniteSamples: nonFinite,
                   clippedSamples: clipped, framesProcessed: frames, uptimeSeconds: uptime, reconnects: reconnects,
                   engineSwaps: swaps, limits: EngineLimits(maximumIterations: maximumIterations, configuredNoiseBoundDecibels: nil))

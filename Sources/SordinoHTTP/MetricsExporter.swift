@@ -38,6 +38,7 @@ final class MetricsExporter: Sendable {
     ]
     private static let counterHelp: [String: String] = [
         "sordino_xruns_total": "xruns JACK reported since start",
+        "sordino_overruns_total": "process callbacks that took longer than the period",
         "sordino_nonfinite_replaced_total": "NaN/Inf input samples replaced by 0",
         "sordino_clipped_samples_total": "output samples clamped to ±1",
         "sordino_frames_processed_total": "frames processed per channel",
@@ -93,7 +94,8 @@ final class MetricsExporter: Sendable {
             "sordino_bypass": status["settings"]?["values"]?["bypass"]?.boolValue == true ? 1 : 0,
         ]
         for (name, value) in values { gauges[name]?.set(value) }
-        let totals = ["sordino_xruns_total": "xruns", "sordino_nonfinite_replaced_total": "nonfinite_replaced",
+        let totals = ["sordino_xruns_total": "xruns", "sordino_overruns_total": "overruns",
+                      "sordino_nonfinite_replaced_total": "nonfinite_replaced",
                       "sordino_clipped_samples_total": "clipped", "sordino_frames_processed_total": "frames_processed",
                       "sordino_reconnects_total": "reconnects", "sordino_engine_swaps_total": "engine_swaps"]
         for (name, field) in totals {

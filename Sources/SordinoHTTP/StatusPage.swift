@@ -35,7 +35,7 @@ enum StatusPage {
         <td class="dim">speech/noise</td><td id="snr" class="num"></td></tr>
     <tr><td class="dim">callback p50 / p99 / max</td><td id="cost" class="num"></td>
         <td class="dim">JACK DSP load</td><td id="load" class="num"></td></tr>
-    <tr><td class="dim">xruns</td><td id="xruns" class="num"></td>
+    <tr><td class="dim">xruns (callbacks over the period)</td><td id="xruns" class="num"></td>
         <td class="dim">latency</td><td id="latency" class="num"></td></tr>
     <tr><td class="dim">NaN/Inf replaced</td><td id="nonfinite" class="num"></td>
         <td class="dim">uptime, reconnects</td><td id="uptime" class="num"></td></tr>
@@ -76,7 +76,7 @@ enum StatusPage {
       $("snr").textContent = fmt(s.speech_to_noise_db, " dB");
       $("cost").textContent = `${s.callback_us.p50} / ${s.callback_us.p99} / ${s.callback_us.max} µs`;
       $("load").textContent = s.dsp_load_percent.toFixed(1) + " %";
-      $("xruns").textContent = s.xruns;
+      $("xruns").textContent = `${s.xruns} (${s.overruns})`;
       $("latency").textContent = `${s.latency_samples} samples, ${s.latency_ms} ms`;
       $("nonfinite").textContent = s.nonfinite_replaced;
       $("uptime").textContent = `${Math.round(s.uptime_s)} s, ${s.reconnects}`;

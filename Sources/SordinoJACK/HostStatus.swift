@@ -55,6 +55,8 @@ public struct HostStatus: Sendable {
     public var dspLoadPercent: Float
     /// Totals since the host started.
     public var xruns: Int
+    /// Process callbacks longer than the period.
+    public var overruns: Int
     public var framesProcessed: Int
     public var nonFiniteSamples: Int
     public var clippedSamples: Int

@@ -238,6 +238,7 @@ public final class JackHost {
             speechToNoiseDecibels: meters.speechToNoiseDecibels(),
             callback: meters.callbackCost(current: context.pointee.histogram.snapshot()),
             dspLoadPercent: session?.client.cpuLoad ?? 0, xruns: context.pointee.xruns.load(ordering: .relaxed),
+            overruns: context.pointee.overruns.load(ordering: .relaxed),
             framesProcessed: context.pointee.frames.load(ordering: .relaxed), nonFiniteSamples: totals.nonFinite,
             clippedSamples: totals.clipped, reconnects: reconnects, engineRebuilds: engineRebuilds, handOvers: handOvers,
             uptimeSeconds: seconds(ContinuousClock.now - started))

@@ -112,7 +112,7 @@ final class DaemonControlTarget: ControlTarget {
                                      attenuationDecibels: level(c.attenuationDecibels))
             },
             speechToNoiseDecibels: s.speechToNoiseDecibels.flatMap(level),
-            xruns: s.xruns, callbackP50Microseconds: s.callback.p50Microseconds, callbackP99Microseconds: s.callback.p99Microseconds,
+            xruns: s.xruns, overruns: s.overruns, callbackP50Microseconds: s.callback.p50Microseconds, callbackP99Microseconds: s.callback.p99Microseconds,
             callbackMaximumMicroseconds: s.callback.maximumMicroseconds, dspLoadPercent: Double(s.dspLoadPercent),
             nonFiniteSamples: s.nonFiniteSamples, clippedSamples: s.clippedSamples, framesProcessed: s.framesProcessed,
             uptimeSeconds: s.uptimeSeconds, reconnects: s.reconnects, engineSwaps: s.engineRebuilds,

@@ -22,7 +22,7 @@ enum CtlFormat {
         lines.append("estimate   speech-to-noise " + (s.speechToNoiseDecibels.map { "\(dB($0)) dB (the model's speech over noise energy, last 300 ms)" } ?? "- (silence)"))
         lines.append("callback   p50 \(fixed(s.callbackP50Microseconds, 0)) µs, p99 \(fixed(s.callbackP99Microseconds, 0)) µs, "
                      + "max \(fixed(s.callbackMaximumMicroseconds, 0)) µs (last 10 s); JACK DSP load \(fixed(s.dspLoadPercent, 1)) %")
-        lines.append("counters   xruns \(s.xruns), NaN/Inf replaced \(s.nonFiniteSamples), clipped \(s.clippedSamples), "
+        lines.append("counters   xruns \(s.xruns) (callbacks over the period \(s.overruns)), NaN/Inf replaced \(s.nonFiniteSamples), clipped \(s.clippedSamples), "
                      + "reconnects \(s.reconnects), engine swaps \(s.engineSwaps)")
         if let settings = result["settings"] { lines.append("settings   " + Self.settings(settings)) }
         return lines.joined(separator: "\n")

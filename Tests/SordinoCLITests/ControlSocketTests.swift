@@ -151,7 +151,10 @@ struct ControlSocketTests {
         quiet.arm()
         #expect(quiet.waitUntilFull(timeout: .seconds(seconds * 3)))
         let quietStep = largestStep(quiet.recording[(512 + 2048)...])
-        let quietXruns = (try d.client().request(.status)["xruns"]?.intValue ?? -1) - (quietStart["xruns"]?.intValue ?? 0)
+        let quietEnd = try d.client().request(.status)
+        let quietXruns = (quietEnd["xruns"]?.intValue ?? -1) - (quietStart["xruns"]?.intValue ?? 0)
+        let quietOverruns = (quietEnd["overruns"]?.intValue ?? -1) - (quietStart["overruns"]?.intValue ?? 0)
+        let quietCycles = cycles(from: quietStart, to: quietEnd)
         let rig = try JackLoopback(serverName: d.server.name, signal: input, recordingCount: input.count)
         #expect(rig.connect(hostInput: "sordino:in_1", hostOutput: "sordino:out_1"))
         Thread.sleep(forTimeInterval: 0.2)
@@ -212,19 +215,31 @@ struct ControlSocketTests {
         let output = rig.recording[(latency + 2048)...]
         let step = largestStep(output), natural = Float(2 * Double.pi * 440 / rate) * 0.5
         let xruns = (after["xruns"]?.intValue ?? -1) - (before["xruns"]?.intValue ?? 0)
+        let overruns = (after["overruns"]?.intValue ?? -1) - (before["overruns"]?.intValue ?? 0)
+        let barrageCycles = cycles(from: before, to: after)
         print("barrage: \(answered) error replies, \(closedOnHugeLine) closed on a huge line, \(abrupt) abrupt disconnects in \(barrage); "
-              + "xruns during it \(xruns), during the same audio without requests \(quietXruns); largest output step \(step), "
-              + "without requests \(quietStep) (the sine's own \(natural))")
+              + "xruns during it \(xruns), callbacks over the period \(overruns) of \(barrageCycles); during the same audio without "
+              + "requests \(quietXruns) and \(quietOverruns) of \(quietCycles); largest output step \(step), without requests "
+              + "\(quietStep) (the sine's own \(natural))")
         #expect(barrage < .seconds(60))
-        // This machine's load gives the graph xruns anyway (measured 19 in 6 s of quiet playback with
-        // other builds running); a control path that made the audio thread wait would add one per
-        // blocked cycle, hundreds over the barrage.
-        #expect(xruns <= 2 * quietXruns + 10)
+        // A control path that made the audio thread wait would stretch nearly every callback of the
+        // barrage (~2,000 requests a second, 62.5 cycles a second) past the period. Without real-time
+        // scheduling the barrage's own load also stretches some (preemption), and gives the graph
+        // xruns that are not Sordino's (CI, 2026-11-30: 32 xruns in the 2 s barrage, 7 in 6 s of
+        // quiet playback), so the bound is on the share of cycles, against the quiet share.
+        #expect(barrageCycles > 0 && overruns >= 0)
+        let share = Double(overruns) / Double(max(barrageCycles, 1)), quietShare = Double(max(quietOverruns, 0)) / Double(max(quietCycles, 1))
+        #expect(share <= max(2 * quietShare, 0.5), "\(overruns) of \(barrageCycles) callbacks over the period")
         // A gap is a step of up to the amplitude (measured alone: 0.0217 with and without requests).
         #expect(step < 1.5 * natural, "a gap or click in the output (without requests: \(quietStep))")
         // A steady tone is noise to speech-16k: its learned gain takes it down to the absent floor
         // (−25 dB): measured mean square 4.1e-4 (−34 dBFS) of the input's 0.125; silence would be 0.
         #expect(output.map { $0 * $0 }.reduce(0, +) / Float(output.count) > 1e-4, "the sine came through")
+    }
+
+    /// JACK cycles between two `status` replies.
+    private func cycles(from start: JSONValue, to end: JSONValue) -> Int {
+        ((end["frames_processed"]?.intValue ?? 0) - (start["frames_processed"]?.intValue ?? 0)) / max(end["block_length"]?.intValue ?? 1, 1)
     }
 
     @Test("set and reload during playback: no gap, no click (largest sample step of a sine bounded)")

@@ -64,7 +64,7 @@ struct StatusPageTests {
                          "sordino_connected 1.0", "sordino_input_peak_dbfs{channel=\"1\"} -inf", "sordino_reconnects_total 0"] {
             #expect(samples.contains { $0 == expected }, "\(expected) in \(metrics.body)")
         }
-        for name in ["sordino_xruns_total", "sordino_callback_p50_seconds", "sordino_callback_p99_seconds", "sordino_callback_max_seconds",
+        for name in ["sordino_xruns_total", "sordino_overruns_total", "sordino_callback_p50_seconds", "sordino_callback_p99_seconds", "sordino_callback_max_seconds",
                      "sordino_jack_dsp_load_percent", "sordino_nonfinite_replaced_total", "sordino_uptime_seconds",
                      "sordino_attenuation_db{channel=\"1\"}", "sordino_output_rms_dbfs{channel=\"1\"}"] {
             #expect(samples.contains { $0.hasPrefix(name + " ") }, "\(name)")
