@@ -86,6 +86,13 @@ enum CLI {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: stderrURL)
             process.standardInput = FileHandle.nullDevice
+            // Started as from a shell: with no signal blocked. The test's thread (a Dispatch worker)
+            // blocks most signals and the child would inherit that mask, and with it the threads a
+            // library starts before the daemon's main (OpenBLAS's pool), which then never receive one.
+            var empty = sigset_t(), previous = sigset_t()
+            sigemptyset(&empty)
+            pthread_sigmask(SIG_SETMASK, &empty, &previous)
+            defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
             try process.run()
         }
 
