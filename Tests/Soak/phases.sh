@@ -10,23 +10,9 @@ set -euo pipefail
 SORDINO=${1:?usage: phases.sh SORDINO [SECONDS] [PRESET]}
 SECONDS_PER_PHASE=${2:-60}
 PRESET=${3:-speech-48k}
-SERVER=sordino-phases-$$
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-jackd -n "$SERVER" -d dummy -r 48000 -p 64 > "$WORK/jackd.log" 2>&1 &
-PIDS+=("$!")
-export JACK_DEFAULT_SERVER=$SERVER JACK_NO_START_SERVER=1
-jack_wait -w -t 10 > /dev/null || { echo "phases: jackd did not start"; exit 1; }
-jack_simple_client > /dev/null 2>&1 &
-PIDS+=("$!")
-sleep 1
-xruns() { grep -c 'XRun' "$WORK/jackd.log" || true; }
+NAME=phases
+# shellcheck source=Tests/Soak/server.sh
+source "$(dirname "$0")/server.sh"
 for phase in thru whole spread thru; do
     before=$(xruns)
     if [[ $phase == thru ]]; then

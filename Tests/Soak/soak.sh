@@ -30,28 +30,12 @@ RELOAD_EVERY=${RELOAD_EVERY:-10}   # seconds between reloads; 0: none
 SECONDS_PER_PHASE=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 }')
 (( SECONDS_PER_PHASE >= 20 )) || { echo "soak: MINUTES must be at least 1/3 (20 s per phase)"; exit 64; }
 FIRST_MARK=$(( SECONDS_PER_PHASE >= 120 ? 60 : SECONDS_PER_PHASE / 2 ))
-SERVER=sordino-soak-$$
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-jackd -n "$SERVER" -d dummy -r 48000 -p 64 > "$WORK/jackd.log" 2>&1 &
-JACKD=$!; PIDS+=("$JACKD")
-export JACK_DEFAULT_SERVER=$SERVER JACK_NO_START_SERVER=1
-jack_wait -w -t 10 > /dev/null || { echo "soak: jackd did not start"; cat "$WORK/jackd.log"; exit 1; }
-xruns() { grep -c 'XRun' "$WORK/jackd.log" || true; }
+NAME=soak
+# shellcheck source=Tests/Soak/server.sh
+source "$(dirname "$0")/server.sh"
 # xruns jackd attributes to client $1: it was inside its callback, or finished late.
 attributed() { grep -cE "XRun: client( = $1 was not finished, state = Running| $1 finished after current callback)" "$WORK/jackd.log" || true; }
 rss_anon() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
-
-jack_simple_client > /dev/null 2>&1 &   # a sine on jack_simple_client:output1
-SINE=$!; PIDS+=("$SINE")
-sleep 1
 
 # Phase 1: the pass-through reference.
 jack_thru > /dev/null 2>&1 &
