@@ -116,10 +116,10 @@ sanitize: deps
 	TSAN_OPTIONS=halt_on_error=1 SORDINO_REQUIRE_JACKD=1 .build-tsan/$(SANITIZED_TESTS) --filter '$(TSAN_SUITES)' \
 	  --skip 'LearnNoiseTests'
 
-## Soak: MINUTES of a pass-through client, then MINUTES of `sordino run` steered every second, on
-## a private 48 kHz / 64-frame dummy server; fails when the Sordino phase has more xruns than the
-## pass-through phase (+10 % + 2; JUDGE_XRUNS=0 reports them only), or private memory grows by
-## more than 1 MB (Tests/Soak/soak.sh says how).
+## Soak: MINUTES of `sordino run` steered every second on a private 48 kHz / 64-frame dummy server,
+## and at the same time a pass-through client on a twin server; fails when the Sordino server has
+## more xruns than the pass-through's (+10 % + 2; JUDGE_XRUNS=0 reports them only), or private
+## memory grows by more than 1 MB (Tests/Soak/soak.sh says how).
 MINUTES ?= 60
 JUDGE_XRUNS ?= 1
 soak: build

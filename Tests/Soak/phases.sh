@@ -13,8 +13,10 @@ PRESET=${3:-speech-48k}
 NAME=phases
 # shellcheck source=Tests/Soak/server.sh
 source "$(dirname "$0")/server.sh"
+start_server graph
+export JACK_DEFAULT_SERVER=$SERVER
 for phase in thru whole spread thru; do
-    before=$(xruns)
+    before=$(xruns graph)
     if [[ $phase == thru ]]; then
         jack_thru > /dev/null 2>&1 &
         client=$!
@@ -27,7 +29,7 @@ for phase in thru whole spread thru; do
     fi
     sleep "$SECONDS_PER_PHASE"; sleep 1
     kill -TERM "$client"; wait "$client" || true
-    echo "phases: $phase: $(( $(xruns) - before )) xruns; load $(cut -d' ' -f1 /proc/loadavg)"
+    echo "phases: $phase: $(( $(xruns graph) - before )) xruns; load $(cut -d' ' -f1 /proc/loadavg)"
     if [[ $phase != thru ]]; then
         grep 'running: xruns' "$WORK/$phase.log" | grep -v final | tail -1 | sed -E 's/.*(callback p50 .* callbacks over the period).*/phases:   \1/' || true
     fi
