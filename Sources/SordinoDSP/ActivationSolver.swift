@@ -12,7 +12,10 @@
 /// added into Wᵀ·P (and Wᵀ·Q) with SIMD8 multiply-adds (fused where the build has FMA,
 /// `multiplyAdd`). β = 2 forms Wᵀ·V once per frame. Owns W (bin-major) and Wᵀ (atom-major, for
 /// `atom(slot:)` and Wᵀ·V) zero-padded to multiples of 8, and its scratch; activations live with
-/// the caller (one vector per channel, warm-started).
+/// the caller (one vector per channel, warm-started). With `streams` > 1, `iterate(streams:…)`
+/// updates several channels' activations in one pass over W per iteration: each group of rows,
+/// read once, serves every stream while it sits in the L1 cache, and every stream's arithmetic is
+/// that of a solve of its own (bit for bit).
 /// Real-time: `solve`, `initialise` and `estimate` are allocation-free.
 public struct ActivationSolver: ~Copyable {
     public let binCount: Int
@@ -29,6 +32,8 @@ public struct ActivationSolver: ~Copyable {
     public let activationStride: Int
     /// Index of the first noise activation in an activation vector.
     public var noiseOffset: Int { speechStride }
+    /// Streams (channels) `iterate(streams:…)` may update together; each has its own Wᵀ·P and Wᵀ·Q.
+    public let streamCapacity: Int
 
     /// Owns every buffer below.
     private let arena: FloatArena
@@ -36,7 +41,8 @@ public struct ActivationSolver: ~Copyable {
     private let basisColumns: UnsafeMutablePointer<Float>     // activationStride × binStride
     private let atomSums: UnsafeMutablePointer<Float>         // Σ_f W[f,k], activationStride
     private let penalties: UnsafeMutablePointer<Float>        // λ_k, activationStride
-    /// Wᵀ·P and Wᵀ·Q, activationStride each, after 4 × activationStride of partial sums.
+    /// Per stream, Wᵀ·P and Wᵀ·Q, activationStride each, after 4 × activationStride of partial
+    /// sums (stream s at s × 4 × activationStride).
     private let numerator: UnsafeMutablePointer<Float>
     private let denominator: UnsafeMutablePointer<Float>
     /// Ŝ = Ws·hs after `estimate`, binStride floats.
@@ -55,8 +61,10 @@ public struct ActivationSolver: ~Copyable {
     /// β as 0, 1 or 2, for the kernel's switch.
     private let betaKind: Int
 
-    /// Copies `basis` into the padded layouts. Not real-time safe.
-    public init(basis: Basis, beta: BetaDivergence, sparsity: Float, relativeFloor: Float = 0) throws(EngineError) {
+    /// Copies `basis` into the padded layouts, with scratch for `streams` (≥ 1) streams solved
+    /// together. Not real-time safe.
+    public init(basis: Basis, beta: BetaDivergence, sparsity: Float, relativeFloor: Float = 0,
+                streams: Int = 1) throws(EngineError) {
         guard beta.isLiveSolvable else { throw .invalidSetting(.beta, value: "\(beta.beta)", allowed: "0, 1 or 2") }
         binCount = basis.binCount
         speechRank = basis.speechRank
@@ -66,15 +74,16 @@ public struct ActivationSolver: ~Copyable {
         speechStride = paddedToLanes(speechRank)
         noiseStride = paddedToLanes(noiseRank)
         activationStride = speechStride + noiseStride
+        streamCapacity = max(streams, 1)
         let a = activationStride, b = binStride
-        let total = binCount * a + a * b + 10 * a + 2 * b + 8
+        let total = binCount * a + a * b + (2 + 8 * streamCapacity) * a + 2 * b + 8
         var arena = FloatArena(capacity: total)
         basisRows = arena.take(binCount * a)
         basisColumns = arena.take(a * b)
         atomSums = arena.take(a)
         penalties = arena.take(a)
-        numerator = arena.take(4 * a)
-        denominator = arena.take(4 * a)
+        numerator = arena.take(4 * a * streamCapacity)
+        denominator = arena.take(4 * a * streamCapacity)
         speechEstimate = arena.take(b)
         noiseEstimate = arena.take(b)
         totals = arena.take(8)
@@ -135,13 +144,16 @@ public struct ActivationSolver: ~Copyable {
     }
 
     /// What the updates of one frame share: returns the frame's activation floor and, for β = 2,
-    /// keeps Wᵀ·v for the `iterate` calls that follow, which must be on the same v with no other
-    /// frame's `prepare` or `solve` in between. Real-time safe: O(binCount), O(binCount · atoms) for β = 2.
-    @_noLocks public func prepare(_ v: UnsafePointer<Float>) -> Float {
+    /// keeps Wᵀ·v for `stream`'s `iterate` calls that follow, which must be on the same v with no
+    /// other frame's `prepare` or `solve` for that stream in between. Real-time safe: O(binCount),
+    /// O(binCount · atoms) for β = 2.
+    @_noLocks public func prepare(_ v: UnsafePointer<Float>, stream: Int = 0) -> Float {
         var energy: Float = 0
         for f in 0..<binCount { energy += v[f] }
         let scaled = relativeFloor * energy / (totals[0] + epsilon)
-        if beta.beta == 2 { multiply(basisColumns, rows: activationStride, stride: binStride, v, into: numerator) }   // Wᵀ·V is fixed per frame
+        if beta.beta == 2 {   // Wᵀ·V is fixed per frame
+            multiply(basisColumns, rows: activationStride, stride: binStride, v, into: numerator + 4 * activationStride * stream)
+        }
         return scaled > self.floor ? scaled : self.floor
     }
 
@@ -150,12 +162,45 @@ public struct ActivationSolver: ~Copyable {
     /// equals `iterate(…, 5, …)` bit for bit. Real-time safe; cost fixed by `iterations`.
     @_noLocks public func iterate(_ v: UnsafePointer<Float>, activations h: UnsafeMutablePointer<Float>,
                                   iterations: Int, floor: Float) {
-        let a = activationStride
         for _ in 0..<iterations {
-            accumulateProducts(h, v)
-            BetaUpdate.step(beta: beta, h, numerator: numerator, denominator: beta.beta == 1 ? atomSums : denominator,
-                            penalties: penalties, count: a, epsilon: epsilon, floor: floor)
+            accumulateProducts(h, v, stream: 0)
+            update(h, stream: 0, floor: floor)
         }
+    }
+
+    /// One multiplicative update of the activations of every stream s < `streams` (≤
+    /// `streamCapacity`) whose `inputs[s]` is not nil, each after `prepare(inputs[s], stream: s)`
+    /// gave `floors[s]`: the same arithmetic as `iterate(inputs[s], activations: activations[s],
+    /// iterations: 1, floor: floors[s])` stream by stream, with W read once for all of them.
+    /// Real-time safe; cost fixed by the streams that have input.
+    @_noLocks public func iterate(streams: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
+                                  activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>) {
+        if streams == 1 {
+            if let v = inputs[0] { iterate(v, activations: activations[0], iterations: 1, floor: floors[0]) }
+            return
+        }
+        for s in 0..<streams where inputs[s] != nil { clearProducts(stream: s) }
+        var f = 0
+        while f < binCount {
+            let group = min(4, binCount - f)
+            for s in 0..<streams {
+                if let v = inputs[s] { accumulateGroup(f, count: group, activations[s], v, stream: s) }
+            }
+            f += group
+        }
+        for s in 0..<streams where inputs[s] != nil {
+            finishProducts(stream: s)
+            update(activations[s], stream: s, floor: floors[s])
+        }
+    }
+
+    /// h ← the β update of h from `stream`'s Wᵀ·P and Wᵀ·Q.
+    @_noLocks @inline(__always)
+    private func update(_ h: UnsafeMutablePointer<Float>, stream: Int, floor: Float) {
+        let a = activationStride, offset = 4 * a * stream
+        BetaUpdate.step(beta: beta, h, numerator: numerator + offset,
+                        denominator: beta.beta == 1 ? atomSums : denominator + offset,
+                        penalties: penalties, count: a, epsilon: epsilon, floor: floor)
     }
 
     /// One pass over W: Λ = W·h + ε bin by bin, then P = V ⊙ Λ^(β−2) added into `numerator` as Wᵀ·P
@@ -165,35 +210,59 @@ public struct ActivationSolver: ~Copyable {
     /// pairwise at the end: a sum over bins then rounds like one over a quarter of them. No `pow`:
     /// the three β have their own arithmetic.
     @_noLocks @inline(__always)
-    private func accumulateProducts(_ h: UnsafePointer<Float>, _ v: UnsafePointer<Float>) {
-        let a = activationStride, kind = betaKind
-        if kind != 2 { for k in 0..<(4 * a) { numerator[k] = 0 } }
-        if kind != 1 { for k in 0..<(4 * a) { denominator[k] = 0 } }
+    private func accumulateProducts(_ h: UnsafePointer<Float>, _ v: UnsafePointer<Float>, stream: Int) {
+        clearProducts(stream: stream)
         var f = 0
         while f < binCount {
-            let group = min(4, binCount - f), partial = ((f / 4) & 3) * a
-            let numerator = self.numerator + partial, denominator = self.denominator + partial
-            let rows = UnsafePointer(basisRows + f * a)
-            let model = rowProducts(rows, count: group, stride: a, h) + epsilon
-            var data = SIMD4<Float>.zero
-            for i in 0..<group { data[i] = v[f + i] }
-            switch kind {
-            case 1:
-                addRows(rows, count: group, stride: a, weights: data / model, into: numerator)
-            case 0:
-                let inverse = 1 / model
-                addRows(rows, count: group, stride: a, weights: data * inverse * inverse, into: numerator)
-                addRows(rows, count: group, stride: a, weights: inverse, into: denominator)
-            default:
-                addRows(rows, count: group, stride: a, weights: model, into: denominator)
-            }
+            let group = min(4, binCount - f)
+            accumulateGroup(f, count: group, h, v, stream: stream)
             f += group
         }
-        if kind != 2 { addPartialSums(numerator, count: a) }
-        if kind != 1 { addPartialSums(denominator, count: a) }
+        finishProducts(stream: stream)
     }
 
-    /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate`. Real-time safe.
+    /// Zeroes `stream`'s partial sums of Wᵀ·P (unless β = 2) and Wᵀ·Q (unless β = 1).
+    @_noLocks @inline(__always)
+    private func clearProducts(stream: Int) {
+        let a = activationStride, kind = betaKind, offset = 4 * a * stream
+        if kind != 2 { for k in 0..<(4 * a) { numerator[offset + k] = 0 } }
+        if kind != 1 { for k in 0..<(4 * a) { denominator[offset + k] = 0 } }
+    }
+
+    /// Adds the `count` (1…4) bins from `f` into `stream`'s partial sums (see `accumulateProducts`).
+    @_noLocks @inline(__always)
+    private func accumulateGroup(_ f: Int, count group: Int, _ h: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
+                                 stream: Int) {
+        let a = activationStride, partial = 4 * a * stream + ((f / 4) & 3) * a
+        let numerator = self.numerator + partial, denominator = self.denominator + partial
+        let rows = UnsafePointer(basisRows + f * a)
+        let model = rowProducts(rows, count: group, stride: a, h) + epsilon
+        var data = SIMD4<Float>.zero
+        for i in 0..<group { data[i] = v[f + i] }
+        switch betaKind {
+        case 1:
+            addRows(rows, count: group, stride: a, weights: data / model, into: numerator)
+        case 0:
+            let inverse = 1 / model
+            addRows(rows, count: group, stride: a, weights: data * inverse * inverse, into: numerator)
+            addRows(rows, count: group, stride: a, weights: inverse, into: denominator)
+        default:
+            addRows(rows, count: group, stride: a, weights: model, into: denominator)
+        }
+    }
+
+    /// Adds `stream`'s four partial sums into its Wᵀ·P and Wᵀ·Q.
+    @_noLocks @inline(__always)
+    private func finishProducts(stream: Int) {
+        let a = activationStride, kind = betaKind, offset = 4 * a * stream
+        if kind != 2 { addPartialSums(numerator + offset, count: a) }
+        if kind != 1 { addPartialSums(denominator + offset, count: a) }
+    }
+
+    /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate`. Real-time safe. (Summed
+    /// over Wᵀ's columns with the bins in SIMD lanes it costs half the instructions, but
+    /// `EngineTests.hugeInputIsClampedNotPropagated` then measured 5.3e-4 against its 1e-4 bound:
+    /// docs/PERFORMANCE.md.)
     @_noLocks public func estimate(_ h: UnsafePointer<Float>) {
         let a = activationStride
         for f in 0..<binCount {

@@ -43,6 +43,8 @@ public struct Engine: ~Copyable {
     let noiseSpectrumMemory: Float
     let fft: RealFFT
     let channelCount: Int
+    /// Spectra solved per hop: the channels, or 1 when they are linked (their mean spectrum).
+    let streamCount: Int
     let frameLength: Int
     let hopLength: Int
     let fftLength: Int
@@ -55,8 +57,16 @@ public struct Engine: ~Copyable {
     let storage: FloatArena
     let analysisWindow: UnsafeMutablePointer<Float>      // frameLength
     let synthesisWindow: UnsafeMutablePointer<Float>     // frameLength, includes 1/fftLength
-    let mask: UnsafeMutablePointer<Float>                // binStride
+    let masks: UnsafeMutablePointer<Float>               // streamCount × binStride: each stream's mask
     let linkedSpectrum: UnsafeMutablePointer<Float>      // binStride
+    /// Band-limited copies of the streams' spectra (streamCount × the solver's binStride; none
+    /// without a band limit).
+    let solverInputs: UnsafeMutablePointer<Float>
+    /// The hop's solve, per stream (set by its prepare step): the solver's input (nil: no sound, no
+    /// solve), the activation floor, and the activations (fixed: the channel's, or channel 0's when linked).
+    let streamInputs: UnsafeMutablePointer<UnsafePointer<Float>?>
+    let streamFloors: UnsafeMutablePointer<Float>
+    let streamActivations: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
     let channels: UnsafeMutablePointer<ChannelState>
     /// Samples of the current hop received so far (0 ..< hopLength).
     var fill = 0
@@ -97,8 +107,9 @@ public struct Engine: ~Copyable {
         let solved = configuration.solvedBinCount < configuration.binCount
             ? try basis.solvedPart(binCount: configuration.solvedBinCount) : basis
         let extended = try Self.withAdaptiveAtoms(solved, count: configuration.adaptiveNoiseRank)
+        let streams = configuration.linkChannels ? 1 : configuration.channelCount
         let solver = try ActivationSolver(basis: extended, beta: configuration.beta, sparsity: configuration.sparsity,
-                                          relativeFloor: configuration.activationFloor)
+                                          relativeFloor: configuration.activationFloor, streams: streams)
         let hopSeconds = Float(configuration.hopLength) / Float(configuration.sampleRate)
         let fft = try RealFFT(length: configuration.fftLength)
         let adaptation = NoiseAdaptation(
@@ -107,7 +118,8 @@ public struct Engine: ~Copyable {
             forgetting: Float.exp(-hopSeconds * 1000 / configuration.adaptiveNoiseMemoryMilliseconds))
         let refinement = try GainRefinement(configuration, model: gainModel)
         let binStride = paddedToLanes(configuration.binCount), activationStride = solver.activationStride
-        highBand = HighBand(configuration, solverStride: solver.binStride, binStride: binStride)
+        let solverInputLength = configuration.solvedBinCount < configuration.binCount ? solver.binStride : 0
+        highBand = HighBand(configuration, binStride: binStride)
         self.binStride = binStride
         self.solver = solver
         self.fft = fft
@@ -127,6 +139,7 @@ public struct Engine: ~Copyable {
         self.controls = controls
         telemetry = Telemetry()
         channelCount = configuration.channelCount
+        streamCount = streams
         frameLength = configuration.frameLength
         hopLength = configuration.hopLength
         fftLength = configuration.fftLength
@@ -141,12 +154,18 @@ public struct Engine: ~Copyable {
 
         let hopBuffers = configuration.spreadsHopWork ? 4 : 2
         let perChannel = 2 * frameLength + hopBuffers * hopLength + 2 * binCount + 3 * binStride + activationStride
-        let total = 2 * frameLength + 2 * binStride + channelCount * perChannel
+        let total = 2 * frameLength + binStride + channelCount * perChannel
+            + streams * (binStride + solverInputLength) + paddedToLanes(streams)
         var arena = FloatArena(capacity: total)
         analysisWindow = arena.take(frameLength)
         synthesisWindow = arena.take(frameLength)
-        mask = arena.take(binStride)
+        masks = arena.take(streams * binStride)
         linkedSpectrum = arena.take(binStride)
+        solverInputs = arena.take(streams * solverInputLength)
+        streamFloors = arena.take(paddedToLanes(streams))
+        streamInputs = .allocate(capacity: streams)
+        streamInputs.initialize(repeating: nil, count: streams)
+        streamActivations = .allocate(capacity: streams)
         for n in 0..<frameLength {
             analysisWindow[n] = windows.analysis[n]
             synthesisWindow[n] = windows.synthesis[n] / Float(fftLength)   // FFTW's inverse is unnormalised
@@ -165,12 +184,15 @@ public struct Engine: ~Copyable {
                 noiseFloor: NoiseFloorTracker(hopLength: hopLength, frameLength: frameLength,
                                               sampleRate: configuration.sampleRate)))
         }
+        for s in 0..<streams { (streamActivations + s).initialize(to: channels[s].activations) }
         storage = arena
     }
 
     deinit {
         channels.deinitialize(count: channelCount)
         channels.deallocate()
+        streamInputs.deallocate()
+        streamActivations.deallocate()
     }
 
     /// Adaptive noise atom `index` (0 ..< adaptiveNoiseRank) as it stands now, binCount values summing

@@ -4,7 +4,7 @@
 import RealModule
 
 /// The hop whose work is in flight: how many steps it has, how many are done, and what it read
-/// from the controls when it began.
+/// from the controls when it began. (Each stream's solver input and floor: `Engine.streamInputs`.)
 struct HopJob {
     var stepCount = 0
     var stepsDone = 0
@@ -12,12 +12,6 @@ struct HopJob {
     var iterations = 0
     /// Mask exponent p of this hop.
     var exponent = 2
-    /// The solver's input for the stream being solved (the band-limited copy or V itself).
-    var input: UnsafeMutablePointer<Float>? = nil
-    /// The stream's activation floor from `ActivationSolver.prepare`.
-    var activationFloor: Float = 0
-    /// The stream has no sound: no solve, a mask of 1.
-    var silent = true
 }
 
 extension Engine {
@@ -26,26 +20,27 @@ extension Engine {
 
     // MARK: - The steps of one hop
     //
-    // Per channel c (channels not linked), in this order:
-    //   analyse(c)    new hop into the history, non-finite samples replaced, window, FFT, V = |X|^q
-    //   prepare(c)    solver input (band-limited copy), cold start, the frame's activation floor
-    //   iterate(c) ×I one multiplicative update of h each (warm-started from the previous hop)
-    //   mask(c)       Ŝ, N̂, noise tracking and bound, Wiener mask, learned gain or speech presence
-    //   synthesise(c) X·G, inverse FFT, overlap-add, wet/dry → the hop's output
-    // Linked channels: analyse every channel, then prepare / iterate ×I / mask once on their mean
-    // spectrum, then synthesise every channel with that one mask.
+    // In this order, with streams s the channels (or, linked, one stream: their mean spectrum):
+    //   analyse(c)   every channel: new hop into the history, non-finite samples replaced, window,
+    //                FFT, V = |X|^q
+    //   prepare(s)   every stream: solver input (band-limited copy), cold start, activation floor
+    //   iterate ×I   one multiplicative update of every stream's h (warm-started from the previous
+    //                hop), W read once for all streams (`ActivationSolver.iterate(streams:…)`)
+    //   mask(s)      every stream: Ŝ, N̂, noise tracking and bound, Wiener mask, learned gain or
+    //                speech presence
+    //   synthesise(c) every channel: X·G (its stream's mask), inverse FFT, overlap-add, wet/dry
+    // Every stream's arithmetic is that of a solve of its own; with online noise atoms, every
+    // stream's solve sees them as the last hop's masks left them.
 
     /// Starts the hop just received: follows the controls, fixes iterations and mask exponent, and
     /// counts its steps. Nothing runs yet.
     @_noLocks mutating func beginHop() {
         followControls()
         let iterations = min(max(controls.iterationsNow, 0), configuration.maximumIterations)
-        let streamSteps = iterations + 2
-        job.stepCount = configuration.linkChannels ? 2 * channelCount + streamSteps : channelCount * (streamSteps + 2)
+        job.stepCount = 2 * channelCount + 2 * streamCount + iterations
         job.stepsDone = 0
         job.iterations = iterations
         job.exponent = controls.maskExponentNow
-        job.input = nil
     }
 
     /// Runs the steps of the hop in flight that are still to do.
@@ -74,32 +69,32 @@ extension Engine {
 
     /// Runs step `index` of the hop (see the list above).
     @_noLocks private mutating func runStep(_ index: Int) {
-        let streamSteps = job.iterations + 2
-        if configuration.linkChannels {
-            if index < channelCount { return analyse(channel: index) }
-            let k = index - channelCount
-            if k < streamSteps { return solveStep(k, spectrum: linkedSpectrum, state: channels, stream: 0) }
-            return synthesise(channel: k - streamSteps)
+        var k = index
+        if k < channelCount { return analyse(channel: k) }
+        k -= channelCount
+        if k < streamCount { return prepare(stream: k) }
+        k -= streamCount
+        if k < job.iterations {
+            return solver.iterate(streams: streamCount, inputs: streamInputs, activations: streamActivations,
+                                  floors: streamFloors)
         }
-        let c = index / (streamSteps + 2), k = index % (streamSteps + 2)
-        switch k {
-        case 0: analyse(channel: c)
-        case streamSteps + 1: synthesise(channel: c)
-        default: solveStep(k - 1, spectrum: channels[c].magnitude, state: channels + c, stream: c)
-        }
+        k -= job.iterations
+        if k < streamCount { return mask(stream: k) }
+        synthesise(channel: k - streamCount)
     }
 
-    /// Step `k` of one stream's solve: 0 prepares, 1 … I iterate, I + 1 makes the mask.
-    @_noLocks private mutating func solveStep(_ k: Int, spectrum v: UnsafeMutablePointer<Float>,
-                                              state: UnsafeMutablePointer<ChannelState>, stream: Int) {
-        if k == 0 { return prepare(spectrum: v, state: state) }
-        if job.silent { return k == job.iterations + 1 ? silentMask(state: state) : () }
-        guard let input = job.input else { return }
-        if k <= job.iterations {
-            solver.iterate(input, activations: state.pointee.activations, iterations: 1, floor: job.activationFloor)
-        } else {
-            computeMask(spectrum: v, input: input, state: state, stream: stream)
-        }
+    /// Stream `s`'s spectrum: its channel's V, or the linked channels' mean.
+    @_noLocks @inline(__always) private func spectrum(stream s: Int) -> UnsafeMutablePointer<Float> {
+        configuration.linkChannels ? linkedSpectrum : channels[s].magnitude
+    }
+
+    /// Stream `s`'s mask, binStride floats.
+    @_noLocks @inline(__always) private func mask(of s: Int) -> UnsafeMutablePointer<Float> { masks + s * binStride }
+
+    /// After the solve: stream `s`'s mask, or a mask of 1 when it had no sound.
+    @_noLocks private mutating func mask(stream s: Int) {
+        guard let input = streamInputs[s] else { return silentMask(state: channels + s, into: mask(of: s)) }
+        computeMask(spectrum: spectrum(stream: s), input: input, state: channels + s, stream: s)
     }
 
     /// Moves the floor a step towards its target (one-pole, ~controlSmoothing ms).
@@ -148,9 +143,13 @@ extension Engine {
         channels[c] = state
     }
 
-    /// The stream's solver input and activation floor; a cold start when the last frame had no
-    /// sound or was reset. Linked channels first average the channels' spectra into `v`.
-    @_noLocks private mutating func prepare(spectrum v: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<ChannelState>) {
+    /// Stream `s`'s solver input and activation floor (no input when it has no sound); a cold start
+    /// when the last frame had no sound or was reset. Linked channels first average the channels'
+    /// spectra into `v`.
+    @_noLocks private mutating func prepare(stream s: Int) {
+        let v = spectrum(stream: s), state = channels + s
+        let silent: Bool
+        streamInputs[s] = nil
         if configuration.linkChannels {
             var anySound = false
             for f in 0..<binStride { linkedSpectrum[f] = 0 }
@@ -161,22 +160,26 @@ extension Engine {
             }
             let scale = 1 / Float(channelCount)
             for f in 0..<binCount { linkedSpectrum[f] *= scale }
-            job.silent = !anySound
+            silent = !anySound
         } else {
-            job.silent = state.pointee.silent
+            silent = state.pointee.silent
         }
-        guard !job.silent else { return }
-        let input = highBand.enabled ? highBand.solverInput(from: v) : v
+        guard !silent else { return }
+        var input = v
+        if highBand.enabled {   // the solved bins, zero-padded to the solver's stride
+            input = solverInputs + s * solver.binStride
+            copyFloats(input, from: v, count: highBand.solvedBinCount)
+        }
         if state.pointee.coldStart {
             solver.initialise(state.pointee.activations, from: input)
             state.pointee.coldStart = false
         }
-        job.input = input
-        job.activationFloor = solver.prepare(input)
+        streamInputs[s] = UnsafePointer(input)
+        streamFloors[s] = solver.prepare(input, stream: s)
     }
 
     /// Nothing to explain: the mask passes everything and the solve restarts cold on the next sound.
-    @_noLocks private func silentMask(state: UnsafeMutablePointer<ChannelState>) {
+    @_noLocks private func silentMask(state: UnsafeMutablePointer<ChannelState>, into mask: UnsafeMutablePointer<Float>) {
         state.pointee.coldStart = true
         for f in 0..<binCount { mask[f] = 1 }
     }
@@ -184,9 +187,9 @@ extension Engine {
     /// After the solve: fills `mask` from the activations (estimates, noise tracking and bound,
     /// Wiener mask, then the learned gain or speech presence). `stream` is the gain refinement's
     /// stream: the channel, or 0 for linked channels.
-    @_noLocks private func computeMask(spectrum v: UnsafeMutablePointer<Float>, input: UnsafeMutablePointer<Float>,
+    @_noLocks private func computeMask(spectrum v: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                                        state: UnsafeMutablePointer<ChannelState>, stream: Int) {
-        let h = state.pointee.activations
+        let h = state.pointee.activations, mask = mask(of: stream)
         var finite = true
         for k in 0..<solver.activationStride where !h[k].isFinite { finite = false }
         if !finite {
@@ -240,7 +243,7 @@ extension Engine {
     /// Applies `mask` to the channel's spectrum, inverse-transforms, overlap-adds, and mixes the
     /// hop of output it completes with the dry input delayed by the same latency, into `produced`.
     @_noLocks private mutating func synthesise(channel c: Int) {
-        let state = channels[c]
+        let state = channels[c], mask = mask(of: configuration.linkChannels ? 0 : c)
         let spectrum = fft.spectrum
         for f in 0..<binCount {
             spectrum[2 * f] = state.spectrum[2 * f] * mask[f]

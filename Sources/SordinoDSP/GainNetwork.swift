@@ -49,22 +49,26 @@ public struct GainModel: Sendable, Equatable {
     }
 }
 
-/// The network of a `GainModel`, ready to run: weights copied into rows padded to 8 floats, scratch
-/// for one step. Per-stream state (the hidden vector) belongs to the caller, so one network serves
-/// every channel. Cost per step ≈ D·F + 3H·(D + H) + B·H multiply-adds. `step` is allocation-free.
+/// The network of a `GainModel`, ready to run: weights copied column by column (each column, the
+/// weights of one input, padded to 8 floats; the GRU's three gates each padded to 8), so every
+/// matrix–vector product keeps its outputs in SIMD lanes (`multiplyColumns`), and scratch for one
+/// step. Per-stream state (the hidden vector) belongs to the caller, so one network serves every
+/// channel. Cost per step ≈ D·F + 3H·(D + H) + B·H multiply-adds. `step` is allocation-free.
 struct GainNetwork: ~Copyable {
     let featureCount: Int, inputUnits: Int, hiddenUnits: Int, bandCount: Int
-    private let featureStride: Int, inputStride: Int, hiddenStride: Int
+    /// Floats per column: D, 3 gates of H, H and B, each padded to 8.
+    private let inputStride: Int, gateStride: Int, hiddenStride: Int, bandStride: Int
     private let storage: FloatArena
     private let mean: UnsafeMutablePointer<Float>, scale: UnsafeMutablePointer<Float>
     private let inputWeights: UnsafeMutablePointer<Float>, inputBias: UnsafeMutablePointer<Float>
     private let gruInputWeights: UnsafeMutablePointer<Float>, gruInputBias: UnsafeMutablePointer<Float>
     private let gruRecurrentWeights: UnsafeMutablePointer<Float>, gruRecurrentBias: UnsafeMutablePointer<Float>
     private let outputWeights: UnsafeMutablePointer<Float>, outputBias: UnsafeMutablePointer<Float>
-    private let normalised: UnsafeMutablePointer<Float>      // featureStride
+    private let normalised: UnsafeMutablePointer<Float>      // F
     private let units: UnsafeMutablePointer<Float>           // inputStride
-    private let fromInput: UnsafeMutablePointer<Float>       // 3H
-    private let fromHidden: UnsafeMutablePointer<Float>      // 3H
+    private let fromInput: UnsafeMutablePointer<Float>       // 3 · hiddenStride
+    private let fromHidden: UnsafeMutablePointer<Float>      // 3 · hiddenStride
+    private let output: UnsafeMutablePointer<Float>          // bandStride
 
     /// Hidden-state floats a stream needs (`hiddenUnits` padded to 8).
     var stateLength: Int { hiddenStride }
@@ -72,54 +76,102 @@ struct GainNetwork: ~Copyable {
     init(_ model: GainModel) {
         let f = model.featureCount, d = model.inputUnits, h = model.hiddenUnits, b = model.bandCount
         featureCount = f; inputUnits = d; hiddenUnits = h; bandCount = b
-        featureStride = paddedToLanes(f); inputStride = paddedToLanes(d); hiddenStride = paddedToLanes(h)
-        var arena = FloatArena(capacity: 2 * f + d * featureStride + d + 3 * h * inputStride + 3 * h
-                                   + 3 * h * hiddenStride + 3 * h + b * hiddenStride + b
-                                   + featureStride + inputStride + 6 * h)
+        inputStride = paddedToLanes(d); hiddenStride = paddedToLanes(h); gateStride = 3 * hiddenStride
+        bandStride = paddedToLanes(b)
+        var arena = FloatArena(capacity: 2 * f + f * inputStride + inputStride + d * gateStride + gateStride
+                                   + h * gateStride + gateStride + h * bandStride + bandStride
+                                   + f + inputStride + 2 * gateStride + bandStride)
         mean = arena.take(f); scale = arena.take(f)
-        inputWeights = arena.take(d * featureStride); inputBias = arena.take(d)
-        gruInputWeights = arena.take(3 * h * inputStride); gruInputBias = arena.take(3 * h)
-        gruRecurrentWeights = arena.take(3 * h * hiddenStride); gruRecurrentBias = arena.take(3 * h)
-        outputWeights = arena.take(b * hiddenStride); outputBias = arena.take(b)
-        normalised = arena.take(featureStride); units = arena.take(inputStride)
-        fromInput = arena.take(3 * h); fromHidden = arena.take(3 * h)
+        inputWeights = arena.take(f * inputStride); inputBias = arena.take(inputStride)
+        gruInputWeights = arena.take(d * gateStride); gruInputBias = arena.take(gateStride)
+        gruRecurrentWeights = arena.take(h * gateStride); gruRecurrentBias = arena.take(gateStride)
+        outputWeights = arena.take(h * bandStride); outputBias = arena.take(bandStride)
+        normalised = arena.take(f); units = arena.take(inputStride)
+        fromInput = arena.take(gateStride); fromHidden = arena.take(gateStride); output = arena.take(bandStride)
         storage = arena
         var i = 0
-        func read(_ into: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int) {
+        /// Reads a row-major rows × columns matrix (rows in gates of `gate` rows, each padded to
+        /// `gatePadding`) into column-major storage of `stride` floats per column.
+        func read(_ into: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int,
+                  gate: Int = .max, gatePadding: Int = 0) {
             for r in 0..<rows {
-                for c in 0..<columns { into[r * stride + c] = model.values[i]; i += 1 }
+                let row = r < gate ? r : (r / gate) * gatePadding + r % gate
+                for c in 0..<columns { into[c * stride + row] = model.values[i]; i += 1 }
             }
         }
-        read(mean, rows: 1, columns: f, stride: f); read(scale, rows: 1, columns: f, stride: f)
-        read(inputWeights, rows: d, columns: f, stride: featureStride); read(inputBias, rows: 1, columns: d, stride: d)
-        read(gruInputWeights, rows: 3 * h, columns: d, stride: inputStride)
-        read(gruInputBias, rows: 1, columns: 3 * h, stride: 3 * h)
-        read(gruRecurrentWeights, rows: 3 * h, columns: h, stride: hiddenStride)
-        read(gruRecurrentBias, rows: 1, columns: 3 * h, stride: 3 * h)
-        read(outputWeights, rows: b, columns: h, stride: hiddenStride); read(outputBias, rows: 1, columns: b, stride: b)
+        read(mean, rows: f, columns: 1, stride: f); read(scale, rows: f, columns: 1, stride: f)
+        read(inputWeights, rows: d, columns: f, stride: inputStride); read(inputBias, rows: d, columns: 1, stride: d)
+        read(gruInputWeights, rows: 3 * h, columns: d, stride: gateStride, gate: h, gatePadding: hiddenStride)
+        read(gruInputBias, rows: 3 * h, columns: 1, stride: gateStride, gate: h, gatePadding: hiddenStride)
+        read(gruRecurrentWeights, rows: 3 * h, columns: h, stride: gateStride, gate: h, gatePadding: hiddenStride)
+        read(gruRecurrentBias, rows: 3 * h, columns: 1, stride: gateStride, gate: h, gatePadding: hiddenStride)
+        read(outputWeights, rows: b, columns: h, stride: bandStride); read(outputBias, rows: b, columns: 1, stride: b)
     }
 
     /// One step: `features` (featureCount) and the stream's `hidden` state (stateLength, zeros to
     /// start; padding stays 0) → `gains` (bandCount, each in 0…1). Real-time safe.
     @_noLocks func step(features: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>,
                         gains: UnsafeMutablePointer<Float>) {
-        let h = hiddenUnits
+        let stride = hiddenStride
         for i in 0..<featureCount { normalised[i] = (features[i] - mean[i]) * scale[i] }
-        for j in 0..<inputUnits {
-            units[j] = fastTanh(dot(inputWeights + j * featureStride, normalised, count: featureStride) + inputBias[j])
+        multiplyColumns(inputWeights, columns: featureCount, stride: inputStride, normalised, into: units)
+        var j = 0
+        while j < inputStride {
+            store8(tanh8(load8(units + j) + load8(inputBias + j)), units + j)
+            j += 8
         }
-        for j in 0..<3 * h {
-            fromInput[j] = dot(gruInputWeights + j * inputStride, units, count: inputStride) + gruInputBias[j]
-            fromHidden[j] = dot(gruRecurrentWeights + j * hiddenStride, hidden, count: hiddenStride) + gruRecurrentBias[j]
+        multiplyColumns(gruInputWeights, columns: inputUnits, stride: gateStride, units, into: fromInput)
+        multiplyColumns(gruRecurrentWeights, columns: hiddenUnits, stride: gateStride, hidden, into: fromHidden)
+        let (z0, n0) = (stride, 2 * stride)   // the update and candidate gates' rows
+        j = 0
+        while j < stride {   // padding lanes: r = z = ½, n = 0, so the hidden state's padding stays 0
+            let r = sigmoid8(load8(fromInput + j) + load8(gruInputBias + j)
+                                 + (load8(fromHidden + j) + load8(gruRecurrentBias + j)))
+            let z = sigmoid8(load8(fromInput + z0 + j) + load8(gruInputBias + z0 + j)
+                                 + (load8(fromHidden + z0 + j) + load8(gruRecurrentBias + z0 + j)))
+            let n = tanh8(load8(fromInput + n0 + j) + load8(gruInputBias + n0 + j)
+                              + r * (load8(fromHidden + n0 + j) + load8(gruRecurrentBias + n0 + j)))
+            store8((1 - z) * n + z * load8(hidden + j), hidden + j)
+            j += 8
         }
-        for j in 0..<h {
-            let r = fastSigmoid(fromInput[j] + fromHidden[j])
-            let z = fastSigmoid(fromInput[h + j] + fromHidden[h + j])
-            let n = fastTanh(fromInput[2 * h + j] + r * fromHidden[2 * h + j])
-            hidden[j] = (1 - z) * n + z * hidden[j]
+        multiplyColumns(outputWeights, columns: hiddenUnits, stride: bandStride, hidden, into: output)
+        j = 0
+        while j < bandStride {
+            store8(sigmoid8(load8(output + j) + load8(outputBias + j)), output + j)
+            j += 8
         }
-        for b in 0..<bandCount {
-            gains[b] = fastSigmoid(dot(outputWeights + b * hiddenStride, hidden, count: hiddenStride) + outputBias[b])
-        }
+        copyFloats(gains, from: output, count: bandCount)
     }
 }
+
+/// `fastExp` on eight lanes, the same arithmetic in the same order lane by lane (so each lane equals
+/// the scalar function's result exactly). Real-time safe.
+@_noLocks @inline(__always)
+func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let clamped = x.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
+    let t = clamped * 1.442_695_04
+    let half = SIMD8<Float>(repeating: -0.5).replacing(with: 0.5, where: t .>= 0)
+    let rounded = t + half
+    var k = SIMD8<Int32>()
+    for i in 0..<8 { k[i] = Int32(rounded[i]) }   // toward zero, as `Int(_:)` in `fastExp`
+    let kf = SIMD8<Float>(k)
+    let r = (clamped - kf * 0.693_145_75) - kf * 1.428_606_8e-6
+    var p = SIMD8<Float>(repeating: 1.0 / 5040)
+    p = p * r + 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let scale = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: k &+ 127) &<< 23, to: SIMD8<Float>.self)
+    return p * scale
+}
+
+/// `fastSigmoid` on eight lanes (lane by lane equal to it). Real-time safe.
+@_noLocks @inline(__always)
+func sigmoid8(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / (1 + exp8(-x)) }
+
+/// `fastTanh` on eight lanes (lane by lane equal to it). Real-time safe.
+@_noLocks @inline(__always)
+func tanh8(_ x: SIMD8<Float>) -> SIMD8<Float> { 2 / (1 + exp8(-2 * x)) - 1 }

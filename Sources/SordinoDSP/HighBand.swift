@@ -26,28 +26,20 @@ struct HighBand: ~Copyable {
     /// Bins the solver sees (the first bin above the limit).
     let solvedBinCount: Int
     private let storage: FloatArena
-    /// V on the solved bins, zero-padded to the solver's stride: the solver's input.
-    let solverInput: UnsafeMutablePointer<Float>
     /// Ŝ and N̂ over every bin (binStride floats each), after `extend`.
     let speech: UnsafeMutablePointer<Float>
     let noise: UnsafeMutablePointer<Float>
 
-    /// Not real-time safe. `solverStride` is the solver's `binStride`, `binStride` the engine's.
-    init(_ configuration: EngineConfiguration, solverStride: Int, binStride: Int) {
+    /// Not real-time safe. `binStride` is the engine's. (The solver's input, V on the solved bins,
+    /// is a per-stream copy the engine keeps: `Engine.solverInputs`.)
+    init(_ configuration: EngineConfiguration, binStride: Int) {
         binCount = configuration.binCount
         solvedBinCount = configuration.solvedBinCount
         enabled = solvedBinCount < binCount
-        var arena = FloatArena(capacity: enabled ? solverStride + 2 * binStride : 0)
-        solverInput = arena.take(enabled ? solverStride : 0)
+        var arena = FloatArena(capacity: enabled ? 2 * binStride : 0)
         speech = arena.take(enabled ? binStride : 0)
         noise = arena.take(enabled ? binStride : 0)
         storage = arena
-    }
-
-    /// Copies the solved bins of `v` into `solverInput` (its padding stays 0) and returns it. Real-time safe.
-    @_noLocks func solverInput(from v: UnsafePointer<Float>) -> UnsafeMutablePointer<Float> {
-        copyFloats(solverInput, from: v, count: solvedBinCount)
-        return solverInput
     }
 
     /// Fills `speech` and `noise` over every bin: the solver's estimates below the limit, the top

@@ -66,7 +66,7 @@ struct HighBandTests {
     /// Above the limit Ŝ = r·V and N̂ = (1 − r)·V, with r the speech share of the solved bins.
     @Test func theBandAboveTakesTheSpeechShareBelow() {
         let config = Self.config()
-        let band = HighBand(config, solverStride: 256, binStride: 776)
+        let band = HighBand(config, binStride: 776)
         let enabled = band.enabled, solved = band.solvedBinCount
         #expect(enabled && solved == 250)
         let speech = (0..<256).map { f in f < 250 ? Float(f % 3) : 0 }
@@ -82,7 +82,7 @@ struct HighBandTests {
             #expect(abs(extendedSpeech[f] - r * v[f]) <= 1e-6 * v[f])
             #expect(abs(extendedSpeech[f] + extendedNoise[f] - v[f]) <= 1e-6 * v[f])
         }
-        let off = HighBand(Self.config(bandLimit: nil), solverStride: 776, binStride: 776).enabled
+        let off = HighBand(Self.config(bandLimit: nil), binStride: 776).enabled
         #expect(!off)
     }
 
