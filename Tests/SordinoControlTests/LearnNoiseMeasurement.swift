@@ -12,7 +12,8 @@ import TestSupport
 
 /// Not a test: prints numbers, asserts nothing about them. Run with SORDINO_MEASURE_LEARN_NOISE=1
 /// and the settings below in the environment (the commands are in docs/PROTOCOL.md):
-/// - `PRESET` (a preset's JSON; default the shipped speech-16k), `FLOOR_DB` (default the preset's),
+/// - `PRESET` (a preset's JSON; default the shipped speech-16k), `FLOOR_DB`, `MASK_EXPONENT` and
+///   `ATOMS` (learned atoms; defaults the preset's and learn-noise's),
 ///   `SNR_DB` (default 0), `LEAD_S` (seconds of noise alone before the speech, default 3);
 /// - `SPEECH` (a 16 kHz WAV; default the bundled clean speech);
 /// - `NOISE`: `whine` (a steady 930 Hz whine with band noise, the default), `pulsed` (the live
@@ -33,6 +34,8 @@ struct LearnNoiseMeasurement {
         let preset = try Preset.load(path: presetPath)
         var configuration = preset.engineConfiguration(channelCount: 1)
         if let floor = Self.number("FLOOR_DB") { configuration.floorDecibels = Float(floor) }
+        if let exponent = Self.number("MASK_EXPONENT") { configuration.maskExponent = Int(exponent) }
+        let atoms = Int(Self.number("ATOMS") ?? Double(NoiseLearner.defaultAtoms))
         let snr = Self.number("SNR_DB") ?? 0
         let speech = try Self.environment["SPEECH"].map(Self.wav) ?? Shipped.cleanSpeech()
         let lead = Int((Self.number("LEAD_S") ?? 3) * 16_000), length = Double(lead + speech.count) / 16_000
@@ -50,7 +53,7 @@ struct LearnNoiseMeasurement {
         var input = background.map { $0 * scale }
         for n in speech.indices { input[lead + n] += speech[n] }
         let captured = capture.map { $0 * scale }
-        let learned = try NoiseLearner.learn([captured], configuration: configuration)
+        let learned = try NoiseLearner.learn([captured], configuration: configuration, atoms: atoms)
 
         func score(_ basis: Basis, activationFloor: Float, online: Bool = true) throws -> Double {
             var c = configuration
@@ -67,21 +70,21 @@ struct LearnNoiseMeasurement {
                      "\(learned.atomCount) learned atoms, online atoms on \(try score(extended, activationFloor: floor))",
                      "\(learned.atomCount) learned atoms, online atoms off \(try score(extended, activationFloor: floor, online: false))"]
         for tau in (Self.environment["TAUS"] ?? "").split(separator: ",").compactMap({ Float($0) }) {
-            let atoms = try Self.adversarialAtoms(captured, preset: preset, configuration: configuration, weight: tau)
-            lines.append("\(atoms.atomCount) atoms learned with τ_A \(tau) against the speech atoms, online atoms on "
-                         + "\(try score(try atoms.basis(extending: preset.basis), activationFloor: floor))")
+            let adversarial = try Self.adversarialAtoms(captured, preset: preset, configuration: configuration, weight: tau, atoms: atoms)
+            lines.append("\(atoms) atoms learned with τ_A \(tau) against the speech atoms, online atoms on "
+                         + "\(try score(try adversarial.basis(extending: preset.basis), activationFloor: floor))")
         }
         print("MEASURED \(presetPath), noise \(Self.environment["NOISE"] ?? "whine"), \(snr) dB SNR, floor "
-              + "\(configuration.floorDecibels) dB, SI-SDR:\n  " + lines.joined(separator: "\n  "))
+              + "\(configuration.floorDecibels) dB, mask exponent \(configuration.maskExponent), SI-SDR:\n  " + lines.joined(separator: "\n  "))
     }
 
     /// Noise atoms that fit the capture and, with weight `weight`, fit speech badly (`AdversarialNMF`,
     /// Euclidean): the speech is 1 to 3 of the preset's speech atoms a frame with exponential gains,
     /// scaled to the capture's mean frame, as many frames as the capture has. Unit-sum atoms.
     static func adversarialAtoms(_ capture: [Float], preset: Preset, configuration: EngineConfiguration,
-                                 weight: Float) throws -> LearnedNoise {
+                                 weight: Float, atoms: Int) throws -> LearnedNoise {
         let set = try TrainingSet(signals: [capture], configuration: configuration, relativeFloorDecibels: 60)
-        let bins = set.binCount, frames = set.frameCount, atoms = NoiseLearner.defaultAtoms
+        let bins = set.binCount, frames = set.frameCount
         let meanFrame = set.spectrogram.values.reduce(0, +) / Float(frames)
         var generator = SplitMix64(seed: 5), speech = [Float](repeating: 0, count: bins * frames)
         for t in 0..<frames {
