@@ -12,8 +12,8 @@ import TestSupport
 
 /// Not a test: prints numbers, asserts nothing about them. Run with SORDINO_MEASURE_LEARN_NOISE=1
 /// and the settings below in the environment (the commands are in docs/PROTOCOL.md):
-/// - `PRESET` (a preset's JSON; default the shipped speech-16k), `FLOOR_DB`, `MASK_EXPONENT` and
-///   `ATOMS` (learned atoms; defaults the preset's and learn-noise's),
+/// - `PRESET` (a preset's JSON; default the shipped speech-16k), `FLOOR_DB`, `MASK_EXPONENT`,
+///   `ITERATIONS` (of the solve) and `ATOMS` (learned atoms; defaults the preset's and learn-noise's),
 ///   `SNR_DB` (default 0), `LEAD_S` (seconds of noise alone before the speech, default 3);
 /// - `SPEECH` (a 16 kHz WAV; default the bundled clean speech);
 /// - `NOISE`: `whine` (a steady 930 Hz whine with band noise, the default), `pulsed` (the live
@@ -35,6 +35,7 @@ struct LearnNoiseMeasurement {
         var configuration = preset.engineConfiguration(channelCount: 1)
         if let floor = Self.number("FLOOR_DB") { configuration.floorDecibels = Float(floor) }
         if let exponent = Self.number("MASK_EXPONENT") { configuration.maskExponent = Int(exponent) }
+        if let iterations = Self.number("ITERATIONS") { configuration.iterations = Int(iterations) }
         let atoms = Int(Self.number("ATOMS") ?? Double(NoiseLearner.defaultAtoms))
         let snr = Self.number("SNR_DB") ?? 0
         let speech = try Self.environment["SPEECH"].map(Self.wav) ?? Shipped.cleanSpeech()
@@ -75,7 +76,7 @@ struct LearnNoiseMeasurement {
                          + "\(try score(try adversarial.basis(extending: preset.basis), activationFloor: floor))")
         }
         print("MEASURED \(presetPath), noise \(Self.environment["NOISE"] ?? "whine"), \(snr) dB SNR, floor "
-              + "\(configuration.floorDecibels) dB, mask exponent \(configuration.maskExponent), SI-SDR:\n  " + lines.joined(separator: "\n  "))
+              + "\(configuration.floorDecibels) dB, mask exponent \(configuration.maskExponent), \(configuration.iterations) iterations, SI-SDR:\n  " + lines.joined(separator: "\n  "))
     }
 
     /// Noise atoms that fit the capture and, with weight `weight`, fit speech badly (`AdversarialNMF`,
