@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// learn-noise on a corpus noise type a test preset was trained without (keyboard): the SI-SDR gain over that preset's atoms, live through sordino run.
+// learn-noise on a noise type a test preset was trained without (dev keyboard noise): the SI-SDR gain over that preset's atoms, live through sordino run.
 
 import Foundation
 import SordinoControl
@@ -8,24 +8,19 @@ import SordinoJACKRig
 import Testing
 import TestSupport
 
-/// The development corpus next to the repository (`../shared/corpus`), which CI does not have.
-enum Corpus {
-    static let root = CLI.repository.deletingLastPathComponent().appendingPathComponent("shared/corpus")
-    /// `SORDINO_REQUIRE_CORPUS=1`: a missing corpus fails the suites that read it instead of skipping them.
-    static let required = ProcessInfo.processInfo.environment["SORDINO_REQUIRE_CORPUS"] == "1"
-    static var shouldRun: Bool { FileManager.default.fileExists(atPath: root.appendingPathComponent("dev").path) || required }
-    static let skipReason: Comment = "the development corpus is not at ../shared/corpus (SORDINO_REQUIRE_CORPUS=1 makes this a failure)"
+/// Dev keyboard noise and dev speech, copied from the corpus into the fixtures (their README says whence).
+private enum DevAudio {
+    static let folder = CLI.repository.appendingPathComponent("Tests/Fixtures/keyboard-noise")
 
-    /// A mono 16 kHz file of the corpus, e.g. "dev/noise/keyboard/bucklespring_evenkeys_tail.wav".
-    static func read(_ path: String) throws -> [Float] {
-        try AudioFileReader.read(path: root.appendingPathComponent(path).path).0.channels[0]
+    /// A mono 16 kHz file of the fixture folder.
+    static func read(_ name: String) throws -> [Float] {
+        try AudioFileReader.read(path: folder.appendingPathComponent(name).path).0.channels[0]
     }
 }
 
 @Suite("learn-noise through sordino run on a noise type the preset was trained without", .serialized, .inProcessJack,
        .enabled(if: CLI.shouldRun, CLI.skipReason),
-       .enabled(if: JackdServer.shouldRun, Comment(rawValue: JackdServer.skipReason)),
-       .enabled(if: Corpus.shouldRun, Corpus.skipReason))
+       .enabled(if: JackdServer.shouldRun, Comment(rawValue: JackdServer.skipReason)))
 struct LearnNoiseUnseenTypeTests {
     /// The test preset: speech-16k's settings (online noise atoms, noise bound, activation floor,
     /// mask floor), 32 + 32 atoms, trained on the corpus' training noise without the keyboard type
@@ -46,8 +41,8 @@ struct LearnNoiseUnseenTypeTests {
         defer { d.stop(); try? FileManager.default.removeItem(at: d.folder) }
         let c = try d.client()
         // 15 s of dev keyboard noise: the first 7 s are played for learn-noise, the rest lies under the speech.
-        let noise = try Corpus.read("dev/noise/keyboard/bucklespring_evenkeys_tail.wav")
-        let speech = try Corpus.read("dev/speech/codec2_f/part1.wav")
+        let noise = try DevAudio.read("bucklespring_evenkeys_tail.flac")
+        let speech = try DevAudio.read("codec2_f_part1.flac")
         let split = 7 * 16_000, lead = 3 * 16_000
         // −5 dB SNR, as the whine test (at 0 dB learning added 1.0 dB, release binary).
         let snr = -5.0
