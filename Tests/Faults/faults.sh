@@ -23,9 +23,19 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cp "$ROOT"/presets/speech-48k.{json,basis,gain} "$PRESETS/"   # the preset, its basis and its learned gain
 export JACK_DEFAULT_SERVER=$SERVER JACK_NO_START_SERVER=1
 JACKD=""; DAEMON=""; HELPERS=()
+# Stops each process given: SIGTERM, and SIGKILL if it has not ended 3 s later (a JACK client
+# closing against a server that is gone can hang in libjack: seen with jack_simple_client after
+# the kills below, which left this script waiting for it for ever).
+stop() {
+    local pid
+    for pid in "$@"; do
+        kill -TERM "$pid" 2>/dev/null || continue
+        for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+}
 cleanup() {
-    for pid in "${HELPERS[@]}" $DAEMON; do kill -TERM "$pid" 2>/dev/null || true; done
-    [ -n "$JACKD" ] && kill -TERM "$JACKD" 2>/dev/null || true
+    stop "${HELPERS[@]}" $DAEMON $JACKD
     wait 2>/dev/null || true
     rm -rf "$WORK"
 }
@@ -68,7 +78,7 @@ echo "faults: started, processing"
 # 1. jackd SIGKILLed and restarted, with its peers.
 for (( i = 1; i <= KILLS; i++ )); do
     kill -KILL "$JACKD"; wait "$JACKD" 2>/dev/null || true
-    for pid in "${HELPERS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; HELPERS=()
+    stop "${HELPERS[@]}"; HELPERS=()
     sleep 0.5
     start_jackd; start_peers
     for _ in $(seq 1 50); do (( $(count 'reconnected to JACK server') >= i )) && break; sleep 0.1; done
