@@ -59,7 +59,7 @@ let package = Package(
         ]),
 
         /// The control protocol: the daemon's socket server, the `ctl` client, the settings file, learn-noise.
-        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoNMF", "SordinoPresets",
+        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoNMF", "SordinoPresets", "SordinoIO",
                                                        .product(name: "TOMLKit", package: "TOMLKit")]),
 
         /// The status page, `/metrics` and `/status` over HTTP (`sordino run --http PORT`), through the control protocol.

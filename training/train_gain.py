@@ -7,13 +7,15 @@
 Reads DATA/features.npy (mixtures × hops × F) and DATA/targets.npy (mixtures × hops × B), holds out
 the last 10 % of mixtures for validation, and writes OUT/gain.npy (every weight, flat, in the order
 of `GainModel` in Sources/SordinoDSP/GainNetwork.swift) and OUT/gain.json (sizes, command, losses),
-which `sordino gain-attach` puts into a preset.
+which `sordino gain-attach` puts into a preset. Both are rewritten after every epoch, so a run
+stopped early leaves its last finished epoch (its "history" says which).
 
 The network is the Swift one step for step: x̂ = (x − mean)·scale, u = tanh(W u + b), a GRU in
 PyTorch's gate order (reset, update, candidate; r applied to W_hn·h + b_hn), g = σ(W h + b).
 Loss per band (RNNoise's, Valin 2018, plus an asymmetry): e = √g − √t, (e² + 10e⁴)·(1 + κ·[e < 0]),
-κ = --cut-weight: cutting speech (g below the target) costs more than leaving noise, which keeps
-clean speech at gain 1. Adam, full-sequence backpropagation through time. Deterministic per --seed.
+κ = --cut-weight (above −1): at κ > 0 cutting speech (g below the target) costs more than leaving
+noise, which keeps clean speech at gain 1; at κ < 0 less (lowlatency-48k's network was fine-tuned
+at κ = −0.5: docs/QUALITY.md, seventh step). Adam, full-sequence backpropagation through time. Deterministic per --seed.
 
     python training/train_gain.py --data DIR --init presets/speech-16k.gain --init-fft 512 --out OUT [--epochs 0]
 
@@ -173,7 +175,8 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--chunk", type=int, default=250, help="hops per training sequence (mixtures are cut into chunks)")
     p.add_argument("--learning-rate", type=float, default=3e-3)
-    p.add_argument("--cut-weight", type=float, default=1.0)
+    p.add_argument("--cut-weight", type=float, default=1.0,
+                   help="κ > −1: weight 1 + κ on errors that cut speech (g below the target)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--init", help="start from a preset's NAME.gain trained at another rate (see `transplant`)")
     p.add_argument("--init-fft", type=int, default=512, help="FFT length of --init's preset")
@@ -184,12 +187,18 @@ def main():
         return
     if not a.data or not a.out:
         p.error("--data and --out are required (or --fixture)")
+    if not a.cut_weight > -1:
+        p.error(f"--cut-weight must be above -1 (got {a.cut_weight}): at -1 or below, cutting speech costs nothing or pays")
 
     xs, ts = [], []
     for folder in a.data:
         xs.append(np.load(os.path.join(folder, "features.npy")))
         ts.append(np.load(os.path.join(folder, "targets.npy")))
     x, t = np.concatenate(xs), np.concatenate(ts)
+    sane = np.array([np.all(np.abs(x[i]) < 1e3) and np.all(np.isfinite(t[i])) for i in range(len(x))])
+    if not sane.all():   # log energies and ratios are tens at most; garbage would wreck mean and scale
+        print(f"dropped mixture(s) {np.flatnonzero(~sane).tolist()}: features not finite or above 1e3", flush=True)
+        x, t = x[sane], t[sane]
     m, hops, f = x.shape
     b = t.shape[2]
     held = max(1, m // 10)
@@ -245,15 +254,22 @@ def main():
         history.append({"epoch": epoch + 1, "train": total / max(batches, 1), "validation": v})
         print(f"epoch {epoch + 1}: train {total / max(batches, 1):.5f}, validation {v:.5f} "
               f"({time.time() - started:.0f} s)", flush=True)
+        if epoch + 1 < a.epochs:
+            write(a, dict(fixed, **trained), count, history)   # a run stopped early keeps its last epoch
 
-    params = dict(fixed, **trained)
+    write(a, dict(fixed, **trained), count, history)
+    print(f"wrote {a.out}/gain.npy, gain.json")
+
+
+def write(a, params, count, history):
+    """OUT/gain.npy and OUT/gain.json for `params` after the epochs in `history`."""
+    f, b = params["mean"].shape[0], params["out_w"].shape[0]
     os.makedirs(a.out, exist_ok=True)
     np.save(os.path.join(a.out, "gain.npy"), flatten(params))
     command = " ".join(["python", "training/train_gain.py"] + sys.argv[1:])
     with open(os.path.join(a.out, "gain.json"), "w") as out:
         json.dump({"featureCount": f, "inputUnits": a.input_units, "hiddenUnits": a.hidden_units, "bandCount": b,
                    "parameters": count, "command": command, "history": history}, out, indent=1)
-    print(f"wrote {a.out}/gain.npy, gain.json")
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ import SordinoJACKRig
 import Synchronization
 import TestSupport
 
-/// pthread_self() of the host's process thread; the allocation hook compares against it.
+/// pthread_self() of the host's process thread and of its hop worker (0: none); the allocation
+/// hook compares against them.
 private let audioThread = Atomic<UInt>(0)
-/// Allocations the hook saw on that thread.
+private let workerThread = Atomic<UInt>(0)
+/// Allocations the hook saw on those threads.
 private let audioThreadAllocations = Atomic<Int>(0)
 
 /// Runs a one-channel JackHost on a private dummy jackd (48 kHz, period 256) for `seconds`, with a
@@ -22,8 +24,10 @@ private let audioThreadAllocations = Atomic<Int>(0)
 /// paths (adopting the old engine's state, warming up beside it, crossfading) run on that thread
 /// too, and every live control changes (as the control socket changes them), so the ramps, the
 /// live noise bound and the level meters run there as well, and learn-noise's capture ring is
-/// armed for one second in every two. Returns a report line and whether it was allocation-free; nil when jackd is unavailable.
-func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
+/// armed for one second in every two. With `hopWorker` the engines run on the host's hop worker
+/// (`--hop-work worker`), whose thread is watched as well. Returns a report line and whether it
+/// was allocation-free; nil when jackd is unavailable.
+func probeJackCallback(seconds: Int, hopWorker: Bool = false) -> (line: String, clean: Bool)? {
     guard JackdServer.shouldRun else { return nil }
     do {
         let server = try JackdServer.start(sampleRate: 48_000, period: 256)
@@ -32,10 +36,11 @@ func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
         logger.logLevel = .error
         let basis = Signal.randomBasis(binCount: 769, speechRank: 32, noiseRank: 16, seed: 1)
         let builds = Atomic<Int>(0)
-        let host = try JackHost(options: JackHostOptions(serverName: server.name), logger: logger) { rate, controls throws(EngineBuildError) in
+        let options = JackHostOptions(serverName: server.name, hopWorker: hopWorker)
+        let host = try JackHost(options: options, logger: logger) { rate, controls throws(EngineBuildError) in
             var c = EngineConfiguration()
             c.sampleRate = rate; c.frameLength = 1536; c.hopLength = 384; c.fftLength = 1536
-            c.activationFloor = 0.7; c.adaptiveNoiseRank = 8; c.noiseBoundDecibels = 6; c.spreadsHopWork = true
+            c.activationFloor = 0.7; c.adaptiveNoiseRank = 8; c.noiseBoundDecibels = 6; c.spreadsHopWork = !hopWorker
             if builds.wrappingAdd(1, ordering: .relaxed).oldValue % 4 == 3 { c.frameLength = 1024; c.hopLength = 256 }
             do {
                 return EngineBuild(engine: try Engine(configuration: c, basis: basis, controls: controls),
@@ -53,9 +58,14 @@ func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
         let thread = host.processThread
         guard thread != 0 else { return ("jack-callback: no process cycle ran", false) }
         audioThread.store(thread, ordering: .relaxed)
+        workerThread.store(host.hopWorkerThread, ordering: .relaxed)
+        guard !hopWorker || host.hopWorkerThread != 0 else { return ("jack-callback (hop worker): no worker thread", false) }
         let framesBefore = host.takeReport().framesProcessed
+        audioThreadAllocations.store(0, ordering: .relaxed)
         MallocInterposerSwift.setAllocationHook { _ in
-            if UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: pthread_self()))) == audioThread.load(ordering: .relaxed) {
+            let current = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: pthread_self())))
+            if current == audioThread.load(ordering: .relaxed)
+                || (current != 0 && current == workerThread.load(ordering: .relaxed)) {
                 audioThreadAllocations.wrappingAdd(1, ordering: .relaxed)
             }
         }
@@ -83,10 +93,12 @@ func probeJackCallback(seconds: Int) -> (line: String, clean: Bool)? {
         MallocInterposerSwift.setAllocationHook(nil)
         let frames = host.takeReport().framesProcessed - framesBefore
         let count = audioThreadAllocations.load(ordering: .relaxed)
-        return ("jack-callback: \(seconds) s of live cycles, \(frames) samples, \(host.handOvers) engine hand-overs and "
-                + "\(captured) samples captured on the process thread: allocations=\(count)",
+        let name = hopWorker ? "jack-callback (hop worker)" : "jack-callback"
+        let threads = hopWorker ? "the process thread and the hop worker" : "the process thread"
+        return ("\(name): \(seconds) s of live cycles, \(frames) samples, \(host.handOvers) engine hand-overs and "
+                + "\(captured) samples captured on \(threads): allocations=\(count)",
                 count == 0 && frames > 0 && host.handOvers >= seconds && captured > 0)
     } catch {
-        return ("jack-callback: \(error)", false)
+        return ("\(hopWorker ? "jack-callback (hop worker)" : "jack-callback"): \(error)", false)
     }
 }

@@ -48,6 +48,9 @@ func makeCases() -> [Case] {
     bandedSpread.spreadsHopWork = true
     var bandedPresence = banded
     bandedPresence.gainRefinement = nil; bandedPresence.absentFloorDecibels = -25; bandedPresence.channelCount = 1
+    var lowLatency = banded                   // lowlatency-48k's shape: 512-point frames, hop 128, a network
+    lowLatency.frameLength = 512; lowLatency.hopLength = 128; lowLatency.fftLength = 512
+    lowLatency.channelCount = 1; lowLatency.adaptiveNoiseRank = 8; lowLatency.absentFloorDecibels = -25
     return [Case(name: "kl-16k-mono", configuration: mono), Case(name: "is-48k-stereo-linked", configuration: is48),
             Case(name: "euclidean-16k-stereo", configuration: euclid),
             Case(name: "gain-lift-16k-mono", configuration: gain, gainModel: randomGainModel(for: gain)),
@@ -56,7 +59,9 @@ func makeCases() -> [Case] {
             Case(name: "band-limited-48k-stereo-gain", configuration: banded, gainModel: randomGainModel(for: banded)),
             Case(name: "band-limited-48k-stereo-gain-spread", configuration: bandedSpread,
                  gainModel: randomGainModel(for: bandedSpread)),
-            Case(name: "band-limited-48k-mono-presence", configuration: bandedPresence)]
+            Case(name: "band-limited-48k-mono-presence", configuration: bandedPresence),
+            Case(name: "band-limited-48k-hop128-mono-gain", configuration: lowLatency,
+                 gainModel: randomGainModel(for: lowLatency))]
 }
 
 /// A random basis for `config`; with a band limit, cut like `sordino train --band-limit-hz` cuts it:
@@ -134,11 +139,13 @@ for test in makeCases() where test.name.hasPrefix(only) {
     input.deallocate(); output.deallocate(); inputs.deallocate(); outputs.deallocate()
 }
 if "jack-callback".hasPrefix(only) || only.isEmpty {
-    if let (line, clean) = probeJackCallback(seconds: seconds) {
-        print(line)
-        if !clean { failures += 1 }
-    } else {
-        print("jack-callback: skipped (jackd not installed; SORDINO_REQUIRE_JACKD=1 makes this a failure)")
+    for hopWorker in [false, true] {
+        if let (line, clean) = probeJackCallback(seconds: seconds, hopWorker: hopWorker) {
+            print(line)
+            if !clean { failures += 1 }
+        } else {
+            print("jack-callback: skipped (jackd not installed; SORDINO_REQUIRE_JACKD=1 makes this a failure)")
+        }
     }
 }
 print(failures == 0 ? "allocation-free" : "ALLOCATED in \(failures) case(s)")

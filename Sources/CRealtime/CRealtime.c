@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Flush-to-zero and memory locking for the real-time thread, and the daemon's signal forwarding: what Swift cannot express.
+// Flush-to-zero and memory locking for the real-time thread, the hop worker's timed wait, and the daemon's signal forwarding: what Swift cannot express.
+#define _GNU_SOURCE   // sem_clockwait
 #include "CRealtime.h"
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
 #include <pmmintrin.h>
@@ -42,6 +44,15 @@ int CRealtime_lockMemory(void) {
     if (errno != EINVAL) return errno;   // EINVAL: a kernel before 4.4, without MCL_ONFAULT
 #endif
     return mlockall(MCL_CURRENT | MCL_FUTURE) == 0 ? 0 : errno;
+}
+
+int CRealtime_waitOrTimeout(sem_t *semaphore, long nanoseconds) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += nanoseconds / 1000000000L;
+    deadline.tv_nsec += nanoseconds % 1000000000L;
+    if (deadline.tv_nsec >= 1000000000L) { deadline.tv_sec += 1; deadline.tv_nsec -= 1000000000L; }
+    return sem_clockwait(semaphore, CLOCK_MONOTONIC, &deadline) == 0 ? 0 : errno;
 }
 
 static pthread_t forwardTarget;

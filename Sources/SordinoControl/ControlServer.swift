@@ -22,7 +22,7 @@ public final class ControlServer: Sendable {
     private let listener: ControlListener
     private let target: any ControlTarget
     private let allowedUID: uid_t
-    /// A pipe that wakes the poll loop: replies from other threads, and `stop()`.
+    /// A socket pair that wakes the poll loop: replies from other threads, and `stop()`.
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let outbox = Mutex<[(connection: Int, line: String)]>([])
@@ -40,11 +40,15 @@ public final class ControlServer: Sendable {
     public init(path: String, privateDirectory: Bool, target: any ControlTarget,
                 allowedUID: uid_t = geteuid()) throws(ControlSocketError) {
         listener = try ControlListener(path: path, makeDirectory: privateDirectory)
+        // A socket pair, not a pipe: `wake` sends with MSG_NOSIGNAL, so a wake-up that comes after
+        // the loop closed its end (a `stop` racing the loop's exit, a late `post`) is an ignored
+        // EPIPE instead of a SIGPIPE that ends a process which does not ignore it (the ThreadSanitizer
+        // suite, 2026-11-30).
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else {
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
             let code = errno
             listener.close()
-            throw .system(call: "pipe2", path: path, errno: code)
+            throw .system(call: "socketpair", path: path, errno: code)
         }
         for fd in fds {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
@@ -95,6 +99,7 @@ public final class ControlServer: Sendable {
 
     /// Queues `line` for connection `id` from any thread and wakes the loop.
     func post(_ line: String, to id: Int) {
+        guard !isStopping else { return }   // nobody will send it; the wake-up socket may be closing
         outbox.withLock { $0.append((id, line)) }
         wake()
     }
@@ -103,6 +108,6 @@ public final class ControlServer: Sendable {
 
     private func wake() {
         var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)   // a full pipe already wakes the loop
+        _ = send(wakeWrite, &byte, 1, Int32(MSG_NOSIGNAL))   // a full buffer already wakes the loop
     }
 }

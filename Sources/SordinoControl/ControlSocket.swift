@@ -66,6 +66,9 @@ struct ControlListener {
 
     /// Binds `path`. A stale socket (nobody listening) is replaced; a live one or any other file is
     /// refused. `makeDirectory`: create and check the parent as a private directory (the default path).
+    /// The socket is bound and listening under a temporary name beside `path` first, then linked to
+    /// `path`: a client that sees the file can connect (bound but not yet listening, a connect is
+    /// refused, which a client polling for the file met in `make test`).
     init(path: String, makeDirectory: Bool) throws(ControlSocketError) {
         if makeDirectory { try ControlSocketPath.makePrivateDirectory((path as NSString).deletingLastPathComponent) }
         guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else { throw .pathTooLong(path: path) }
@@ -77,22 +80,37 @@ struct ControlListener {
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .system(call: "socket", path: path, errno: errno) }
-        var address = Self.address(path)
+        let folder = (path as NSString).deletingLastPathComponent
+        let staging = "\(folder.isEmpty ? "." : folder)/.\((path as NSString).lastPathComponent).\(getpid())"
+        let fits = staging.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path)
+        let bindPath = fits ? staging : path   // a path too long to stage is bound where it is
+        if fits { unlink(staging) }
+        var address = Self.address(bindPath)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard bound == 0 else {
             let code = errno
             Glibc.close(fd)
-            throw .system(call: "bind", path: path, errno: code)
+            throw .system(call: "bind", path: bindPath, errno: code)
         }
         // The socket inode gets its mode from the umask at bind; narrow it at once. Inside the
         // private directory nobody else can reach it meanwhile, and SO_PEERCRED guards any path.
-        guard chmod(path, 0o600) == 0, listen(fd, 16) == 0 else {
+        guard chmod(bindPath, 0o600) == 0, listen(fd, 16) == 0 else {
             let code = errno
             Glibc.close(fd)
-            unlink(path)
-            throw .system(call: "chmod/listen", path: path, errno: code)
+            unlink(bindPath)
+            throw .system(call: "chmod/listen", path: bindPath, errno: code)
+        }
+        if fits {
+            // link(2) fails if `path` appeared meanwhile: another daemon's socket is never replaced.
+            let linked = link(staging, path) == 0 ? 0 : errno
+            unlink(staging)
+            guard linked == 0 else {
+                Glibc.close(fd)
+                if linked == EEXIST { throw .inUse(path: path) }
+                throw .system(call: "link", path: path, errno: linked)
+            }
         }
         self.path = path
         descriptor = fd

@@ -84,7 +84,9 @@ public struct LearnedNoise: Sendable, Equatable {
 /// Learns noise atoms from captured input with the training code (`TrainingSet`, `BetaNMF`): V of
 /// every channel with the engine's own STFT (frames more than 60 dB below the loudest dropped),
 /// then β-NMF with the preset's β. The capture should hold the noise alone: whatever is in it
-/// becomes noise to the engine. Allocates; never on the audio thread.
+/// becomes noise to the engine. With a band limit (the 48 kHz presets) the atoms are learned on
+/// the bins the solve covers and are 0 above, as `sordino train --band-limit-hz` makes them: the
+/// band above belongs to the preset's high-band atom. Allocates; never on the audio thread.
 public enum NoiseLearner {
     /// Atoms learned when the request names none: enough for a whine or hum with its harmonics and
     /// a broadband part, few enough that 5 s of input pin them down. Measured with
@@ -116,8 +118,11 @@ public enum NoiseLearner {
         let set: TrainingSet, result: BetaNMF.Factorisation
         do throws(NMFError) {
             set = try TrainingSet(signals: channels, configuration: configuration, relativeFloorDecibels: 60)
+            let solved = configuration.solvedBinCount, frames = set.frameCount
+            let v = solved == set.binCount ? set.spectrogram
+                : Matrix(rows: solved, columns: frames, values: Array(set.spectrogram.values[..<(solved * frames)]))
             let nmf = try BetaNMF(.init(rank: atoms, beta: configuration.beta, iterations: iterations, seed: seed))
-            result = try nmf.factorise(set.spectrogram) { pass, objective in progress?(pass, objective) }
+            result = try nmf.factorise(v) { pass, objective in progress?(pass, objective) }
         } catch {
             if case .noFrames = error {
                 throw ControlFailure(.learnFailed, "the \(formatted(seconds)) s captured held only digital silence: nothing fed "
@@ -125,8 +130,9 @@ public enum NoiseLearner {
             }
             throw ControlFailure(.learnFailed, "learning noise atoms failed: \(error)")
         }
+        // bins × atoms, 0 above the band limit.
         let bins = set.binCount
-        var values = result.basis.values
+        var values = result.basis.values + [Float](repeating: 0, count: (bins - result.basis.rows) * atoms)
         for k in 0..<atoms {
             var sum: Float = 0
             for f in 0..<bins { sum += values[f * atoms + k] }

@@ -4,6 +4,7 @@
 import Foundation
 import Glibc
 import SordinoDSP
+import SordinoIO
 import SordinoPresets
 
 /// Writes a preset whose noise part ends in a `LearnedNoise`'s atoms, as `NAME.json` next to a basis file named
@@ -38,10 +39,10 @@ public enum NoisePresetWriter {
         let checksum = BasisFile.checksumString(BasisFile.crc32(BasisFile.payload(of: basis)))
         result.metadata.basis = .init(file: "\(name)-\(checksum).basis", speechRank: basis.speechRank,
                                       noiseRank: basis.noiseRank, binCount: basis.binCount, checksum: checksum)
-        if let model = preset.gainModel, let gain = preset.metadata.gain {
+        if let model = preset.gainModel, preset.metadata.gain != nil {   // renamed; every other gain field kept
             let gainChecksum = BasisFile.checksumString(BasisFile.crc32(GainFile.payload(of: model)))
-            result.metadata.gain = .init(file: "\(name)-\(gainChecksum).gain", mode: gain.mode, model: model,
-                                         checksum: gainChecksum, command: gain.command)
+            result.metadata.gain?.file = "\(name)-\(gainChecksum).gain"
+            result.metadata.gain?.checksum = gainChecksum
         }
         do throws(PresetError) { try result.validate(path: name) } catch {
             throw ControlFailure(.learnFailed, "the preset with learned noise does not validate: \(error)")
@@ -82,7 +83,6 @@ public enum NoisePresetWriter {
             for path in placed { unlink(path) }
             throw error
         }
-        syncDirectory(folder)
         // The old preset of this name is replaced: its own data files go (never the new ones).
         if let previous {
             let kept = Set(files.map(\.name))
@@ -93,41 +93,13 @@ public enum NoisePresetWriter {
         return jsonPath
     }
 
-    /// Temporary file in the same folder, write, fsync, rename over `path`.
+    /// `AtomicFile.write`, its failure as the control protocol's io-error.
     private static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ControlFailure) {
-        let folder = (path as NSString).deletingLastPathComponent, file = (path as NSString).lastPathComponent
-        let temporary = "\(folder)/.\(file).\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw failure("create", temporary, errno) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else {
-                let code = errno
-                close(fd)
-                unlink(temporary)
-                throw failure("write", temporary, code)
-            }
-            offset += n
+        var failed: AtomicFileError?
+        bytes.withUnsafeBytes { body in
+            do throws(AtomicFileError) { try AtomicFile.write([body], to: path) } catch { failed = error }
         }
-        let synced = fsync(fd) == 0 ? 0 : errno
-        close(fd)
-        guard synced == 0 else {
-            unlink(temporary)
-            throw failure("fsync", temporary, synced)
-        }
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw failure("rename", path, code)
-        }
-    }
-
-    private static func syncDirectory(_ folder: String) {
-        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
+        if let failed { throw failure(failed.step, failed.path, failed.code) }
     }
 
     private static func failure(_ call: String, _ path: String, _ code: Int32) -> ControlFailure {

@@ -4,6 +4,7 @@
 import Foundation
 import Glibc
 import SordinoDSP
+import SordinoIO
 
 /// The state file of one daemon: `$XDG_STATE_HOME/sordino/NAME.json` (default
 /// `~/.local/state/sordino/NAME.json`), holding the values set live, e.g.
@@ -35,17 +36,12 @@ public struct SettingsFile: Sendable {
         } catch {
             throw ControlFailure(.ioError, "cannot create \(directory): \(error.localizedDescription). Check its permissions.")
         }
-        let temporary = "\(directory)/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw Self.failure("open", temporary) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard written == bytes.count, synced, rename(temporary, path) == 0 else {
-            let failure = Self.failure("write", path)
-            unlink(temporary)
-            throw failure
+        var failed: AtomicFileError?
+        Array(text.utf8).withUnsafeBytes { body in
+            do throws(AtomicFileError) { try AtomicFile.write([body], to: path, permissions: 0o600) } catch { failed = error }
+        }
+        if let failed {
+            throw ControlFailure(.ioError, "\(failed.reason). Check the folder's permissions and free space.")
         }
     }
 
@@ -75,7 +71,4 @@ public struct SettingsFile: Sendable {
         return parsed.map { $0.0.rawValue }
     }
 
-    private static func failure(_ call: String, _ path: String) -> ControlFailure {
-        ControlFailure(.ioError, "\(call) \(path): \(String(cString: strerror(errno))). Check the folder's permissions and free space.")
-    }
 }

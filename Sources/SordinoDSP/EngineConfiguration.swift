@@ -49,6 +49,10 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     /// the mask; nil: no stage. A mode other than `.observe` needs the engine's `gainModel`; with it,
     /// `absentFloorDecibels` is the floor where the network's gain is 0 (and `SpeechPresence` is off).
     public var gainRefinement: GainRefinementMode? = nil
+    /// Time in ms (0…1000) in which a band gain of the learned stage may fall at most ×0.6 (the
+    /// hold against falling, RNNoise's release; 10 ms unless a preset sets it); 0: no hold, each
+    /// frame's network gain is taken as it is.
+    public var gainReleaseMilliseconds: Float = 10
     /// p in G = Ŝ^p / (Ŝ^p + N̂^p): 1 or 2.
     public var maskExponent: Int = 2
     /// Attenuation limit in dB (≤ 0): the mask never goes below 10^(floor/20).
@@ -123,6 +127,9 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
             try EngineError.check(absentFloorDecibels.isFinite && absentFloorDecibels >= -120 && absentFloorDecibels <= 0,
                       .absentFloorDecibels, absentFloorDecibels, "−120…0 dB")
         }
+        try EngineError.check(gainReleaseMilliseconds.isFinite && gainReleaseMilliseconds >= 0
+                  && gainReleaseMilliseconds <= 1000,
+                  .gainReleaseMilliseconds, gainReleaseMilliseconds, "0…1000 ms")
         if let bandLimitHertz {
             try EngineError.check(bandLimitHertz.isFinite && bandLimitHertz > 0 && 2 * bandLimitHertz < Float(sampleRate),
                                   .bandLimitHertz, bandLimitHertz, "0…\(sampleRate / 2) Hz (below half the sample rate)")

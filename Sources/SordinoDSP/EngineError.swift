@@ -51,7 +51,7 @@ public enum EngineSetting: String, Sendable, CaseIterable {
     case sampleRate, fftLength, spectrumExponent, beta, iterations, maximumIterations, sparsity
     case activationFloor, adaptiveNoiseRank, adaptiveNoiseMemoryMilliseconds, noiseBoundDecibels, absentFloorDecibels
     case bandLimitHertz
-    case gainRefinement, gainModel
+    case gainRefinement, gainModel, gainReleaseMilliseconds
     case maskExponent, floorDecibels, wet, maskSmoothingMilliseconds, controlSmoothingMilliseconds
     case channelCount, maximumBlockLength
     case atomPenalties = "atom penalties"

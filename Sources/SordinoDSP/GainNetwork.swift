@@ -117,7 +117,7 @@ struct GainNetwork: ~Copyable {
         multiplyColumns(inputWeights, columns: featureCount, stride: inputStride, normalised, into: units)
         var j = 0
         while j < inputStride {
-            store8(tanh8(load8(units + j) + load8(inputBias + j)), units + j)
+            store8(fastTanh(load8(units + j) + load8(inputBias + j)), units + j)
             j += 8
         }
         multiplyColumns(gruInputWeights, columns: inputUnits, stride: gateStride, units, into: fromInput)
@@ -125,11 +125,11 @@ struct GainNetwork: ~Copyable {
         let (z0, n0) = (stride, 2 * stride)   // the update and candidate gates' rows
         j = 0
         while j < stride {   // padding lanes: r = z = ½, n = 0, so the hidden state's padding stays 0
-            let r = sigmoid8(load8(fromInput + j) + load8(gruInputBias + j)
+            let r = fastSigmoid(load8(fromInput + j) + load8(gruInputBias + j)
                                  + (load8(fromHidden + j) + load8(gruRecurrentBias + j)))
-            let z = sigmoid8(load8(fromInput + z0 + j) + load8(gruInputBias + z0 + j)
+            let z = fastSigmoid(load8(fromInput + z0 + j) + load8(gruInputBias + z0 + j)
                                  + (load8(fromHidden + z0 + j) + load8(gruRecurrentBias + z0 + j)))
-            let n = tanh8(load8(fromInput + n0 + j) + load8(gruInputBias + n0 + j)
+            let n = fastTanh(load8(fromInput + n0 + j) + load8(gruInputBias + n0 + j)
                               + r * (load8(fromHidden + n0 + j) + load8(gruRecurrentBias + n0 + j)))
             store8((1 - z) * n + z * load8(hidden + j), hidden + j)
             j += 8
@@ -137,41 +137,9 @@ struct GainNetwork: ~Copyable {
         multiplyColumns(outputWeights, columns: hiddenUnits, stride: bandStride, hidden, into: output)
         j = 0
         while j < bandStride {
-            store8(sigmoid8(load8(output + j) + load8(outputBias + j)), output + j)
+            store8(fastSigmoid(load8(output + j) + load8(outputBias + j)), output + j)
             j += 8
         }
         copyFloats(gains, from: output, count: bandCount)
     }
 }
-
-/// `fastExp` on eight lanes, the same arithmetic in the same order lane by lane (so each lane equals
-/// the scalar function's result exactly). Real-time safe.
-@_noLocks @inline(__always)
-func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let clamped = x.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
-    let t = clamped * 1.442_695_04
-    let half = SIMD8<Float>(repeating: -0.5).replacing(with: 0.5, where: t .>= 0)
-    let rounded = t + half
-    var k = SIMD8<Int32>()
-    for i in 0..<8 { k[i] = Int32(rounded[i]) }   // toward zero, as `Int(_:)` in `fastExp`
-    let kf = SIMD8<Float>(k)
-    let r = (clamped - kf * 0.693_145_75) - kf * 1.428_606_8e-6
-    var p = SIMD8<Float>(repeating: 1.0 / 5040)
-    p = p * r + 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
-    let scale = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: k &+ 127) &<< 23, to: SIMD8<Float>.self)
-    return p * scale
-}
-
-/// `fastSigmoid` on eight lanes (lane by lane equal to it). Real-time safe.
-@_noLocks @inline(__always)
-func sigmoid8(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / (1 + exp8(-x)) }
-
-/// `fastTanh` on eight lanes (lane by lane equal to it). Real-time safe.
-@_noLocks @inline(__always)
-func tanh8(_ x: SIMD8<Float>) -> SIMD8<Float> { 2 / (1 + exp8(-2 * x)) - 1 }

@@ -24,7 +24,8 @@ public enum GainRefinementMode: String, Codable, Sendable, CaseIterable {
 /// The stage (`EngineConfiguration.gainRefinement`). Per frame and stream: `GainFeatures`, one
 /// `GainNetwork` step (state carried across frames: the time context the per-frame solve lacks),
 /// band gains g held against falling faster than RNNoise lets them (×0.6 per 10 ms, Valin 2018:
-/// a gain that drops at once between syllables is what PESQ punishes), interpolated to bins, then
+/// a gain that drops at once between syllables is what PESQ punishes; the time is
+/// `EngineConfiguration.gainReleaseMilliseconds`, 0 for no hold), interpolated to bins, then
 /// G ← combine(G, g) by the mode, and the floor
 /// `absentFloor + (floor − absentFloor)·g` (with no absent floor, `floor`). Latency: none.
 /// Allocation-free after `init`; one stream per channel (linked channels use stream 0).
@@ -36,7 +37,8 @@ public struct GainRefinement: ~Copyable {
     let bandCount: Int
     private let binCount: Int
     private let absentFloor: Float?
-    /// Fraction of the last frame's band gain that the next may not fall below: 0.6^(hop / 10 ms).
+    /// Fraction of the last frame's band gain that the next may not fall below: 0.6^(hop / release
+    /// time), 0 without a hold.
     private let release: Float
     private let features: GainFeatures?
     private let network: GainNetwork?
@@ -62,7 +64,8 @@ public struct GainRefinement: ~Copyable {
             try self.init(mode: mode, model: model, absentFloorDecibels: configuration.absentFloorDecibels,
                           sampleRate: configuration.sampleRate, fftLength: configuration.fftLength,
                           spectrumExponent: configuration.spectrumExponent, streams: configuration.channelCount,
-                          hopSeconds: Float(configuration.hopLength) / Float(configuration.sampleRate))
+                          hopSeconds: Float(configuration.hopLength) / Float(configuration.sampleRate),
+                          releaseSeconds: configuration.gainReleaseMilliseconds / 1000)
         } else {
             self.init()
         }
@@ -82,9 +85,11 @@ public struct GainRefinement: ~Copyable {
     }
 
     /// Not real-time safe. `model` is required unless `mode` is `.observe`, and must have the
-    /// band and feature counts of this rate's `GainBands`.
+    /// band and feature counts of this rate's `GainBands`. `releaseSeconds`: the time in which a
+    /// band gain may fall at most ×0.6, 0 for no hold.
     init(mode: GainRefinementMode, model: GainModel?, absentFloorDecibels: Float?, sampleRate: Int,
-         fftLength: Int, spectrumExponent: Int, streams: Int, hopSeconds: Float) throws(EngineError) {
+         fftLength: Int, spectrumExponent: Int, streams: Int, hopSeconds: Float,
+         releaseSeconds: Float = 0.010) throws(EngineError) {
         let bands = GainBands(sampleRate: sampleRate, fftLength: fftLength)
         let features = try GainFeatures(bands: bands, sampleRate: sampleRate, fftLength: fftLength,
                                         spectrumExponent: spectrumExponent)
@@ -106,7 +111,7 @@ public struct GainRefinement: ~Copyable {
         bandCount = bands.bandCount
         binCount = bands.binCount
         absentFloor = absentFloorDecibels.map { Float.pow(10, $0 / 20) }
-        release = Float.pow(0.6, hopSeconds / 0.010)
+        release = releaseSeconds > 0 ? Float.pow(0.6, hopSeconds / releaseSeconds) : 0
         stateStride = network?.stateLength ?? 0
         let interpolation = BandInterpolation(bands)
         lower = .allocate(capacity: binCount)

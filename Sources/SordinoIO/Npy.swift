@@ -188,6 +188,18 @@ public enum Npy {
     /// Encodes `array` as NumPy writes float32: version 1.0 (2.0 only if the header would exceed
     /// 65 535 bytes), `<f4`, C order, header padded so the data starts at a multiple of 64 bytes.
     public static func encode(_ array: NpyArray, path: String = "<memory>") throws(NpyError) -> Data {
+        var out = try encodeHeader(array, path: path)
+        out.reserveCapacity(out.count + 4 * array.values.count)
+        for value in array.values {
+            let bits = value.bitPattern
+            out.append(contentsOf: [UInt8(bits & 0xFF), UInt8(bits >> 8 & 0xFF),
+                                    UInt8(bits >> 16 & 0xFF), UInt8(bits >> 24)])
+        }
+        return out
+    }
+
+    /// The magic, version, header length and padded header dict of `array`'s file.
+    static func encodeHeader(_ array: NpyArray, path: String) throws(NpyError) -> Data {
         guard array.shape.allSatisfy({ $0 >= 0 }),
               array.shape.reduce(1, *) == array.values.count else {
             throw .shapeMismatch(path, shape: array.shape, valueCount: array.values.count)
@@ -212,23 +224,26 @@ public enum Npy {
             length >>= 8
         }
         out.append(contentsOf: padded)
-        out.reserveCapacity(out.count + 4 * array.values.count)
-        for value in array.values {
-            let bits = value.bitPattern
-            out.append(contentsOf: [UInt8(bits & 0xFF), UInt8(bits >> 8 & 0xFF),
-                                    UInt8(bits >> 16 & 0xFF), UInt8(bits >> 24)])
-        }
         return out
     }
 
-    /// Writes `array` to `path` as `encode` describes, replacing any file there.
-    public static func write(_ array: NpyArray, to path: String) throws(NpyError) {
-        let data = try encode(array, path: path)
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw .cannotWrite(path, reason: error.localizedDescription)
+    /// Writes `array` to `path` as `encode` describes, replacing any file there as one step
+    /// (`AtomicFile`; arrays of any size: Foundation's `Data.write` repeated the file's start past
+    /// 2 GiB). `writer` as in `AtomicFile.write`.
+    public static func write(_ array: NpyArray, to path: String,
+                             writer: AtomicFile.Writer = { Glibc.write($0, $1, $2) }) throws(NpyError) {
+        let header = try encodeHeader(array, path: path)
+        var values = array.values
+        #if _endian(big)
+        for i in values.indices { values[i] = Float(bitPattern: values[i].bitPattern.byteSwapped) }
+        #endif
+        var failure: AtomicFileError?
+        header.withUnsafeBytes { head in
+            values.withUnsafeBytes { body in
+                do throws(AtomicFileError) { try AtomicFile.write([head, body], to: path, writer: writer) } catch { failure = error }
+            }
         }
+        if let failure { throw .cannotWrite(path, reason: failure.reason) }
     }
 
     /// The dict, spaces and a final newline, so that `prefix` + header is a multiple of 64 bytes.

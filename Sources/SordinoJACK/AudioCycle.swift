@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The audio cycle, top to bottom: clock, port buffers, capture, engine slot, levels, clock, cost and counters.
+// The audio cycle, top to bottom: clock, port buffers, capture, engine slot (or the hop worker's rings), levels, clock, cost and counters.
 
 internal import CJACK
 import Glibc
@@ -25,9 +25,23 @@ func hostProcessCallback(_ frames: UInt32, _ raw: UnsafeMutableRawPointer?) -> I
     let outputs = UnsafePointer(context.pointee.outputBuffers)
 
     // 2. The input for a learn-noise capture (when armed; before the engine, which may share the
-    //    buffer), then the engine (or old and new crossfading during a hand-over).
+    //    buffer), then the engine (or old and new crossfading during a hand-over): here, or on
+    //    the hop worker (`hopWorkerCycle`), which gets this cycle's input and gave its output of
+    //    `delay` samples ago.
     context.pointee.capture.write(inputs, blockLength: blockLength)
-    context.pointee.slot.process(inputs: inputs, outputs: outputs, blockLength: blockLength)
+    if context.pointee.worker.isEnabled {
+        let due = context.pointee.worker.push(inputs, blockLength: blockLength)
+        let freewheeling = context.pointee.freewheeling.load(ordering: .relaxed)
+        if due || freewheeling { _ = cycleCCalls(context, frames: frames, fetchBuffers: false, wakeWorker: true) }
+        // Freewheeling (an export: no deadline), wait for the worker, so nothing plays as silence;
+        // sleeping between looks, so that a worker of lower priority on the same core gets to run.
+        while freewheeling, !context.pointee.worker.hasOutput(blockLength: blockLength) {
+            _ = cycleCCalls(context, frames: frames, fetchBuffers: false, pause: true)
+        }
+        context.pointee.worker.pull(outputs, blockLength: blockLength)
+    } else {
+        context.pointee.slot.process(inputs: inputs, outputs: outputs, blockLength: blockLength)
+    }
 
     // 3. Levels for status lines and meters: peaks, and running sums of squares.
     for c in 0..<context.pointee.channelCount {
@@ -48,6 +62,22 @@ func hostProcessCallback(_ frames: UInt32, _ raw: UnsafeMutableRawPointer?) -> I
     return 0
 }
 
+/// The hop worker's turn (`HopWorker`), each time it looks: the engine on all input that has
+/// arrived, and its time. Returns whether there was any.
+@_noLocks
+func hopWorkerCycle(_ context: UnsafeMutablePointer<HostContext>) -> Bool {
+    let start = cycleCCalls(context, frames: 0, fetchBuffers: false)
+    var worked = false
+    context.pointee.worker.drain { inputs, outputs, count in
+        context.pointee.slot.process(inputs: inputs, outputs: outputs, blockLength: count)
+        worked = true
+    }
+    guard worked else { return false }
+    let end = cycleCCalls(context, frames: 0, fetchBuffers: false)
+    context.pointee.workerHistogram.record(nanoseconds: end - start)
+    return true
+}
+
 /// The cycle's C calls, in SordinoJACK's one unsafe-performance site (the project's budget is
 /// three: FFTW's execute, a square root, and this). The optimiser cannot see into C, so it cannot
 /// prove them real-time safe; they are, by their documentation and source:
@@ -56,10 +86,16 @@ func hostProcessCallback(_ frames: UInt32, _ raw: UnsafeMutableRawPointer?) -> I
 /// - `jack_port_get_buffer` (with `fetchBuffers`): libjack wants it called every cycle; it returns
 ///   a pointer into shared memory. No lock, no allocation.
 /// - `pthread_self()`, once: reads the thread pointer register.
+/// - `sem_post` (with `wakeWorker`): wakes the hop worker when it sleeps or JACK freewheels; a
+///   futex wake, async-signal-safe, never waits.
+/// - `usleep(50)` (with `pause`): only while JACK freewheels, when no cycle has a deadline.
 /// Returns the monotonic clock in ns, or −1 when JACK gave no buffer for a port.
 @_noLocks @inline(__always)
-private func cycleCCalls(_ context: UnsafeMutablePointer<HostContext>, frames: UInt32, fetchBuffers: Bool) -> Int {
+private func cycleCCalls(_ context: UnsafeMutablePointer<HostContext>, frames: UInt32, fetchBuffers: Bool,
+                         wakeWorker: Bool = false, pause: Bool = false) -> Int {
     _unsafePerformance {
+        if wakeWorker { sem_post(context.pointee.worker.wake) }
+        if pause { usleep(50) }
         if fetchBuffers {
             if context.pointee.processThread.load(ordering: .relaxed) == 0 {
                 context.pointee.processThread.store(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: pthread_self()))),

@@ -43,6 +43,7 @@ struct EngineKeeper {
         if let old = context.pointee.slot.collectRetired() { release([old]) }
         guard let waiting = queued else { return }
         if !session {
+            context.pointee.worker.waitUntilIdle()
             release(context.pointee.slot.installWithoutAudio(waiting))
             queued = nil
         } else if context.pointee.slot.post(waiting) {
@@ -53,6 +54,7 @@ struct EngineKeeper {
     /// The client closed mid-hand-over: finish it at once (no audio thread runs now).
     mutating func settle(_ context: UnsafeMutablePointer<HostContext>) {
         var released: [UnsafeMutablePointer<Engine>] = []
+        context.pointee.worker.waitUntilIdle()
         context.pointee.slot.settleWithoutAudio(into: &released)
         release(released)
         pump(context, session: false)
@@ -60,6 +62,7 @@ struct EngineKeeper {
 
     /// Frees every engine (closing; no audio thread runs).
     mutating func removeAll(_ context: UnsafeMutablePointer<HostContext>) {
+        context.pointee.worker.waitUntilIdle()
         release(context.pointee.slot.removeAll())
         if let waiting = queued { release([waiting]) }
         queued = nil

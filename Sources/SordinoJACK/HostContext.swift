@@ -28,6 +28,8 @@ struct HostContext: ~Copyable {
     let slot: EngineSlot
     /// Live input for learn-noise, while a capture is armed.
     let capture: CaptureRing
+    /// The rings to and from the hop worker (unused unless enabled).
+    let worker: HopWorker
 
     /// Process callbacks that have begun (the main loop's sign of life of the server).
     let cycles = Atomic<Int>(0)
@@ -37,6 +39,8 @@ struct HostContext: ~Copyable {
     let missingBuffers = Atomic<Int>(0)
     /// Process-callback durations.
     let histogram = CallbackHistogram()
+    /// The hop worker's durations, one per wake-up (`hopWorkerCycle`); empty without it.
+    let workerHistogram = CallbackHistogram()
     /// Callbacks that took longer than the period (block length at the announced rate) since the
     /// host started: each one is an xrun of Sordino's own making, whatever else the server saw.
     let overruns = Atomic<Int>(0)
@@ -73,7 +77,7 @@ struct HostContext: ~Copyable {
     /// tools can attribute work, e.g. heap allocations, to the audio thread.
     let processThread = Atomic<UInt>(0)
 
-    init(channelCount: Int) {
+    init(channelCount: Int, hopWorker: Bool = false) {
         self.channelCount = channelCount
         inputPorts = .allocate(capacity: channelCount)
         outputPorts = .allocate(capacity: channelCount)
@@ -97,6 +101,7 @@ struct HostContext: ~Copyable {
         }
         slot = EngineSlot(channelCount: channelCount)
         capture = CaptureRing(channelCount: channelCount)
+        worker = HopWorker(channelCount: channelCount, enabled: hopWorker)
     }
 
     deinit {

@@ -27,6 +27,10 @@ public struct JackHostReport: Sendable {
     public var outputPeakDecibels: [Float]
     /// libjack messages lost because the queue was full, since the host started.
     public var droppedMessages: Int
+    /// With the hop worker (nil without it): its cost per wake-up over the interval; the cycles that
+    /// played silence because its output was not ready, and the times it fell half a ring behind,
+    /// since the host started.
+    public var worker: (cost: CallbackStatistics, lateCycles: Int, skips: Int)?
 }
 
 extension JackHostReport {
@@ -44,8 +48,16 @@ extension JackHostReport {
             \(overruns) callbacks over the period, \
             peak dBFS \(levels.isEmpty ? "-" : levels), \
             \(framesProcessed) samples processed, \(nonFiniteSamples) NaN/Inf replaced, \
-            \(clippedSamples) clipped, \(reconnects) reconnects, \(engineRebuilds) engine swaps
+            \(clippedSamples) clipped, \(reconnects) reconnects, \(engineRebuilds) engine swaps\(workerPart)
             """
+    }
+
+    private var workerPart: String {
+        worker.map {
+            ", hop worker p50 \(formatted($0.cost.p50Microseconds)) µs p99 \(formatted($0.cost.p99Microseconds)) µs "
+                + "max \(formatted($0.cost.maximumMicroseconds)) µs over \($0.cost.count) runs: "
+                + "\($0.lateCycles) cycles late, \($0.skips) skips"
+        } ?? ""
     }
 }
 

@@ -118,6 +118,12 @@ package struct JackClient: ~Copyable {
     var blockLength: Int { Int(jack_get_buffer_size(handle)) }
     /// DSP load of the whole graph, in percent, as the server measures it.
     var cpuLoad: Float { jack_cpu_load(handle) }
+    /// The SCHED_FIFO priority of this client's process thread; nil when the server runs without
+    /// real-time scheduling.
+    var realTimePriority: Int? {
+        let priority = jack_client_real_time_priority(handle)
+        return jack_is_realtime(handle) != 0 && priority > 0 ? Int(priority) : nil
+    }
     /// A non-owning reference for use inside callbacks (test clients).
     package var reference: JackClientReference { JackClientReference(handle: handle) }
 

@@ -24,10 +24,13 @@ public struct JackHostOptions: Sendable {
     public var silenceTimeout: Duration
     /// Lock the process's memory (`mlockall`) at start; a warning when the system refuses.
     public var locksMemory: Bool
+    /// Run the engine on a worker thread (`HopWorker`) instead of JACK's process thread, for
+    /// `HopWorker.delay` more samples of latency; the engines should then do each hop whole.
+    public var hopWorker: Bool
 
     public init(clientName: String = "sordino", serverName: String? = nil, channelCount: Int = 1,
                 connectInputs: String? = nil, connectOutputs: String? = nil, reconnects: Bool = true,
-                silenceTimeout: Duration = .seconds(5), locksMemory: Bool = false) {
+                silenceTimeout: Duration = .seconds(5), locksMemory: Bool = false, hopWorker: Bool = false) {
         self.clientName = clientName
         self.serverName = serverName
         self.channelCount = channelCount
@@ -36,6 +39,7 @@ public struct JackHostOptions: Sendable {
         self.reconnects = reconnects
         self.silenceTimeout = silenceTimeout
         self.locksMemory = locksMemory
+        self.hopWorker = hopWorker
     }
 
     /// The server's name as users know it: the option, else `$JACK_DEFAULT_SERVER`, else "default".
@@ -74,9 +78,15 @@ public final class JackHost {
     /// The last reconnect failure logged, so that a server we cannot serve is reported once.
     var lastReconnectFailure: String?
     var reportBaseline: [Int]
+    var workerBaseline = [Int](repeating: 0, count: CallbackHistogram.bucketCount)
     var wasFreewheeling = false
     var lastCycles = 0
     var lastCycleSeen = ContinuousClock.now
+    /// How long without a cycle before `service()` stops making requests to the server: four
+    /// periods and 50 ms (a loaded machine delays cycles; the work only waits).
+    var quietBeforeCalls: Duration {
+        .milliseconds(50) + .microseconds(4 * blockLength * 1_000_000 / max(sampleRate, 1))
+    }
     /// A lost client still closing (its server is frozen); nil when none.
     var closing: ClientCloser?
     /// The input capture under way (`captureInput`); nil when none.
@@ -110,8 +120,9 @@ public final class JackHost {
             inputRule: try options.connectInputs.map { pattern throws(JackHostError) in try AutoConnectRule(pattern: pattern) },
             outputRule: try options.connectOutputs.map { pattern throws(JackHostError) in try AutoConnectRule(pattern: pattern) })
         context = .allocate(capacity: 1)
-        context.initialize(to: HostContext(channelCount: options.channelCount))
+        context.initialize(to: HostContext(channelCount: options.channelCount, hopWorker: options.hopWorker))
         reportBaseline = context.pointee.histogram.snapshot()
+        if options.hopWorker { startHopWorker(context) }
         routeJackMessagesToQueue()
         if options.locksMemory {
             let error = CRealtime_lockMemory()
@@ -128,6 +139,7 @@ public final class JackHost {
         // A client still closing on a frozen server may yet call back into the context: leave it
         // (and its engines) to the process's exit rather than free what a callback could touch.
         guard closing == nil else { return }
+        guard stopHopWorker(context) else { return }
         context.deinitialize(count: 1)
         context.deallocate()
     }
@@ -143,12 +155,19 @@ public final class JackHost {
     public var outputPortNames: [String] { (1...options.channelCount).map { "\(clientName):out_\($0)" } }
     /// pthread_self() of the audio (process callback) thread as a number; 0 before the first cycle.
     public var processThread: UInt { context.pointee.processThread.load(ordering: .relaxed) }
+    /// pthread_self() of the hop worker's thread as a number; 0 without one.
+    public var hopWorkerThread: UInt { context.pointee.worker.thread.load(ordering: .acquiring) }
     /// Whether JACK's thread-init callback found flush-to-zero on after setting it (audio thread).
     public var flushToZeroOnAudioThread: Bool { context.pointee.flushToZeroSet.load(ordering: .acquiring) }
     /// Delay from `in_c` to `out_c` in samples (the newest engine's latency), as reported to JACK.
-    public var latencySamples: Int { engines.newest?.pointee.latencySamples ?? 0 }
+    public var latencySamples: Int {
+        (engines.newest?.pointee.latencySamples ?? 0) + context.pointee.worker.delay.load(ordering: .relaxed)
+    }
     /// The same delay in milliseconds.
-    public var latencyMilliseconds: Double { engines.newest?.pointee.configuration.latencyMilliseconds ?? 0 }
+    public var latencyMilliseconds: Double {
+        guard let rate = engines.newest?.pointee.configuration.sampleRate, rate > 0 else { return 0 }
+        return Double(latencySamples) * 1000 / Double(rate)
+    }
     /// Counters of the newest engine (its processed samples align a test player to its hops).
     public var engineTelemetry: Telemetry {
         guard let newest = engines.newest else { preconditionFailure("JackHost has no engine before its first session") }
@@ -199,13 +218,17 @@ public final class JackHost {
     public func service() throws(JackHostError) {
         for message in HostEventQueue.shared.drain() { logger.debug("libjack: \(message)") }
         if session != nil {
+            let silence = silentFor()
             if context.pointee.serverShutDown.load(ordering: .acquiring) {
                 try loseServer(because: "it shut down or dropped the client")
-            } else if let silence = silentFor(), silence >= options.silenceTimeout {
+            } else if let silence, silence >= options.silenceTimeout {
                 try loseServer(because: "no process callback for \(formatted(seconds(silence))) s")
-            } else {
+            } else if silence.map({ $0 < quietBeforeCalls }) ?? true {
                 followServerChanges()
             }
+            // Otherwise the server has run no cycle for several periods (frozen, or about to be
+            // lost): port and connection work waits, since a request to a stopped server waits
+            // as long as it is stopped, and the loss could then never be noticed.
         }
         if session == nil, finishClosing(), reconnect.isDue { attemptReconnect() }
         engines.pump(context, session: session != nil)
@@ -283,6 +306,16 @@ public final class JackHost {
         engines.removeAll(context)
     }
 
+    /// The hop worker's part of a report (nil without one): its cost since the previous report.
+    private func takeWorkerReport() -> (cost: CallbackStatistics, lateCycles: Int, skips: Int)? {
+        guard context.pointee.worker.isEnabled else { return nil }
+        let counts = context.pointee.workerHistogram.snapshot()
+        let interval = zip(counts, workerBaseline).map { $0 - $1 }
+        workerBaseline = counts
+        return (CallbackStatistics(counts: interval, maximumNanoseconds: context.pointee.workerHistogram.takeMaximum()),
+                context.pointee.worker.lateCycles.load(ordering: .relaxed), context.pointee.worker.skips.load(ordering: .relaxed))
+    }
+
     /// Interval statistics since the previous call, plus running totals.
     public func takeReport() -> JackHostReport {
         let counts = context.pointee.histogram.snapshot()
@@ -301,7 +334,8 @@ public final class JackHost {
             nonFiniteSamples: totals.nonFinite, clippedSamples: totals.clipped,
             reconnects: reconnects, engineRebuilds: engineRebuilds,
             inputPeakDecibels: levels.input, outputPeakDecibels: levels.output,
-            droppedMessages: HostEventQueue.shared.dropped.load(ordering: .relaxed))
+            droppedMessages: HostEventQueue.shared.dropped.load(ordering: .relaxed),
+            worker: takeWorkerReport())
     }
 
     /// Logs a report where the user looks: at info level, or at the `--log-level` set above it,

@@ -22,6 +22,7 @@ extension JackHost {
         controls.setDefaults(defaults)
         build.engine.settleControls()
         engines.install(build.engine, context, session: session != nil)
+        if session != nil { updateHopWorkerDelay(blockLength: blockLength) }   // a new hop may need another delay
         engineOrigin = origin
         if reason != nil { engineRebuilds += 1 }
         context.pointee.latencySamples.store(latencySamples, ordering: .releasing)

@@ -47,6 +47,7 @@ extension JackHost {
         context.pointee.announcedSampleRate.store(rate, ordering: .relaxed)
         context.pointee.portsChanged.store(false, ordering: .relaxed)
         context.pointee.connectionsChanged.store(false, ordering: .relaxed)
+        prepareHopWorker(blockLength: length, rate: rate)
         context.pointee.latencySamples.store(latencySamples, ordering: .releasing)
         guard client.installHostCallbacks(context: context), client.activate() else {
             clearPortTables()
@@ -54,6 +55,7 @@ extension JackHost {
         }
         let session = Session(client: client, inputs: inputs, outputs: outputs)
         self.session = session
+        scheduleHopWorker(session.client)
         lastCycles = context.pointee.cycles.load(ordering: .relaxed)
         lastCycleSeen = .now
         session.client.recomputeTotalLatencies()
@@ -196,6 +198,7 @@ extension JackHost {
         if length > 0, length != blockLength {
             logger.info("JACK block length changed: \(blockLength) → \(length) samples (no rebuild: the engine takes any block)")
             blockLength = length
+            followHopWorkerBlockLength(length)
         }
         let portsChanged = context.pointee.portsChanged.exchange(false, ordering: .acquiringAndReleasing)
         if portsChanged {

@@ -288,18 +288,3 @@ struct UpdateRule: Sendable {
 @inline(__always) private func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
 }
-
-/// Natural logarithm of 8 positive normal floats, to about 2 ulp: x = m·2^e with m in [√½, √2),
-/// log m = 2·atanh(s), s = (m−1)/(m+1), by its odd series to s⁹ (|s| ≤ 0.172, so the next term is
-/// < 4e-10). Zero gives a large negative finite value, harmless where it is multiplied by v = 0.
-@inline(__always) func fastLog(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let bits = unsafeBitCast(x, to: SIMD8<Int32>.self)
-    var exponent = (bits &>> 23) &- 127
-    var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F80_0000, to: SIMD8<Float>.self)
-    let high = m .> 1.41421356
-    m.replace(with: m * 0.5, where: high)
-    exponent.replace(with: exponent &+ 1, where: high)
-    let s = (m - 1) / (m + 1), s2 = s * s
-    let series = s * (2 + s2 * (0.666666667 + s2 * (0.4 + s2 * (0.285714286 + s2 * 0.222222222))))
-    return SIMD8<Float>(exponent) * 0.693147181 + series
-}

@@ -92,7 +92,7 @@ public struct Preset: Sendable, Equatable {
         if let model = gainModel, let reference = metadata.gain {
             copy.metadata.gain = .init(file: "\(name).gain", mode: reference.mode, model: model,
                                        checksum: BasisFile.checksumString(BasisFile.crc32(GainFile.payload(of: model))),
-                                       command: reference.command)
+                                       command: reference.command, releaseMilliseconds: reference.releaseMilliseconds)
         }
         return copy
     }
@@ -213,7 +213,11 @@ public struct Preset: Sendable, Equatable {
             "checksum     CRC-32 \(computed) \(checksumState)",
             "gain         " + (m.gain.map {
                 "\($0.mode.rawValue), \($0.bandCount) bands, \($0.featureCount) features → \($0.inputUnits) → GRU "
-                    + "\($0.hiddenUnits), file \($0.file), CRC-32 \($0.checksum); trained by \($0.command)"
+                    + "\($0.hiddenUnits)"
+                    + ($0.releaseMilliseconds.map {
+                        $0 == 0 ? ", no hold against falling" : ", gains fall at most ×0.6 per \(number($0)) ms"
+                    } ?? "")
+                    + ", file \($0.file), CRC-32 \($0.checksum); trained by \($0.command)"
             } ?? "none"),
             "trained on   \(m.provenance.trainingData)",
             "method       \(m.provenance.method), seed \(m.provenance.seed)",

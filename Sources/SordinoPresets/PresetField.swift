@@ -70,6 +70,7 @@ public enum PresetField: Sendable, Hashable, CustomStringConvertible {
         case .atomPenalties: "basis penalties"
         case .gainRefinement: "gain.mode"
         case .gainModel: "gain"
+        case .gainReleaseMilliseconds: "gain.releaseMilliseconds"
         }
     }
 }

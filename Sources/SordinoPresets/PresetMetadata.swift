@@ -161,10 +161,15 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         public var checksum: String
         /// How the weights were trained (the trainer's command and data).
         public var command: String
+        /// Time in ms (0…1000) in which a band gain may fall at most ×0.6; 0: no hold; absent: 10
+        /// (`EngineConfiguration.gainReleaseMilliseconds`).
+        public var releaseMilliseconds: Float?
 
-        public init(file: String, mode: GainRefinementMode, model: GainModel, checksum: String, command: String) {
+        public init(file: String, mode: GainRefinementMode, model: GainModel, checksum: String, command: String,
+                    releaseMilliseconds: Float? = nil) {
             self.file = file
             self.mode = mode
+            self.releaseMilliseconds = releaseMilliseconds
             featureCount = model.featureCount
             inputUnits = model.inputUnits
             hiddenUnits = model.hiddenUnits
@@ -262,6 +267,7 @@ public struct PresetMetadata: Codable, Sendable, Equatable {
         c.noiseBoundDecibels = mask.noiseBoundDecibels
         c.absentFloorDecibels = mask.absentFloorDecibels
         c.gainRefinement = gain?.mode
+        if let release = gain?.releaseMilliseconds { c.gainReleaseMilliseconds = release }
         c.channelCount = channelCount
         c.maximumBlockLength = maximumBlockLength
         c.linkChannels = linkChannels

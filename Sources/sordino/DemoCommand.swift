@@ -53,6 +53,7 @@ struct Demo: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     mutating func validate() throws {
+        try engine.refuseHopWorker(command: "demo")
         guard (8_000...192_000).contains(sampleRate) else { throw ValidationError("--sample-rate must lie in 8000…192000 Hz.") }
         guard (16...8192).contains(period) else { throw ValidationError("--period must lie in 16…8192 samples.") }
     }

@@ -55,16 +55,32 @@ struct EngineOptions: ParsableArguments {
     var linkChannels = false
 
     @Option(name: .customLong("hop-work"), help: ArgumentHelp(
-        "When each hop's work is done: 'spread' over the periods until the next hop (no period carries a whole solve; "
-            + "latency one hop longer: the frame plus the hop, e.g. 40 ms for speech-48k) or 'whole' in the period that "
-            + "completes the hop (latency the frame). Spreading pays when the JACK period is shorter than the hop "
-            + "(speech-48k's hop is 384 samples). Default: spread for run and demo, whole for process and separate.",
-        valueName: "spread|whole"))
+        "When and where each hop's work is done: 'spread' over the periods until the next hop (no period carries a "
+            + "whole solve; latency one hop longer: the frame plus the hop, e.g. 40 ms for speech-48k), 'whole' in the "
+            + "period that completes the hop (latency the frame), or (run only) on a 'worker' thread one real-time "
+            + "priority below JACK's, so that the JACK cycle only copies audio and never waits for a solve (latency the "
+            + "frame plus the smallest whole number of periods that covers the hop and 2 ms: 40 ms for speech-48k at 64 "
+            + "frames as when spread, 42.7 ms at 256; a period whose output is not ready in time plays silence and is "
+            + "counted; it needs a real-time JACK server to keep time). Spreading pays "
+            + "when the JACK period is shorter than the hop (speech-48k's hop is 384 samples). Default: spread for run "
+            + "and demo, whole for process and separate.",
+        valueName: "spread|whole|worker"))
     var hopWork: HopWork?
 
-    /// Whether a hop's work is spread over the periods until the next hop (`--hop-work`).
+    /// When and where a hop's work is done (`--hop-work`).
     enum HopWork: String, ExpressibleByArgument, CaseIterable {
-        case spread, whole
+        case spread, whole, worker
+    }
+
+    /// For the commands other than run: the worker is the daemon's thread. Offline there is none;
+    /// the demo compares its live output with the offline engine sample for sample from a hop
+    /// boundary it finds through the JACK cycle, which the worker's lag would move.
+    func refuseHopWorker(command: String) throws {
+        if hopWork == .worker {
+            let why = command == "demo" ? "the demo checks its output against the offline engine sample for sample, from a hop boundary the worker's lag would hide"
+                                        : "\(command) works offline"
+            throw ValidationError("--hop-work worker applies to run (it moves the work off JACK's thread); \(why): use spread or whole.")
+        }
     }
 
     mutating func validate() throws {

@@ -24,6 +24,9 @@ struct GainAttach: ParsableCommand {
     @Option(name: .customLong("absent-floor-db"), parsing: .unconditional,
             help: "Mask floor in dB (−120…0) where the network's gain is 0, or 'off' (the preset's floor).")
     var absentFloor = AbsentFloor(decibels: nil)
+    @Option(name: .customLong("release-ms"), parsing: .unconditional,
+            help: "Time in ms (0…1000) in which a band gain may fall at most ×0.6; 0: no hold.")
+    var release: Float = 10
     @Option(help: "Name of the new preset (default: the output's file name).") var name: String?
     @Option(name: .shortAndLong, help: "Output path without extension, e.g. presets/speech-16k.") var output: String
 
@@ -38,6 +41,9 @@ struct GainAttach: ParsableCommand {
     private func attach() throws {
         guard let refinement = GainRefinementMode(rawValue: mode), refinement != .observe else {
             throw CommandError("--mode must be multiply, lift, replace or shape (got \(mode)).", exitCode: .usage)
+        }
+        guard release.isFinite, (0...1000).contains(release) else {
+            throw CommandError("--release-ms must be 0…1000 ms (got \(release)).", exitCode: .usage)
         }
         var loaded = try Preset.load(path: try PresetLocator().resolve(preset, sampleRate: nil).path)
         let array = try Npy.read(path: (weights as NSString).appendingPathComponent("gain.npy"))
@@ -54,7 +60,7 @@ struct GainAttach: ParsableCommand {
         loaded.metadata.name = name ?? base
         loaded.metadata.mask.absentFloorDecibels = absentFloor.decibels
         loaded.metadata.gain = .init(file: "\(base).gain", mode: refinement, model: model, checksum: "",
-                                     command: sizes.command)
+                                     command: sizes.command, releaseMilliseconds: release == 10 ? nil : release)
         loaded.metadata.provenance.command += " && " + (["sordino"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         loaded.gainModel = model
         let path = try loaded.write(directory: directory.isEmpty ? "." : directory, name: base)

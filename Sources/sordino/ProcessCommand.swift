@@ -58,6 +58,7 @@ struct ProcessCommand: ParsableCommand {
     var reportPath: String?
 
     mutating func validate() throws {
+        try engine.refuseHopWorker(command: "process")
         if let outputDirectory {
             guard !paths.isEmpty else { throw ValidationError("Give at least one input file with --out-dir.") }
             guard !paths.contains(standardStreamPath) else {

@@ -15,8 +15,8 @@ struct Run: ParsableCommand {
         in_1…in_N and out_1…out_N. The preset is the one for the server's sample rate: by default \
         from the presets folder (speech-16k for 16 kHz, speech-48k for 48 kHz); a single --preset \
         must match the server's rate. The engine's latency (the preset's frame length plus one hop, in samples, \
-        or the frame alone with --hop-work whole) is reported to JACK, so latency-compensating clients \
-        and `jack_lsp -l` see it.
+        the frame alone with --hop-work whole, or the frame plus whole periods covering the hop and 2 ms \
+        with --hop-work worker) is reported to JACK, so latency-compensating clients and `jack_lsp -l` see it.
 
         Any block length works; output does not depend on it. Freewheeling keeps processing every \
         cycle exactly as in real time (only faster), so a freewheel export through Sordino is the \
@@ -176,7 +176,7 @@ struct Run: ParsableCommand {
         }
         let options = JackHostOptions(clientName: name, serverName: server, channelCount: channels,
                                       connectInputs: connectIn, connectOutputs: connectOut,
-                                      reconnects: !noReconnect, locksMemory: true)
+                                      reconnects: !noReconnect, locksMemory: true, hopWorker: engine.hopWork == .worker)
         let notifier = ServiceNotifier()
         guard let host = try openHost(options: options, controls: controls, factory: factory, signals: signals,
                                       notifier: notifier, logger: logger) else { return }

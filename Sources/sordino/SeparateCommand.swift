@@ -27,6 +27,7 @@ struct Separate: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
 
     mutating func validate() throws {
+        try engine.refuseHopWorker(command: "separate")
         guard (1...8192).contains(blockSize) else { throw ValidationError("--block-size must lie in 1…8192 (got \(blockSize)).") }
         if let wet = engine.wet, wet != 1 { throw ValidationError("--wet must be 1 (or absent) for separate: the estimates must sum to the input.") }
     }

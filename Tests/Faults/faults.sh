@@ -67,9 +67,10 @@ count() { grep -c -- "$1" "$WORK/sordino.log" || true; }
 start_jackd
 start_peers
 sleep 0.5
+# shellcheck disable=SC2086 # RUN_ARGS: more options for `sordino run`, a list (e.g. RUN_ARGS="--hop-work worker")
 SORDINO_PRESET_PATH="$PRESETS" "$SORDINO" run --server "$SERVER" --preset speech-48k --report-interval 0 \
     --connect-in 'jack_simple_client:output1' --connect-out 'jack_thru:input_1' --control "$WORK/control.sock" \
-    > "$WORK/sordino.log" 2>&1 &
+    ${RUN_ARGS:-} > "$WORK/sordino.log" 2>&1 &
 DAEMON=$!
 sleep 2
 expect_processing "start"

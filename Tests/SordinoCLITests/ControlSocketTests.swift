@@ -139,7 +139,10 @@ struct ControlSocketTests {
 
     @Test("4000 malformed requests, huge and partial lines and abrupt disconnects while audio flows: each answered or closed, audio unbroken")
     func malformedBarrage() throws {
-        let d = try ControlledDaemon()
+        // A real-time server where the system grants it: the callbacks' timing then measures the
+        // daemon, not the rest of the parallel suite (CI, 2026-11-30, without it: the starved server
+        // ran 50 of the barrage's ~117 cycles, 49 of them over the period).
+        let d = try ControlledDaemon(server: JackdServer.start(sampleRate: 16_000, period: 256, realtime: true))
         defer { d.stop(); try? FileManager.default.removeItem(at: d.folder) }
         let rate = 16_000.0, seconds = 6.0
         let input = sine(frequency: 440, amplitude: 0.5, count: Int(rate * seconds), sampleRate: rate)
@@ -171,8 +174,12 @@ struct ControlSocketTests {
             [0xFF, 0xFE, 0x00, 0x7B], Array("\"just a string\"".utf8), Array("{\"cmd\":\"set\",\"name\":\"wet\"}".utf8),
         ]
         var answered = 0, closedOnHugeLine = 0, abrupt = 0
+        var during: JSONValue?   // a status taken a second into the barrage, while the sine plays
         let start = ContinuousClock.now
         while answered + closedOnHugeLine + abrupt < 4000 {
+            // At most ~1,000 requests a second (50 per 50 ms): a barrage that saturates both cores
+            // of a small machine measures the machine, not the daemon.
+            let batchStart = ContinuousClock.now
             let c = try d.client()
             for _ in 0..<50 {
                 let line = garbage[Int.random(in: 0..<garbage.count, using: &generator)]
@@ -194,21 +201,24 @@ struct ControlSocketTests {
                 try c.sendRaw((0..<Int.random(in: 1...2000, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }.filter { $0 != 0x0A })
                 abrupt += 1
             }
+            if during == nil && start.duration(to: .now) > .seconds(1) { during = try d.client().request(.status) }
+            let rest = (batchStart + .milliseconds(50)) - ContinuousClock.now
+            if rest > .zero { Thread.sleep(forTimeInterval: Double(rest.components.seconds) + Double(rest.components.attoseconds) * 1e-18) }
         }
         let barrage = start.duration(to: .now)
         // The daemon still answers, and the audio went on.
         let after = try d.client().request(.status)
         // The meters while the sine plays: amplitude 0.5 is −6.02 dBFS peak, −9.03 dBFS RMS.
-        let meter = after["channels"]
+        let meter = during?["channels"]
         if case .array(let channels)? = meter, let first = channels.first {
             #expect(abs((first["in_peak_dbfs"]?.doubleValue ?? 0) + 6.02) < 0.05, "\(first.text)")
             #expect(abs((first["in_rms_dbfs"]?.doubleValue ?? 0) + 9.03) < 0.1, "\(first.text)")
             #expect((first["attenuation_db"]?.doubleValue ?? 0) > 3, "the tone is mostly removed: \(first.text)")
         } else {
-            Issue.record("no channels in \(after.text)")
+            Issue.record("no channels in \(during?.text ?? "no status")")
         }
-        #expect(after["speech_to_noise_db"]?.doubleValue != nil, "the model's estimate while audio flows: \(after.text)")
-        print("status during the barrage: \(meter?.text ?? ""), speech-to-noise \(after["speech_to_noise_db"]?.text ?? "")")
+        #expect(during?["speech_to_noise_db"]?.doubleValue != nil, "the model's estimate while audio flows: \(during?.text ?? "no status")")
+        print("status during the barrage: \(meter?.text ?? ""), speech-to-noise \(during?["speech_to_noise_db"]?.text ?? "")")
         #expect(rig.waitUntilFull(timeout: .seconds(seconds * 3)), "recorded \(rig.recordedCount) of \(input.count)")
         #expect(!rig.misaligned)
         let latency = 640   // frame + hop: the daemon spreads the hop's work
@@ -222,14 +232,16 @@ struct ControlSocketTests {
               + "requests \(quietXruns) and \(quietOverruns) of \(quietCycles); largest output step \(step), without requests "
               + "\(quietStep) (the sine's own \(natural))")
         #expect(barrage < .seconds(60))
-        // A control path that made the audio thread wait would stretch nearly every callback of the
-        // barrage (~2,000 requests a second, 62.5 cycles a second) past the period. Without real-time
-        // scheduling the barrage's own load also stretches some (preemption), and gives the graph
-        // xruns that are not Sordino's (CI, 2026-11-30: 32 xruns in the 2 s barrage, 7 in 6 s of
-        // quiet playback), so the bound is on the share of cycles, against the quiet share.
+        // A control path that made the audio thread wait would stretch many callbacks of the barrage
+        // (~1,000 requests a second, 62.5 cycles a second) past the period. On a real-time server
+        // nothing else does: at most a tenth, or twice the quiet share. Without real-time scheduling
+        // the suite's load also preempts callbacks and gives the graph xruns that are not Sordino's
+        // (CI, 2026-11-29: 32 xruns in a 2 s barrage, 7 in 6 s of quiet playback): there the bound
+        // is three quarters.
         #expect(barrageCycles > 0 && overruns >= 0)
         let share = Double(overruns) / Double(max(barrageCycles, 1)), quietShare = Double(max(quietOverruns, 0)) / Double(max(quietCycles, 1))
-        #expect(share <= max(2 * quietShare, 0.75), "\(overruns) of \(barrageCycles) callbacks over the period")
+        let allowed = max(2 * quietShare, d.server.isRealtime ? 0.1 : 0.75)
+        #expect(share <= allowed, "\(overruns) of \(barrageCycles) callbacks over the period (real-time server: \(d.server.isRealtime))")
         // A gap is a step of up to the amplitude (measured alone: 0.0217 with and without requests).
         #expect(step < 1.5 * natural, "a gap or click in the output (without requests: \(quietStep))")
         // A steady tone is noise to speech-16k: its learned gain takes it down to the absent floor

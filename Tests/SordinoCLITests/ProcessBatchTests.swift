@@ -56,6 +56,17 @@ struct ProcessBatchTests {
         #expect(r.status == 64 && r.stderr.contains(message), "\(r.stderr)")
     }
 
+    /// The hop worker is the daemon's thread: the offline commands and the demo refuse it, saying why.
+    @Test(arguments: [
+        (["process", "a.wav", "b.wav"], "process works offline: use spread or whole"),
+        (["separate", "a.wav", "--out", "out"], "separate works offline: use spread or whole"),
+        (["demo"], "the demo checks its output against the offline engine sample for sample"),
+    ])
+    func hopWorkerIsForRunOnly(arguments: [String], message: String) throws {
+        let r = try CLI.run(arguments + ["--hop-work", "worker"])
+        #expect(r.status == 64 && r.stderr.contains("--hop-work worker applies to run") && r.stderr.contains(message), "\(r.stderr)")
+    }
+
     @Test func namesThatCollideOrOverwriteTheirInputAreRefusedBeforeAnythingRuns() throws {
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let sub = dir.appendingPathComponent("sub")

@@ -3,7 +3,7 @@
 
 import Foundation
 import Testing
-import SordinoIO
+@testable import SordinoIO
 
 @Suite struct NpyTests {
     /// `numpy.lib.format.write_array(f, numpy.asfortranarray(numpy.array([[1.5, -2.25, 3.0],
@@ -84,6 +84,20 @@ import SordinoIO
         #expect(size == 128 + 4 * array.values.count)   // header padded to 64-byte multiple
     }
 
+    /// Writes cut short by the system resume where they stopped: with 7-byte calls (Linux cuts
+    /// every call at 2 GiB − 4 KiB, where `Data.write` restarted from the first byte, 2026-11-30)
+    /// the file holds `encode`'s bytes once, in order, and no temporary file is left.
+    @Test func aWriteInManyCallsKeepsEveryByteInOrder() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let path = scratch.path("a.npy")
+        let array = NpyArray(shape: [3, 5], values: uniformNoise(count: 15, seed: 12))
+        try Npy.write(array, to: path) { fd, bytes, count in Glibc.write(fd, bytes, min(count, 7)) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == (try Npy.encode(array)))
+        #expect(try Npy.read(path: path) == array)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["a.npy"])
+    }
+
     // MARK: - Errors
 
     @Test func badMagicIsRejected() {
@@ -149,5 +163,51 @@ import SordinoIO
             try Npy.write(NpyArray(shape: [2, 2], values: [1, 2, 3]), to: path)
         }
         #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    /// Linux's `write(2)` moves at most 0x7ffff000 bytes per call; Foundation's `Data.write`
+    /// then wrote the file's start again in its place (a 2.9 GB features.npy whose last quarter was
+    /// its first). Short writes, here at most 1 000 bytes and an EINTR every fifth call, must add
+    /// up to the whole file.
+    @Test func shortWritesAddUpToTheWholeFile() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let path = scratch.path("short.npy")
+        let array = NpyArray(shape: [50, 99], values: uniformNoise(count: 50 * 99, seed: 5))
+        var calls = 0
+        try Npy.write(array, to: path) { fd, bytes, count in
+            calls += 1
+            if calls % 5 == 0 { errno = EINTR; return -1 }
+            return Glibc.write(fd, bytes, min(count, 1_000))
+        }
+        #expect(calls >= (128 + 4 * array.values.count) / 1_000 * 5 / 4)   // 20 writes, 5 of them interrupted
+        #expect(try Npy.read(path: path) == array)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["short.npy"])
+    }
+
+    /// A write that fails (a full disk) leaves the file that was there and no temporary file, and
+    /// the error names the file, the reason and what to do.
+    @Test func aFailedWriteKeepsTheOldFile() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let path = scratch.path("kept.npy")
+        let old = NpyArray(shape: [3], values: [1, 2, 3])
+        try Npy.write(old, to: path)
+        var written = 0
+        do {
+            try Npy.write(NpyArray(shape: [1000], values: [Float](repeating: 7, count: 1000)), to: path) { fd, bytes, count in
+                guard written < 2_000 else { errno = ENOSPC; return -1 }
+                let n = Glibc.write(fd, bytes, min(count, 1_000))
+                written += max(n, 0)
+                return n
+            }
+            Issue.record("the write should have failed")
+        } catch {
+            #expect(error.description.contains(path))
+            #expect(error.description.contains("No space left on device"))
+            #expect(error.description.contains("Check that the directory exists"))
+        }
+        #expect(try Npy.read(path: path) == old)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["kept.npy"])
     }
 }

@@ -29,9 +29,18 @@ struct HostFaultTests {
         let host = try JackHost(options: o, logger: capturingLogger(lines), makeEngine: TestEngines.factory())
         try serviceUntil(host, timeout: .milliseconds(300)) { false }
         server.send(SIGSTOP)   // as a PipeWire restart leaves its JACK clients: no callback, no shutdown notice
+        // A port notice that arrives late (a loaded machine) asks for port work while the server is
+        // stopped; a request to it would wait until SIGCONT, which this thread sends: the host must
+        // not make it. A watchdog resumes the server after 8 s, so a host that does fails the
+        // expectation below instead of hanging the suite (make test did, 2026-11-30).
+        host.context.pointee.portsChanged.store(true, ordering: .releasing)
+        let resumed = DispatchSemaphore(value: 0)
+        let jackd = server.process?.processIdentifier ?? 0
+        Thread { if resumed.wait(timeout: .now() + 8) == .timedOut, jackd > 0 { kill(jackd, SIGCONT) } }.start()
         let lost = try serviceUntil(host, timeout: .seconds(4)) { !host.isConnected }
         #expect(lost, "the host did not notice a server that stopped calling it")
         #expect(lines.messages.contains { $0.contains("lost (no process callback for ") })
+        resumed.signal()
         server.send(SIGCONT)
         let back = try serviceUntil(host, timeout: .seconds(8)) { host.isConnected }
         #expect(back)

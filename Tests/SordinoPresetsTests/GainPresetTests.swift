@@ -62,6 +62,36 @@ import Testing
         #expect(throws: PresetError.self) { try preset.metadata.validate() }
     }
 
+    @Test func gainReleaseRoundTripsAndIsAbsentUnlessSet() throws {
+        let directory = try TemporaryDirectory(); defer { directory.remove() }
+        let plain = try Self.preset().write(directory: directory.path, name: "plain")
+        let tree = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plain))) as? [String: Any]
+        let gain = try #require(tree?["gain"] as? [String: Any])
+        #expect(gain["releaseMilliseconds"] == nil, "a preset with the default hold writes no field: older files unchanged")
+        let held = try Preset.load(path: plain)
+        #expect(held.metadata.gain?.releaseMilliseconds == nil)
+        #expect(held.engineConfiguration.gainReleaseMilliseconds == 10)
+        var preset = try Self.preset()
+        preset.metadata.gain?.releaseMilliseconds = 0
+        let loaded = try Preset.load(path: try preset.write(directory: directory.path, name: "free"))
+        #expect(loaded.metadata.gain?.releaseMilliseconds == 0)
+        #expect(loaded.engineConfiguration.gainReleaseMilliseconds == 0)
+    }
+
+    @Test(arguments: [Float(-1), 1500, .nan])
+    func gainReleaseOutOfRangeNamesItsField(_ value: Float) throws {
+        var preset = try Self.preset()
+        preset.metadata.gain?.file = "g.gain"
+        preset.metadata.gain?.releaseMilliseconds = value
+        do {
+            try preset.metadata.validate()
+            Issue.record("\(value) ms accepted")
+        } catch {
+            #expect(error.field == "gain.releaseMilliseconds", "\(error)")
+            #expect(error.description.contains("0…1000 ms"), "\(error)")
+        }
+    }
+
     @Test func aPresetWithoutGainHasNoStage() throws {
         let directory = try TemporaryDirectory(); defer { directory.remove() }
         let path = try Fixture.preset().write(directory: directory.path, name: "plain")

@@ -4,8 +4,8 @@
 import Foundation
 import Synchronization
 
-/// `jackd --no-realtime -S -n sordino-test-<pid>-<n> -d dummy -r RATE -p PERIOD`, ready when
-/// `jack_lsp -s NAME` answers. Without `jackd` the suites are skipped, unless
+/// `jackd --no-realtime -S -n sordino-test-<pid>-<n> -d dummy -r RATE -p PERIOD` (or `-R` for a
+/// test that measures timing), ready when `jack_lsp -s NAME` answers. Without `jackd` the suites are skipped, unless
 /// `SORDINO_REQUIRE_JACKD=1`, in which case starting one fails the test.
 public final class JackdServer {
     public enum Failure: Error, CustomStringConvertible {
@@ -37,20 +37,25 @@ public final class JackdServer {
     public let name: String
     public private(set) var sampleRate: Int
     public let period: Int
+    /// Asked for real-time scheduling (`-R`): jackd and its clients' process threads run SCHED_FIFO
+    /// where the system allows it (see `isRealtime`).
+    public let realtimeRequested: Bool
     public private(set) var process: Process?
     private let logURL: URL
 
-    private init(sampleRate: Int, period: Int) {
+    private init(sampleRate: Int, period: Int, realtime: Bool) {
         let n = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
         name = "sordino-test-\(getpid())-\(n)"
         self.sampleRate = sampleRate
         self.period = period
+        realtimeRequested = realtime
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).log")
     }
 
-    /// Starts a server and waits until it answers.
-    public static func start(sampleRate: Int = 48_000, period: Int = 256) throws -> JackdServer {
-        let server = JackdServer(sampleRate: sampleRate, period: period)
+    /// Starts a server and waits until it answers. `realtime`: ask for SCHED_FIFO (priority 10), so
+    /// the graph's timing does not depend on the rest of the suite's load where the system grants it.
+    public static func start(sampleRate: Int = 48_000, period: Int = 256, realtime: Bool = false) throws -> JackdServer {
+        let server = JackdServer(sampleRate: sampleRate, period: period, realtime: realtime)
         try server.launch()
         return server
     }
@@ -67,7 +72,7 @@ public final class JackdServer {
         // machine a late cycle in the default asynchronous mode lets the next cycle's upstream
         // client overwrite buffers the late client is still reading; sync mode keeps every
         // sample, so the comparisons below can demand exact equality.
-        let arguments = ["--no-realtime", "-S", "-n", name, "-d", "dummy", "-r", "\(sampleRate)", "-p", "\(period)"]
+        let arguments = (realtimeRequested ? ["-R", "-P", "10"] : ["--no-realtime"]) + ["-S", "-n", name, "-d", "dummy", "-r", "\(sampleRate)", "-p", "\(period)"]
         // Tied to this process: if the test process dies (a sanitizer abort, a timeout's SIGKILL),
         // jackd gets SIGTERM and leaves jack's shared-memory registry clean instead of living on
         // as an orphan that holds one of its 8 slots. (setpriv execs jackd: same pid.)
@@ -89,6 +94,13 @@ public final class JackdServer {
         try waitUntilReady()
     }
 
+    /// The server runs with real-time scheduling: asked for, and jackd did not log that the system
+    /// refused it ("Cannot use real-time scheduling", e.g. without CAP_SYS_NICE or an rtprio limit).
+    public var isRealtime: Bool {
+        guard realtimeRequested, let log = try? String(contentsOf: logURL, encoding: .utf8) else { return false }
+        return !log.contains("Cannot use real-time scheduling")
+    }
+
     /// True when `jack_lsp -s NAME` exits successfully.
     public func answers() -> Bool {
         guard let lsp = Self.jackLspPath else { return false }
@@ -101,8 +113,18 @@ public final class JackdServer {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         do { try p.run() } catch { return false }
+        Self.killAfter(p, seconds: 10)
         p.waitUntilExit()
         return p.terminationStatus == 0
+    }
+
+    /// `jack_lsp` waits for the server's answer as long as the server is stopped (SIGSTOP): kill it
+    /// after `seconds`, so a frozen server fails the test instead of hanging the suite.
+    static func killAfter(_ p: Process, seconds: Double) {
+        let pid = p.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [p] in
+            if p.isRunning { Foundation.kill(pid, SIGKILL) }
+        }
     }
 
     /// Full names of the server's ports (`jack_lsp -s NAME`); empty if it does not answer.
@@ -118,6 +140,7 @@ public final class JackdServer {
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         do { try p.run() } catch { return [] }
+        Self.killAfter(p, seconds: 10)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { return [] }

@@ -5,6 +5,7 @@
 
 #include <jack/jack.h>
 #include <jack/metadata.h>
+#include <jack/thread.h>
 #include <jack/uuid.h>
 
 /// `jack_client_open` with a fixed arity. It exists because `jack_client_open` is variadic (the
