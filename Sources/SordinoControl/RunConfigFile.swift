@@ -91,13 +91,18 @@ public enum RunConfigFile {
         func isBareKey(_ c: Unicode.Scalar) -> Bool {
             c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" || c == "-")
         }
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let scalars = line.unicodeScalars
+        // Lines split on scalars: as a Character, "\r\n" is one grapheme and never equals "\n".
+        for (index, line) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let scalars = line.last == "\r" ? line.dropLast() : line
             var rest = scalars.drop { $0 == " " || $0 == "\t" }
-            if rest.isEmpty || rest.first == "#" || rest.first == "\r" { continue }
             func refuse(_ reason: String) -> Failure {
                 .syntax(path: path, line: index + 1, column: scalars.count - rest.count + 1, reason: reason)
             }
+            if let cr = scalars.firstIndex(of: "\r") {
+                rest = scalars[cr...]
+                throw refuse("a carriage return that does not end a line: save the file with Unix (LF) or Windows (CRLF) line ends")
+            }
+            if rest.isEmpty || rest.first == "#" { continue }
             if rest.first == "[" {
                 throw refuse("a sordino configuration has no tables: write one `key = value` per line")
             }

@@ -39,6 +39,9 @@ struct ConfigFileTests {
                                 ("[@]\nwet = 1\n", "sordino.toml:1:1: a sordino configuration has no tables"),
                                 ("wet = 1\n  [[ é]\n", "sordino.toml:2:3: a sordino configuration has no tables"),
                                 ("wet = 1\n[\n", "sordino.toml:2:1: a sordino configuration has no tables"),
+                                // Split as Characters, "\r\n" was no line end: the table passed the check.
+                                ("\r\n[[[K'K'", "sordino.toml:2:1: a sordino configuration has no tables"),
+                                ("wet = 1\rfloor-db = -20\n", "sordino.toml:1:8: a carriage return that does not end a line"),
                                 ("wet =[}\n", "sordino.toml:1:6: a value is one string, number or true/false"),
                                 ("wet = {a = 1}\n", "sordino.toml:1:7: a value is one string, number or true/false"),
                                 ("connect-in = '''\nx'''\n", "sordino.toml:1:14: a value is one line"),
@@ -52,6 +55,8 @@ struct ConfigFileTests {
         // as the server.
         let mark = try run("preset = \"\u{0655}x\"\n")
         #expect(!mark.stderr.contains("Unknown option") && mark.stderr.contains("no JACK server"), "\(mark.stderr)")
+        let windows = try run("wet = 1\r\n# Windows line ends\r\nfloor-db = -20\r\n")
+        #expect(windows.status != 64 && windows.stderr.contains("no JACK server"), "\(windows.stderr)")
         let missing = try CLI.run(["run", "--config", dir.appendingPathComponent("none.toml").path])
         #expect(missing.status == 66 && missing.stderr.contains("cannot read the configuration file"))
         let latin1 = dir.appendingPathComponent("latin1.toml")
