@@ -42,10 +42,13 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(name: "CJACK", linkerSettings: [.linkedLibrary("jack")]),
         .target(name: "CRealtime"),
+        /// The activation solver's pass over W and the multiply-add peak loop, built for the
+        /// baseline and for AVX2 with FMA; the CPU picks at run time.
+        .target(name: "CSolverKernel", cSettings: [.unsafeFlags(["-O2"])]),
 
         // MARK: - Libraries
         .target(name: "SordinoDSP", dependencies: [
-            "CFFTW", .product(name: "RealModule", package: "swift-numerics"),
+            "CFFTW", "CSolverKernel", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "SordinoNMF", dependencies: [
             "SordinoDSP", "CBLAS", .product(name: "RealModule", package: "swift-numerics"),
@@ -77,7 +80,7 @@ let package = Package(
 
         // MARK: - Executables
         .executableTarget(name: "sordino", dependencies: [
-            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime",
+            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime", "CSolverKernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ] + (withHTTP ? ["SordinoHTTP"] : []), swiftSettings: withHTTP ? [.define("SORDINO_HTTP")] : []),

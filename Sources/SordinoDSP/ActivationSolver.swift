@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Fixed-basis activation solver: a bounded number of β-divergence multiplicative updates per frame.
 
+import CSolverKernel
+
 /// Solves h ≥ 0 for V ≈ W·h with W = [Ws Wn] fixed, by multiplicative updates under the
 /// β-divergence for β ∈ {0, 1, 2} with an L1 penalty λₖ per atom (Lee & Seung 2001; Févotte &
 /// Idier 2011). For β = 0 the update takes the majorisation-minimisation exponent 1/2, so every
@@ -9,8 +11,8 @@
 /// Cost per iteration: 2 × binCount × rank multiply-adds (3 × for β = 0), whatever the signal, in
 /// one pass over W per iteration: for four bins at a time, the rows' products with h give the
 /// model Λ, then the weights P (and Q) of those bins, and the same rows, still in the L1 cache, are
-/// added into Wᵀ·P (and Wᵀ·Q) with SIMD8 multiply-adds (fused where the build has FMA,
-/// `multiplyAdd`). β = 2 forms Wᵀ·V once per frame. Owns W (bin-major) and Wᵀ (atom-major, for
+/// added into Wᵀ·P (and Wᵀ·Q) with 8-lane multiply-adds (the C pass of `CSolverKernel`: fused, with
+/// AVX2, where the CPU has FMA, `passIsFused`). β = 2 forms Wᵀ·V once per frame. Owns W (bin-major) and Wᵀ (atom-major, for
 /// `atom(slot:)` and Wᵀ·V) zero-padded to multiples of 8, and its scratch; activations live with
 /// the caller (one vector per channel, warm-started). With `streams` > 1, `iterate(streams:…)`
 /// updates several channels' activations in one pass over W per iteration: each group of rows,
@@ -60,6 +62,16 @@ public struct ActivationSolver: ~Copyable {
     public let relativeFloor: Float
     /// β as 0, 1 or 2, for the kernel's switch.
     private let betaKind: Int
+    /// The pass over W built for this CPU (`sordino_solver_pass`).
+    private let pass: SordinoSolverPass
+
+    /// True when this CPU's pass over W fuses its multiply-adds (AVX2 with FMA, or aarch64): its
+    /// output then differs from the baseline build's by rounding.
+    public static let passIsFused: Bool = {
+        var fused: Int32 = 0
+        _ = sordino_solver_pass(&fused)
+        return fused != 0
+    }()
 
     /// Copies `basis` into the padded layouts, with scratch for `streams` (≥ 1) streams solved
     /// together. Not real-time safe.
@@ -105,6 +117,9 @@ public struct ActivationSolver: ~Copyable {
         floor = activationFloor
         self.relativeFloor = relativeFloor
         betaKind = beta.beta == 0 ? 0 : (beta.beta == 1 ? 1 : 2)
+        var fused: Int32 = 0
+        guard let pass = sordino_solver_pass(&fused) else { preconditionFailure("CSolverKernel chose no pass") }
+        self.pass = pass
     }
 
     /// Atom `slot`'s weights over bins (binStride floats, zero-padded). Valid until `replaceAtom`.
@@ -184,7 +199,7 @@ public struct ActivationSolver: ~Copyable {
         while f < binCount {
             let group = min(4, binCount - f)
             for s in 0..<streams {
-                if let v = inputs[s] { accumulateGroup(f, count: group, activations[s], v, stream: s) }
+                if let v = inputs[s] { accumulateBins(f, to: f + group, activations[s], v, stream: s) }
             }
             f += group
         }
@@ -206,18 +221,13 @@ public struct ActivationSolver: ~Copyable {
     /// One pass over W: Λ = W·h + ε bin by bin, then P = V ⊙ Λ^(β−2) added into `numerator` as Wᵀ·P
     /// (unless β = 2, whose Wᵀ·V is fixed per frame) and Q = Λ^(β−1) into `denominator` as Wᵀ·Q
     /// (unless β = 1, whose Wᵀ·1 is `atomSums`); four bins at a time, each group of rows read from
-    /// memory once (`SolverKernel.swift`). Successive groups go to four partial sums in turn, added
+    /// memory once (`CSolverKernel`). Successive groups go to four partial sums in turn, added
     /// pairwise at the end: a sum over bins then rounds like one over a quarter of them. No `pow`:
     /// the three β have their own arithmetic.
     @_noLocks @inline(__always)
     private func accumulateProducts(_ h: UnsafePointer<Float>, _ v: UnsafePointer<Float>, stream: Int) {
         clearProducts(stream: stream)
-        var f = 0
-        while f < binCount {
-            let group = min(4, binCount - f)
-            accumulateGroup(f, count: group, h, v, stream: stream)
-            f += group
-        }
+        accumulateBins(0, to: binCount, h, v, stream: stream)
         finishProducts(stream: stream)
     }
 
@@ -229,25 +239,17 @@ public struct ActivationSolver: ~Copyable {
         if kind != 1 { for k in 0..<(4 * a) { denominator[offset + k] = 0 } }
     }
 
-    /// Adds the `count` (1…4) bins from `f` into `stream`'s partial sums (see `accumulateProducts`).
+    /// Adds the bins `first ..< end` (`first` a multiple of 4) into `stream`'s partial sums (see
+    /// `accumulateProducts`).
     @_noLocks @inline(__always)
-    private func accumulateGroup(_ f: Int, count group: Int, _ h: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
-                                 stream: Int) {
-        let a = activationStride, partial = 4 * a * stream + ((f / 4) & 3) * a
-        let numerator = self.numerator + partial, denominator = self.denominator + partial
-        let rows = UnsafePointer(basisRows + f * a)
-        let model = rowProducts(rows, count: group, stride: a, h) + epsilon
-        var data = SIMD4<Float>.zero
-        for i in 0..<group { data[i] = v[f + i] }
-        switch betaKind {
-        case 1:
-            addRows(rows, count: group, stride: a, weights: data / model, into: numerator)
-        case 0:
-            let inverse = 1 / model
-            addRows(rows, count: group, stride: a, weights: data * inverse * inverse, into: numerator)
-            addRows(rows, count: group, stride: a, weights: inverse, into: denominator)
-        default:
-            addRows(rows, count: group, stride: a, weights: model, into: denominator)
+    private func accumulateBins(_ first: Int, to end: Int, _ h: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
+                                stream: Int) {
+        let a = activationStride, offset = 4 * a * stream
+        let rows = UnsafePointer(basisRows), numerator = self.numerator + offset, denominator = self.denominator + offset
+        let epsilon = self.epsilon, beta = Int32(betaKind), pass = self.pass
+        // Safe: the C pass neither allocates, locks nor calls the system; every pointer is this solver's.
+        _unsafePerformance {
+            pass(rows, Int32(first), Int32(end), Int32(a), h, v, epsilon, beta, numerator, denominator)
         }
     }
 

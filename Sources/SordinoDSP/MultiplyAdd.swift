@@ -17,15 +17,6 @@ public func multiplyAdd(_ x: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>)
     #endif
 }
 
-/// True when `multiplyAdd` is fused in this build.
-public var multiplyAddIsFused: Bool {
-    #if arch(arm64) || SORDINO_FMA
-    true
-    #else
-    false
-    #endif
-}
-
 /// y = Σ_c x[c] · column c, for a matrix stored column by column (`columns` columns of `stride`
 /// floats each, `stride` a multiple of 8, the padding rows 0): y (stride floats) is M·x with the
 /// rows in SIMD lanes, so no horizontal sum is needed. Each y[r] is summed over c in order, one

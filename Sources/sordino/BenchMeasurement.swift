@@ -2,6 +2,7 @@
 // What `sordino bench` times: the engine call by call, the FFTs alone, the machine's multiply-add peak, and heap allocations.
 
 import Foundation
+import CSolverKernel
 import SordinoDSP
 
 /// Per-call CPU times of one engine over a seeded signal, and the allocations made meanwhile.
@@ -79,31 +80,22 @@ func fftPairMicroseconds(length: Int) throws -> Double {
 }
 
 /// The machine's single-core multiply-add rate in GFLOP/s (2 flops per lane and step), measured by
-/// a loop of 12 independent SIMD8 chains, so latency does not limit it: `x ← x·a + b`, fused
-/// (FMA) when this build targets a CPU with FMA (`SORDINO_FMA`, aarch64), else a multiply then an
-/// add, the instructions the engine's kernels get. The best of 5 runs of 2 × 10⁶ steps.
+/// `CSolverKernel`'s loop of 12 independent 8-lane chains (so latency does not limit it),
+/// `x ← x·a + b`, built as the solver's pass over W is for this CPU: fused (AVX2 with FMA) where
+/// the CPU has FMA, else a multiply then an add. The best of 5 runs of 2 × 10⁶ steps.
 func multiplyAddPeak() -> (gflops: Double, fused: Bool) {
-    let a = SIMD8<Float>(repeating: 0.999_9), b = SIMD8<Float>(repeating: 1e-4)
+    guard let loop = sordino_peak_loop() else { preconditionFailure("CSolverKernel chose no peak loop") }
     var best = 0.0
-    var sink = SIMD8<Float>.zero
+    var sink: Float = 0
     for _ in 0..<5 {
-        var x0 = SIMD8<Float>(repeating: 0.1), x1 = x0 + 0.01, x2 = x0 + 0.02, x3 = x0 + 0.03
-        var x4 = x0 + 0.04, x5 = x0 + 0.05, x6 = x0 + 0.06, x7 = x0 + 0.07
-        var x8 = x0 + 0.08, x9 = x0 + 0.09, x10 = x0 + 0.1, x11 = x0 + 0.11
         let steps = 2_000_000
         let t0 = threadCPUSeconds()
-        for _ in 0..<steps {
-            x0 = multiplyAdd(x0, a, b); x1 = multiplyAdd(x1, a, b); x2 = multiplyAdd(x2, a, b)
-            x3 = multiplyAdd(x3, a, b); x4 = multiplyAdd(x4, a, b); x5 = multiplyAdd(x5, a, b)
-            x6 = multiplyAdd(x6, a, b); x7 = multiplyAdd(x7, a, b); x8 = multiplyAdd(x8, a, b)
-            x9 = multiplyAdd(x9, a, b); x10 = multiplyAdd(x10, a, b); x11 = multiplyAdd(x11, a, b)
-        }
+        sink += loop(steps)
         let elapsed = threadCPUSeconds() - t0
-        sink += x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11
         best = Swift.max(best, Double(steps * 12 * 8 * 2) / elapsed / 1e9)
     }
-    precondition(sink.sum().isFinite, "the peak loop diverged")
-    return (best, multiplyAddIsFused)
+    precondition(sink.isFinite, "the peak loop diverged")
+    return (best, ActivationSolver.passIsFused)
 }
 
 /// Counts heap allocations through the malloc interposer's C functions when the process runs with

@@ -30,7 +30,7 @@ struct BenchRecord: Codable {
 
     static func header(peak: (gflops: Double, fused: Bool), counted: Bool) -> String {
         String(format: "multiply-add peak %.1f GFLOP/s (%@, one core); allocations %@\n", peak.gflops,
-               peak.fused ? "fused" : "multiply then add: this build has no FMA", counted ? "counted" : "not counted")
+               peak.fused ? "fused, as the solver's pass" : "multiply then add: this CPU has no FMA", counted ? "counted" : "not counted")
             + "preset              rate   bins     atoms it  µs/hop   p50    p99     max   base  ratio    RTF  FFT%  "
             + "GFLOP/s peak%  allocs"
     }

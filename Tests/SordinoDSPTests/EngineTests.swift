@@ -112,7 +112,10 @@ struct EngineTests {
 
     /// The mask is nearly scale-invariant (ε = 1e-10 is far below these spectra), so 10⁶ times
     /// the input gives 10⁶ times the output wherever that stays within ±8, and exactly ±8 (counted)
-    /// where it does not.
+    /// where it does not. Within ±8 the two differ by float rounding at the loud signal's scale:
+    /// the samples compared are the near-zero ones of a signal peaking near 5·10⁵, where an
+    /// overlap-add of large terms cancels, so the bound is relative to that peak. (Scaled by 1024,
+    /// every float operation scales exactly and the outputs are equal bit for bit.)
     @Test func hugeInputIsClampedNotPropagated() throws {
         let gain: Float = 1e6
         let loud = Self.input.map { $0 * gain }
@@ -126,11 +129,12 @@ struct EngineTests {
         #expect(beyond > 1000, "the test must clamp: \(beyond) samples beyond the limit")
         // Samples within a hair of ±8 fall either side: measured 23 899 clamped against 23 835 beyond.
         #expect(abs(engine.telemetry.clippedSamples.load(ordering: .relaxed) - beyond) <= beyond / 100)
+        let peak = scaled.reduce(0) { max($0, abs($1)) }
         var worst: Float = 0
         for i in y.indices where abs(scaled[i]) < 0.5 * Engine.outputLimit {
-            worst = max(worst, abs(y[i] - scaled[i]) / Engine.outputLimit)
+            worst = max(worst, abs(y[i] - scaled[i]) / peak)
         }
-        #expect(worst < 1e-4)   // measured 2.5e-5
+        #expect(worst < 1e-6, "\(worst) of the peak")   // measured 1.5e-8 (AVX2 + FMA pass)
     }
 
     /// Controls written mid-stream reach every channel at the same hop: three channels (two with

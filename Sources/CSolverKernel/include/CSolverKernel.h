@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The activation solver's pass over W and a multiply-add peak loop, in C so that each is built for AVX2 with FMA beside the baseline and chosen at run time.
+#ifndef CSOLVERKERNEL_H
+#define CSOLVERKERNEL_H
+
+/// Adds the bins `first ..< end` (groups of four, the last possibly shorter) of one stream into its
+/// partial sums: for each group, Λ = W·h + ε of its rows, then P = V ⊙ Λ^(β−2) added as Wᵀ·P into
+/// `numerator` (unless β = 2) and Q = Λ^(β−1) as Wᵀ·Q into `denominator` (unless β = 1). The group
+/// starting at bin f goes to partial sum ((f / 4) mod 4), at offset ((f / 4) mod 4) × `stride` of
+/// `numerator` and `denominator` (four partial sums of `stride` floats each). `rows` is W bin-major,
+/// `stride` floats per bin (a multiple of 8, zero-padded), `h` `stride` floats, `v` the frame's
+/// spectrum, `beta` 0, 1 or 2. No allocation, no lock, no system call.
+typedef void (*SordinoSolverPass)(const float *rows, int first, int end, int stride, const float *h,
+                                  const float *v, float epsilon, int beta, float *numerator, float *denominator);
+
+/// The pass for this CPU: the AVX2 + FMA build where the CPU has both (one rounding per
+/// multiply-add), else the baseline build (a multiply, then an add). `fused` is set to 1 or 0.
+SordinoSolverPass sordino_solver_pass(int *fused);
+
+/// Runs `steps` steps of twelve independent chains of eight lanes, x ← x·a + b, with the same
+/// multiply-add as the pass chosen for this CPU, and returns the sum of the chains' lanes (so no
+/// step is left out). 192 flops per step: for timing the machine's multiply-add peak.
+typedef float (*SordinoPeakLoop)(long steps);
+
+/// The peak loop for this CPU, built as `sordino_solver_pass`'s choice is.
+SordinoPeakLoop sordino_peak_loop(void);
+
+#endif
