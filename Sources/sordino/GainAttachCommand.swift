@@ -24,6 +24,9 @@ struct GainAttach: ParsableCommand {
     @Option(name: .customLong("absent-floor-db"), parsing: .unconditional,
             help: "Mask floor in dB (−120…0) where the network's gain is 0, or 'off' (the preset's floor).")
     var absentFloor = AbsentFloor(decibels: nil)
+    @Option(name: .customLong("floor-db"), parsing: .unconditional,
+            help: "Mask floor in dB (−120…0) where the network's gain is 1 (default: the preset's floor).")
+    var floor: Float?
     @Option(name: .customLong("release-ms"), parsing: .unconditional,
             help: "Time in ms (0…1000) in which a band gain may fall at most ×0.6; 0: no hold.")
     var release: Float = 10
@@ -45,6 +48,9 @@ struct GainAttach: ParsableCommand {
         guard release.isFinite, (0...1000).contains(release) else {
             throw CommandError("--release-ms must be 0…1000 ms (got \(release)).", exitCode: .usage)
         }
+        if let floor, !(floor.isFinite && (-120...0).contains(floor)) {
+            throw CommandError("--floor-db must be −120…0 dB (got \(floor)).", exitCode: .usage)
+        }
         var loaded = try Preset.load(path: try PresetLocator().resolve(preset, sampleRate: nil).path)
         let array = try Npy.read(path: (weights as NSString).appendingPathComponent("gain.npy"))
         let jsonPath = (weights as NSString).appendingPathComponent("gain.json")
@@ -59,6 +65,7 @@ struct GainAttach: ParsableCommand {
         let directory = (output as NSString).deletingLastPathComponent
         loaded.metadata.name = name ?? base
         loaded.metadata.mask.absentFloorDecibels = absentFloor.decibels
+        if let floor { loaded.metadata.mask.floorDecibels = floor }
         loaded.metadata.gain = .init(file: "\(base).gain", mode: refinement, model: model, checksum: "",
                                      command: sizes.command, releaseMilliseconds: release == 10 ? nil : release)
         loaded.metadata.provenance.command += " && " + (["sordino"] + CommandLine.arguments.dropFirst()).joined(separator: " ")

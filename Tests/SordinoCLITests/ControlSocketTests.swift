@@ -70,7 +70,7 @@ struct ControlSocketTests {
         #expect(status["connected"] == .bool(true))
         #expect(status["preset"]?.stringValue?.hasPrefix("speech-16k (") == true)
         #expect(DaemonStatus(json: status) != nil, "every documented field is there: \(status.text)")
-        #expect(status["settings"]?["values"]?["floor-db"] == .number(-12))
+        #expect(status["settings"]?["values"]?["floor-db"] == .number(-18))
         // Nothing plays: levels and the model's estimate are silence (null).
         #expect(status["channels"]?.text == "[{\"attenuation_db\":0,\"in_peak_dbfs\":null,\"in_rms_dbfs\":null,\"out_peak_dbfs\":null,\"out_rms_dbfs\":null}]")
         #expect(status["speech_to_noise_db"] == .null)

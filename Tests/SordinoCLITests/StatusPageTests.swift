@@ -52,7 +52,7 @@ struct StatusPageTests {
         #expect(DaemonStatus(json: json) != nil, "every status field: \(status.body)")
         let socketStatus = try d.daemon.client().request(.status)
         #expect(json.objectValue.map { Set($0.keys) } == socketStatus.objectValue.map { Set($0.keys) }, "the socket's status fields")
-        #expect(json["sample_rate"] == JSONValue.number(16_000) && json["settings"]?["values"]?["floor-db"] == JSONValue.number(-12))
+        #expect(json["sample_rate"] == JSONValue.number(16_000) && json["settings"]?["values"]?["floor-db"] == JSONValue.number(-18))
 
         let metrics = try RawHTTP.request(port: port, "GET", "/metrics")
         #expect(metrics.status == 200 && metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
@@ -60,7 +60,7 @@ struct StatusPageTests {
         for line in samples {
             #expect(line.wholeMatch(of: /[a-z0-9_]+(\{channel="\d+"\})? (-?inf|-?[0-9.]+(e[-+]?[0-9]+)?)/) != nil, "\(line)")
         }
-        for expected in ["sordino_sample_rate_hertz 16000.0", "sordino_floor_db -12.0", "sordino_latency_seconds 0.04",
+        for expected in ["sordino_sample_rate_hertz 16000.0", "sordino_floor_db -18.0", "sordino_latency_seconds 0.04",
                          "sordino_connected 1.0", "sordino_input_peak_dbfs{channel=\"1\"} -inf", "sordino_reconnects_total 0"] {
             #expect(samples.contains { $0 == expected }, "\(expected) in \(metrics.body)")
         }
