@@ -132,9 +132,11 @@ if Context.environment["SORDINO_BENCHMARKS"] == "1" {
 }
 
 /// `SORDINO_TARGET_CPU=haswell swift build -c release` (or znver2, skylake, …: `swiftc -target-cpu`
-/// names) builds every Swift target for that CPU and defines `SORDINO_FMA`, so the engine's
-/// kernels use fused multiply-adds (`SordinoDSP/MultiplyAdd.swift`). The binary then runs only on
-/// CPUs with that instruction set. Unset (the default), the build runs on any x86-64.
+/// names) builds every Swift target for that CPU and defines `SORDINO_FMA`, so the engine's Swift
+/// kernels (the learned gain's network, the estimates Ŝ and N̂: `SordinoDSP/MultiplyAdd.swift`) use
+/// fused multiply-adds. The binary then runs only on CPUs with that instruction set. Unset (the
+/// default), the build runs on any x86-64. The solver's pass over W (`CSolverKernel`) is fused
+/// wherever the CPU has FMA, whatever this says: it is built both ways and chooses at run time.
 if let cpu = Context.environment["SORDINO_TARGET_CPU"], !cpu.isEmpty {
     for target in package.targets where target.type != .system && target.type != .binary {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-target-cpu", cpu]), .define("SORDINO_FMA")]
