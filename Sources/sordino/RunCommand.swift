@@ -236,7 +236,7 @@ struct Run: ParsableCommand {
         do throws(ControlSocketError) {
             let server = try ControlServer(path: path, privateDirectory: control == nil, target: target)
             server.start()
-            logger.info("control socket \(path) (`sordino ctl --control \(path) status`)")
+            logger.info("control socket \(path) (`sordino ctl status --control \(path)`)")
             return server
         } catch {
             throw report(CommandError("\(error)", exitCode: .cannotCreate), command: "run")

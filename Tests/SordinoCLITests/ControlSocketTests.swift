@@ -316,6 +316,13 @@ struct CtlCommandTests {
         let status = try ctl(["status"])
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("sordino on JACK server '\(d.server.name)': running"), "\(status.stdout)")
+        // The command the daemon's log suggests works as printed (it once put --control before the
+        // subcommand, which `ctl` refuses).
+        let suggested = try #require(d.daemon.stderr.firstMatch(of: /\(`sordino ([^`]+)`\)/).map { String($0.1) },
+                                     "\(d.daemon.stderr)")
+        let asLogged = try CLI.run(suggested.split(separator: " ").map(String.init))
+        #expect(asLogged.status == 0 && asLogged.stdout.contains("sordino on JACK server '\(d.server.name)': running"),
+                "sordino \(suggested): \(asLogged.stderr)")
         #expect(status.stdout.contains("audio      16000 Hz, block 256 samples, latency 640 samples (40.0 ms)"))
         #expect(status.stdout.contains("channel 1  in peak -inf rms -inf dBFS"))
         let json = try ctl(["status", "--json"])
