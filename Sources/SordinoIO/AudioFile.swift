@@ -57,6 +57,8 @@ public enum AudioFileError: Error, CustomStringConvertible, Equatable {
     case notFound(String)
     /// libsndfile could not open or decode the file; `reason` is its `sf_strerror` text.
     case unreadable(String, reason: String)
+    /// The path names a folder.
+    case isDirectory(String)
     /// The file has no samples (0 bytes, or a header without data).
     case empty(String)
     /// The header claims more than `maximumChannelCount` channels.
@@ -77,6 +79,9 @@ public enum AudioFileError: Error, CustomStringConvertible, Equatable {
         case let .unreadable(path, reason):
             "\(path): cannot read it as audio (libsndfile: \(reason)). If it is audio in another "
                 + "format, convert it with `sox \(path) out.wav` (or `ffmpeg -i \(path) out.wav`)."
+        case let .isDirectory(path):
+            "\(path): is a folder, not an audio file. Name a file; for every file in it, "
+                + "`sordino process \(path)/*.wav --out-dir OUT`."
         case let .empty(path):
             "\(path): contains no samples. Record or export the audio again."
         case let .tooManyChannels(path, count):

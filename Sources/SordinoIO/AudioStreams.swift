@@ -36,7 +36,7 @@ public final class AudioInputStream {
     private let headerSampleCount: Int?
     private var scratch: [Float] = []
 
-    /// Opens `path` (or `-`) and checks its header. Throws `notFound`, `empty`, `unreadable` or
+    /// Opens `path` (or `-`) and checks its header. Throws `notFound`, `isDirectory`, `empty`, `unreadable` or
     /// `tooManyChannels`.
     public init(path: String) throws(AudioFileError) {
         self.path = path
@@ -49,7 +49,7 @@ public final class AudioInputStream {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw .notFound(path)
             }
-            if isDirectory.boolValue { throw .unreadable(path, reason: "it is a directory") }
+            if isDirectory.boolValue { throw .isDirectory(path) }
             if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == 0 {
                 throw .empty(path)
             }

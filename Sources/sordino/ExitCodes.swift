@@ -36,7 +36,7 @@ func report(_ error: any Error, command: String) -> ExitCode {
     switch error {
     case let error as AudioFileError:
         switch error {
-        case .notFound: code = .noInput
+        case .notFound, .isDirectory: code = .noInput
         case .cannotWrite: code = .cannotCreate
         default: code = .badData
         }

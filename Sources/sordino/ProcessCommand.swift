@@ -155,12 +155,17 @@ struct ProcessCommand: ParsableCommand {
         (\(String(format: "%.1f", ms)) ms)\(compensateDelay ? ", compensated" : "")
         level in \(Self.decibels(pipeline.inputEnergy, count: pipeline.inputSamples * channels)) dBFS, \
         out \(Self.decibels(pipeline.outputEnergy, count: pipeline.outputSamples * channels)) dBFS; \
-        processed in \(String(format: "%.2f", seconds)) s (\(String(format: "%.0f", duration / max(seconds, 1e-9)))× real time)\
+        processed in \(String(format: "%.2f", seconds)) s (\(Self.speed(audio: duration, processing: seconds)))\
         \(adapted > 0 ? "; noise atoms adapted on \(adapted) of \(solves) solved frames" : "")
         """)
     }
 
     /// The container and encoding for OUT: from its extension, or `--stdout-type` for `-`.
+    /// "N× real time", or what stands in for it when the audio is too short to time (under 10 ms).
+    static func speed(audio: Double, processing: Double) -> String {
+        audio < 0.01 ? "too short to time" : String(format: "%.0f× real time", audio / max(processing, 1e-9))
+    }
+
     private func outputFormat(_ output: String) throws(AudioFileError) -> AudioFileFormat {
         let chosen = encoding.flatMap { Self.encodings[$0] }
         guard output == standardStreamPath else { return try AudioFileFormat.inferred(fromPath: output, encoding: chosen) }

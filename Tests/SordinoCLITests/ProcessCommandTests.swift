@@ -154,13 +154,14 @@ struct ProcessCommandTests {
     /// Bad input: a non-zero sysexits code and exactly one line that says what to do.
     @Test(arguments: [
         ("missing", 66, "no such file"), ("empty", 65, "no samples"), ("garbage", 65, "sox"),
-        ("header-only", 65, "no samples"),
+        ("header-only", 65, "no samples"), ("folder", 66, "is a folder, not an audio file"),
     ])
     func badInputFilesGiveOneActionableLine(kind: String, status: Int32, phrase: String) throws {
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("\(kind).wav").path
         switch kind {
         case "empty": _ = FileManager.default.createFile(atPath: path, contents: Data())
+        case "folder": try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         case "garbage":
             var g = SeededGenerator(seed: 3)
             _ = FileManager.default.createFile(atPath: path, contents: Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: g.next()) }))

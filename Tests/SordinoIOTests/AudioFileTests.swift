@@ -154,10 +154,10 @@ extension AudioFileFormat: CustomTestStringConvertible {
         #expect(buffer.channels[0] == stride(from: 0, to: 20, by: 2).map { Float(samples[$0]) / 32_768 })
     }
 
-    @Test func directoryIsUnreadable() throws {
+    @Test func directoryIsNamedAsSuch() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        #expect(throws: AudioFileError.unreadable(scratch.url.path, reason: "it is a directory")) {
+        #expect(throws: AudioFileError.isDirectory(scratch.url.path)) {
             try AudioFileReader.read(path: scratch.url.path)
         }
     }
