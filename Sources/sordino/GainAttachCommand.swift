@@ -27,6 +27,9 @@ struct GainAttach: ParsableCommand {
     @Option(name: .customLong("floor-db"), parsing: .unconditional,
             help: "Mask floor in dB (−120…0) where the network's gain is 1 (default: the preset's floor).")
     var floor: Float?
+    @Option(name: .customLong("activation-floor"),
+            help: "Per-frame activation floor of the solve, a fraction (0…1) of the cold-start value (default: the preset's).")
+    var activationFloor: Float?
     @Option(name: .customLong("release-ms"), parsing: .unconditional,
             help: "Time in ms (0…1000) in which a band gain may fall at most ×0.6; 0: no hold.")
     var release: Float = 10
@@ -51,6 +54,9 @@ struct GainAttach: ParsableCommand {
         if let floor, !(floor.isFinite && (-120...0).contains(floor)) {
             throw CommandError("--floor-db must be −120…0 dB (got \(floor)).", exitCode: .usage)
         }
+        if let activationFloor, !(activationFloor.isFinite && (0...1).contains(activationFloor)) {
+            throw CommandError("--activation-floor must be 0…1 (got \(activationFloor)).", exitCode: .usage)
+        }
         var loaded = try Preset.load(path: try PresetLocator().resolve(preset, sampleRate: nil).path)
         let array = try Npy.read(path: (weights as NSString).appendingPathComponent("gain.npy"))
         let jsonPath = (weights as NSString).appendingPathComponent("gain.json")
@@ -66,6 +72,7 @@ struct GainAttach: ParsableCommand {
         loaded.metadata.name = name ?? base
         loaded.metadata.mask.absentFloorDecibels = absentFloor.decibels
         if let floor { loaded.metadata.mask.floorDecibels = floor }
+        if let activationFloor { loaded.metadata.solver.activationFloor = activationFloor }
         loaded.metadata.gain = .init(file: "\(base).gain", mode: refinement, model: model, checksum: "",
                                      command: sizes.command, releaseMilliseconds: release == 10 ? nil : release)
         loaded.metadata.provenance.command += " && " + (["sordino"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
