@@ -31,7 +31,13 @@ struct GainFeaturesCommand: ParsableCommand {
     @Option(name: .customLong("band-limited"),
             help: "Share (0…1) of mixtures left without air above 8.5 kHz at rates above 17 kHz (default 0).")
     var bandLimited: Float = 0
+    @Option(name: .customLong("machine-noise"),
+            help: "Share (0…1) of mixtures with noise that get a synthetic machine noise: a whine with harmonics, band noise, often pulsed (default 0).")
+    var machineNoise: Float = 0
     @Option(help: "Mixtures to make.") var mixtures: Int = 200
+    @Option(name: .customLong("write-audio"),
+            help: "Also write the first N mixtures as 32-bit float WAVs to OUT/audio (mixture-I.wav and speech-I.wav), to listen to them (default 0).")
+    var writeAudio: Int = 0
     @Option(help: "Seconds per mixture.") var seconds: Double = 6
     @Option(help: "Seed: the same seed makes the same mixtures.") var seed: UInt64 = 1
     @Option(name: .shortAndLong, help: "Output folder (created if missing).") var out: String
@@ -40,6 +46,8 @@ struct GainFeaturesCommand: ParsableCommand {
         guard (1...100_000).contains(mixtures) else { throw ValidationError("--mixtures must lie in 1…100000.") }
         guard seconds >= 1 && seconds <= 600 else { throw ValidationError("--seconds must lie in 1…600.") }
         guard (0...1).contains(bandLimited) else { throw ValidationError("--band-limited must lie in 0…1.") }
+        guard writeAudio >= 0 else { throw ValidationError("--write-audio must be 0 or more.") }
+        guard (0...1).contains(machineNoise) else { throw ValidationError("--machine-noise must lie in 0…1.") }
     }
 
     func run() throws {
@@ -55,6 +63,7 @@ struct GainFeaturesCommand: ParsableCommand {
         let left = Set(leaveOut.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         var maker = try MixtureMaker(speech: speech, noise: noise, sampleRate: rate, leavingOut: left)
         maker.bandLimitedShare = bandLimited
+        maker.machineShare = machineNoise
         let hops = Int(seconds * Double(rate)) / hop, count = hops * hop
         let window = try WindowPair(shape: config.window, frameLength: frame, hopLength: hop).analysis
         let fft = try RealFFT(length: config.fftLength)
@@ -64,6 +73,15 @@ struct GainFeaturesCommand: ParsableCommand {
         for m in 0..<mixtures {
             let mixture = try maker.make(index: m, count: count, seed: seed)
             let x = mixture.mixture
+            if m < writeAudio {
+                let folder = (out as NSString).appendingPathComponent("audio")
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                let format = AudioFileFormat(container: .wav, encoding: .float32)
+                try AudioFileWriter.write(AudioBuffer(sampleRate: rate, channels: [x]),
+                                          to: (folder as NSString).appendingPathComponent("mixture-\(m).wav"), format: format)
+                try AudioFileWriter.write(AudioBuffer(sampleRate: rate, channels: [mixture.speech]),
+                                          to: (folder as NSString).appendingPathComponent("speech-\(m).wav"), format: format)
+            }
             var engine = try Engine(configuration: config, basis: loaded.basis)
             featureCount = engine.gainFeatureCount
             if m == 0 { features.reserveCapacity(mixtures * hops * featureCount) }
@@ -94,7 +112,7 @@ struct GainFeaturesCommand: ParsableCommand {
         try Npy.write(NpyArray(shape: [mixtures, hops, bands.bandCount], values: targets),
                       to: (out as NSString).appendingPathComponent("targets.npy"))
         let description = "{\"preset\": \"\(loaded.metadata.name)\", \"sampleRate\": \(rate), \"edges\": \(bands.edges), "
-            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), "
+            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), \"machineNoise\": \(machineNoise), "
             + "\"noiseTypes\": \(maker.typeNames)}\n"
         try Data(description.utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("bands.json")))
     }

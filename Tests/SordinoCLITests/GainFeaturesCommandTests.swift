@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `sordino gain-features`: training mixtures deterministic per seed, their audio written on request, the synthetic machine noise tonal.
+
+import Foundation
+import SordinoDSP
+import SordinoIO
+import Testing
+import TestSupport
+
+@Suite("gain-features", .enabled(if: CLI.shouldRun, CLI.skipReason))
+struct GainFeaturesCommandTests {
+    /// A corpus in `dir`: the bundled clean speech, and one noise type of white noise (10 s).
+    static func corpus(in dir: URL) throws -> (speech: String, noise: String) {
+        let speech = dir.appendingPathComponent("speech"), white = dir.appendingPathComponent("noise/white")
+        for folder in [speech, white] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        try FileManager.default.copyItem(at: CLI.repository.appendingPathComponent("presets/samples/clean-speech-16k.wav"),
+                                         to: speech.appendingPathComponent("clean.wav"))
+        var g = SeededGenerator(seed: 5)
+        let noise = (0..<160_000).map { _ in 0.1 * (2 * g.unit() - 1) }
+        try AudioFileWriter.write(AudioBuffer(sampleRate: 16_000, channels: [noise]),
+                                  to: white.appendingPathComponent("white.wav").path,
+                                  format: AudioFileFormat(container: .wav, encoding: .float32))
+        return (speech.path, dir.appendingPathComponent("noise").path)
+    }
+
+    /// Peak over median (dB) of the mean power spectrum of `x` over 512-sample frames (Hann, hop 256).
+    static func peakOverMedian(_ x: [Float]) throws -> Double {
+        let fft = try RealFFT(length: 512)
+        var power = [Double](repeating: 0, count: 257)
+        for start in stride(from: 0, to: x.count - 512, by: 256) {
+            for n in 0..<512 { fft.time[n] = x[start + n] * Float(0.5 - 0.5 * cos(2 * Double.pi * Double(n) / 512)) }
+            fft.forward()
+            for k in 1..<257 {
+                power[k] += Double(fft.spectrum[2 * k] * fft.spectrum[2 * k] + fft.spectrum[2 * k + 1] * fft.spectrum[2 * k + 1])
+            }
+        }
+        let sorted = power[1...].sorted()
+        return 10 * log10((sorted.last ?? 0) / max(sorted[sorted.count / 2], 1e-30))
+    }
+
+    @Test("--write-audio writes mixture and speech per mixture, the same for the same seed; --machine-noise 1 makes every noise tonal, 0 leaves white noise flat; bad shares are refused")
+    func mixtures() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (speech, noise) = try Self.corpus(in: dir)
+        func make(_ name: String, machine: String) throws -> [(mixture: [Float], speech: [Float])] {
+            let out = dir.appendingPathComponent(name)
+            let r = try CLI.run(["gain-features", "--preset", "speech-16k", "--speech", speech, "--noise", noise,
+                                 "--mixtures", "6", "--seconds", "2", "--seed", "4", "--machine-noise", machine,
+                                 "--write-audio", "6", "-o", out.path])
+            try #require(r.status == 0, "\(r.stderr)")
+            let description = try String(contentsOf: out.appendingPathComponent("bands.json"), encoding: .utf8)
+            #expect(description.contains("\"machineNoise\": \(machine)"), "\(description)")
+            return try (0..<6).map { i in
+                let audio = out.appendingPathComponent("audio")
+                return (try AudioFileReader.read(path: audio.appendingPathComponent("mixture-\(i).wav").path).0.channels[0],
+                        try AudioFileReader.read(path: audio.appendingPathComponent("speech-\(i).wav").path).0.channels[0])
+            }
+        }
+        let plain = try make("plain", machine: "0"), again = try make("again", machine: "0"), machine = try make("machine", machine: "1")
+        for i in 0..<6 {
+            #expect(plain[i].mixture == again[i].mixture && plain[i].speech == again[i].speech, "mixture \(i) differs for the same seed")
+            #expect(plain[i].mixture.count == 2 * 16_000 / 128 * 128)
+            let plainNoise = zip(plain[i].mixture, plain[i].speech).map { $0 - $1 }
+            let machineNoise = zip(machine[i].mixture, machine[i].speech).map { $0 - $1 }
+            // 8 % of mixtures are clean speech over the −90 dBFS floor: nothing to compare there.
+            guard rms(plainNoise) > 1e-3 * rms(plain[i].mixture) else { continue }
+            let flat = try Self.peakOverMedian(plainNoise), tonal = try Self.peakOverMedian(machineNoise)
+            print("mixture \(i): noise peak over median \(flat) dB (white), \(tonal) dB (machine noise)")
+            #expect(flat < 12, "white noise (equalised ±6 dB) peaks \(flat) dB over its median")
+            #expect(tonal > flat + 6, "machine noise peaks only \(tonal) dB over its median, white \(flat) dB")
+        }
+        for bad in ["1.5", "-0.1"] {
+            let refused = try CLI.run(["gain-features", "--machine-noise=\(bad)", "-o", dir.appendingPathComponent("x").path])
+            #expect(refused.status == 64 && refused.stderr.contains("--machine-noise must lie in 0…1"), "\(bad): \(refused.stderr)")
+        }
+    }
+}
