@@ -31,9 +31,12 @@ struct GainFeaturesCommand: ParsableCommand {
     @Option(name: .customLong("band-limited"),
             help: "Share (0…1) of mixtures left without air above 8.5 kHz at rates above 17 kHz (default 0).")
     var bandLimited: Float = 0
-    @Option(name: .customLong("machine-noise"),
-            help: "Share (0…1) of mixtures with noise that get a synthetic machine noise: a whine with harmonics, band noise, often pulsed (default 0).")
-    var machineNoise: Float = 0
+    @Option(name: .customLong("synthetic-noise"),
+            help: "Share (0…1) of mixtures with noise that get a synthetic noise (a machine whine, bubbles, key clicks or gusts; alone in a third of them, else added at −10…+6 dB) (default 0).")
+    var syntheticNoise: Float = 0
+    @Option(name: .customLong("synthetic-kind"),
+            help: "Only this kind of synthetic noise: machine, bubbles, clicks or gusts (default: each drawn at random).")
+    var syntheticKind: String?
     @Option(help: "Mixtures to make.") var mixtures: Int = 200
     @Option(name: .customLong("write-audio"),
             help: "Also write the first N mixtures as 32-bit float WAVs to OUT/audio (mixture-I.wav and speech-I.wav), to listen to them (default 0).")
@@ -47,7 +50,10 @@ struct GainFeaturesCommand: ParsableCommand {
         guard seconds >= 1 && seconds <= 600 else { throw ValidationError("--seconds must lie in 1…600.") }
         guard (0...1).contains(bandLimited) else { throw ValidationError("--band-limited must lie in 0…1.") }
         guard writeAudio >= 0 else { throw ValidationError("--write-audio must be 0 or more.") }
-        guard (0...1).contains(machineNoise) else { throw ValidationError("--machine-noise must lie in 0…1.") }
+        guard (0...1).contains(syntheticNoise) else { throw ValidationError("--synthetic-noise must lie in 0…1.") }
+        if let kind = syntheticKind, SyntheticNoise(name: kind) == nil {
+            throw ValidationError("--synthetic-kind must be one of \(SyntheticNoise.allCases.map(\.name).joined(separator: ", ")), not \(kind).")
+        }
     }
 
     func run() throws {
@@ -63,7 +69,8 @@ struct GainFeaturesCommand: ParsableCommand {
         let left = Set(leaveOut.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         var maker = try MixtureMaker(speech: speech, noise: noise, sampleRate: rate, leavingOut: left)
         maker.bandLimitedShare = bandLimited
-        maker.machineShare = machineNoise
+        maker.syntheticShare = syntheticNoise
+        maker.syntheticKind = syntheticKind.flatMap(SyntheticNoise.init(name:))
         let hops = Int(seconds * Double(rate)) / hop, count = hops * hop
         let window = try WindowPair(shape: config.window, frameLength: frame, hopLength: hop).analysis
         let fft = try RealFFT(length: config.fftLength)
@@ -112,7 +119,7 @@ struct GainFeaturesCommand: ParsableCommand {
         try Npy.write(NpyArray(shape: [mixtures, hops, bands.bandCount], values: targets),
                       to: (out as NSString).appendingPathComponent("targets.npy"))
         let description = "{\"preset\": \"\(loaded.metadata.name)\", \"sampleRate\": \(rate), \"edges\": \(bands.edges), "
-            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), \"machineNoise\": \(machineNoise), "
+            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), \"syntheticNoise\": \(syntheticNoise), \"syntheticKind\": \"\(syntheticKind ?? "any")\", "
             + "\"noiseTypes\": \(maker.typeNames)}\n"
         try Data(description.utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("bands.json")))
     }

@@ -19,21 +19,23 @@ struct Mixture {
 /// EQ bands (±6 dB) on speech and, independently, on noise; synthetic room reverberation on speech
 /// (30 %: exponentially decaying noise, RT60 0.2–0.8 s); one noise type, plus a second at −6…0 dB
 /// in 30 %; synthetic impulsive noise (25 %: decaying bursts of 2–20 ms, 1–8 per second); SNR
-/// −5…20 dB; level −45…−15 dBFS RMS; 8 % clean speech only, 8 % noise only. A −90 dBFS noise
+/// −5…20 dB; level −45…−15 dBFS RMS (peak at most −1 dBFS); 8 % clean speech only, 8 % noise only. A −90 dBFS noise
 /// floor keeps every frame out of the engine's digital-silence path. Above 17 kHz sample rate,
 /// "air" above 8.5 kHz (see `addAir`) on speech (80 %, −24…−4 dB) and on noise (70 %, −30…0 dB),
 /// from a generator of its own, so that the 16 kHz mixtures are unchanged; with `bandLimitedShare`
 /// p > 0, a share p of the mixtures gets no air at all (band-limited input, as upsampled 16 kHz audio).
-/// With `machineShare` q > 0, a share q of the mixtures with noise gets a synthetic machine noise (see
-/// `machineNoise`: a tonal whine with harmonics, band noise, often pulsed), drawn from a generator
-/// of its own so that every other draw stays as it was: in a third of them it is the only noise,
-/// otherwise it is added at −10…+6 dB to the recorded noise.
+/// With `syntheticShare` q > 0, a share q of the mixtures with noise gets a synthetic noise (see
+/// `SyntheticNoise`: machines, bubbles, clicks, gusts), drawn from a generator of its own so that
+/// every other draw stays as it was: in a third of them it is the only noise, otherwise it is added
+/// at −10…+6 dB to the recorded noise.
 struct MixtureMaker {
     let sampleRate: Int
     /// Share of mixtures (0…1) left without air above 17 kHz sample rate; 0 draws nothing, as before.
     var bandLimitedShare: Float = 0
-    /// Share of mixtures with noise (0…1) that get a synthetic machine noise; 0 draws nothing, as before.
-    var machineShare: Float = 0
+    /// Share of mixtures with noise (0…1) that get a synthetic noise; 0 draws nothing, as before.
+    var syntheticShare: Float = 0
+    /// Only this kind of synthetic noise, or nil for each drawn at random.
+    var syntheticKind: SyntheticNoise?
     let utterances: [[Float]]
     /// Per noise type (sorted by name), its recordings.
     let noises: [[[Float]]]
@@ -94,17 +96,18 @@ struct MixtureMaker {
                 for i in 0..<count { noise[i] += gain * second[i] }
             }
             if rng.nextUnitFloat() < 0.25 { addBursts(&noise, rng: &rng) }
-            if machineShare > 0 {
+            if syntheticShare > 0 {
                 // Its own generator, so that every mixture without it stays what it was before.
-                var machineRNG = SplitMix64(seed: (seed &* 1_000_003 &+ UInt64(index)) ^ 0x6D61_6368_696E_6521)
-                if machineRNG.nextUnitFloat() < machineShare {
-                    let machine = machineNoise(count: count, rng: &machineRNG)
-                    if machineRNG.nextUnitFloat() < 1.0 / 3 {
-                        noise = machine
+                var syntheticRNG = SplitMix64(seed: (seed &* 1_000_003 &+ UInt64(index)) ^ 0x7379_6E74_6865_7469)
+                if syntheticRNG.nextUnitFloat() < syntheticShare {
+                    let synthetic = SyntheticNoise.make(count: count, sampleRate: sampleRate, only: syntheticKind,
+                                                        rng: &syntheticRNG)
+                    if syntheticRNG.nextUnitFloat() < 1.0 / 3 {
+                        noise = synthetic
                     } else {
-                        let gain = Self.rms(noise) / max(Self.rms(machine), 1e-9)
-                            * Self.gain(-10 + 16 * machineRNG.nextUnitFloat())
-                        for i in 0..<count { noise[i] += gain * machine[i] }
+                        let gain = Self.rms(noise) / max(Self.rms(synthetic), 1e-9)
+                            * Self.gain(-10 + 16 * syntheticRNG.nextUnitFloat())
+                        for i in 0..<count { noise[i] += gain * synthetic[i] }
                     }
                 }
             }
@@ -126,7 +129,11 @@ struct MixtureMaker {
             let scale = speechRMS / noiseRMS / Self.gain(uniform(-5, 20))
             for i in 0..<count { noise[i] *= scale }
         }
-        let level = Self.gain(uniform(-45, -15)) / max(Self.rms(zip(speech, noise).map { $0 + $1 }), 1e-9)
+        let sum = zip(speech, noise).map { $0 + $1 }
+        // No sample beyond −1 dBFS, as a recording would be levelled (only noises of extreme crest
+        // factor, such as the synthetic clicks, reach it at −15 dBFS RMS).
+        let peak = sum.reduce(Float(0)) { max($0, abs($1)) }
+        let level = min(Self.gain(uniform(-45, -15)) / max(Self.rms(sum), 1e-9), Self.gain(-1) / max(peak, 1e-9))
         for i in 0..<count {
             speech[i] *= level
             noise[i] = noise[i] * level + Self.gain(-90) * (2 * rng.nextUnitFloat() - 1) * 1.732
@@ -187,56 +194,6 @@ struct MixtureMaker {
                 x[at + n] += peak * (2 * rng.nextUnitFloat() - 1) * Float(exp(-5 * Double(n) / Double(length)))
             }
         }
-    }
-
-    /// A synthetic machine noise, `count` samples at RMS 1: a whine at a fundamental drawn
-    /// log-uniformly from 50–2000 Hz (vibrato 0–2 % at 0.1–2 Hz) with 1–8 harmonics at k^−d
-    /// (d in 0…2, random phases); in 60 % white noise through a band-pass (RBJ, centre 300 Hz…0.4 ×
-    /// the rate, Q 1–6) at −10…+5 dB to the whine; in 50 % switched on and off (0.5–8 times a
-    /// second, on 30–70 % of the time, edges 5–20 ms, off at −30…−6 dB), as a machine cycling.
-    private func machineNoise(count: Int, rng: inout SplitMix64) -> [Float] {
-        func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * Double(rng.nextUnitFloat()) }
-        let rate = Double(sampleRate), nyquist = rate / 2
-        let fundamental = 50 * pow(40, uniform(0, 1)), harmonics = 1 + Int(uniform(0, 7.999))
-        let decay = uniform(0, 2), depth = uniform(0, 0.02), wobble = uniform(0.1, 2)
-        let phases = (0..<harmonics).map { _ in uniform(0, 2 * Double.pi) }
-        var x = [Double](repeating: 0, count: count)
-        for n in 0..<count {
-            let t = Double(n) / rate
-            // Phase of f0·(1 + depth·sin(2π·wobble·t)), integrated in closed form.
-            let phase = 2 * Double.pi * fundamental * (t - depth / (2 * Double.pi * wobble) * cos(2 * Double.pi * wobble * t))
-            for k in 1...harmonics where Double(k) * fundamental < nyquist {
-                x[n] += sin(Double(k) * phase + phases[k - 1]) / pow(Double(k), decay)
-            }
-        }
-        func rms(_ v: [Double]) -> Double { (v.reduce(0) { $0 + $1 * $1 } / Double(max(v.count, 1))).squareRoot() }
-        if uniform(0, 1) < 0.6 {
-            let centre = 300 * pow(rate * 0.4 / 300, uniform(0, 1)), q = uniform(1, 6)
-            let w = 2 * Double.pi * centre / rate, alpha = sin(w) / (2 * q), a0 = 1 + alpha
-            let (b0, b2, a1, a2) = (alpha / a0, -alpha / a0, -2 * cos(w) / a0, (1 - alpha) / a0)
-            var band = [Double](repeating: 0, count: count)
-            var (x1, x2, y1, y2) = (0.0, 0.0, 0.0, 0.0)
-            for n in 0..<count {
-                let v = uniform(-1, 1), y = b0 * v + b2 * x2 - a1 * y1 - a2 * y2
-                (x2, x1, y2, y1) = (x1, v, y1, y)
-                band[n] = y
-            }
-            let balance = rms(x) / max(rms(band), 1e-12) * pow(10, uniform(-10, 5) / 20)
-            for n in 0..<count { x[n] += balance * band[n] }
-        }
-        if uniform(0, 1) < 0.5 {
-            let cycles = uniform(0.5, 8), duty = uniform(0.3, 0.7), edge = uniform(0.005, 0.02)
-            let off = pow(10, uniform(-30, -6) / 20), start = uniform(0, 1)
-            for n in 0..<count {
-                // Position within the cycle, 0…1; on for the first `duty` of it, with linear edges.
-                let position = (Double(n) / rate * cycles + start).truncatingRemainder(dividingBy: 1)
-                let seconds = position / cycles, onFor = duty / cycles
-                let gate = min(1, max(0, min(seconds, onFor - seconds) / edge + 0.5))
-                x[n] *= off + (1 - off) * gate
-            }
-        }
-        let scale = 1 / max(rms(x), 1e-12)
-        return x.map { Float($0 * scale) }
     }
 
     /// Start of the "air" band in Hz: the 16 kHz corpus has nothing above 8 kHz.

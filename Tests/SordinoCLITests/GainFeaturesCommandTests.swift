@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// `sordino gain-features`: training mixtures deterministic per seed, their audio written on request, the synthetic machine noise tonal.
+// `sordino gain-features`: training mixtures deterministic per seed, their audio written on request, the synthetic noises as described.
 
 import Foundation
 import SordinoDSP
@@ -38,25 +38,26 @@ struct GainFeaturesCommandTests {
         return 10 * log10((sorted.last ?? 0) / max(sorted[sorted.count / 2], 1e-30))
     }
 
-    @Test("--write-audio writes mixture and speech per mixture, the same for the same seed; --machine-noise 1 makes every noise tonal, 0 leaves white noise flat; bad shares are refused")
+    @Test("--write-audio writes mixture and speech per mixture, the same for the same seed; --synthetic-noise 1 with machines makes every noise tonal, with clicks impulsive, 0 leaves white noise flat; no sample above −1 dBFS; bad values are refused")
     func mixtures() throws {
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let (speech, noise) = try Self.corpus(in: dir)
-        func make(_ name: String, machine: String) throws -> [(mixture: [Float], speech: [Float])] {
+        func make(_ name: String, synthetic: String, kind: String = "machine") throws -> [(mixture: [Float], speech: [Float])] {
             let out = dir.appendingPathComponent(name)
             let r = try CLI.run(["gain-features", "--preset", "speech-16k", "--speech", speech, "--noise", noise,
-                                 "--mixtures", "6", "--seconds", "2", "--seed", "4", "--machine-noise", machine,
-                                 "--write-audio", "6", "-o", out.path])
+                                 "--mixtures", "6", "--seconds", "2", "--seed", "4", "--synthetic-noise", synthetic,
+                                 "--synthetic-kind", kind, "--write-audio", "6", "-o", out.path])
             try #require(r.status == 0, "\(r.stderr)")
             let description = try String(contentsOf: out.appendingPathComponent("bands.json"), encoding: .utf8)
-            #expect(description.contains("\"machineNoise\": \(machine)"), "\(description)")
+            #expect(description.contains("\"syntheticNoise\": \(Float(synthetic) ?? .nan), \"syntheticKind\": \"\(kind)\""), "\(description)")
             return try (0..<6).map { i in
                 let audio = out.appendingPathComponent("audio")
                 return (try AudioFileReader.read(path: audio.appendingPathComponent("mixture-\(i).wav").path).0.channels[0],
                         try AudioFileReader.read(path: audio.appendingPathComponent("speech-\(i).wav").path).0.channels[0])
             }
         }
-        let plain = try make("plain", machine: "0"), again = try make("again", machine: "0"), machine = try make("machine", machine: "1")
+        let plain = try make("plain", synthetic: "0"), again = try make("again", synthetic: "0")
+        let machine = try make("machine", synthetic: "1"), clicks = try make("clicks", synthetic: "1", kind: "clicks")
         for i in 0..<6 {
             #expect(plain[i].mixture == again[i].mixture && plain[i].speech == again[i].speech, "mixture \(i) differs for the same seed")
             #expect(plain[i].mixture.count == 2 * 16_000 / 128 * 128)
@@ -68,10 +69,21 @@ struct GainFeaturesCommandTests {
             print("mixture \(i): noise peak over median \(flat) dB (white), \(tonal) dB (machine noise)")
             #expect(flat < 12, "white noise (equalised ±6 dB) peaks \(flat) dB over its median")
             #expect(tonal > flat + 6, "machine noise peaks only \(tonal) dB over its median, white \(flat) dB")
+            // Clicks: isolated strokes, so the noise's crest factor far above white noise's (≈ 4.5).
+            let clickNoise = zip(clicks[i].mixture, clicks[i].speech).map { $0 - $1 }
+            let crest = clickNoise.reduce(Float(0)) { max($0, abs($1)) } / rms(clickNoise)
+            print("mixture \(i): crest factor of the click noise \(crest)")
+            #expect(crest > 8, "click noise crest factor \(crest)")
+        }
+        for set in [plain, machine, clicks] {
+            for m in set { #expect(m.mixture.allSatisfy { abs($0) <= 0.89125 + 6e-5 }, "a mixture sample above −1 dBFS (and the −90 dBFS floor)") }
         }
         for bad in ["1.5", "-0.1"] {
-            let refused = try CLI.run(["gain-features", "--machine-noise=\(bad)", "-o", dir.appendingPathComponent("x").path])
-            #expect(refused.status == 64 && refused.stderr.contains("--machine-noise must lie in 0…1"), "\(bad): \(refused.stderr)")
+            let refused = try CLI.run(["gain-features", "--synthetic-noise=\(bad)", "-o", dir.appendingPathComponent("x").path])
+            #expect(refused.status == 64 && refused.stderr.contains("--synthetic-noise must lie in 0…1"), "\(bad): \(refused.stderr)")
         }
+        let refused = try CLI.run(["gain-features", "--synthetic-kind", "rain", "-o", dir.appendingPathComponent("x").path])
+        #expect(refused.status == 64 && refused.stderr.contains("--synthetic-kind must be one of machine, bubbles, clicks, gusts, not rain"),
+                "\(refused.stderr)")
     }
 }
