@@ -34,9 +34,9 @@ struct GainFeaturesCommand: ParsableCommand {
     @Option(name: .customLong("synthetic-noise"),
             help: "Share (0…1) of mixtures with noise that get a synthetic noise (a machine whine, bubbles, key clicks or gusts; alone in a third of them, else added at −10…+6 dB) (default 0).")
     var syntheticNoise: Float = 0
-    @Option(name: .customLong("synthetic-kind"),
-            help: "Only this kind of synthetic noise: machine, bubbles, clicks or gusts (default: each drawn at random).")
-    var syntheticKind: String?
+    @Option(name: .customLong("synthetic-kinds"),
+            help: "Comma-separated kinds of synthetic noise to draw from: machine, bubbles, clicks, gusts (default: all four).")
+    var syntheticKinds: String = SyntheticNoise.allCases.map(\.name).joined(separator: ",")
     @Option(help: "Mixtures to make.") var mixtures: Int = 200
     @Option(name: .customLong("write-audio"),
             help: "Also write the first N mixtures as 32-bit float WAVs to OUT/audio (mixture-I.wav and speech-I.wav), to listen to them (default 0).")
@@ -51,13 +51,24 @@ struct GainFeaturesCommand: ParsableCommand {
         guard (0...1).contains(bandLimited) else { throw ValidationError("--band-limited must lie in 0…1.") }
         guard writeAudio >= 0 else { throw ValidationError("--write-audio must be 0 or more.") }
         guard (0...1).contains(syntheticNoise) else { throw ValidationError("--synthetic-noise must lie in 0…1.") }
-        if let kind = syntheticKind, SyntheticNoise(name: kind) == nil {
-            throw ValidationError("--synthetic-kind must be one of \(SyntheticNoise.allCases.map(\.name).joined(separator: ", ")), not \(kind).")
-        }
+        _ = try kinds()
     }
 
     func run() throws {
         do { try write() } catch { throw report(error, command: "gain-features") }
+    }
+
+    /// The kinds `--synthetic-kinds` names, in the order given, without repeats.
+    private func kinds() throws -> [SyntheticNoise] {
+        var kinds: [SyntheticNoise] = []
+        for name in syntheticKinds.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let kind = SyntheticNoise(name: name) else {
+                throw ValidationError("--synthetic-kinds: \(name) is not a kind; the kinds are \(SyntheticNoise.allCases.map(\.name).joined(separator: ", ")).")
+            }
+            if !kinds.contains(kind) { kinds.append(kind) }
+        }
+        guard !kinds.isEmpty else { throw ValidationError("--synthetic-kinds names no kind; the kinds are \(SyntheticNoise.allCases.map(\.name).joined(separator: ", ")).") }
+        return kinds
     }
 
     private func write() throws {
@@ -70,7 +81,7 @@ struct GainFeaturesCommand: ParsableCommand {
         var maker = try MixtureMaker(speech: speech, noise: noise, sampleRate: rate, leavingOut: left)
         maker.bandLimitedShare = bandLimited
         maker.syntheticShare = syntheticNoise
-        maker.syntheticKind = syntheticKind.flatMap(SyntheticNoise.init(name:))
+        maker.syntheticKinds = try kinds()
         let hops = Int(seconds * Double(rate)) / hop, count = hops * hop
         let window = try WindowPair(shape: config.window, frameLength: frame, hopLength: hop).analysis
         let fft = try RealFFT(length: config.fftLength)
@@ -119,7 +130,7 @@ struct GainFeaturesCommand: ParsableCommand {
         try Npy.write(NpyArray(shape: [mixtures, hops, bands.bandCount], values: targets),
                       to: (out as NSString).appendingPathComponent("targets.npy"))
         let description = "{\"preset\": \"\(loaded.metadata.name)\", \"sampleRate\": \(rate), \"edges\": \(bands.edges), "
-            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), \"syntheticNoise\": \(syntheticNoise), \"syntheticKind\": \"\(syntheticKind ?? "any")\", "
+            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), \"syntheticNoise\": \(syntheticNoise), \"syntheticKinds\": \(try kinds().map(\.name)), "
             + "\"noiseTypes\": \(maker.typeNames)}\n"
         try Data(description.utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("bands.json")))
     }

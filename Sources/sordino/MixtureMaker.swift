@@ -34,8 +34,8 @@ struct MixtureMaker {
     var bandLimitedShare: Float = 0
     /// Share of mixtures with noise (0…1) that get a synthetic noise; 0 draws nothing, as before.
     var syntheticShare: Float = 0
-    /// Only this kind of synthetic noise, or nil for each drawn at random.
-    var syntheticKind: SyntheticNoise?
+    /// The kinds of synthetic noise drawn from, each as likely.
+    var syntheticKinds: [SyntheticNoise] = SyntheticNoise.allCases
     let utterances: [[Float]]
     /// Per noise type (sorted by name), its recordings.
     let noises: [[[Float]]]
@@ -100,7 +100,7 @@ struct MixtureMaker {
                 // Its own generator, so that every mixture without it stays what it was before.
                 var syntheticRNG = SplitMix64(seed: (seed &* 1_000_003 &+ UInt64(index)) ^ 0x7379_6E74_6865_7469)
                 if syntheticRNG.nextUnitFloat() < syntheticShare {
-                    let synthetic = SyntheticNoise.make(count: count, sampleRate: sampleRate, only: syntheticKind,
+                    let synthetic = SyntheticNoise.make(count: count, sampleRate: sampleRate, from: syntheticKinds,
                                                         rng: &syntheticRNG)
                     if syntheticRNG.nextUnitFloat() < 1.0 / 3 {
                         noise = synthetic

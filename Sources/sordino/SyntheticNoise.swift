@@ -31,11 +31,10 @@ enum SyntheticNoise: String, CaseIterable {
     /// The kind's name on the command line.
     var name: String { rawValue }
 
-    /// `count` samples of a noise at RMS 1, of the kind `only` or else of a kind drawn from `rng`
-    /// (drawn either way, so that the rest of the draws do not depend on `only`).
-    static func make(count: Int, sampleRate: Int, only: SyntheticNoise? = nil, rng: inout SplitMix64) -> [Float] {
-        let drawn = allCases[min(allCases.count - 1, Int(rng.nextUnitFloat() * Float(allCases.count)))]
-        return (only ?? drawn).make(count: count, sampleRate: sampleRate, rng: &rng)
+    /// `count` samples at RMS 1 of a noise of one of `kinds` (not empty), drawn from `rng`.
+    static func make(count: Int, sampleRate: Int, from kinds: [SyntheticNoise], rng: inout SplitMix64) -> [Float] {
+        let kind = kinds[min(kinds.count - 1, Int(rng.nextUnitFloat() * Float(kinds.count)))]
+        return kind.make(count: count, sampleRate: sampleRate, rng: &rng)
     }
 
     /// `count` samples of this kind, at RMS 1.

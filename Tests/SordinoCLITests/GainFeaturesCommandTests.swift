@@ -46,10 +46,10 @@ struct GainFeaturesCommandTests {
             let out = dir.appendingPathComponent(name)
             let r = try CLI.run(["gain-features", "--preset", "speech-16k", "--speech", speech, "--noise", noise,
                                  "--mixtures", "6", "--seconds", "2", "--seed", "4", "--synthetic-noise", synthetic,
-                                 "--synthetic-kind", kind, "--write-audio", "6", "-o", out.path])
+                                 "--synthetic-kinds", kind, "--write-audio", "6", "-o", out.path])
             try #require(r.status == 0, "\(r.stderr)")
             let description = try String(contentsOf: out.appendingPathComponent("bands.json"), encoding: .utf8)
-            #expect(description.contains("\"syntheticNoise\": \(Float(synthetic) ?? .nan), \"syntheticKind\": \"\(kind)\""), "\(description)")
+            #expect(description.contains("\"syntheticNoise\": \(Float(synthetic) ?? .nan), \"syntheticKinds\": [\"\(kind)\"]"), "\(description)")
             return try (0..<6).map { i in
                 let audio = out.appendingPathComponent("audio")
                 return (try AudioFileReader.read(path: audio.appendingPathComponent("mixture-\(i).wav").path).0.channels[0],
@@ -82,8 +82,9 @@ struct GainFeaturesCommandTests {
             let refused = try CLI.run(["gain-features", "--synthetic-noise=\(bad)", "-o", dir.appendingPathComponent("x").path])
             #expect(refused.status == 64 && refused.stderr.contains("--synthetic-noise must lie in 0…1"), "\(bad): \(refused.stderr)")
         }
-        let refused = try CLI.run(["gain-features", "--synthetic-kind", "rain", "-o", dir.appendingPathComponent("x").path])
-        #expect(refused.status == 64 && refused.stderr.contains("--synthetic-kind must be one of machine, bubbles, clicks, gusts, not rain"),
-                "\(refused.stderr)")
+        for bad in ["clicks,rain", ","] {
+            let refused = try CLI.run(["gain-features", "--synthetic-kinds", bad, "-o", dir.appendingPathComponent("x").path])
+            #expect(refused.status == 64 && refused.stderr.contains("the kinds are machine, bubbles, clicks, gusts"), "\(bad): \(refused.stderr)")
+        }
     }
 }
