@@ -29,19 +29,23 @@ struct LearnNoiseDaemonTests {
         return rig.recording
     }
 
-    /// dB of SI-SDR learn-noise must add over the shipped atoms that heard only the 3 s lead.
-    /// Measured: 3.3 with the release binary and the preset's 5 iterations (SORDINO_TEST_BINARY),
-    /// 2.6 to 2.8 with the debug binary at 1 iteration (as `make test` runs it); the capture's
-    /// stretch of the pulsed noise varies with the timing, and the atoms with it.
+    /// dB of SI-SDR learn-noise must add over the shipped atoms that heard only the 3 s lead, with
+    /// the learned gain off (what learning changes is the dictionary; docs/PROTOCOL.md has the
+    /// figures with the learned gain on, where the network, trained with synthetic machine noises,
+    /// already takes much of this whine and learning adds less). Measured: +4.1 with the
+    /// release binary and the preset's 5 iterations (SORDINO_TEST_BINARY), +3.3 with the
+    /// debug binary at 1 iteration (as `make test` runs it); the capture's stretch of the pulsed
+    /// noise varies with the timing, and the atoms with it.
     static let gainOverFresh = ControlledDaemon.engineArguments.isEmpty ? 2.8 : 2.3
     /// dB it must add over the shipped atoms after forget-noise, which have adapted online to the
-    /// noise for ~25 s: the bar. Measured 3.9 (release), 3.5 to 3.8 (debug).
+    /// noise for ~25 s: the bar. Measured +4.8 (release), +4.7 (debug).
     static let gainOverAdapted = 3.0
 
     @Test("learn-noise 5 on a pulsed whine with band noise: more SI-SDR on speech in that noise than the shipped atoms; save-noise writes a preset reload finds; forget-noise returns")
     func learnSaveForget() throws {
-        // A floor low enough that the noise model, not the floor, limits the result.
-        let d = try ControlledDaemon(extraArguments: ["--floor-db", "-30"])
+        // A floor low enough that the noise model, not the floor, limits the result; the learned
+        // gain off, so that the dictionary alone decides (speech presence from the first step).
+        let d = try ControlledDaemon(extraArguments: ["--floor-db", "-30", "--gain-refinement", "off"])
         defer { d.stop(); try? FileManager.default.removeItem(at: d.folder) }
         let c = try d.client()
         let speech = try AudioFileReader.read(path: CLI.repository.appendingPathComponent("presets/samples/clean-speech-16k.wav").path).0.channels[0]
@@ -96,8 +100,8 @@ struct LearnNoiseDaemonTests {
         print("live SI-SDR of speech in the pulsed whine at -5 dB SNR: input \(input) dB; shipped atoms after 3 s of the noise "
               + "\(freshScore) dB; after learn-noise 5 \(learnedScore) dB; shipped atoms again after forget-noise (the "
               + "online atoms having heard the noise for ~25 s) \(shippedScore) dB")
-        // Measured (release binary, 5 iterations): −1.01 after 3 s, 2.30 learned, −1.62 after forget-noise;
-        // (debug binary, 1 iteration): −0.89, 1.70 to 1.90, −1.85.
+        // Measured (release binary, 5 iterations): 0.56 after 3 s, 4.64 learned, −0.14 after forget-noise;
+        // (debug binary, 1 iteration): 0.95, 4.21, −0.51.
         #expect(learnedScore - freshScore >= Self.gainOverFresh)
         #expect(learnedScore - shippedScore >= Self.gainOverAdapted)
 

@@ -19,6 +19,9 @@ import TestSupport
 /// - `NOISE`: `whine` (a steady 930 Hz whine with band noise, the default), `pulsed` (the live
 ///   test's 240 Hz one) or a 16 kHz WAV: 5 s from `CAPTURE_S` (default 0) are learned, the
 ///   mixture's noise starts at `MIX_S` (default 7);
+/// - `GAIN_MODES`: with a preset that has a learned gain, also score the preset's and the learned
+///   atoms with the gain in each of these modes (`multiply`, `lift`, `replace`, `shape`, `off`),
+///   on the mixture and on the clean speech alone (how much of the speech the mask keeps), e.g. `shape,multiply`;
 /// - `TAUS`: adversarial weights τ_A to also learn atoms with (`AdversarialNMF` against
 ///   speech-like frames made of the preset's speech atoms), e.g. `0,0.3,1`.
 @Suite("learn-noise measurement (opt-in)", .enabled(if: ProcessInfo.processInfo.environment["SORDINO_MEASURE_LEARN_NOISE"] == "1"))
@@ -56,13 +59,16 @@ struct LearnNoiseMeasurement {
         let captured = capture.map { $0 * scale }
         let learned = try NoiseLearner.learn([captured], configuration: configuration, atoms: atoms)
 
-        func score(_ basis: Basis, activationFloor: Float, online: Bool = true) throws -> Double {
+        func score(_ basis: Basis, activationFloor: Float, online: Bool = true, mode: String? = nil,
+                   clean: Bool = false) throws -> Double {
             var c = configuration
             c.activationFloor = activationFloor
             if !online { c.adaptiveNoiseRank = 0 }
+            if let mode { c.gainRefinement = GainRefinementMode(rawValue: mode) }
             var engine = try Engine(configuration: c, basis: basis, gainModel: preset.gainModel)
-            let output = EngineHarness.run(&engine, [input], blockLengths: [256])[0]
-            return siSDR(reference: speech[..<(speech.count - c.latencySamples)], estimate: output[(lead + c.latencySamples)...])
+            let start = clean ? 0 : lead
+            let output = EngineHarness.run(&engine, [clean ? speech : input], blockLengths: [256])[0]
+            return siSDR(reference: speech[..<(speech.count - c.latencySamples)], estimate: output[(start + c.latencySamples)...])
         }
         let extended = try learned.basis(extending: preset.basis), floor = NoiseLearner.activationFloor
         var lines = ["input \(siSDR(reference: speech, estimate: input[lead...]))",
@@ -70,6 +76,13 @@ struct LearnNoiseMeasurement {
                      "preset's atoms, online atoms off \(try score(preset.basis, activationFloor: configuration.activationFloor, online: false))",
                      "\(learned.atomCount) learned atoms, online atoms on \(try score(extended, activationFloor: floor))",
                      "\(learned.atomCount) learned atoms, online atoms off \(try score(extended, activationFloor: floor, online: false))"]
+        for mode in (Self.environment["GAIN_MODES"] ?? "").split(separator: ",").map(String.init) {
+            for (name, basis, floor) in [("preset's atoms", preset.basis, configuration.activationFloor),
+                                         ("\(learned.atomCount) learned atoms", extended, floor)] {
+                lines.append("\(name), gain \(mode): \(try score(basis, activationFloor: floor, mode: mode)); "
+                             + "clean speech alone \(try score(basis, activationFloor: floor, mode: mode, clean: true))")
+            }
+        }
         for tau in (Self.environment["TAUS"] ?? "").split(separator: ",").compactMap({ Float($0) }) {
             let adversarial = try Self.adversarialAtoms(captured, preset: preset, configuration: configuration, weight: tau, atoms: atoms)
             lines.append("\(atoms) atoms learned with τ_A \(tau) against the speech atoms, online atoms on "

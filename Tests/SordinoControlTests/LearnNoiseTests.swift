@@ -42,7 +42,7 @@ enum Shipped {
 
 @Suite("learn-noise: learning noise atoms (offline)")
 struct LearnNoiseTests {
-    @Test("atoms learned from 5 s of a pulsed whine with band noise raise the SI-SDR of speech in that noise (speech-16k, floor −30 dB)")
+    @Test("atoms learned from 5 s of a pulsed whine with band noise raise the SI-SDR of speech in that noise (speech-16k, floor −30 dB): ≥ 3 dB with the learned gain off, ≥ 0.5 dB with it on")
     func learnedAtomsRaiseSISDR() throws {
         let preset = try Shipped.preset()
         var configuration = preset.engineConfiguration(channelCount: 1)
@@ -61,20 +61,27 @@ struct LearnNoiseTests {
 
         let speech = try Shipped.cleanSpeech()
         let (input, start) = Shipped.mixture(speech: speech, lead: 3, snr: -5, seed: 12)
-        // The shipped atoms with the preset's activation floor; the learned ones as the daemon runs them.
-        func enhanced(_ basis: Basis, activationFloor: Float) throws -> Double {
+        // The shipped atoms with the preset's activation floor; the learned ones as the daemon runs them;
+        // with the preset's learned gain (as shipped) or without it (`--gain-refinement off`).
+        func enhanced(_ basis: Basis, activationFloor: Float, network: Bool) throws -> Double {
             var configuration = configuration
             configuration.activationFloor = activationFloor
+            if !network { configuration.gainRefinement = nil }
             var engine = try Engine(configuration: configuration, basis: basis, gainModel: preset.gainModel)
             let output = EngineHarness.run(&engine, [input], blockLengths: [256])[0]
             let latency = configuration.latencySamples
             return siSDR(reference: speech[..<(speech.count - latency)], estimate: output[(start + latency)...])
         }
         let noisy = siSDR(reference: speech, estimate: input[start...])
-        let shipped = try enhanced(preset.basis, activationFloor: configuration.activationFloor)
-        let withLearned = try enhanced(basis, activationFloor: NoiseLearner.activationFloor)
-        print("offline SI-SDR: input \(noisy) dB, shipped atoms \(shipped) dB, learned atoms \(withLearned) dB")
-        #expect(withLearned - shipped >= 3)
+        for network in [false, true] {
+            let shipped = try enhanced(preset.basis, activationFloor: configuration.activationFloor, network: network)
+            let withLearned = try enhanced(basis, activationFloor: NoiseLearner.activationFloor, network: network)
+            print("offline SI-SDR, learned gain \(network ? "on" : "off"): input \(noisy) dB, shipped atoms \(shipped) dB, learned atoms \(withLearned) dB")
+            // The dictionary's gain (issue 14's bar) with the learned gain off; with it on, the network
+            // already takes much of this whine (it was trained with synthetic machine noises) and
+            // learning adds less, but never nothing: docs/PROTOCOL.md.
+            #expect(withLearned - shipped >= (network ? 0.5 : 3), "learned gain \(network ? "on" : "off")")
+        }
     }
 
     @Test("digital silence teaches nothing: a learn-failed error that says to connect a source")
