@@ -31,6 +31,9 @@ struct GainFeaturesCommand: ParsableCommand {
     @Option(name: .customLong("band-limited"),
             help: "Share (0…1) of mixtures left without air above 8.5 kHz at rates above 17 kHz (default 0).")
     var bandLimited: Float = 0
+    @Option(name: .customLong("speech-first"),
+            help: "Share (0…1) of mixtures with speech whose speech starts at the first sample rather than after 0–0.5 s of noise (default 0).")
+    var speechFirst: Float = 0
     @Option(name: .customLong("synthetic-noise"),
             help: "Share (0…1) of mixtures with noise that get a synthetic noise (a machine whine, bubbles, key clicks or gusts; alone in a third of them, else added at −10…+6 dB) (default 0).")
     var syntheticNoise: Float = 0
@@ -50,6 +53,7 @@ struct GainFeaturesCommand: ParsableCommand {
         guard seconds >= 1 && seconds <= 600 else { throw ValidationError("--seconds must lie in 1…600.") }
         guard (0...1).contains(bandLimited) else { throw ValidationError("--band-limited must lie in 0…1.") }
         guard writeAudio >= 0 else { throw ValidationError("--write-audio must be 0 or more.") }
+        guard (0...1).contains(speechFirst) else { throw ValidationError("--speech-first must lie in 0…1.") }
         guard (0...1).contains(syntheticNoise) else { throw ValidationError("--synthetic-noise must lie in 0…1.") }
         _ = try kinds()
     }
@@ -81,6 +85,7 @@ struct GainFeaturesCommand: ParsableCommand {
         var maker = try MixtureMaker(speech: speech, noise: noise, sampleRate: rate, leavingOut: left)
         maker.bandLimitedShare = bandLimited
         maker.syntheticShare = syntheticNoise
+        maker.speechFirstShare = speechFirst
         maker.syntheticKinds = try kinds()
         let hops = Int(seconds * Double(rate)) / hop, count = hops * hop
         let window = try WindowPair(shape: config.window, frameLength: frame, hopLength: hop).analysis
@@ -130,7 +135,7 @@ struct GainFeaturesCommand: ParsableCommand {
         try Npy.write(NpyArray(shape: [mixtures, hops, bands.bandCount], values: targets),
                       to: (out as NSString).appendingPathComponent("targets.npy"))
         let description = "{\"preset\": \"\(loaded.metadata.name)\", \"sampleRate\": \(rate), \"edges\": \(bands.edges), "
-            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), \"syntheticNoise\": \(syntheticNoise), \"syntheticKinds\": \(try kinds().map(\.name)), "
+            + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), \"speechFirst\": \(speechFirst), \"syntheticNoise\": \(syntheticNoise), \"syntheticKinds\": \(try kinds().map(\.name)), "
             + "\"noiseTypes\": \(maker.typeNames)}\n"
         try Data(description.utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("bands.json")))
     }

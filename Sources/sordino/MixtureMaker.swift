@@ -34,6 +34,10 @@ struct MixtureMaker {
     var bandLimitedShare: Float = 0
     /// Share of mixtures with noise (0…1) that get a synthetic noise; 0 draws nothing, as before.
     var syntheticShare: Float = 0
+    /// Share of mixtures with speech (0…1) whose speech starts at the first sample instead of after
+    /// 0–0.5 s, so that the gain learns not to take an engine's first frames for noise (a file that
+    /// starts with a word); drawn from a generator of its own; 0 draws nothing, as before.
+    var speechFirstShare: Float = 0
     /// The kinds of synthetic noise drawn from, each as likely.
     var syntheticKinds: [SyntheticNoise] = SyntheticNoise.allCases
     let utterances: [[Float]]
@@ -74,6 +78,10 @@ struct MixtureMaker {
         var speech = [Float](repeating: 0, count: count)
         if !noiseOnly {
             var at = Int(uniform(0, 0.5) * Float(sampleRate))
+            if speechFirstShare > 0 {
+                var firstRNG = SplitMix64(seed: (seed &* 1_000_003 &+ UInt64(index)) ^ 0x6669_7273_7473_7065)
+                if firstRNG.nextUnitFloat() < speechFirstShare { at = 0 }
+            }
             while at < count {
                 var utterance = utterances[pick(utterances.count)]
                 let speed = uniform(0.9, 1.1)
