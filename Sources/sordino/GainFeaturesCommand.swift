@@ -29,20 +29,20 @@ struct GainFeaturesCommand: ParsableCommand {
             help: "Noise types (sub-folder names, comma separated) to leave out, e.g. keyboard,water,babble.")
     var leaveOut: String = ""
     @Option(name: .customLong("band-limited"),
-            help: "Share (0…1) of mixtures left without air above 8.5 kHz at rates above 17 kHz (default 0).")
+            help: "Share (0…1) of mixtures left without air above 8.5 kHz at rates above 17 kHz.")
     var bandLimited: Float = 0
     @Option(name: .customLong("speech-first"),
-            help: "Share (0…1) of mixtures with speech whose speech starts at the first sample rather than after 0–0.5 s of noise (default 0).")
+            help: "Share (0…1) of mixtures with speech whose speech starts at the first sample rather than after 0–0.5 s of noise.")
     var speechFirst: Float = 0
     @Option(name: .customLong("synthetic-noise"),
-            help: "Share (0…1) of mixtures with noise that get a synthetic noise (a machine whine, bubbles, key clicks or gusts; alone in a third of them, else added at −10…+6 dB) (default 0).")
+            help: "Share (0…1) of mixtures with noise that get a synthetic noise (a machine whine, bubbles, key clicks or gusts; alone in a third of them, else added at −10…+6 dB).")
     var syntheticNoise: Float = 0
     @Option(name: .customLong("synthetic-kinds"),
-            help: "Comma-separated kinds of synthetic noise to draw from: machine, bubbles, clicks, gusts (default: all four).")
+            help: "Comma-separated kinds of synthetic noise to draw from: machine, bubbles, clicks, gusts.")
     var syntheticKinds: String = SyntheticNoise.allCases.map(\.name).joined(separator: ",")
     @Option(help: "Mixtures to make.") var mixtures: Int = 200
     @Option(name: .customLong("write-audio"),
-            help: "Also write the first N mixtures as 32-bit float WAVs to OUT/audio (mixture-I.wav and speech-I.wav), to listen to them (default 0).")
+            help: "Also write the first N mixtures as 32-bit float WAVs to OUT/audio (mixture-I.wav and speech-I.wav), to listen to them.")
     var writeAudio: Int = 0
     @Option(help: "Seconds per mixture.") var seconds: Double = 6
     @Option(help: "Seed: the same seed makes the same mixtures.") var seed: UInt64 = 1
@@ -65,7 +65,7 @@ struct GainFeaturesCommand: ParsableCommand {
     /// The kinds `--synthetic-kinds` names, in the order given, without repeats.
     private func kinds() throws -> [SyntheticNoise] {
         var kinds: [SyntheticNoise] = []
-        for name in syntheticKinds.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+        for name in syntheticKinds.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !name.isEmpty {
             guard let kind = SyntheticNoise(name: name) else {
                 throw ValidationError("--synthetic-kinds: \(name) is not a kind; the kinds are \(SyntheticNoise.allCases.map(\.name).joined(separator: ", ")).")
             }
