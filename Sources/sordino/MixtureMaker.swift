@@ -69,7 +69,8 @@ struct MixtureMaker {
 
     /// Mixture `index` of `count` samples for `seed`.
     func make(index: Int, count: Int, seed: UInt64) throws -> Mixture {
-        var rng = SplitMix64(seed: seed &* 1_000_003 &+ UInt64(index))
+        let mixtureSeed = seed &* 1_000_003 &+ UInt64(index)
+        var rng = SplitMix64(seed: mixtureSeed)
         func uniform(_ a: Float, _ b: Float) -> Float { a + (b - a) * rng.nextUnitFloat() }
         func pick(_ n: Int) -> Int { min(n - 1, Int(rng.nextUnitFloat() * Float(n))) }
         let kind = rng.nextUnitFloat()
@@ -79,7 +80,7 @@ struct MixtureMaker {
         if !noiseOnly {
             var at = Int(uniform(0, 0.5) * Float(sampleRate))
             if speechFirstShare > 0 {
-                var firstRNG = SplitMix64(seed: (seed &* 1_000_003 &+ UInt64(index)) ^ 0x6669_7273_7473_7065)
+                var firstRNG = SplitMix64(seed: mixtureSeed ^ 0x6669_7273_7473_7065)
                 if firstRNG.nextUnitFloat() < speechFirstShare { at = 0 }
             }
             while at < count {
@@ -106,7 +107,7 @@ struct MixtureMaker {
             if rng.nextUnitFloat() < 0.25 { addBursts(&noise, rng: &rng) }
             if syntheticShare > 0 {
                 // Its own generator, so that every mixture without it stays what it was before.
-                var syntheticRNG = SplitMix64(seed: (seed &* 1_000_003 &+ UInt64(index)) ^ 0x7379_6E74_6865_7469)
+                var syntheticRNG = SplitMix64(seed: mixtureSeed ^ 0x7379_6E74_6865_7469)
                 if syntheticRNG.nextUnitFloat() < syntheticShare {
                     let synthetic = SyntheticNoise.make(count: count, sampleRate: sampleRate, from: syntheticKinds,
                                                         rng: &syntheticRNG)
@@ -123,7 +124,7 @@ struct MixtureMaker {
         }
         if sampleRate > 2 * Int(Self.airHertz) {
             // Its own generator, so that mixtures at 16 kHz stay what they were before air was added.
-            var airRNG = SplitMix64(seed: ~(seed &* 1_000_003 &+ UInt64(index)))
+            var airRNG = SplitMix64(seed: ~mixtureSeed)
             let limited = bandLimitedShare > 0 && airRNG.nextUnitFloat() < bandLimitedShare
             if !limited && !noiseOnly && airRNG.nextUnitFloat() < 0.8 {
                 addAir(&speech, decibels: -24 + 20 * airRNG.nextUnitFloat(), rng: &airRNG)
