@@ -7,7 +7,9 @@ import SordinoDSP
 
 /// Per-call CPU times of one engine over a seeded signal, and the allocations made meanwhile.
 struct EngineTiming {
-    /// Mean CPU µs per hop (all channels): total CPU time over hops.
+    /// Mean CPU µs per hop (all channels): this thread's CPU time over the timed calls, over hops.
+    /// (Not the process's: another thread of the process, busy for tens of ms after start-up,
+    /// doubled the mean of a short run's first preset.)
     let microsecondsPerHop: Double
     /// Percentiles and maximum of the CPU µs of one `Engine.process` call.
     let p50: Double, p99: Double, max: Double
@@ -38,7 +40,7 @@ struct EngineTiming {
         defer { input.deallocate(); output.deallocate(); inputs.deallocate(); outputs.deallocate(); times.deallocate() }
         let hopsBefore = engine.telemetry.hops.load(ordering: .relaxed)
         counter?.start()
-        let started = cpuSeconds()
+        let started = threadCPUSeconds()
         for call in 0..<calls {
             let offset = call * blockLength, n = Swift.min(blockLength, count - offset)
             for c in 0..<channels {
@@ -49,7 +51,7 @@ struct EngineTiming {
             engine.process(inputs: inputs, outputs: outputs, blockLength: n)
             times[call] = threadCPUSeconds() - t0
         }
-        let cpu = cpuSeconds() - started
+        let cpu = threadCPUSeconds() - started
         allocations = counter?.stop()
         let hops = engine.telemetry.hops.load(ordering: .relaxed) - hopsBefore
         let sorted = UnsafeMutableBufferPointer(start: times, count: calls).sorted()
@@ -142,12 +144,5 @@ struct AllocationCounter {
 func threadCPUSeconds() -> Double {
     var t = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}
-
-/// CPU time consumed by this process, in seconds (excludes time other processes took).
-func cpuSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

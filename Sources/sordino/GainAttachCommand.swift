@@ -30,6 +30,8 @@ struct GainAttach: ParsableCommand {
     @Option(name: .customLong("activation-floor"),
             help: "Per-frame activation floor of the solve, a fraction (0…1) of the cold-start value (default: the preset's).")
     var activationFloor: Float?
+    @Option(parsing: .unconditional, help: "Solver iterations per frame (0 up to the preset's maximum, 64 in the shipped presets; default: the preset's).")
+    var iterations: Int?
     @Option(name: .customLong("release-ms"), parsing: .unconditional,
             help: "Time in ms (0…1000) in which a band gain may fall at most ×0.6; 0: no hold.")
     var release: Float = 10
@@ -58,6 +60,10 @@ struct GainAttach: ParsableCommand {
             throw CommandError("--activation-floor must be 0…1 (got \(activationFloor)).", exitCode: .usage)
         }
         var loaded = try Preset.load(path: try PresetLocator().resolve(preset, sampleRate: nil).path)
+        let maximum = loaded.metadata.solver.maximumIterations
+        if let iterations, !(0...maximum).contains(iterations) {
+            throw CommandError("--iterations must be 0…\(maximum), the preset's maximum (got \(iterations)).", exitCode: .usage)
+        }
         let array = try Npy.read(path: (weights as NSString).appendingPathComponent("gain.npy"))
         let jsonPath = (weights as NSString).appendingPathComponent("gain.json")
         guard let data = FileManager.default.contents(atPath: jsonPath),
@@ -73,6 +79,7 @@ struct GainAttach: ParsableCommand {
         loaded.metadata.mask.absentFloorDecibels = absentFloor.decibels
         if let floor { loaded.metadata.mask.floorDecibels = floor }
         if let activationFloor { loaded.metadata.solver.activationFloor = activationFloor }
+        if let iterations { loaded.metadata.solver.iterations = iterations }
         loaded.metadata.gain = .init(file: "\(base).gain", mode: refinement, model: model, checksum: "",
                                      command: sizes.command, releaseMilliseconds: release == 10 ? nil : release)
         loaded.metadata.provenance.command += " && " + (["sordino"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
