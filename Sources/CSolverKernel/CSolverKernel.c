@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The activation solver's pass over W, built twice (baseline and AVX2 with FMA) from one body; the CPU picks.
+// The engine's dense kernels (the solver's pass over W, a matrix by columns times a vector), built twice (baseline and AVX2 with FMA) from one body; the CPU picks.
 #include "CSolverKernel.h"
 
 // The baseline body's 8-lane vectors are passed in registers only inside inlined code: no ABI matters.
@@ -74,6 +74,43 @@ static inline __attribute__((always_inline)) void pass(const float *rows, int fi
     }
 }
 
+/// y = M·x for M stored column by column (`columns` columns of `stride` floats, `stride` a multiple
+/// of 8): rows in lanes, each y[r] summed over the columns in order. Eight chunks of eight rows at a
+/// time (sixteen ymm registers hold the sums, the broadcast and a column's load), then four, then one.
+static inline __attribute__((always_inline)) void multiply_columns(const float *m, int columns, int stride,
+                                                                   const float *x, float *y) {
+    int r = 0;
+    for (; r + 64 <= stride; r += 64) {
+        Lanes a[8] = {{0}};
+        for (int c = 0; c < columns; c++) {
+            const float *column = m + (long)c * stride + r;
+            const float xc = x[c];
+            const Lanes b = {xc, xc, xc, xc, xc, xc, xc, xc};
+            for (int i = 0; i < 8; i++) a[i] = load8(column + 8 * i) * b + a[i];
+        }
+        for (int i = 0; i < 8; i++) store8(y + r + 8 * i, a[i]);
+    }
+    for (; r + 32 <= stride; r += 32) {
+        Lanes a[4] = {{0}};
+        for (int c = 0; c < columns; c++) {
+            const float *column = m + (long)c * stride + r;
+            const float xc = x[c];
+            const Lanes b = {xc, xc, xc, xc, xc, xc, xc, xc};
+            for (int i = 0; i < 4; i++) a[i] = load8(column + 8 * i) * b + a[i];
+        }
+        for (int i = 0; i < 4; i++) store8(y + r + 8 * i, a[i]);
+    }
+    for (; r < stride; r += 8) {
+        Lanes a = {0};
+        for (int c = 0; c < columns; c++) {
+            const float xc = x[c];
+            const Lanes b = {xc, xc, xc, xc, xc, xc, xc, xc};
+            a = load8(m + (long)c * stride + r) * b + a;
+        }
+        store8(y + r, a);
+    }
+}
+
 static inline __attribute__((always_inline)) float peak(long steps) {
     const Lanes a = {0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f};
     const Lanes b = {1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f};
@@ -97,6 +134,10 @@ static void pass_baseline(const float *rows, int first, int end, int stride, con
 
 static float peak_baseline(long steps) { return peak(steps); }
 
+static void multiply_columns_baseline(const float *m, int columns, int stride, const float *x, float *y) {
+    multiply_columns(m, columns, stride, x, y);
+}
+
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma")))
 static void pass_fused(const float *rows, int first, int end, int stride, const float *h, const float *v,
@@ -105,6 +146,11 @@ static void pass_fused(const float *rows, int first, int end, int stride, const 
 }
 
 __attribute__((target("avx2,fma"))) static float peak_fused(long steps) { return peak(steps); }
+
+__attribute__((target("avx2,fma")))
+static void multiply_columns_fused(const float *m, int columns, int stride, const float *x, float *y) {
+    multiply_columns(m, columns, stride, x, y);
+}
 
 /// True when this CPU runs the AVX2 + FMA builds.
 static int cpu_fuses(void) {
@@ -128,5 +174,13 @@ SordinoPeakLoop sordino_peak_loop(void) {
     return cpu_fuses() ? peak_fused : peak_baseline;
 #else
     return peak_baseline;
+#endif
+}
+
+SordinoMultiplyColumns sordino_multiply_columns(void) {
+#if defined(__x86_64__)
+    return cpu_fuses() ? multiply_columns_fused : multiply_columns_baseline;
+#else
+    return multiply_columns_baseline;
 #endif
 }

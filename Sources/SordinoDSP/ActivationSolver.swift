@@ -64,6 +64,8 @@ public struct ActivationSolver: ~Copyable {
     private let betaKind: Int
     /// The pass over W built for this CPU (`sordino_solver_pass`).
     private let pass: SordinoSolverPass
+    /// M·x by columns, built for this CPU (`sordino_multiply_columns`): the estimates.
+    private let multiplyColumns: ColumnProduct
 
     /// True when this CPU's pass over W fuses its multiply-adds (AVX2 with FMA, or aarch64): its
     /// output then differs from the baseline build's by rounding.
@@ -120,6 +122,7 @@ public struct ActivationSolver: ~Copyable {
         var fused: Int32 = 0
         guard let pass = sordino_solver_pass(&fused) else { preconditionFailure("CSolverKernel chose no pass") }
         self.pass = pass
+        multiplyColumns = ColumnProduct()
     }
 
     /// Atom `slot`'s weights over bins (binStride floats, zero-padded). Valid until `replaceAtom`.
@@ -262,7 +265,8 @@ public struct ActivationSolver: ~Copyable {
     }
 
     /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate`, summed over Wᵀ's
-    /// columns with the bins in SIMD lanes (`multiplyColumns`: no horizontal sums). Real-time safe.
+    /// columns with the bins in SIMD lanes (`sordino_multiply_columns`: no horizontal sums).
+    /// Real-time safe.
     @_noLocks public func estimate(_ h: UnsafePointer<Float>) {
         multiplyColumns(basisColumns, columns: speechStride, stride: binStride, h, into: speechEstimate)
         multiplyColumns(basisColumns + speechStride * binStride, columns: noiseStride, stride: binStride,

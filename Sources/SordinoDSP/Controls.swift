@@ -233,13 +233,10 @@ public final class Telemetry: Sendable {
 @_noLocks @inline(__always)
 public func estimateEnergies(speech: UnsafePointer<Float>, noise: UnsafePointer<Float>, binCount: Int,
                              spectrumExponent: Int) -> (speech: Float, noise: Float) {
-    var s: Float = 0, n: Float = 0
-    if spectrumExponent == 1 {
-        for f in 0..<binCount { s += speech[f] * speech[f]; n += noise[f] * noise[f] }
-    } else {
-        for f in 0..<binCount { s += speech[f]; n += noise[f] }
-    }
-    return (s, n)
+    let squared = spectrumExponent == 1
+    let speechEnergy = squared ? sumOfSquares(speech, count: binCount) : sumOfFloats(speech, count: binCount)
+    let noiseEnergy = squared ? sumOfSquares(noise, count: binCount) : sumOfFloats(noise, count: binCount)
+    return (speechEnergy, noiseEnergy)
 }
 
 extension Atomic where Value == UInt64 {

@@ -107,14 +107,11 @@ extension Engine {
     @_noLocks private mutating func analyse(channel c: Int) {
         var state = channels[c]
         var nonFinite = 0
-        var hopEnergy: Float = 0
-        for i in 0..<hopLength {
-            if !state.queued[i].isFinite {
-                state.queued[i] = 0
-                nonFinite += 1
-            }
-            hopEnergy += state.queued[i] * state.queued[i]
+        for i in 0..<hopLength where !state.queued[i].isFinite {
+            state.queued[i] = 0
+            nonFinite += 1
         }
+        let hopEnergy = sumOfSquares(state.queued, count: hopLength)
         if nonFinite > 0 {
             telemetry.nonFiniteSamples.wrappingAdd(nonFinite, ordering: .relaxed)
             telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)
@@ -128,13 +125,11 @@ extension Engine {
         for n in frameLength..<fftLength { time[n] = 0 }
         fft.forward()
         copyFloats(state.spectrum, from: fft.spectrum, count: 2 * binCount)
-        var energy: Float = 0
         for f in 0..<binCount {
             let re = state.spectrum[2 * f], im = state.spectrum[2 * f + 1]
-            let power = re * re + im * im
-            state.magnitude[f] = power
-            energy += power
+            state.magnitude[f] = re * re + im * im
         }
+        let energy = sumOfFloats(state.magnitude, count: binCount)
         if spectrumExponent == 1 { squareRootInPlace(state.magnitude, count: binCount) }
         state.silent = !(energy > 0)
         state.framePower = energy

@@ -2,17 +2,16 @@
 // exp, log, sigmoid and tanh on eight lanes in plain Swift arithmetic, for the real-time path (the checker rejects libm calls).
 
 /// e^x lane by lane, to about 2e-7 relative error for x in −87…88 (clamped outside): x = k·ln 2 + r
-/// with |r| ≤ ½ ln 2, e^r by its degree-7 Taylor polynomial, 2^k from the exponent bits.
-/// Real-time safe.
+/// with |r| ≤ ½ ln 2, e^r by its degree-7 Taylor polynomial, 2^k from the exponent bits. k is
+/// x/ln 2 rounded to nearest by adding and subtracting 1.5·2²³ (the sum's low mantissa bits are
+/// then k + 2²², so no lane is converted on its own). Real-time safe.
 @_noLocks @inlinable @inline(__always)
 public func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let clamped = x.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
-    let t = clamped * 1.442_695_04
-    let half = SIMD8<Float>(repeating: -0.5).replacing(with: 0.5, where: t .>= 0)
-    let rounded = t + half
-    var k = SIMD8<Int32>()
-    for i in 0..<8 { k[i] = Int32(rounded[i]) }   // toward zero: round half away from zero
-    let kf = SIMD8<Float>(k)
+    let shifter = SIMD8<Float>(repeating: 12_582_912)   // 1.5·2²³
+    let shifted = clamped * 1.442_695_04 + shifter
+    let kf = shifted - shifter
+    let k = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) & 0x007F_FFFF) &- 0x0040_0000
     let r = (clamped - kf * 0.693_145_75) - kf * 1.428_606_8e-6   // ln 2, split for accuracy
     var p = SIMD8<Float>(repeating: 1.0 / 5040)
     p = p * r + 1.0 / 720

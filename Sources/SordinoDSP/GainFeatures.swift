@@ -25,6 +25,11 @@ struct GainFeatures: ~Copyable {
     private let fft: RealFFT
     private let storage: FloatArena
     private let power: UnsafeMutablePointer<Float>    // binCount: |X|²
+    private let speechPower: UnsafeMutablePointer<Float>, noisePower: UnsafeMutablePointer<Float>
+    private let meanPower: UnsafeMutablePointer<Float>  // binCount each: Ŝ², N̂², M² (as power)
+    private let bandStride: Int                         // bandCount padded to 8
+    private let bandLogs: UnsafeMutablePointer<Float>   // 4 × bandStride: ln of E, Ŝ, N̂, M per band
+    private let bandMask: UnsafeMutablePointer<Float>   // bandStride: the mask's band mean
 
     init(bands: GainBands, sampleRate: Int, fftLength: Int, spectrumExponent: Int) throws(EngineError) {
         bandCount = bands.bandCount
@@ -36,8 +41,13 @@ struct GainFeatures: ~Copyable {
         let longest = min(sampleRate * 10 / 600, fftLength / 2)
         lagRange = (min(sampleRate / 500, longest), longest)
         fft = try RealFFT(length: fftLength)
-        var arena = FloatArena(capacity: bands.binCount)
+        bandStride = paddedToLanes(bands.bandCount)
+        var arena = FloatArena(capacity: 4 * bands.binCount + 5 * bandStride)
         power = arena.take(bands.binCount)
+        speechPower = arena.take(bands.binCount); noisePower = arena.take(bands.binCount)
+        meanPower = arena.take(bands.binCount)
+        bandLogs = arena.take(4 * bandStride); bandMask = arena.take(bandStride)
+        for i in 0..<(4 * bandStride) { bandLogs[i] = 1 }
         storage = arena
     }
 
@@ -54,29 +64,44 @@ struct GainFeatures: ~Copyable {
         let log10e: Float = 0.434_294_48, tiny: Float = 1e-12
         let squared = spectrumExponent == 1
         for f in 0..<binCount { power[f] = squared ? v[f] * v[f] : v[f] }
-        var flux: Float = 0, frameEnergy: Float = 0, meanEnergy: Float = 0
+        for f in 0..<binCount { speechPower[f] = squared ? speech[f] * speech[f] : speech[f] }
+        for f in 0..<binCount { noisePower[f] = squared ? noise[f] * noise[f] : noise[f] }
+        for f in 0..<binCount { meanPower[f] = squared ? noiseMean[f] * noiseMean[f] : noiseMean[f] }
+        // Band sums first (rows of `bandLogs`: E, Ŝ, N̂, M as power, each + tiny), then their logs
+        // eight at a time, then the features.
+        let stride = bandStride
+        var frameEnergy: Float = 0, meanEnergy: Float = 0
         for b in 0..<bandCount {
-            var e: Float = 0, s: Float = 0, n: Float = 0, m: Float = 0, g: Float = 0
-            for f in edges[b]..<edges[b + 1] {
-                e += power[f]
-                s += squared ? speech[f] * speech[f] : speech[f]
-                n += squared ? noise[f] * noise[f] : noise[f]
-                m += squared ? noiseMean[f] * noiseMean[f] : noiseMean[f]
-                g += mask[f]
-            }
+            let first = edges[b], width = edges[b + 1] - edges[b]
+            let e = sumOfFloats(power + first, count: width), m = sumOfFloats(meanPower + first, count: width)
+            bandLogs[b] = e + tiny
+            bandLogs[stride + b] = sumOfFloats(speechPower + first, count: width) + tiny
+            bandLogs[2 * stride + b] = sumOfFloats(noisePower + first, count: width) + tiny
+            bandLogs[3 * stride + b] = m + tiny
+            bandMask[b] = sumOfFloats(mask + first, count: width) / Float(width)
             frameEnergy += e
             meanEnergy += m
-            let logE = log10e * fastLog(e + tiny)
-            let delta = primed ? logE - previous[b] : 0
-            previous[b] = logE
+        }
+        var i = 0
+        while i < 4 * stride {   // the padding lanes too (finite, unused)
+            store8(fastLog(pointwiseMax(load8(bandLogs + i), SIMD8(repeating: 1e-30))), bandLogs + i)
+            i += 8
+        }
+        var flux: Float = 0
+        for b in 0..<bandCount {
+            let logE = bandLogs[b], logS = bandLogs[stride + b], logN = bandLogs[2 * stride + b]
+            let logM = bandLogs[3 * stride + b]
+            let energy = log10e * logE
+            let delta = primed ? energy - previous[b] : 0
+            previous[b] = energy
             flux += max(delta, 0)
             let x = features + Self.perBand * b
-            x[0] = logE
+            x[0] = energy
             x[1] = delta
-            x[2] = log10e * (fastLog(s + tiny) - fastLog(e + tiny))
-            x[3] = log10e * (fastLog(n + tiny) - fastLog(e + tiny))
-            x[4] = log10e * (fastLog(e + tiny) - fastLog(m + tiny))
-            x[5] = g / Float(edges[b + 1] - edges[b])
+            x[2] = log10e * (logS - logE)
+            x[3] = log10e * (logN - logE)
+            x[4] = log10e * (logE - logM)
+            x[5] = bandMask[b]
         }
         let x = features + Self.perBand * bandCount
         x[0] = periodicity()

@@ -51,7 +51,7 @@ public struct GainModel: Sendable, Equatable {
 
 /// The network of a `GainModel`, ready to run: weights copied column by column (each column, the
 /// weights of one input, padded to 8 floats; the GRU's three gates each padded to 8), so every
-/// matrix–vector product keeps its outputs in SIMD lanes (`multiplyColumns`), and scratch for one
+/// matrix–vector product keeps its outputs in SIMD lanes (`sordino_multiply_columns`), and scratch for one
 /// step. Per-stream state (the hidden vector) belongs to the caller, so one network serves every
 /// channel. Cost per step ≈ D·F + 3H·(D + H) + B·H multiply-adds. `step` is allocation-free.
 struct GainNetwork: ~Copyable {
@@ -69,6 +69,8 @@ struct GainNetwork: ~Copyable {
     private let fromInput: UnsafeMutablePointer<Float>       // 3 · hiddenStride
     private let fromHidden: UnsafeMutablePointer<Float>      // 3 · hiddenStride
     private let output: UnsafeMutablePointer<Float>          // bandStride
+    /// M·x by columns, built for this CPU (`sordino_multiply_columns`).
+    private let multiplyColumns: ColumnProduct
 
     /// Hidden-state floats a stream needs (`hiddenUnits` padded to 8).
     var stateLength: Int { hiddenStride }
@@ -89,6 +91,7 @@ struct GainNetwork: ~Copyable {
         normalised = arena.take(f); units = arena.take(inputStride)
         fromInput = arena.take(gateStride); fromHidden = arena.take(gateStride); output = arena.take(bandStride)
         storage = arena
+        multiplyColumns = ColumnProduct()
         var i = 0
         /// Reads a row-major rows × columns matrix (rows in gates of `gate` rows, each padded to
         /// `gatePadding`) into column-major storage of `stride` floats per column.

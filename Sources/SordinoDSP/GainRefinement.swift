@@ -48,6 +48,7 @@ public struct GainRefinement: ~Copyable {
     private let storage: FloatArena
     private let weight: UnsafeMutablePointer<Float>           // binCount: share of the band above
     private let bandMean: UnsafeMutablePointer<Float>         // binCount: the mask's band mean (`.shape`)
+    private let binGain: UnsafeMutablePointer<Float>          // binCount: the band gains interpolated to bins
     private let featureBuffers: UnsafeMutablePointer<Float>   // streams × featureCount
     private let previous: UnsafeMutablePointer<Float>         // streams × bandCount
     private let hidden: UnsafeMutablePointer<Float>           // streams × stateStride
@@ -78,7 +79,7 @@ public struct GainRefinement: ~Copyable {
         lower = .allocate(capacity: 1)
         edges = .allocate(capacity: 1)
         var arena = FloatArena(capacity: 0)
-        weight = arena.take(0); bandMean = arena.take(0); featureBuffers = arena.take(0); previous = arena.take(0)
+        weight = arena.take(0); bandMean = arena.take(0); binGain = arena.take(0); featureBuffers = arena.take(0); previous = arena.take(0)
         hidden = arena.take(0); gains = arena.take(0); held = arena.take(0)
         storage = arena
         primed = .allocate(capacity: 1)
@@ -118,9 +119,10 @@ public struct GainRefinement: ~Copyable {
         lower.initialize(from: interpolation.lower, count: binCount)
         edges = .allocate(capacity: bands.edges.count)
         edges.initialize(from: bands.edges, count: bands.edges.count)
-        var arena = FloatArena(capacity: 2 * binCount + streams * (featureCount + 3 * bandCount + stateStride))
+        var arena = FloatArena(capacity: 3 * binCount + streams * (featureCount + 3 * bandCount + stateStride))
         weight = arena.take(binCount)
         bandMean = arena.take(binCount)
+        binGain = arena.take(binCount)
         featureBuffers = arena.take(streams * featureCount)
         previous = arena.take(streams * bandCount)
         hidden = arena.take(streams * stateStride)
@@ -170,26 +172,37 @@ public struct GainRefinement: ~Copyable {
         }
         if mode == .shape {
             for b in 0..<bandCount {
-                var sum: Float = 0
-                for f in edges[b]..<edges[b + 1] { sum += mask[f] }
-                let mean = sum / Float(edges[b + 1] - edges[b])
+                let width = edges[b + 1] - edges[b]
+                let mean = sumOfFloats(mask + edges[b], count: width) / Float(width)
                 for f in edges[b]..<edges[b + 1] { bandMean[f] = mean }
             }
         }
-        let absent = absentFloor ?? floor
-        for f in 0..<binCount {
+        for f in 0..<binCount {   // the band gains interpolated to bins
             let b = lower[f], w = weight[f]
-            let gain = w > 0 ? g[b] + w * (g[b + 1] - g[b]) : g[b]
-            let pass = gain * gain * gain * gain
-            let combined: Float = switch mode {
-            case .multiply: mask[f] * gain
-            case .lift: max(mask[f], gain)
-            case .replace: gain
-            case .shape: gain * (pass + (1 - pass) * mask[f] / (bandMean[f] + 1e-6))
-            case .observe: mask[f]
+            binGain[f] = w > 0 ? g[b] + w * (g[b + 1] - g[b]) : g[b]
+        }
+        combine(into: mask, floor: floor)
+    }
+
+    /// G ← min(max(combine(G, g), floor(g)), 1) on every bin, `binGain` holding g: one loop per
+    /// mode, so that each is a plain loop the compiler vectorises. Real-time safe.
+    @_noLocks @inline(__always) private func combine(into mask: UnsafeMutablePointer<Float>, floor: Float) {
+        let absent = absentFloor ?? floor, rise = floor - absent
+        switch mode {
+        case .multiply:
+            for f in 0..<binCount { mask[f] = min(max(mask[f] * binGain[f], absent + rise * binGain[f]), 1) }
+        case .lift:
+            for f in 0..<binCount { mask[f] = min(max(max(mask[f], binGain[f]), absent + rise * binGain[f]), 1) }
+        case .replace:
+            for f in 0..<binCount { mask[f] = min(max(binGain[f], absent + rise * binGain[f]), 1) }
+        case .shape:
+            for f in 0..<binCount {
+                let gain = binGain[f], pass = gain * gain * gain * gain
+                let combined = gain * (pass + (1 - pass) * mask[f] / (bandMean[f] + 1e-6))
+                mask[f] = min(max(combined, absent + rise * gain), 1)
             }
-            let binFloor = absent + (floor - absent) * gain
-            mask[f] = min(max(combined, binFloor), 1)
+        case .observe:
+            for f in 0..<binCount { mask[f] = min(max(mask[f], absent + rise * binGain[f]), 1) }
         }
     }
 }

@@ -48,11 +48,8 @@ struct HighBand: ~Copyable {
                           spectrum v: UnsafePointer<Float>) {
         copyFloats(speech, from: solvedSpeech, count: solvedBinCount)
         copyFloats(noise, from: solvedNoise, count: solvedBinCount)
-        var s: Float = 0, total: Float = 0
-        for f in 0..<solvedBinCount {
-            s += solvedSpeech[f]
-            total += solvedSpeech[f] + solvedNoise[f]
-        }
+        let s = sumOfFloats(solvedSpeech, count: solvedBinCount)
+        let total = s + sumOfFloats(solvedNoise, count: solvedBinCount)
         let r = total > 0 ? s / total : 0
         for f in solvedBinCount..<binCount {
             speech[f] = r * v[f]

@@ -1,5 +1,29 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Eight-lane helpers of the engine's kernels: the solver's partial sums added together, unaligned loads.
+// Eight-lane helpers of the engine's kernels: the solver's partial sums added together, unaligned loads and stores.
+
+import CSolverKernel
+
+/// y = M·x for a matrix stored by columns (`sordino_multiply_columns`), built for the CPU it runs
+/// on: fused multiply-adds with AVX2 and FMA (or on aarch64), a multiply then an add elsewhere.
+struct ColumnProduct {
+    private let product: SordinoMultiplyColumns
+
+    /// Picks the build for this CPU. Not real-time safe (call it at init).
+    init() {
+        guard let product = sordino_multiply_columns() else { preconditionFailure("CSolverKernel chose no product") }
+        self.product = product
+    }
+
+    /// y (`stride` floats) = M·x, M `columns` columns of `stride` floats (a multiple of 8, padding
+    /// rows 0), x `columns` floats. Cost: columns × stride multiply-adds. Real-time safe.
+    @_noLocks @inline(__always)
+    func callAsFunction(_ m: UnsafePointer<Float>, columns: Int, stride: Int, _ x: UnsafePointer<Float>,
+                        into y: UnsafeMutablePointer<Float>) {
+        let product = self.product
+        // Safe: the C product neither allocates, locks nor calls the system.
+        _unsafePerformance { product(m, Int32(columns), Int32(stride), x, y) }
+    }
+}
 
 /// x[i] ← (x[i] + x[count + i]) + (x[2·count + i] + x[3·count + i]) for i < `count` (a multiple
 /// of 8): four partial sums into the first. Real-time safe.
@@ -16,3 +40,43 @@ func addPartialSums(_ x: UnsafeMutablePointer<Float>, count: Int) {
 /// Eight floats from `p`, any alignment.
 @_noLocks @inline(__always)
 func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+/// Stores eight floats at `p`, any alignment. Real-time safe.
+@_noLocks @inline(__always)
+func store8(_ value: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<Float>.self)
+}
+
+/// Σ x[i] for i < `count`, in eight partial sums (a sum's four-cycle latency does not bound the loop),
+/// then the rest one by one. Real-time safe.
+@_noLocks @inline(__always)
+func sumOfFloats(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>.zero, i = 0
+    while i + 8 <= count {
+        lanes += load8(x + i)
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < count {
+        total += x[i]
+        i += 1
+    }
+    return total
+}
+
+/// Σ x[i]² for i < `count`, summed as `sumOfFloats` sums. Real-time safe.
+@_noLocks @inline(__always)
+func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>.zero, i = 0
+    while i + 8 <= count {
+        let chunk = load8(x + i)
+        lanes += chunk * chunk
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < count {
+        total += x[i] * x[i]
+        i += 1
+    }
+    return total
+}

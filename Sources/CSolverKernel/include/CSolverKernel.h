@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The activation solver's pass over W and a multiply-add peak loop, in C so that each is built for AVX2 with FMA beside the baseline and chosen at run time.
+// The engine's dense kernels (the activation solver's pass over W, a matrix by columns times a vector) and a multiply-add peak loop, in C so that each is built for AVX2 with FMA beside the baseline and chosen at run time.
 #ifndef CSOLVERKERNEL_H
 #define CSOLVERKERNEL_H
 
@@ -24,5 +24,14 @@ typedef float (*SordinoPeakLoop)(long steps);
 
 /// The peak loop for this CPU, built as `sordino_solver_pass`'s choice is.
 SordinoPeakLoop sordino_peak_loop(void);
+
+/// y = M·x for M stored column by column: `columns` columns of `stride` floats each (`stride` a
+/// multiple of 8, padding rows 0), `x` `columns` floats, `y` `stride` floats. Each y[r] is summed
+/// over the columns in order, one accumulator per row (no horizontal sums). Cost: columns × stride
+/// multiply-adds. No allocation, no lock, no system call.
+typedef void (*SordinoMultiplyColumns)(const float *m, int columns, int stride, const float *x, float *y);
+
+/// The product for this CPU, built as `sordino_solver_pass`'s choice is.
+SordinoMultiplyColumns sordino_multiply_columns(void);
 
 #endif
