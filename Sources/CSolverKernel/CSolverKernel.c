@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The engine's dense kernels (the solver's pass over W, a matrix by columns times a vector), built twice (baseline and AVX2 with FMA) from one body; the CPU picks.
+// The engine's dense kernels (the solver's pass over W, the estimates, a matrix by columns times a vector), built twice (baseline and AVX2 with FMA) from one body; the CPU picks.
 #include "CSolverKernel.h"
 
 // The baseline body's 8-lane vectors are passed in registers only inside inlined code: no ABI matters.
@@ -19,20 +19,33 @@ static inline __attribute__((always_inline)) float sum8(Lanes x) {
     return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
 }
 
-/// y += Σᵢ w[i] · row i over `stride` floats (rows beyond the group's count have weight 0). `a * b + c`
-/// in one expression: contracted to a fused multiply-add where the function's target has FMA.
-static inline __attribute__((always_inline)) void add_rows(const float *r0, const float *r1, const float *r2,
-                                                           const float *r3, const float w[4], int stride, float *y) {
-    const Lanes w0 = {w[0], w[0], w[0], w[0], w[0], w[0], w[0], w[0]};
-    const Lanes w1 = {w[1], w[1], w[1], w[1], w[1], w[1], w[1], w[1]};
-    const Lanes w2 = {w[2], w[2], w[2], w[2], w[2], w[2], w[2], w[2]};
-    const Lanes w3 = {w[3], w[3], w[3], w[3], w[3], w[3], w[3], w[3]};
+/// Neighbouring lanes of `a` and of `b` added: {a0+a1, a2+a3, a4+a5, a6+a7, b0+b1, b2+b3, b4+b5, b6+b7}.
+static inline __attribute__((always_inline)) Lanes add_pairs(Lanes a, Lanes b) {
+    return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
+        + __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15);
+}
+
+/// {sum8(x[0]), …, sum8(x[7])} in one vector, each summed in sum8's order, by three rounds of
+/// `add_pairs` (21 shuffles and adds instead of 8 × 7 adds of single lanes).
+static inline __attribute__((always_inline)) Lanes sum8x8(const Lanes x[8]) {
+    const Lanes l01 = add_pairs(x[0], x[1]), l23 = add_pairs(x[2], x[3]);
+    const Lanes l45 = add_pairs(x[4], x[5]), l67 = add_pairs(x[6], x[7]);
+    return add_pairs(add_pairs(l01, l23), add_pairs(l45, l67));
+}
+
+/// Bins per group of the pass: each group's rows are read from memory once, and their eight dot
+/// products with h run as eight independent chains.
+#define GROUP 8
+
+/// y += Σᵢ w[i] · row i over `stride` floats, i < GROUP (rows beyond the group's count have weight 0).
+/// `a * b + c` in one expression: contracted to a fused multiply-add where the function's target has FMA.
+static inline __attribute__((always_inline)) void add_rows(const float *const r[GROUP], const float w[GROUP],
+                                                           int stride, float *y) {
+    Lanes weight[GROUP];
+    for (int i = 0; i < GROUP; i++) weight[i] = (Lanes){w[i], w[i], w[i], w[i], w[i], w[i], w[i], w[i]};
     for (int j = 0; j < stride; j += 8) {
         Lanes sum = load8(y + j);
-        sum = load8(r0 + j) * w0 + sum;
-        sum = load8(r1 + j) * w1 + sum;
-        sum = load8(r2 + j) * w2 + sum;
-        sum = load8(r3 + j) * w3 + sum;
+        for (int i = 0; i < GROUP; i++) sum = load8(r[i] + j) * weight[i] + sum;
         store8(y + j, sum);
     }
 }
@@ -40,37 +53,32 @@ static inline __attribute__((always_inline)) void add_rows(const float *r0, cons
 static inline __attribute__((always_inline)) void pass(const float *rows, int first, int end, int stride,
                                                        const float *h, const float *v, float epsilon, int beta,
                                                        float *numerator, float *denominator) {
-    for (int f = first; f < end; f += 4) {
-        const int count = end - f < 4 ? end - f : 4;
-        const float *r0 = rows + (long)f * stride;
-        const float *r1 = count > 1 ? r0 + stride : r0, *r2 = count > 2 ? r0 + 2 * stride : r0;
-        const float *r3 = count > 3 ? r0 + 3 * stride : r0;
-        Lanes a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    for (int f = first; f < end; f += GROUP) {
+        const int count = end - f < GROUP ? end - f : GROUP;
+        const float *r[GROUP];
+        for (int i = 0; i < GROUP; i++) r[i] = rows + (long)(f + (i < count ? i : 0)) * stride;
+        Lanes a[GROUP] = {{0}};
         for (int j = 0; j < stride; j += 8) {
             const Lanes x = load8(h + j);
-            a0 = load8(r0 + j) * x + a0;
-            a1 = load8(r1 + j) * x + a1;
-            a2 = load8(r2 + j) * x + a2;
-            a3 = load8(r3 + j) * x + a3;
+            for (int i = 0; i < GROUP; i++) a[i] = load8(r[i] + j) * x + a[i];
         }
-        const float products[4] = {sum8(a0), sum8(a1), sum8(a2), sum8(a3)};
-        float model[4], p[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0};
-        for (int i = 0; i < 4; i++) model[i] = (i < count ? products[i] : 0) + epsilon;
+        const Lanes products = sum8x8(a);
+        float p[GROUP] = {0}, q[GROUP] = {0};
         for (int i = 0; i < count; i++) {
-            const float data = v[f + i];
+            const float data = v[f + i], model = products[i] + epsilon;
             if (beta == 1) {
-                p[i] = data / model[i];
+                p[i] = data / model;
             } else if (beta == 0) {
-                const float inverse = 1 / model[i];
+                const float inverse = 1 / model;
                 p[i] = data * inverse * inverse;
                 q[i] = inverse;
             } else {
-                q[i] = model[i];
+                q[i] = model;
             }
         }
-        const long partial = (long)((f / 4) & 3) * stride;
-        if (beta != 2) add_rows(r0, r1, r2, r3, p, stride, numerator + partial);
-        if (beta != 1) add_rows(r0, r1, r2, r3, q, stride, denominator + partial);
+        const long partial = (long)((f / GROUP) & 3) * stride;
+        if (beta != 2) add_rows(r, p, stride, numerator + partial);
+        if (beta != 1) add_rows(r, q, stride, denominator + partial);
     }
 }
 
@@ -111,6 +119,42 @@ static inline __attribute__((always_inline)) void multiply_columns(const float *
     }
 }
 
+/// Ŝ[f] = Σ W[f,k]·h[k] over the speech slots (k < `speech`) and N̂[f] over the rest, for f < `bins`:
+/// four rows at a time, each sum in eight lanes added up at the end.
+static inline __attribute__((always_inline)) void estimate(const float *rows, int bins, int stride, int speech,
+                                                           const float *h, float *speech_estimate,
+                                                           float *noise_estimate) {
+    for (int f = 0; f < bins; f += 4) {
+        const int count = bins - f < 4 ? bins - f : 4;
+        const float *r[4];
+        for (int i = 0; i < 4; i++) r[i] = rows + (long)(f + (i < count ? i : 0)) * stride;
+        // Four rows' speech sums, then their noise sums: eight independent chains, speech and noise
+        // slots side by side while both last (each sum still runs over its slots in order).
+        Lanes a[8] = {{0}};
+        const int noise = stride - speech, both = speech < noise ? speech : noise;
+        for (int j = 0; j < both; j += 8) {
+            const Lanes x = load8(h + j), y = load8(h + speech + j);
+            for (int i = 0; i < 4; i++) {
+                a[i] = load8(r[i] + j) * x + a[i];
+                a[4 + i] = load8(r[i] + speech + j) * y + a[4 + i];
+            }
+        }
+        for (int j = both; j < speech; j += 8) {
+            const Lanes x = load8(h + j);
+            for (int i = 0; i < 4; i++) a[i] = load8(r[i] + j) * x + a[i];
+        }
+        for (int j = both; j < noise; j += 8) {
+            const Lanes y = load8(h + speech + j);
+            for (int i = 0; i < 4; i++) a[4 + i] = load8(r[i] + speech + j) * y + a[4 + i];
+        }
+        const Lanes sums = sum8x8(a);
+        for (int i = 0; i < count; i++) {
+            speech_estimate[f + i] = sums[i];
+            noise_estimate[f + i] = sums[4 + i];
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) float peak(long steps) {
     const Lanes a = {0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f};
     const Lanes b = {1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f};
@@ -134,6 +178,11 @@ static void pass_baseline(const float *rows, int first, int end, int stride, con
 
 static float peak_baseline(long steps) { return peak(steps); }
 
+static void estimate_baseline(const float *rows, int bins, int stride, int speech, const float *h,
+                              float *speech_estimate, float *noise_estimate) {
+    estimate(rows, bins, stride, speech, h, speech_estimate, noise_estimate);
+}
+
 static void multiply_columns_baseline(const float *m, int columns, int stride, const float *x, float *y) {
     multiply_columns(m, columns, stride, x, y);
 }
@@ -146,6 +195,12 @@ static void pass_fused(const float *rows, int first, int end, int stride, const 
 }
 
 __attribute__((target("avx2,fma"))) static float peak_fused(long steps) { return peak(steps); }
+
+__attribute__((target("avx2,fma")))
+static void estimate_fused(const float *rows, int bins, int stride, int speech, const float *h,
+                           float *speech_estimate, float *noise_estimate) {
+    estimate(rows, bins, stride, speech, h, speech_estimate, noise_estimate);
+}
 
 __attribute__((target("avx2,fma")))
 static void multiply_columns_fused(const float *m, int columns, int stride, const float *x, float *y) {
@@ -182,5 +237,13 @@ SordinoMultiplyColumns sordino_multiply_columns(void) {
     return cpu_fuses() ? multiply_columns_fused : multiply_columns_baseline;
 #else
     return multiply_columns_baseline;
+#endif
+}
+
+SordinoEstimate sordino_estimate(void) {
+#if defined(__x86_64__)
+    return cpu_fuses() ? estimate_fused : estimate_baseline;
+#else
+    return estimate_baseline;
 #endif
 }

@@ -9,11 +9,12 @@ import CSolverKernel
 /// update is non-increasing in D_β(V | W·h) + Σₖ λₖ·hₖ.
 ///
 /// Cost per iteration: 2 × binCount × rank multiply-adds (3 × for β = 0), whatever the signal, in
-/// one pass over W per iteration: for four bins at a time, the rows' products with h give the
+/// one pass over W per iteration: for eight bins at a time, the rows' products with h give the
 /// model Λ, then the weights P (and Q) of those bins, and the same rows, still in the L1 cache, are
 /// added into Wᵀ·P (and Wᵀ·Q) with 8-lane multiply-adds (the C pass of `CSolverKernel`: fused, with
-/// AVX2, where the CPU has FMA, `passIsFused`). β = 2 forms Wᵀ·V once per frame. Owns W (bin-major) and Wᵀ (atom-major, for
-/// `atom(slot:)` and Wᵀ·V) zero-padded to multiples of 8, and its scratch; activations live with
+/// AVX2, where the CPU has FMA, `passIsFused`). β = 2 forms Wᵀ·V once per frame. Owns W, bin-major
+/// and zero-padded to multiples of 8 (one copy only: the estimates, Wᵀ·V and `copyAtom` read it
+/// too, so the solve's working set stays small), and its scratch; activations live with
 /// the caller (one vector per channel, warm-started). With `streams` > 1, `iterate(streams:…)`
 /// updates several channels' activations in one pass over W per iteration: each group of rows,
 /// read once, serves every stream while it sits in the L1 cache, and every stream's arithmetic is
@@ -40,7 +41,6 @@ public struct ActivationSolver: ~Copyable {
     /// Owns every buffer below.
     private let arena: FloatArena
     private let basisRows: UnsafeMutablePointer<Float>        // binCount × activationStride
-    private let basisColumns: UnsafeMutablePointer<Float>     // activationStride × binStride
     private let atomSums: UnsafeMutablePointer<Float>         // Σ_f W[f,k], activationStride
     private let penalties: UnsafeMutablePointer<Float>        // λ_k, activationStride
     /// Per stream, Wᵀ·P and Wᵀ·Q, activationStride each, after 4 × activationStride of partial
@@ -64,7 +64,10 @@ public struct ActivationSolver: ~Copyable {
     private let betaKind: Int
     /// The pass over W built for this CPU (`sordino_solver_pass`).
     private let pass: SordinoSolverPass
-    /// M·x by columns, built for this CPU (`sordino_multiply_columns`): the estimates.
+    /// Ŝ and N̂ from W's rows, built for this CPU (`sordino_estimate`).
+    private let estimateKernel: SordinoEstimate
+    /// M·x by columns, built for this CPU (`sordino_multiply_columns`): Wᵀ·V for β = 2, W's rows
+    /// being the columns of Wᵀ.
     private let multiplyColumns: ColumnProduct
 
     /// True when this CPU's pass over W fuses its multiply-adds (AVX2 with FMA, or aarch64): its
@@ -90,10 +93,9 @@ public struct ActivationSolver: ~Copyable {
         activationStride = speechStride + noiseStride
         streamCapacity = max(streams, 1)
         let a = activationStride, b = binStride
-        let total = binCount * a + a * b + (2 + 8 * streamCapacity) * a + 2 * b + 8
+        let total = binCount * a + (2 + 8 * streamCapacity) * a + 2 * b + 8
         var arena = FloatArena(capacity: total)
         basisRows = arena.take(binCount * a)
-        basisColumns = arena.take(a * b)
         atomSums = arena.take(a)
         penalties = arena.take(a)
         numerator = arena.take(4 * a * streamCapacity)
@@ -109,7 +111,6 @@ public struct ActivationSolver: ~Copyable {
             for f in 0..<binCount {
                 let w = basis[bin: f, atom: k]
                 basisRows[f * a + slot] = w
-                basisColumns[slot * b + f] = w
                 atomSums[slot] += w
             }
             sum += atomSums[slot]
@@ -122,24 +123,40 @@ public struct ActivationSolver: ~Copyable {
         var fused: Int32 = 0
         guard let pass = sordino_solver_pass(&fused) else { preconditionFailure("CSolverKernel chose no pass") }
         self.pass = pass
+        guard let estimateKernel = sordino_estimate() else { preconditionFailure("CSolverKernel chose no estimate") }
+        self.estimateKernel = estimateKernel
         multiplyColumns = ColumnProduct()
     }
 
-    /// Atom `slot`'s weights over bins (binStride floats, zero-padded). Valid until `replaceAtom`.
-    @_noLocks public func atom(slot: Int) -> UnsafePointer<Float> { UnsafePointer(basisColumns + slot * binStride) }
+    /// Copies atom `slot`'s weights over bins into `atom` (binCount floats). Real-time safe: O(binCount).
+    @_noLocks public func copyAtom(slot: Int, into atom: UnsafeMutablePointer<Float>) {
+        copyAtoms(first: slot, count: 1, into: atom, stride: binCount)
+    }
 
-    /// Overwrites atom `slot` with `values` (binCount floats ≥ 0) in both layouts and the sums.
-    /// Real-time safe: O(binCount). Used by online noise adaptation between frames.
-    @_noLocks public func replaceAtom(slot: Int, with values: UnsafePointer<Float>) {
-        let a = activationStride, b = binStride
-        var sum: Float = 0
+    /// Copies the atoms in slots `first ..< first + count` into `atoms`, atom j's binCount weights
+    /// at j·`stride`. Real-time safe: O(binCount · count), W read row by row.
+    @_noLocks public func copyAtoms(first: Int, count: Int, into atoms: UnsafeMutablePointer<Float>, stride: Int) {
+        let a = activationStride
         for f in 0..<binCount {
-            basisRows[f * a + slot] = values[f]
-            basisColumns[slot * b + f] = values[f]
-            sum += values[f]
+            let row = basisRows + f * a + first
+            for j in 0..<count { atoms[j * stride + f] = row[j] }
         }
-        totals[0] += sum - atomSums[slot]
-        atomSums[slot] = sum
+    }
+
+    /// Overwrites the atoms in slots `first ..< first + count` with `atoms` (laid out as
+    /// `copyAtoms` writes them, weights ≥ 0) and updates the sums. Real-time safe: O(binCount ·
+    /// count), W written row by row. Used by online noise adaptation between frames.
+    @_noLocks public func replaceAtoms(first: Int, count: Int, with atoms: UnsafePointer<Float>, stride: Int) {
+        let a = activationStride
+        for f in 0..<binCount {
+            let row = basisRows + f * a + first
+            for j in 0..<count { row[j] = atoms[j * stride + f] }
+        }
+        for j in 0..<count {
+            let sum = sumOfFloats(atoms + j * stride, count: binCount)
+            totals[0] += sum - atomSums[first + j]
+            atomSums[first + j] = sum
+        }
     }
 
     /// Maps atom k (0 ..< rank, speech first) to its slot in an activation vector.
@@ -166,11 +183,11 @@ public struct ActivationSolver: ~Copyable {
     /// other frame's `prepare` or `solve` for that stream in between. Real-time safe: O(binCount),
     /// O(binCount · atoms) for β = 2.
     @_noLocks public func prepare(_ v: UnsafePointer<Float>, stream: Int = 0) -> Float {
-        var energy: Float = 0
-        for f in 0..<binCount { energy += v[f] }
+        let energy = sumOfFloats(v, count: binCount)
         let scaled = relativeFloor * energy / (totals[0] + epsilon)
         if beta.beta == 2 {   // Wᵀ·V is fixed per frame
-            multiply(basisColumns, rows: activationStride, stride: binStride, v, into: numerator + 4 * activationStride * stream)
+            multiplyColumns(basisRows, columns: binCount, stride: activationStride, v,
+                            into: numerator + 4 * activationStride * stream)
         }
         return scaled > self.floor ? scaled : self.floor
     }
@@ -200,7 +217,7 @@ public struct ActivationSolver: ~Copyable {
         for s in 0..<streams where inputs[s] != nil { clearProducts(stream: s) }
         var f = 0
         while f < binCount {
-            let group = min(4, binCount - f)
+            let group = min(8, binCount - f)   // the C pass's groups
             for s in 0..<streams {
                 if let v = inputs[s] { accumulateBins(f, to: f + group, activations[s], v, stream: s) }
             }
@@ -223,7 +240,7 @@ public struct ActivationSolver: ~Copyable {
 
     /// One pass over W: Λ = W·h + ε bin by bin, then P = V ⊙ Λ^(β−2) added into `numerator` as Wᵀ·P
     /// (unless β = 2, whose Wᵀ·V is fixed per frame) and Q = Λ^(β−1) into `denominator` as Wᵀ·Q
-    /// (unless β = 1, whose Wᵀ·1 is `atomSums`); four bins at a time, each group of rows read from
+    /// (unless β = 1, whose Wᵀ·1 is `atomSums`); eight bins at a time, each group of rows read from
     /// memory once (`CSolverKernel`). Successive groups go to four partial sums in turn, added
     /// pairwise at the end: a sum over bins then rounds like one over a quarter of them. No `pow`:
     /// the three β have their own arithmetic.
@@ -242,7 +259,7 @@ public struct ActivationSolver: ~Copyable {
         if kind != 1 { for k in 0..<(4 * a) { denominator[offset + k] = 0 } }
     }
 
-    /// Adds the bins `first ..< end` (`first` a multiple of 4) into `stream`'s partial sums (see
+    /// Adds the bins `first ..< end` (`first` a multiple of 8) into `stream`'s partial sums (see
     /// `accumulateProducts`).
     @_noLocks @inline(__always)
     private func accumulateBins(_ first: Int, to end: Int, _ h: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
@@ -264,13 +281,14 @@ public struct ActivationSolver: ~Copyable {
         if kind != 1 { addPartialSums(denominator + offset, count: a) }
     }
 
-    /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate`, summed over Wᵀ's
-    /// columns with the bins in SIMD lanes (`sordino_multiply_columns`: no horizontal sums).
-    /// Real-time safe.
+    /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate` (`sordino_estimate`:
+    /// four of W's rows at a time). Real-time safe.
     @_noLocks public func estimate(_ h: UnsafePointer<Float>) {
-        multiplyColumns(basisColumns, columns: speechStride, stride: binStride, h, into: speechEstimate)
-        multiplyColumns(basisColumns + speechStride * binStride, columns: noiseStride, stride: binStride,
-                        h + speechStride, into: noiseEstimate)
+        let kernel = estimateKernel, rows = UnsafePointer(basisRows)
+        let (bins, stride, speech) = (Int32(binCount), Int32(activationStride), Int32(speechStride))
+        let (speechOut, noiseOut) = (speechEstimate, noiseEstimate)
+        // Safe: the C kernel neither allocates, locks nor calls the system; every pointer is this solver's.
+        _unsafePerformance { kernel(rows, bins, stride, speech, h, speechOut, noiseOut) }
     }
 
     /// D_β(v | W·h + ε) + Σₖ λₖ hₖ in double precision: the quantity `solve` never increases.

@@ -199,8 +199,11 @@ public struct Engine: ~Copyable {
     /// to 1. For diagnostics and tests; not real-time safe (allocates).
     public func adaptiveNoiseAtom(_ index: Int) -> [Float] {
         precondition(index >= 0 && index < adaptation.count, "adaptive atom \(index) does not exist")
-        let atom = solver.atom(slot: adaptation.firstSlot + index)
-        return (0..<binCount).map { $0 < solver.binCount ? atom[$0] : 0 }
+        var atom = [Float](repeating: 0, count: binCount)
+        atom.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { solver.copyAtom(slot: adaptation.firstSlot + index, into: base) }
+        }
+        return atom
     }
 
     /// Algorithmic latency in samples (`EngineConfiguration.latencySamples`).

@@ -21,7 +21,7 @@ struct NoiseAdaptation: ~Copyable {
     private let storage: UnsafeMutablePointer<Float>
     private let numerators: UnsafeMutablePointer<Float>     // count × binStride
     private let ratios: UnsafeMutablePointer<Float>         // V/Λ, binStride
-    private let newAtom: UnsafeMutablePointer<Float>        // binStride
+    private let atoms: UnsafeMutablePointer<Float>          // count × binStride: the atoms, updated here
     private let epsilon: Float
 
     init(firstSlot: Int, count: Int, binCount: Int, binStride: Int, forgetting: Float) {
@@ -30,12 +30,12 @@ struct NoiseAdaptation: ~Copyable {
         self.binCount = binCount
         self.binStride = binStride
         self.forgetting = forgetting
-        let total = count * binStride + 2 * binStride
+        let total = 2 * count * binStride + binStride
         storage = .allocate(capacity: total)
         storage.initialize(repeating: 0, count: total)
         numerators = storage
         ratios = storage + count * binStride
-        newAtom = ratios + binStride
+        atoms = ratios + binStride
         epsilon = spectralEpsilon
     }
 
@@ -46,20 +46,16 @@ struct NoiseAdaptation: ~Copyable {
     @_noLocks func adapt(_ solver: borrowing ActivationSolver, v: UnsafePointer<Float>, activations h: UnsafePointer<Float>,
                          speech: UnsafePointer<Float>, noise: UnsafePointer<Float>) {
         for f in 0..<binCount { ratios[f] = v[f] / (speech[f] + noise[f] + epsilon) }
+        solver.copyAtoms(first: firstSlot, count: count, into: atoms, stride: binStride)
         for j in 0..<count {
-            let slot = firstSlot + j
-            let weight = h[slot]
-            let w = solver.atom(slot: slot)
-            let a = numerators + j * binStride
-            var sum: Float = 0
-            for f in 0..<binCount {
-                a[f] = forgetting * a[f] + w[f] * weight * ratios[f]
-                sum += a[f]
-            }
-            guard sum > 0 else { continue }
+            let weight = h[firstSlot + j]
+            let a = numerators + j * binStride, w = atoms + j * binStride
+            for f in 0..<binCount { a[f] = forgetting * a[f] + w[f] * weight * ratios[f] }
+            let sum = sumOfFloats(a, count: binCount)
+            guard sum > 0 else { continue }   // the atom stays as it is
             let scale = 1 / sum
-            for f in 0..<binCount { newAtom[f] = a[f] * scale }
-            solver.replaceAtom(slot: slot, with: newAtom)
+            for f in 0..<binCount { w[f] = a[f] * scale }
         }
+        solver.replaceAtoms(first: firstSlot, count: count, with: atoms, stride: binStride)
     }
 }

@@ -12,34 +12,6 @@
 /// Rounds `count` up to a multiple of 8 floats (one `SIMD8<Float>`), the padding of every arena slice.
 @inline(__always) public func paddedToLanes(_ count: Int) -> Int { (count + 7) & ~7 }
 
-/// Σ a[i]·b[i] over `count` floats (a multiple of 8) with a fixed lane order, so the result is
-/// deterministic. Cost: `count` multiply-adds. Real-time safe.
-@_noLocks @inline(__always)
-public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-    var acc0 = SIMD8<Float>.zero, acc1 = SIMD8<Float>.zero
-    var i = 0
-    while i + 16 <= count {
-        acc0 += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-            * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-        acc1 += UnsafeRawPointer(a + i + 8).loadUnaligned(as: SIMD8<Float>.self)
-            * UnsafeRawPointer(b + i + 8).loadUnaligned(as: SIMD8<Float>.self)
-        i += 16
-    }
-    if i < count {
-        acc0 += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-            * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-    }
-    return (acc0 + acc1).sum()
-}
-
-/// y = M·x for a row-major `rows × stride` matrix whose rows are zero-padded to `stride`
-/// (a multiple of 8). Cost: rows × stride multiply-adds. Real-time safe.
-@_noLocks @inline(__always)
-public func multiply(_ m: UnsafePointer<Float>, rows: Int, stride: Int,
-                     _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-    for r in 0..<rows { y[r] = dot(m + r * stride, x, count: stride) }
-}
-
 /// Element-wise square root of `count` floats in place. Real-time safe: a loop of `sqrtss`.
 @_noLocks @inline(__always)
 public func squareRootInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {

@@ -64,7 +64,11 @@ struct KernelReferenceTests {
 
     /// Measured with the fused kernel (one pass over W, no FMA) before its four partial sums: largest
     /// differences 3.3e-7 to 7.0e-7 of the peak over the four cases (float rounding of another
-    /// summation order). Allowed: 1e-5.
+    /// summation order). With groups of eight bins, fused multiply-adds in the estimates and the
+    /// learned gain, and energies summed in eight lanes (2026-12-01): 2.0e-7 to 1.3e-6, and 1.1e-5 for
+    /// kl-16k, whose online noise atoms and relative activation floor carry a frame's rounding into
+    /// the next ones (the difference is spread over the signal and decays in its quiet end, as
+    /// rounding does; a wrong kernel changes the output by 1e-2 or more). Allowed: 3e-5.
     @Test(arguments: cases)
     func outputMatchesTheReferenceToRounding(_ test: Case) throws {
         let output = try Self.output(test)
@@ -83,6 +87,6 @@ struct KernelReferenceTests {
         let peak = reference.map(abs).max() ?? 0
         let difference = maxAbsDifference(flat, reference)
         #expect(peak > 0.01)
-        #expect(difference <= 1e-5 * peak, "largest difference \(difference / peak) of the peak")
+        #expect(difference <= 3e-5 * peak, "largest difference \(difference / peak) of the peak")
     }
 }
