@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "CRealtime"),
         /// The activation solver's pass over W and the multiply-add peak loop, built for the
         /// baseline and for AVX2 with FMA; the CPU picks at run time.
-        .target(name: "CSolverKernel", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CSolverKernel", cSettings: [.unsafeFlags(["-O2", "-fno-math-errno"])]),
 
         // MARK: - Libraries
         .target(name: "SordinoDSP", dependencies: [

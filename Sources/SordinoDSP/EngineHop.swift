@@ -107,11 +107,14 @@ extension Engine {
     @_noLocks private mutating func analyse(channel c: Int) {
         var state = channels[c]
         var nonFinite = 0
-        for i in 0..<hopLength where !state.queued[i].isFinite {
-            state.queued[i] = 0
-            nonFinite += 1
+        var hopEnergy = sumOfSquares(state.queued, count: hopLength)
+        if !hopEnergy.isFinite {   // a NaN or ±Inf sample (or samples beyond ±1e19): look sample by sample
+            for i in 0..<hopLength where !state.queued[i].isFinite {
+                state.queued[i] = 0
+                nonFinite += 1
+            }
+            hopEnergy = sumOfSquares(state.queued, count: hopLength)
         }
-        let hopEnergy = sumOfSquares(state.queued, count: hopLength)
         if nonFinite > 0 {
             telemetry.nonFiniteSamples.wrappingAdd(nonFinite, ordering: .relaxed)
             telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)

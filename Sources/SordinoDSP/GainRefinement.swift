@@ -44,6 +44,7 @@ public struct GainRefinement: ~Copyable {
     private let network: GainNetwork?
     private let stateStride: Int
     private let lower: UnsafeMutablePointer<Int>              // binCount: band below each bin
+    private let upper: UnsafeMutablePointer<Int>              // binCount: band above (the lower one where weight is 0)
     private let edges: UnsafeMutablePointer<Int>              // bandCount + 1: `GainBands.edges`
     private let storage: FloatArena
     private let weight: UnsafeMutablePointer<Float>           // binCount: share of the band above
@@ -77,6 +78,7 @@ public struct GainRefinement: ~Copyable {
         enabled = false; mode = .observe; featureCount = 0; bandCount = 0; binCount = 0; absentFloor = nil; release = 0
         features = nil; network = nil; stateStride = 0
         lower = .allocate(capacity: 1)
+        upper = .allocate(capacity: 1)
         edges = .allocate(capacity: 1)
         var arena = FloatArena(capacity: 0)
         weight = arena.take(0); bandMean = arena.take(0); binGain = arena.take(0); featureBuffers = arena.take(0); previous = arena.take(0)
@@ -117,6 +119,8 @@ public struct GainRefinement: ~Copyable {
         let interpolation = BandInterpolation(bands)
         lower = .allocate(capacity: binCount)
         lower.initialize(from: interpolation.lower, count: binCount)
+        upper = .allocate(capacity: binCount)
+        for f in 0..<binCount { upper[f] = interpolation.weight[f] > 0 ? interpolation.lower[f] + 1 : interpolation.lower[f] }
         edges = .allocate(capacity: bands.edges.count)
         edges.initialize(from: bands.edges, count: bands.edges.count)
         var arena = FloatArena(capacity: 3 * binCount + streams * (featureCount + 3 * bandCount + stateStride))
@@ -139,6 +143,7 @@ public struct GainRefinement: ~Copyable {
 
     deinit {
         lower.deallocate()
+        upper.deallocate()
         edges.deallocate()
         primed.deallocate()
     }
@@ -177,9 +182,9 @@ public struct GainRefinement: ~Copyable {
                 for f in edges[b]..<edges[b + 1] { bandMean[f] = mean }
             }
         }
-        for f in 0..<binCount {   // the band gains interpolated to bins
-            let b = lower[f], w = weight[f]
-            binGain[f] = w > 0 ? g[b] + w * (g[b + 1] - g[b]) : g[b]
+        for f in 0..<binCount {   // the band gains interpolated to bins (no branch: w = 0 gives g[lower] exactly)
+            let below = g[lower[f]]
+            binGain[f] = below + weight[f] * (g[upper[f]] - below)
         }
         combine(into: mask, floor: floor)
     }

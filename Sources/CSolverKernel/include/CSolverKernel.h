@@ -44,4 +44,8 @@ typedef void (*SordinoMultiplyColumns)(const float *m, int columns, int stride, 
 /// The product for this CPU, built as `sordino_solver_pass`'s choice is.
 SordinoMultiplyColumns sordino_multiply_columns(void);
 
+/// x[i] ← √x[i] for i < `count` (x[i] ≥ 0), eight lanes at a time where the CPU has AVX2. No
+/// allocation, no lock, no system call.
+void sordino_square_root(float *x, int count);
+
 #endif
