@@ -82,42 +82,53 @@ static inline __attribute__((always_inline)) void pass(const float *rows, int fi
     }
 }
 
+/// Rows r ..< r + 8·V of y = M·x, each row's sum split over the columns by their residue modulo K
+/// (V·K = 8 independent chains, enough to cover the multiply-add's latency), the K partial sums
+/// then added pairwise.
+#define BLOCK(V, K)                                                                                        \
+    do {                                                                                                   \
+        Lanes a[K][V] = {{{0}}};                                                                           \
+        int c = 0;                                                                                         \
+        for (; c + K <= columns; c += K) {                                                                 \
+            for (int k = 0; k < K; k++) {                                                              \
+                const float *column = m + (long)(c + k) * stride + r;                                      \
+                const float xc = x[c + k];                                                                 \
+                const Lanes b = {xc, xc, xc, xc, xc, xc, xc, xc};                                          \
+                for (int i = 0; i < V; i++) a[k][i] = load8(column + 8 * i) * b + a[k][i];                 \
+            }                                                                                              \
+        }                                                                                                  \
+        for (int k = 0; c < columns; c++, k++) {                                                           \
+            const float *column = m + (long)c * stride + r;                                                \
+            const float xc = x[c];                                                                         \
+            const Lanes b = {xc, xc, xc, xc, xc, xc, xc, xc};                                              \
+            for (int i = 0; i < V; i++) a[k][i] = load8(column + 8 * i) * b + a[k][i];                     \
+        }                                                                                                  \
+        for (int width = K / 2; width > 0; width /= 2)                                                     \
+            for (int k = 0; k < width; k++)                                                                \
+                for (int i = 0; i < V; i++) a[k][i] = a[k][i] + a[k + width][i];                           \
+        for (int i = 0; i < V; i++) store8(y + r + 8 * i, a[0][i]);                                        \
+    } while (0)
+
 /// y = M·x for M stored column by column (`columns` columns of `stride` floats, `stride` a multiple
-/// of 8): rows in lanes, each y[r] summed over the columns in order. Eight chunks of eight rows at a
-/// time (sixteen ymm registers hold the sums, the broadcast and a column's load), then four, then one.
+/// of 8): rows in lanes, no horizontal sums. Sixty-four rows at a time with the columns in order,
+/// then a block of 32, 16 or 8 rows with the columns dealt into 2, 4 or 8 interleaved partial sums,
+/// so every block runs eight independent chains.
 static inline __attribute__((always_inline)) void multiply_columns(const float *m, int columns, int stride,
                                                                    const float *x, float *y) {
     int r = 0;
-    for (; r + 64 <= stride; r += 64) {
-        Lanes a[8] = {{0}};
-        for (int c = 0; c < columns; c++) {
-            const float *column = m + (long)c * stride + r;
-            const float xc = x[c];
-            const Lanes b = {xc, xc, xc, xc, xc, xc, xc, xc};
-            for (int i = 0; i < 8; i++) a[i] = load8(column + 8 * i) * b + a[i];
-        }
-        for (int i = 0; i < 8; i++) store8(y + r + 8 * i, a[i]);
+    for (; r + 64 <= stride; r += 64) BLOCK(8, 1);
+    if (r + 32 <= stride) {
+        BLOCK(4, 2);
+        r += 32;
     }
-    for (; r + 32 <= stride; r += 32) {
-        Lanes a[4] = {{0}};
-        for (int c = 0; c < columns; c++) {
-            const float *column = m + (long)c * stride + r;
-            const float xc = x[c];
-            const Lanes b = {xc, xc, xc, xc, xc, xc, xc, xc};
-            for (int i = 0; i < 4; i++) a[i] = load8(column + 8 * i) * b + a[i];
-        }
-        for (int i = 0; i < 4; i++) store8(y + r + 8 * i, a[i]);
+    if (r + 16 <= stride) {
+        BLOCK(2, 4);
+        r += 16;
     }
-    for (; r < stride; r += 8) {
-        Lanes a = {0};
-        for (int c = 0; c < columns; c++) {
-            const float xc = x[c];
-            const Lanes b = {xc, xc, xc, xc, xc, xc, xc, xc};
-            a = load8(m + (long)c * stride + r) * b + a;
-        }
-        store8(y + r, a);
-    }
+    if (r < stride) BLOCK(1, 8);
 }
+
+#undef BLOCK
 
 /// Ŝ[f] = Σ W[f,k]·h[k] over the speech slots (k < `speech`) and N̂[f] over the rest, for f < `bins`:
 /// four rows at a time, each sum in eight lanes added up at the end.
