@@ -51,7 +51,7 @@ public struct ActivationSolver: ~Copyable {
     public let speechEstimate: UnsafeMutablePointer<Float>
     /// N̂ = Wn·hn after `estimate`, binStride floats.
     public let noiseEstimate: UnsafeMutablePointer<Float>
-    /// totals[0] = ΣW over all atoms and bins (changes when `replaceAtom` adapts an atom).
+    /// totals[0] = ΣW over all atoms and bins (changes when noise adaptation rewrites its atoms).
     private let totals: UnsafeMutablePointer<Float>
     /// `spectralEpsilon` and `activationFloor`, held as stored values so the real-time path reads
     /// them without a call (unoptimised builds do not inline float literals).
@@ -130,32 +130,20 @@ public struct ActivationSolver: ~Copyable {
 
     /// Copies atom `slot`'s weights over bins into `atom` (binCount floats). Real-time safe: O(binCount).
     @_noLocks public func copyAtom(slot: Int, into atom: UnsafeMutablePointer<Float>) {
-        copyAtoms(first: slot, count: 1, into: atom, stride: binCount)
+        for f in 0..<binCount { atom[f] = basisRows[f * activationStride + slot] }
     }
 
-    /// Copies the atoms in slots `first ..< first + count` into `atoms`, atom j's binCount weights
-    /// at j·`stride`. Real-time safe: O(binCount · count), W read row by row.
-    @_noLocks public func copyAtoms(first: Int, count: Int, into atoms: UnsafeMutablePointer<Float>, stride: Int) {
-        let a = activationStride
-        for f in 0..<binCount {
-            let row = basisRows + f * a + first
-            for j in 0..<count { atoms[j * stride + f] = row[j] }
-        }
-    }
+    /// W's row of bin `f` (`activationStride` floats, the slots' weights at that bin), to change in
+    /// place between frames: `NoiseAdaptation` rewrites its slots there, then calls
+    /// `updateAtomSums`. Real-time safe.
+    @_noLocks func row(_ f: Int) -> UnsafeMutablePointer<Float> { basisRows + f * activationStride }
 
-    /// Overwrites the atoms in slots `first ..< first + count` with `atoms` (laid out as
-    /// `copyAtoms` writes them, weights ≥ 0) and updates the sums. Real-time safe: O(binCount ·
-    /// count), W written row by row. Used by online noise adaptation between frames.
-    @_noLocks public func replaceAtoms(first: Int, count: Int, with atoms: UnsafePointer<Float>, stride: Int) {
-        let a = activationStride
-        for f in 0..<binCount {
-            let row = basisRows + f * a + first
-            for j in 0..<count { row[j] = atoms[j * stride + f] }
-        }
+    /// Sets Σ_f W[f, slot] to `sums[slot − first]` for the slots `first ..< first + count`, whose
+    /// weights were changed in place through `row(_:)`, and the total with them. Real-time safe.
+    @_noLocks func updateAtomSums(first: Int, count: Int, sums: UnsafePointer<Float>) {
         for j in 0..<count {
-            let sum = sumOfFloats(atoms + j * stride, count: binCount)
-            totals[0] += sum - atomSums[first + j]
-            atomSums[first + j] = sum
+            totals[0] += sums[j] - atomSums[first + j]
+            atomSums[first + j] = sums[j]
         }
     }
 
