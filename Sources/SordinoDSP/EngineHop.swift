@@ -257,18 +257,33 @@ extension Engine {
         if abs(target - controls.wetTarget) < 1e-4 { target = controls.wetTarget }   // settle exactly
         let step = (target - start) / Float(hopLength)
         var clipped = 0
-        for n in 0..<hopLength {
-            let w = start + step * Float(n + 1)
-            let dry = state.history[n]      // the input sample frameLength before this output sample
-            var y = w == 0 ? dry : (w == 1 ? overlap[n] : w * overlap[n] + (1 - w) * dry)
-            if !y.isFinite { y = 0; clipped += 1 }
-            if abs(y) > Self.outputLimit { y = y > 0 ? Self.outputLimit : -Self.outputLimit; clipped += 1 }
-            state.produced[n] = y
+        if start == 1, target == 1,   // fully wet, every sample in range: the usual hop, checked eight at a time
+           countOutside(overlap, count: hopLength, limit: Self.outputLimit) == 0 {
+            copyFloats(state.produced, from: overlap, count: hopLength)
+        } else {
+            clipped = mixWetAndDry(overlap, dry: state.history, from: start, step: step, into: state.produced)
         }
         if clipped > 0 { telemetry.clippedSamples.wrappingAdd(clipped, ordering: .relaxed) }
         if c == channelCount - 1 { wet = target }
         copyFloats(overlap, from: overlap + hopLength, count: frameLength - hopLength)
         for n in (frameLength - hopLength)..<frameLength { overlap[n] = 0 }
+    }
+
+    /// y = w·wet + (1 − w)·dry sample by sample with w ramped from `start` by `step` per sample,
+    /// non-finite results replaced by 0 and magnitudes clamped to `outputLimit`, into `output`
+    /// (hopLength samples); returns how many were replaced or clamped. Real-time safe.
+    @_noLocks private func mixWetAndDry(_ wet: UnsafePointer<Float>, dry: UnsafePointer<Float>, from start: Float,
+                                        step: Float, into output: UnsafeMutablePointer<Float>) -> Int {
+        var clipped = 0
+        for n in 0..<hopLength {
+            let w = start + step * Float(n + 1)
+            let dryValue = dry[n]      // the input sample frameLength before this output sample
+            var y = w == 0 ? dryValue : (w == 1 ? wet[n] : w * wet[n] + (1 - w) * dryValue)
+            if !y.isFinite { y = 0; clipped += 1 }
+            if abs(y) > Self.outputLimit { y = y > 0 ? Self.outputLimit : -Self.outputLimit; clipped += 1 }
+            output[n] = y
+        }
+        return clipped
     }
 
     /// Forgets the channel's signal-dependent state (activations, smoothed mask); the next frame starts cold.

@@ -48,4 +48,7 @@ SordinoMultiplyColumns sordino_multiply_columns(void);
 /// allocation, no lock, no system call.
 void sordino_square_root(float *x, int count);
 
+/// How many of x[0 ..< count] are NaN or beyond ±`limit`. No allocation, no lock, no system call.
+int sordino_count_outside(const float *x, int count, float limit);
+
 #endif
