@@ -99,7 +99,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [
             "SordinoDSP", .product(name: "RealModule", package: "swift-numerics"),
         ], path: "Tests/TestSupport"),
-        .testTarget(name: "SordinoDSPTests", dependencies: ["SordinoDSP", "SordinoPresets", "TestSupport"]),
+        .testTarget(name: "SordinoDSPTests", dependencies: ["SordinoDSP", "SordinoPresets", "TestSupport", "CSolverKernel"]),
         .testTarget(name: "SordinoNMFTests", dependencies: ["SordinoNMF", "SordinoDSP", "SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport", "FuzzTargets"]),

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The engine's dense kernels (the solver's pass over W, the estimates, a matrix by columns times a vector), built twice (baseline and AVX2 with FMA) from one body; the CPU picks.
+// The engine's dense kernels (the solver's pass over W, the estimates, a matrix by columns times a vector, the gain network's step), built twice (baseline and AVX2 with FMA) from one body; the CPU picks.
 #include "CSolverKernel.h"
 
 // The baseline body's 8-lane vectors are passed in registers only inside inlined code: no ABI matters.
@@ -166,6 +166,64 @@ static inline __attribute__((always_inline)) void estimate(const float *rows, in
     }
 }
 
+typedef int IntLanes __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) Lanes splat(float x) { return (Lanes){x, x, x, x, x, x, x, x}; }
+
+/// e^x lane by lane, to about 2e-7 relative error for x in −87…88 (clamped outside): x = k·ln 2 + r
+/// with |r| ≤ ½ ln 2, e^r by its degree-7 Taylor polynomial, 2^k from the exponent bits. k is
+/// x/ln 2 rounded to nearest by adding and subtracting 1.5·2²³ (the sum's low mantissa bits are
+/// then k + 2²²).
+static inline __attribute__((always_inline)) Lanes fast_exp(Lanes x) {
+    x = __builtin_elementwise_max(__builtin_elementwise_min(x, splat(88)), splat(-87));
+    const Lanes shifter = splat(12582912.0f);   // 1.5·2²³
+    const Lanes shifted = x * splat(1.44269504f) + shifter;
+    const Lanes kf = shifted - shifter;
+    const IntLanes k = ((IntLanes)shifted & 0x007FFFFF) - 0x00400000;
+    const Lanes r = (x - kf * splat(0.693145752f)) - kf * splat(1.4286068e-6f);   // ln 2, split for accuracy
+    Lanes p = splat(1.0f / 5040);
+    p = p * r + splat(1.0f / 720);
+    p = p * r + splat(1.0f / 120);
+    p = p * r + splat(1.0f / 24);
+    p = p * r + splat(1.0f / 6);
+    p = p * r + splat(0.5f);
+    p = p * r + splat(1);
+    p = p * r + splat(1);
+    return p * (Lanes)((k + 127) << 23);
+}
+
+/// 1/(1 + e^−x) lane by lane.
+static inline __attribute__((always_inline)) Lanes fast_sigmoid(Lanes x) { return splat(1) / (splat(1) + fast_exp(-x)); }
+
+/// tanh x = 2·σ(2x) − 1 lane by lane (absolute error below 1e-6).
+static inline __attribute__((always_inline)) Lanes fast_tanh(Lanes x) {
+    return splat(2) / (splat(1) + fast_exp(splat(-2) * x)) - splat(1);
+}
+
+static inline __attribute__((always_inline)) void gain_step(const SordinoGainNetwork *n, const float *features,
+                                                            float *hidden) {
+    for (int i = 0; i < n->features; i++) n->normalised[i] = (features[i] - n->mean[i]) * n->scale[i];
+    multiply_columns(n->input_weights, n->features, n->input_stride, n->normalised, n->units);
+    for (int j = 0; j < n->input_stride; j += 8) {
+        store8(n->units + j, fast_tanh(load8(n->units + j) + load8(n->input_bias + j)));
+    }
+    const int stride = n->hidden_stride, gates = 3 * stride;
+    multiply_columns(n->gru_input_weights, n->input_units, gates, n->units, n->from_input);
+    multiply_columns(n->gru_recurrent_weights, n->hidden_units, gates, hidden, n->from_hidden);
+    const float *xi = n->from_input, *xh = n->from_hidden, *bi = n->gru_input_bias, *bh = n->gru_recurrent_bias;
+    for (int j = 0; j < stride; j += 8) {   // padding lanes: r = z = ½, n = 0, so the hidden state's padding stays 0
+        const int z0 = stride + j, n0 = 2 * stride + j;
+        const Lanes r = fast_sigmoid(load8(xi + j) + load8(bi + j) + (load8(xh + j) + load8(bh + j)));
+        const Lanes z = fast_sigmoid(load8(xi + z0) + load8(bi + z0) + (load8(xh + z0) + load8(bh + z0)));
+        const Lanes c = fast_tanh(load8(xi + n0) + load8(bi + n0) + r * (load8(xh + n0) + load8(bh + n0)));
+        store8(hidden + j, (splat(1) - z) * c + z * load8(hidden + j));
+    }
+    multiply_columns(n->output_weights, n->hidden_units, n->band_stride, hidden, n->output);
+    for (int j = 0; j < n->band_stride; j += 8) {
+        store8(n->output + j, fast_sigmoid(load8(n->output + j) + load8(n->output_bias + j)));
+    }
+}
+
 static inline __attribute__((always_inline)) float peak(long steps) {
     const Lanes a = {0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f};
     const Lanes b = {1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f};
@@ -194,6 +252,10 @@ static void estimate_baseline(const float *rows, int bins, int stride, int speec
     estimate(rows, bins, stride, speech, h, speech_estimate, noise_estimate);
 }
 
+static void gain_step_baseline(const SordinoGainNetwork *network, const float *features, float *hidden) {
+    gain_step(network, features, hidden);
+}
+
 static void multiply_columns_baseline(const float *m, int columns, int stride, const float *x, float *y) {
     multiply_columns(m, columns, stride, x, y);
 }
@@ -211,6 +273,11 @@ __attribute__((target("avx2,fma")))
 static void estimate_fused(const float *rows, int bins, int stride, int speech, const float *h,
                            float *speech_estimate, float *noise_estimate) {
     estimate(rows, bins, stride, speech, h, speech_estimate, noise_estimate);
+}
+
+__attribute__((target("avx2,fma")))
+static void gain_step_fused(const SordinoGainNetwork *network, const float *features, float *hidden) {
+    gain_step(network, features, hidden);
 }
 
 __attribute__((target("avx2,fma")))
@@ -273,4 +340,20 @@ int sordino_count_outside(const float *x, int count, float limit) {
     int outside = 0;
     for (int i = 0; i < count; i++) outside += !(__builtin_fabsf(x[i]) <= limit);
     return outside;
+}
+
+SordinoGainStep sordino_gain_step(void) {
+#if defined(__x86_64__)
+    return cpu_fuses() ? gain_step_fused : gain_step_baseline;
+#else
+    return gain_step_baseline;
+#endif
+}
+
+void sordino_fast_exp(const float *x, float *y, int count) {
+    for (int i = 0; i + 8 <= count; i += 8) store8(y + i, fast_exp(load8(x + i)));
+}
+
+void sordino_fast_tanh(const float *x, float *y, int count) {
+    for (int i = 0; i + 8 <= count; i += 8) store8(y + i, fast_tanh(load8(x + i)));
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The learned gain's network: feature normalisation, a dense tanh layer, one GRU and a sigmoid band-gain layer.
 
+import CSolverKernel
+
 /// Weights of the gain network (trained by `training/train_gain.py`, stored in the preset's `.gain`
 /// file). Shapes, with F features, D input units, H hidden units and B bands:
 ///
@@ -51,26 +53,19 @@ public struct GainModel: Sendable, Equatable {
 
 /// The network of a `GainModel`, ready to run: weights copied column by column (each column, the
 /// weights of one input, padded to 8 floats; the GRU's three gates each padded to 8), so every
-/// matrix–vector product keeps its outputs in SIMD lanes (`sordino_multiply_columns`), and scratch for one
-/// step. Per-stream state (the hidden vector) belongs to the caller, so one network serves every
-/// channel. Cost per step ≈ D·F + 3H·(D + H) + B·H multiply-adds. `step` is allocation-free.
+/// matrix–vector product keeps its outputs in SIMD lanes, and scratch for one step; the step itself
+/// is `CSolverKernel`'s (`sordino_gain_step`, built for AVX2 with FMA beside the baseline). Per-stream
+/// state (the hidden vector) belongs to the caller, so one network serves every channel. Cost per
+/// step ≈ D·F + 3H·(D + H) + B·H multiply-adds. `step` is allocation-free.
 struct GainNetwork: ~Copyable {
     let featureCount: Int, inputUnits: Int, hiddenUnits: Int, bandCount: Int
     /// Floats per column: D, 3 gates of H, H and B, each padded to 8.
     private let inputStride: Int, gateStride: Int, hiddenStride: Int, bandStride: Int
     private let storage: FloatArena
-    private let mean: UnsafeMutablePointer<Float>, scale: UnsafeMutablePointer<Float>
-    private let inputWeights: UnsafeMutablePointer<Float>, inputBias: UnsafeMutablePointer<Float>
-    private let gruInputWeights: UnsafeMutablePointer<Float>, gruInputBias: UnsafeMutablePointer<Float>
-    private let gruRecurrentWeights: UnsafeMutablePointer<Float>, gruRecurrentBias: UnsafeMutablePointer<Float>
-    private let outputWeights: UnsafeMutablePointer<Float>, outputBias: UnsafeMutablePointer<Float>
-    private let normalised: UnsafeMutablePointer<Float>      // F
-    private let units: UnsafeMutablePointer<Float>           // inputStride
-    private let fromInput: UnsafeMutablePointer<Float>       // 3 · hiddenStride
-    private let fromHidden: UnsafeMutablePointer<Float>      // 3 · hiddenStride
-    private let output: UnsafeMutablePointer<Float>          // bandStride
-    /// M·x by columns, built for this CPU (`sordino_multiply_columns`).
-    private let multiplyColumns: ColumnProduct
+    /// The weights' and scratch's addresses and sizes, as the C step reads them.
+    private let layout: UnsafeMutablePointer<SordinoGainNetwork>
+    /// The step built for this CPU.
+    private let kernel: SordinoGainStep
 
     /// Hidden-state floats a stream needs (`hiddenUnits` padded to 8).
     var stateLength: Int { hiddenStride }
@@ -83,15 +78,11 @@ struct GainNetwork: ~Copyable {
         var arena = FloatArena(capacity: 2 * f + f * inputStride + inputStride + d * gateStride + gateStride
                                    + h * gateStride + gateStride + h * bandStride + bandStride
                                    + f + inputStride + 2 * gateStride + bandStride)
-        mean = arena.take(f); scale = arena.take(f)
-        inputWeights = arena.take(f * inputStride); inputBias = arena.take(inputStride)
-        gruInputWeights = arena.take(d * gateStride); gruInputBias = arena.take(gateStride)
-        gruRecurrentWeights = arena.take(h * gateStride); gruRecurrentBias = arena.take(gateStride)
-        outputWeights = arena.take(h * bandStride); outputBias = arena.take(bandStride)
-        normalised = arena.take(f); units = arena.take(inputStride)
-        fromInput = arena.take(gateStride); fromHidden = arena.take(gateStride); output = arena.take(bandStride)
-        storage = arena
-        multiplyColumns = ColumnProduct()
+        let mean = arena.take(f), scale = arena.take(f)
+        let inputWeights = arena.take(f * inputStride), inputBias = arena.take(inputStride)
+        let gruInputWeights = arena.take(d * gateStride), gruInputBias = arena.take(gateStride)
+        let gruRecurrentWeights = arena.take(h * gateStride), gruRecurrentBias = arena.take(gateStride)
+        let outputWeights = arena.take(h * bandStride), outputBias = arena.take(bandStride)
         var i = 0
         /// Reads a row-major rows × columns matrix (rows in gates of `gate` rows, each padded to
         /// `gatePadding`) into column-major storage of `stride` floats per column.
@@ -109,40 +100,30 @@ struct GainNetwork: ~Copyable {
         read(gruRecurrentWeights, rows: 3 * h, columns: h, stride: gateStride, gate: h, gatePadding: hiddenStride)
         read(gruRecurrentBias, rows: 3 * h, columns: 1, stride: gateStride, gate: h, gatePadding: hiddenStride)
         read(outputWeights, rows: b, columns: h, stride: bandStride); read(outputBias, rows: b, columns: 1, stride: b)
+        layout = .allocate(capacity: 1)
+        layout.initialize(to: SordinoGainNetwork(
+            features: Int32(f), input_units: Int32(d), hidden_units: Int32(h), band_count: Int32(b),
+            input_stride: Int32(inputStride), hidden_stride: Int32(hiddenStride), band_stride: Int32(bandStride),
+            mean: mean, scale: scale, input_weights: inputWeights, input_bias: inputBias,
+            gru_input_weights: gruInputWeights, gru_input_bias: gruInputBias,
+            gru_recurrent_weights: gruRecurrentWeights, gru_recurrent_bias: gruRecurrentBias,
+            output_weights: outputWeights, output_bias: outputBias,
+            normalised: arena.take(f), units: arena.take(inputStride), from_input: arena.take(gateStride),
+            from_hidden: arena.take(gateStride), output: arena.take(bandStride)))
+        storage = arena
+        guard let kernel = sordino_gain_step() else { preconditionFailure("CSolverKernel chose no gain step") }
+        self.kernel = kernel
     }
+
+    deinit { layout.deallocate() }
 
     /// One step: `features` (featureCount) and the stream's `hidden` state (stateLength, zeros to
     /// start; padding stays 0) → `gains` (bandCount, each in 0…1). Real-time safe.
     @_noLocks func step(features: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>,
                         gains: UnsafeMutablePointer<Float>) {
-        let stride = hiddenStride
-        for i in 0..<featureCount { normalised[i] = (features[i] - mean[i]) * scale[i] }
-        multiplyColumns(inputWeights, columns: featureCount, stride: inputStride, normalised, into: units)
-        var j = 0
-        while j < inputStride {
-            store8(fastTanh(load8(units + j) + load8(inputBias + j)), units + j)
-            j += 8
-        }
-        multiplyColumns(gruInputWeights, columns: inputUnits, stride: gateStride, units, into: fromInput)
-        multiplyColumns(gruRecurrentWeights, columns: hiddenUnits, stride: gateStride, hidden, into: fromHidden)
-        let (z0, n0) = (stride, 2 * stride)   // the update and candidate gates' rows
-        j = 0
-        while j < stride {   // padding lanes: r = z = ½, n = 0, so the hidden state's padding stays 0
-            let r = fastSigmoid(load8(fromInput + j) + load8(gruInputBias + j)
-                                 + (load8(fromHidden + j) + load8(gruRecurrentBias + j)))
-            let z = fastSigmoid(load8(fromInput + z0 + j) + load8(gruInputBias + z0 + j)
-                                 + (load8(fromHidden + z0 + j) + load8(gruRecurrentBias + z0 + j)))
-            let n = fastTanh(load8(fromInput + n0 + j) + load8(gruInputBias + n0 + j)
-                              + r * (load8(fromHidden + n0 + j) + load8(gruRecurrentBias + n0 + j)))
-            store8((1 - z) * n + z * load8(hidden + j), hidden + j)
-            j += 8
-        }
-        multiplyColumns(outputWeights, columns: hiddenUnits, stride: bandStride, hidden, into: output)
-        j = 0
-        while j < bandStride {
-            store8(fastSigmoid(load8(output + j) + load8(outputBias + j)), output + j)
-            j += 8
-        }
-        copyFloats(gains, from: output, count: bandCount)
+        let kernel = self.kernel, network = UnsafePointer(layout)
+        // Safe: the C step neither allocates, locks nor calls the system; every pointer is this network's or the caller's.
+        _unsafePerformance { kernel(network, features, hidden) }
+        copyFloats(gains, from: layout.pointee.output, count: bandCount)
     }
 }

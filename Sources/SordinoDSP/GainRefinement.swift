@@ -48,7 +48,7 @@ public struct GainRefinement: ~Copyable {
     private let edges: UnsafeMutablePointer<Int>              // bandCount + 1: `GainBands.edges`
     private let storage: FloatArena
     private let weight: UnsafeMutablePointer<Float>           // binCount: share of the band above
-    private let bandMean: UnsafeMutablePointer<Float>         // binCount: the mask's band mean (`.shape`)
+    private let bandScale: UnsafeMutablePointer<Float>        // binCount: 1 / (the mask's band mean + 10⁻⁶) (`.shape`)
     private let binGain: UnsafeMutablePointer<Float>          // binCount: the band gains interpolated to bins
     private let featureBuffers: UnsafeMutablePointer<Float>   // streams × featureCount
     private let previous: UnsafeMutablePointer<Float>         // streams × bandCount
@@ -81,7 +81,7 @@ public struct GainRefinement: ~Copyable {
         upper = .allocate(capacity: 1)
         edges = .allocate(capacity: 1)
         var arena = FloatArena(capacity: 0)
-        weight = arena.take(0); bandMean = arena.take(0); binGain = arena.take(0); featureBuffers = arena.take(0); previous = arena.take(0)
+        weight = arena.take(0); bandScale = arena.take(0); binGain = arena.take(0); featureBuffers = arena.take(0); previous = arena.take(0)
         hidden = arena.take(0); gains = arena.take(0); held = arena.take(0)
         storage = arena
         primed = .allocate(capacity: 1)
@@ -125,7 +125,7 @@ public struct GainRefinement: ~Copyable {
         edges.initialize(from: bands.edges, count: bands.edges.count)
         var arena = FloatArena(capacity: 3 * binCount + streams * (featureCount + 3 * bandCount + stateStride))
         weight = arena.take(binCount)
-        bandMean = arena.take(binCount)
+        bandScale = arena.take(binCount)
         binGain = arena.take(binCount)
         featureBuffers = arena.take(streams * featureCount)
         previous = arena.take(streams * bandCount)
@@ -179,7 +179,8 @@ public struct GainRefinement: ~Copyable {
             for b in 0..<bandCount {
                 let width = edges[b + 1] - edges[b]
                 let mean = sumOfFloats(mask + edges[b], count: width) / Float(width)
-                for f in edges[b]..<edges[b + 1] { bandMean[f] = mean }
+                let scale = 1 / (mean + 1e-6)
+                for f in edges[b]..<edges[b + 1] { bandScale[f] = scale }
             }
         }
         for f in 0..<binCount {   // the band gains interpolated to bins (no branch: w = 0 gives g[lower] exactly)
@@ -203,7 +204,7 @@ public struct GainRefinement: ~Copyable {
         case .shape:
             for f in 0..<binCount {
                 let gain = binGain[f], pass = gain * gain * gain * gain
-                let combined = gain * (pass + (1 - pass) * mask[f] / (bandMean[f] + 1e-6))
+                let combined = gain * (pass + (1 - pass) * mask[f] * bandScale[f])
                 mask[f] = min(max(combined, absent + rise * gain), 1)
             }
         case .observe:

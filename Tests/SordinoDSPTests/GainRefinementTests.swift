@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The learned gain: the Swift GRU against the trainer's outputs, its math, its bands, and the stage in the engine.
+// The learned gain: the network's step against the trainer's outputs, its math, its bands, and the stage in the engine.
 
+import CSolverKernel
 import Foundation
 @testable import SordinoDSP
 import Testing
@@ -38,7 +39,11 @@ struct GainRefinementTests {
         for i in stride(from: -2000, through: 2000, by: 8) {
             let x = SIMD8<Float>((0..<8).map { Float(i + $0) * 0.04 })                      // −80 … 80
             let y = SIMD8<Float>((0..<8).map { Float(pow(10.0, Double(i + $0) / 100)) })   // 1e-20 … 1e20
-            let e = fastExp(x), t = fastTanh(x / 8), l = fastLog(y)
+            var e = [Float](repeating: 0, count: 8), t = e
+            let xs = (0..<8).map { x[$0] }, eighths = xs.map { $0 / 8 }
+            sordino_fast_exp(xs, &e, 8)         // the gain network's step (CSolverKernel)
+            sordino_fast_tanh(eighths, &t, 8)
+            let l = fastLog(y)
             for lane in 0..<8 {
                 worstExp = max(worstExp, abs(Double(e[lane]) / exp(Double(x[lane])) - 1))
                 worstTanh = max(worstTanh, abs(Double(t[lane]) - tanh(Double(x[lane] / 8))))

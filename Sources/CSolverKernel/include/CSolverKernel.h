@@ -44,6 +44,30 @@ typedef void (*SordinoMultiplyColumns)(const float *m, int columns, int stride, 
 /// The product for this CPU, built as `sordino_solver_pass`'s choice is.
 SordinoMultiplyColumns sordino_multiply_columns(void);
 
+/// The learned gain's network as `GainNetwork` (SordinoDSP) lays it out: sizes (F features, D input
+/// units, H hidden units, B bands) and their strides padded to 8 (the gates' rows 3 × `hidden_stride`),
+/// the weights stored column by column, and scratch.
+typedef struct {
+    int features, input_units, hidden_units, band_count;
+    int input_stride, hidden_stride, band_stride;
+    const float *mean, *scale, *input_weights, *input_bias, *gru_input_weights, *gru_input_bias;
+    const float *gru_recurrent_weights, *gru_recurrent_bias, *output_weights, *output_bias;
+    float *normalised, *units, *from_input, *from_hidden, *output;
+} SordinoGainNetwork;
+
+/// One step of the network: `features` (F floats) and a stream's `hidden` state (`hidden_stride`
+/// floats, updated) → the band gains in `network->output` (B floats in 0…1). Normalisation, the
+/// tanh layer, the GRU and the sigmoid layer, with exp by a degree-7 polynomial (about 2e-7
+/// relative error). No allocation, no lock, no system call.
+typedef void (*SordinoGainStep)(const SordinoGainNetwork *network, const float *features, float *hidden);
+
+/// The step for this CPU, built as `sordino_solver_pass`'s choice is.
+SordinoGainStep sordino_gain_step(void);
+
+/// The step's e^x and tanh x on `count` floats (a multiple of 8), baseline build: for tests.
+void sordino_fast_exp(const float *x, float *y, int count);
+void sordino_fast_tanh(const float *x, float *y, int count);
+
 /// x[i] ← √x[i] for i < `count` (x[i] ≥ 0), eight lanes at a time where the CPU has AVX2. No
 /// allocation, no lock, no system call.
 void sordino_square_root(float *x, int count);
