@@ -21,19 +21,24 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGES = [
     ('ActivationSolverV7iterate', 'solver iterations'),
     ('accumulateProducts', 'solver iterations'),
+    ('pass_', 'solver iterations'),                  # CSolverKernel's builds: pass_fused, pass_baseline
     ('ActivationSolverV8estimate', 'estimates Ŝ, N̂'),
+    ('estimate_', 'estimates Ŝ, N̂'),
     ('ActivationSolverV7prepare', 'prepare'),
     ('ActivationSolverV10initialise', 'prepare'),
-    ('ActivationSolverV11replaceAtom', 'online noise atoms'),
+    ('multiply_columns', 'prepare'),                 # Wᵀ·V, β = 2 only
     ('NoiseAdaptation', 'online noise atoms'),
     ('GainNetwork', 'gain network (GRU)'),
+    ('gain_step', 'gain network (GRU)'),
     ('GainFeatures', 'gain features'),
     ('GainRefinement', 'mask'),
     ('computeMask', 'mask'),
     ('wienerMask', 'mask'),
     ('HighBand', 'high band'),
     ('EngineV7analyse', 'analyse (window, FFT, |X|)'),
+    ('sordino_square_root', 'analyse (window, FFT, |X|)'),
     ('EngineV10synthesise', 'synthesise (iFFT, overlap-add)'),
+    ('sordino_count_outside', 'synthesise (iFFT, overlap-add)'),
     ('fftw', 'FFTW'),
     ('EngineV', 'engine, other'),
     ('memmove', 'copies'),
@@ -52,7 +57,7 @@ INCLUSIVE = [
     ('ActivationSolverV8estimate', 'estimates Ŝ, N̂'),
     ('GainNetworkV4step', 'gain network (GRU)'),
     ('GainFeaturesV7compute', 'gain features (incl. its inverse FFT)'),
-    ('ActivationSolverV11replaceAtom', 'online noise atoms (replaceAtom)'),
+    ('NoiseAdaptationV5adapt', 'online noise atoms'),
     ('EngineV10synthesise', 'synthesise (iFFT, overlap-add)'),
 ]
 
