@@ -27,7 +27,10 @@ struct ProcessCommand: ParsableCommand {
         clamped to ±8 (+18 dBFS) or an integer encoding clipped at full scale, and input cut short \
         of the length its header declares. With --report both signals are also kept in memory.
 
-        With --out-dir DIR, every IN is enhanced into DIR under its own file name, by --jobs workers         at once (each runs one file, with its own engine, at a time). A file that fails is reported         and the others are still processed; the exit status is then the number of files that failed         (at most 100), 0 when none did.
+        With --out-dir DIR, every IN is enhanced into DIR under its own file name, by --jobs workers \
+        at once (each runs one file, with its own engine, at a time). A file that fails is reported \
+        and the others are still processed; the exit status is then the number of files that failed \
+        (at most 100), 0 when none did.
         """)
 
     @Argument(help: "IN OUT: the input file (or - for standard input) and the output file (or - for standard output; the container follows the extension, .wav or .flac). With --out-dir: the input files only.")
