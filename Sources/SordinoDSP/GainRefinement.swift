@@ -43,8 +43,9 @@ public struct GainRefinement: ~Copyable {
     private let features: GainFeatures?
     private let network: GainNetwork?
     private let stateStride: Int
-    private let lower: UnsafeMutablePointer<Int>              // binCount: band below each bin
-    private let upper: UnsafeMutablePointer<Int>              // binCount: band above (the lower one where weight is 0)
+    /// bandCount + 1: the first bin whose band below (`BandInterpolation.lower`) is b, for each b
+    /// (bins between two bands' centres, weighted towards the upper one by `weight`), then binCount.
+    private let segments: UnsafeMutablePointer<Int>
     private let edges: UnsafeMutablePointer<Int>              // bandCount + 1: `GainBands.edges`
     private let storage: FloatArena
     private let weight: UnsafeMutablePointer<Float>           // binCount: share of the band above
@@ -77,8 +78,7 @@ public struct GainRefinement: ~Copyable {
     init() {
         enabled = false; mode = .observe; featureCount = 0; bandCount = 0; binCount = 0; absentFloor = nil; release = 0
         features = nil; network = nil; stateStride = 0
-        lower = .allocate(capacity: 1)
-        upper = .allocate(capacity: 1)
+        segments = .allocate(capacity: 1)
         edges = .allocate(capacity: 1)
         var arena = FloatArena(capacity: 0)
         weight = arena.take(0); bandScale = arena.take(0); binGain = arena.take(0); featureBuffers = arena.take(0); previous = arena.take(0)
@@ -117,10 +117,9 @@ public struct GainRefinement: ~Copyable {
         release = releaseSeconds > 0 ? Float.pow(0.6, hopSeconds / releaseSeconds) : 0
         stateStride = network?.stateLength ?? 0
         let interpolation = BandInterpolation(bands)
-        lower = .allocate(capacity: binCount)
-        lower.initialize(from: interpolation.lower, count: binCount)
-        upper = .allocate(capacity: binCount)
-        for f in 0..<binCount { upper[f] = interpolation.weight[f] > 0 ? interpolation.lower[f] + 1 : interpolation.lower[f] }
+        segments = .allocate(capacity: bands.bandCount + 1)
+        let lower = interpolation.lower, bins = bands.binCount
+        for b in 0...bands.bandCount { segments[b] = lower.firstIndex { $0 >= b } ?? bins }
         edges = .allocate(capacity: bands.edges.count)
         edges.initialize(from: bands.edges, count: bands.edges.count)
         var arena = FloatArena(capacity: 3 * binCount + streams * (featureCount + 3 * bandCount + stateStride))
@@ -142,8 +141,7 @@ public struct GainRefinement: ~Copyable {
     }
 
     deinit {
-        lower.deallocate()
-        upper.deallocate()
+        segments.deallocate()
         edges.deallocate()
         primed.deallocate()
     }
@@ -183,9 +181,9 @@ public struct GainRefinement: ~Copyable {
                 for f in edges[b]..<edges[b + 1] { bandScale[f] = scale }
             }
         }
-        for f in 0..<binCount {   // the band gains interpolated to bins (no branch: w = 0 gives g[lower] exactly)
-            let below = g[lower[f]]
-            binGain[f] = below + weight[f] * (g[upper[f]] - below)
+        for b in 0..<bandCount {   // the band gains interpolated to bins, band by band (weight 0: g[b] exactly)
+            let below = g[b], rise = b + 1 < bandCount ? g[b + 1] - below : 0
+            for f in segments[b]..<segments[b + 1] { binGain[f] = below + weight[f] * rise }
         }
         combine(into: mask, floor: floor)
     }
