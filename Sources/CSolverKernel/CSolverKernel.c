@@ -240,91 +240,57 @@ static inline __attribute__((always_inline)) float peak(long steps) {
     return sum;
 }
 
-static void pass_baseline(const float *rows, int first, int end, int stride, const float *h, const float *v,
-                          float epsilon, int beta, float *numerator, float *denominator) {
-    pass(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator);
-}
-
-static float peak_baseline(long steps) { return peak(steps); }
-
-static void estimate_baseline(const float *rows, int bins, int stride, int speech, const float *h,
-                              float *speech_estimate, float *noise_estimate) {
-    estimate(rows, bins, stride, speech, h, speech_estimate, noise_estimate);
-}
-
-static void gain_step_baseline(const SordinoGainNetwork *network, const float *features, float *hidden) {
-    gain_step(network, features, hidden);
-}
-
-static void multiply_columns_baseline(const float *m, int columns, int stride, const float *x, float *y) {
-    multiply_columns(m, columns, stride, x, y);
-}
-
+// Each kernel body above is built twice: NAME_baseline for any CPU of the architecture and, on
+// x86-64, NAME_fused for AVX2 with FMA (the same body: every `a * b + c` contracts to a fused
+// multiply-add there); `CHOSEN(NAME)` is the one for this CPU.
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma")))
-static void pass_fused(const float *rows, int first, int end, int stride, const float *h, const float *v,
-                       float epsilon, int beta, float *numerator, float *denominator) {
-    pass(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator);
-}
-
-__attribute__((target("avx2,fma"))) static float peak_fused(long steps) { return peak(steps); }
-
-__attribute__((target("avx2,fma")))
-static void estimate_fused(const float *rows, int bins, int stride, int speech, const float *h,
-                           float *speech_estimate, float *noise_estimate) {
-    estimate(rows, bins, stride, speech, h, speech_estimate, noise_estimate);
-}
-
-__attribute__((target("avx2,fma")))
-static void gain_step_fused(const SordinoGainNetwork *network, const float *features, float *hidden) {
-    gain_step(network, features, hidden);
-}
-
-__attribute__((target("avx2,fma")))
-static void multiply_columns_fused(const float *m, int columns, int stride, const float *x, float *y) {
-    multiply_columns(m, columns, stride, x, y);
-}
+#define FUSED_BUILD(type, name, parameters, ...) \
+    __attribute__((target("avx2,fma"))) static type name##_fused parameters __VA_ARGS__
 
 /// True when this CPU runs the AVX2 + FMA builds.
 static int cpu_fuses(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
+
+#define CHOSEN(name) (cpu_fuses() ? name##_fused : name##_baseline)
+#else
+#define FUSED_BUILD(type, name, parameters, ...)
+#define CHOSEN(name) (name##_baseline)
 #endif
+
+#define BOTH_BUILDS(type, name, parameters, ...)            \
+    static type name##_baseline parameters __VA_ARGS__       \
+    FUSED_BUILD(type, name, parameters, __VA_ARGS__)
+
+BOTH_BUILDS(void, pass, (const float *rows, int first, int end, int stride, const float *h, const float *v,
+                         float epsilon, int beta, float *numerator, float *denominator),
+            { pass(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator); })
+BOTH_BUILDS(float, peak, (long steps), { return peak(steps); })
+BOTH_BUILDS(void, estimate, (const float *rows, int bins, int stride, int speech, const float *h,
+                             float *speech_estimate, float *noise_estimate),
+            { estimate(rows, bins, stride, speech, h, speech_estimate, noise_estimate); })
+BOTH_BUILDS(void, gain_step, (const SordinoGainNetwork *network, const float *features, float *hidden),
+            { gain_step(network, features, hidden); })
+BOTH_BUILDS(void, multiply_columns, (const float *m, int columns, int stride, const float *x, float *y),
+            { multiply_columns(m, columns, stride, x, y); })
 
 SordinoSolverPass sordino_solver_pass(int *fused) {
 #if defined(__x86_64__)
     *fused = cpu_fuses();
-    return *fused ? pass_fused : pass_baseline;
 #else
     *fused = 1;   // aarch64: every `a * b + c` above contracts to a fused multiply-add
-    return pass_baseline;
 #endif
+    return CHOSEN(pass);
 }
 
-SordinoPeakLoop sordino_peak_loop(void) {
-#if defined(__x86_64__)
-    return cpu_fuses() ? peak_fused : peak_baseline;
-#else
-    return peak_baseline;
-#endif
-}
+SordinoPeakLoop sordino_peak_loop(void) { return CHOSEN(peak); }
 
-SordinoMultiplyColumns sordino_multiply_columns(void) {
-#if defined(__x86_64__)
-    return cpu_fuses() ? multiply_columns_fused : multiply_columns_baseline;
-#else
-    return multiply_columns_baseline;
-#endif
-}
+SordinoMultiplyColumns sordino_multiply_columns(void) { return CHOSEN(multiply_columns); }
 
-SordinoEstimate sordino_estimate(void) {
-#if defined(__x86_64__)
-    return cpu_fuses() ? estimate_fused : estimate_baseline;
-#else
-    return estimate_baseline;
-#endif
-}
+SordinoEstimate sordino_estimate(void) { return CHOSEN(estimate); }
+
+SordinoGainStep sordino_gain_step(void) { return CHOSEN(gain_step); }
 
 /// x[i] ← √x[i]: a loop the compiler vectorises, built for AVX2 beside the baseline (the loader
 /// picks one for this CPU). Correctly rounded either way, so both builds agree bit for bit.
@@ -340,14 +306,6 @@ int sordino_count_outside(const float *x, int count, float limit) {
     int outside = 0;
     for (int i = 0; i < count; i++) outside += !(__builtin_fabsf(x[i]) <= limit);
     return outside;
-}
-
-SordinoGainStep sordino_gain_step(void) {
-#if defined(__x86_64__)
-    return cpu_fuses() ? gain_step_fused : gain_step_baseline;
-#else
-    return gain_step_baseline;
-#endif
 }
 
 void sordino_fast_exp(const float *x, float *y, int count) {
