@@ -44,11 +44,11 @@ let package = Package(
         .target(name: "CRealtime"),
         /// The activation solver's pass over W and the multiply-add peak loop, built for the
         /// baseline and for AVX2 with FMA; the CPU picks at run time.
-        .target(name: "CSolverKernel", cSettings: [.unsafeFlags(["-O2", "-fno-math-errno"])]),
+        .target(name: "CEngineKernels", cSettings: [.unsafeFlags(["-O2", "-fno-math-errno"])]),
 
         // MARK: - Libraries
         .target(name: "SordinoDSP", dependencies: [
-            "CFFTW", "CSolverKernel", .product(name: "RealModule", package: "swift-numerics"),
+            "CFFTW", "CEngineKernels", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "SordinoNMF", dependencies: [
             "SordinoDSP", "CBLAS", .product(name: "RealModule", package: "swift-numerics"),
@@ -80,7 +80,7 @@ let package = Package(
 
         // MARK: - Executables
         .executableTarget(name: "sordino", dependencies: [
-            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime", "CSolverKernel",
+            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime", "CEngineKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ] + (withHTTP ? ["SordinoHTTP"] : []), swiftSettings: withHTTP ? [.define("SORDINO_HTTP")] : []),
@@ -99,7 +99,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [
             "SordinoDSP", .product(name: "RealModule", package: "swift-numerics"),
         ], path: "Tests/TestSupport"),
-        .testTarget(name: "SordinoDSPTests", dependencies: ["SordinoDSP", "SordinoPresets", "TestSupport", "CSolverKernel"]),
+        .testTarget(name: "SordinoDSPTests", dependencies: ["SordinoDSP", "SordinoPresets", "TestSupport", "CEngineKernels"]),
         .testTarget(name: "SordinoNMFTests", dependencies: ["SordinoNMF", "SordinoDSP", "SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport", "FuzzTargets"]),
@@ -135,7 +135,7 @@ if Context.environment["SORDINO_BENCHMARKS"] == "1" {
 /// names) builds every Swift target for that CPU and defines `SORDINO_FMA`, so the engine's Swift
 /// kernels (the learned gain's network, the estimates Ŝ and N̂: `SordinoDSP/MultiplyAdd.swift`) use
 /// fused multiply-adds. The binary then runs only on CPUs with that instruction set. Unset (the
-/// default), the build runs on any x86-64. The solver's pass over W (`CSolverKernel`) is fused
+/// default), the build runs on any x86-64. The solver's pass over W (`CEngineKernels`) is fused
 /// wherever the CPU has FMA, whatever this says: it is built both ways and chooses at run time.
 if let cpu = Context.environment["SORDINO_TARGET_CPU"], !cpu.isEmpty {
     for target in package.targets where target.type != .system && target.type != .binary {

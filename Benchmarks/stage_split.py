@@ -21,12 +21,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGES = [
     ('ActivationSolverV7iterate', 'solver iterations'),
     ('accumulateProducts', 'solver iterations'),
-    ('pass_', 'solver iterations'),                  # CSolverKernel's builds: pass_fused, pass_baseline
+    ('pass_', 'solver iterations'),                  # CEngineKernels's builds: pass_fused, pass_baseline
     ('ActivationSolverV8estimate', 'estimates Ŝ, N̂'),
     ('estimate_', 'estimates Ŝ, N̂'),
     ('ActivationSolverV7prepare', 'prepare'),
     ('ActivationSolverV10initialise', 'prepare'),
-    ('multiply_columns', 'prepare'),                 # Wᵀ·V, β = 2 only
     ('NoiseAdaptation', 'online noise atoms'),
     ('GainNetwork', 'gain network (GRU)'),
     ('gain_step', 'gain network (GRU)'),
@@ -38,7 +37,6 @@ STAGES = [
     ('EngineV7analyse', 'analyse (window, FFT, |X|)'),
     ('sordino_square_root', 'analyse (window, FFT, |X|)'),
     ('EngineV10synthesise', 'synthesise (iFFT, overlap-add)'),
-    ('sordino_count_outside', 'synthesise (iFFT, overlap-add)'),
     ('fftw', 'FFTW'),
     ('EngineV', 'engine, other'),
     ('memmove', 'copies'),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Fixed-basis activation solver: a bounded number of β-divergence multiplicative updates per frame.
 
-import CSolverKernel
+import CEngineKernels
 
 /// Solves h ≥ 0 for V ≈ W·h with W = [Ws Wn] fixed, by multiplicative updates under the
 /// β-divergence for β ∈ {0, 1, 2} with an L1 penalty λₖ per atom (Lee & Seung 2001; Févotte &
@@ -11,7 +11,7 @@ import CSolverKernel
 /// Cost per iteration: 2 × binCount × rank multiply-adds (3 × for β = 0), whatever the signal, in
 /// one pass over W per iteration: for eight bins at a time, the rows' products with h give the
 /// model Λ, then the weights P (and Q) of those bins, and the same rows, still in the L1 cache, are
-/// added into Wᵀ·P (and Wᵀ·Q) with 8-lane multiply-adds (the C pass of `CSolverKernel`: fused, with
+/// added into Wᵀ·P (and Wᵀ·Q) with 8-lane multiply-adds (the C pass of `CEngineKernels`: fused, with
 /// AVX2, where the CPU has FMA, `passIsFused`). β = 2 forms Wᵀ·V once per frame. Owns W, bin-major
 /// and zero-padded to multiples of 8 (one copy only: the estimates, Wᵀ·V and `copyAtom` read it
 /// too, so the solve's working set stays small), and its scratch; activations live with
@@ -66,9 +66,6 @@ public struct ActivationSolver: ~Copyable {
     private let pass: SordinoSolverPass
     /// Ŝ and N̂ from W's rows, built for this CPU (`sordino_estimate`).
     private let estimateKernel: SordinoEstimate
-    /// M·x by columns, built for this CPU (`sordino_multiply_columns`): Wᵀ·V for β = 2, W's rows
-    /// being the columns of Wᵀ.
-    private let multiplyColumns: ColumnProduct
 
     /// True when this CPU's pass over W fuses its multiply-adds (AVX2 with FMA, or aarch64): its
     /// output then differs from the baseline build's by rounding.
@@ -121,11 +118,10 @@ public struct ActivationSolver: ~Copyable {
         self.relativeFloor = relativeFloor
         betaKind = beta.beta == 0 ? 0 : (beta.beta == 1 ? 1 : 2)
         var fused: Int32 = 0
-        guard let pass = sordino_solver_pass(&fused) else { preconditionFailure("CSolverKernel chose no pass") }
+        guard let pass = sordino_solver_pass(&fused) else { preconditionFailure("CEngineKernels chose no pass") }
         self.pass = pass
-        guard let estimateKernel = sordino_estimate() else { preconditionFailure("CSolverKernel chose no estimate") }
+        guard let estimateKernel = sordino_estimate() else { preconditionFailure("CEngineKernels chose no estimate") }
         self.estimateKernel = estimateKernel
-        multiplyColumns = ColumnProduct()
     }
 
     /// Copies atom `slot`'s weights over bins into `atom` (binCount floats). Real-time safe: O(binCount).
@@ -174,8 +170,12 @@ public struct ActivationSolver: ~Copyable {
         let energy = sumOfFloats(v, count: binCount)
         let scaled = relativeFloor * energy / (totals[0] + epsilon)
         if beta.beta == 2 {   // Wᵀ·V is fixed per frame
-            multiplyColumns(basisRows, columns: binCount, stride: activationStride, v,
-                            into: numerator + 4 * activationStride * stream)
+            let a = activationStride, product = numerator + 4 * a * stream   // Wᵀ·V, row by row of W
+            for k in 0..<a { product[k] = 0 }
+            for f in 0..<binCount {
+                let row = basisRows + f * a, value = v[f]
+                for k in 0..<a { product[k] += row[k] * value }
+            }
         }
         return scaled > self.floor ? scaled : self.floor
     }
@@ -229,7 +229,7 @@ public struct ActivationSolver: ~Copyable {
     /// One pass over W: Λ = W·h + ε bin by bin, then P = V ⊙ Λ^(β−2) added into `numerator` as Wᵀ·P
     /// (unless β = 2, whose Wᵀ·V is fixed per frame) and Q = Λ^(β−1) into `denominator` as Wᵀ·Q
     /// (unless β = 1, whose Wᵀ·1 is `atomSums`); eight bins at a time, each group of rows read from
-    /// memory once (`CSolverKernel`). Successive groups go to four partial sums in turn, added
+    /// memory once (`CEngineKernels`). Successive groups go to four partial sums in turn, added
     /// pairwise at the end: a sum over bins then rounds like one over a quarter of them. No `pow`:
     /// the three β have their own arithmetic.
     @_noLocks @inline(__always)

@@ -256,13 +256,7 @@ extension Engine {
         var target = start + controlSmoothing * (controls.wetTarget - start)
         if abs(target - controls.wetTarget) < 1e-4 { target = controls.wetTarget }   // settle exactly
         let step = (target - start) / Float(hopLength)
-        var clipped = 0
-        if start == 1, target == 1,   // fully wet, every sample in range: the usual hop, checked eight at a time
-           countOutside(overlap, count: hopLength, limit: Self.outputLimit) == 0 {
-            copyFloats(state.produced, from: overlap, count: hopLength)
-        } else {
-            clipped = mixWetAndDry(overlap, dry: state.history, from: start, step: step, into: state.produced)
-        }
+        let clipped = mixWetAndDry(overlap, dry: state.history, from: start, step: step, into: state.produced)
         if clipped > 0 { telemetry.clippedSamples.wrappingAdd(clipped, ordering: .relaxed) }
         if c == channelCount - 1 { wet = target }
         copyFloats(overlap, from: overlap + hopLength, count: frameLength - hopLength)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The learned gain's network: feature normalisation, a dense tanh layer, one GRU and a sigmoid band-gain layer.
 
-import CSolverKernel
+import CEngineKernels
 
 /// Weights of the gain network (trained by `training/train_gain.py`, stored in the preset's `.gain`
 /// file). Shapes, with F features, D input units, H hidden units and B bands:
@@ -54,7 +54,7 @@ public struct GainModel: Sendable, Equatable {
 /// The network of a `GainModel`, ready to run: weights copied column by column (each column, the
 /// weights of one input, padded to 8 floats; the GRU's three gates each padded to 8), so every
 /// matrix–vector product keeps its outputs in SIMD lanes, and scratch for one step; the step itself
-/// is `CSolverKernel`'s (`sordino_gain_step`, built for AVX2 with FMA beside the baseline). Per-stream
+/// is `CEngineKernels`'s (`sordino_gain_step`, built for AVX2 with FMA beside the baseline). Per-stream
 /// state (the hidden vector) belongs to the caller, so one network serves every channel. Cost per
 /// step ≈ D·F + 3H·(D + H) + B·H multiply-adds. `step` is allocation-free.
 struct GainNetwork: ~Copyable {
@@ -111,7 +111,7 @@ struct GainNetwork: ~Copyable {
             normalised: arena.take(f), units: arena.take(inputStride), from_input: arena.take(gateStride),
             from_hidden: arena.take(gateStride), output: arena.take(bandStride)))
         storage = arena
-        guard let kernel = sordino_gain_step() else { preconditionFailure("CSolverKernel chose no gain step") }
+        guard let kernel = sordino_gain_step() else { preconditionFailure("CEngineKernels chose no gain step") }
         self.kernel = kernel
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Shared numeric constants and the few vector kernels every real-time loop uses.
 
-import CSolverKernel
+import CEngineKernels
 
 /// Added to every NMF and mask denominator: about 1e-10 of a full-scale bin's magnitude, far
 /// below audibility, yet digital silence gives a finite ratio instead of 0/0.
@@ -20,14 +20,6 @@ import CSolverKernel
 public func squareRootInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
     // Safe: the C loop neither allocates, locks nor calls the system.
     _unsafePerformance { sordino_square_root(x, Int32(count)) }
-}
-
-/// How many of x[0 ..< count] are NaN or beyond ±`limit` (`sordino_count_outside`: eight lanes at a
-/// time with AVX2). Real-time safe.
-@_noLocks @inline(__always)
-public func countOutside(_ x: UnsafePointer<Float>, count: Int, limit: Float) -> Int {
-    // Safe: the C loop neither allocates, locks nor calls the system.
-    Int(_unsafePerformance { sordino_count_outside(x, Int32(count), limit) })
 }
 
 /// Copies `count` floats from `source` to `destination`; the ranges may overlap (memmove). Real-time safe.

@@ -2,7 +2,7 @@
 // What `sordino bench` times: the engine call by call, the FFTs alone, the machine's multiply-add peak, and heap allocations.
 
 import Foundation
-import CSolverKernel
+import CEngineKernels
 import SordinoDSP
 
 /// Per-call CPU times of one engine over a seeded signal, and the allocations made meanwhile.
@@ -82,11 +82,11 @@ func fftPairMicroseconds(length: Int) throws -> Double {
 }
 
 /// The machine's single-core multiply-add rate in GFLOP/s (2 flops per lane and step), measured by
-/// `CSolverKernel`'s loop of 12 independent 8-lane chains (so latency does not limit it),
+/// `CEngineKernels`'s loop of 12 independent 8-lane chains (so latency does not limit it),
 /// `x ← x·a + b`, built as the solver's pass over W is for this CPU: fused (AVX2 with FMA) where
 /// the CPU has FMA, else a multiply then an add. The best of 5 runs of 2 × 10⁶ steps.
 func multiplyAddPeak() -> (gflops: Double, fused: Bool) {
-    guard let loop = sordino_peak_loop() else { preconditionFailure("CSolverKernel chose no peak loop") }
+    guard let loop = sordino_peak_loop() else { preconditionFailure("CEngineKernels chose no peak loop") }
     var best = 0.0
     var sink: Float = 0
     for _ in 0..<5 {

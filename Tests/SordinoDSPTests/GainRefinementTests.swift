@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The learned gain: the network's step against the trainer's outputs, its math, its bands, and the stage in the engine.
 
-import CSolverKernel
+import CEngineKernels
 import Foundation
 @testable import SordinoDSP
 import Testing
@@ -41,7 +41,7 @@ struct GainRefinementTests {
             let y = SIMD8<Float>((0..<8).map { Float(pow(10.0, Double(i + $0) / 100)) })   // 1e-20 … 1e20
             var e = [Float](repeating: 0, count: 8), t = e
             let xs = (0..<8).map { x[$0] }, eighths = xs.map { $0 / 8 }
-            sordino_fast_exp(xs, &e, 8)         // the gain network's step (CSolverKernel)
+            sordino_fast_exp(xs, &e, 8)         // the gain network's step (CEngineKernels)
             sordino_fast_tanh(eighths, &t, 8)
             let l = fastLog(y)
             for lane in 0..<8 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The engine's dense kernels (the activation solver's pass over W and estimates, a matrix by columns times a vector) and a multiply-add peak loop, in C so that each is built for AVX2 with FMA beside the baseline and chosen at run time.
-#ifndef CSOLVERKERNEL_H
-#define CSOLVERKERNEL_H
+#ifndef CENGINEKERNELS_H
+#define CENGINEKERNELS_H
 
 /// Adds the bins `first ..< end` (groups of eight, the last possibly shorter) of one stream into its
 /// partial sums: for each group, Λ = W·h + ε of its rows, then P = V ⊙ Λ^(β−2) added as Wᵀ·P into
@@ -35,15 +35,6 @@ typedef void (*SordinoEstimate)(const float *rows, int bins, int stride, int spe
 /// The estimates for this CPU, built as `sordino_solver_pass`'s choice is.
 SordinoEstimate sordino_estimate(void);
 
-/// y = M·x for M stored column by column: `columns` columns of `stride` floats each (`stride` a
-/// multiple of 8, padding rows 0), `x` `columns` floats, `y` `stride` floats. Each y[r] is summed
-/// over the columns in order, one accumulator per row (no horizontal sums). Cost: columns × stride
-/// multiply-adds. No allocation, no lock, no system call.
-typedef void (*SordinoMultiplyColumns)(const float *m, int columns, int stride, const float *x, float *y);
-
-/// The product for this CPU, built as `sordino_solver_pass`'s choice is.
-SordinoMultiplyColumns sordino_multiply_columns(void);
-
 /// The learned gain's network as `GainNetwork` (SordinoDSP) lays it out: sizes (F features, D input
 /// units, H hidden units, B bands) and their strides padded to 8 (the gates' rows 3 × `hidden_stride`),
 /// the weights stored column by column, and scratch.
@@ -71,8 +62,5 @@ void sordino_fast_tanh(const float *x, float *y, int count);
 /// x[i] ← √x[i] for i < `count` (x[i] ≥ 0), eight lanes at a time where the CPU has AVX2. No
 /// allocation, no lock, no system call.
 void sordino_square_root(float *x, int count);
-
-/// How many of x[0 ..< count] are NaN or beyond ±`limit`. No allocation, no lock, no system call.
-int sordino_count_outside(const float *x, int count, float limit);
 
 #endif

@@ -1,30 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Eight-lane helpers of the engine's kernels: the solver's partial sums added together, unaligned loads and stores.
 
-import CSolverKernel
-
-/// y = M·x for a matrix stored by columns (`sordino_multiply_columns`), built for the CPU it runs
-/// on: fused multiply-adds with AVX2 and FMA (or on aarch64), a multiply then an add elsewhere.
-struct ColumnProduct {
-    private let product: SordinoMultiplyColumns
-
-    /// Picks the build for this CPU. Not real-time safe (call it at init).
-    init() {
-        guard let product = sordino_multiply_columns() else { preconditionFailure("CSolverKernel chose no product") }
-        self.product = product
-    }
-
-    /// y (`stride` floats) = M·x, M `columns` columns of `stride` floats (a multiple of 8, padding
-    /// rows 0), x `columns` floats. Cost: columns × stride multiply-adds. Real-time safe.
-    @_noLocks @inline(__always)
-    func callAsFunction(_ m: UnsafePointer<Float>, columns: Int, stride: Int, _ x: UnsafePointer<Float>,
-                        into y: UnsafeMutablePointer<Float>) {
-        let product = self.product
-        // Safe: the C product neither allocates, locks nor calls the system.
-        _unsafePerformance { product(m, Int32(columns), Int32(stride), x, y) }
-    }
-}
-
 /// x[i] ← (x[i] + x[count + i]) + (x[2·count + i] + x[3·count + i]) for i < `count` (a multiple
 /// of 8): four partial sums into the first. Real-time safe.
 @_noLocks @inline(__always)

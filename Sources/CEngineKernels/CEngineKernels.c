@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The engine's dense kernels (the solver's pass over W, the estimates, a matrix by columns times a vector, the gain network's step), built twice (baseline and AVX2 with FMA) from one body; the CPU picks.
-#include "CSolverKernel.h"
+#include "CEngineKernels.h"
 
 // The baseline body's 8-lane vectors are passed in registers only inside inlined code: no ABI matters.
 #pragma clang diagnostic ignored "-Wpsabi"
@@ -272,8 +272,6 @@ BOTH_BUILDS(void, estimate, (const float *rows, int bins, int stride, int speech
             { estimate(rows, bins, stride, speech, h, speech_estimate, noise_estimate); })
 BOTH_BUILDS(void, gain_step, (const SordinoGainNetwork *network, const float *features, float *hidden),
             { gain_step(network, features, hidden); })
-BOTH_BUILDS(void, multiply_columns, (const float *m, int columns, int stride, const float *x, float *y),
-            { multiply_columns(m, columns, stride, x, y); })
 
 SordinoSolverPass sordino_solver_pass(int *fused) {
 #if defined(__x86_64__)
@@ -286,8 +284,6 @@ SordinoSolverPass sordino_solver_pass(int *fused) {
 
 SordinoPeakLoop sordino_peak_loop(void) { return CHOSEN(peak); }
 
-SordinoMultiplyColumns sordino_multiply_columns(void) { return CHOSEN(multiply_columns); }
-
 SordinoEstimate sordino_estimate(void) { return CHOSEN(estimate); }
 
 SordinoGainStep sordino_gain_step(void) { return CHOSEN(gain_step); }
@@ -297,15 +293,6 @@ SordinoGainStep sordino_gain_step(void) { return CHOSEN(gain_step); }
 __attribute__((target_clones("avx2", "default")))
 void sordino_square_root(float *x, int count) {
     for (int i = 0; i < count; i++) x[i] = __builtin_sqrtf(x[i]);
-}
-
-/// How many of x[0 ..< count] are not within ±`limit` (NaN counts): a loop the compiler vectorises,
-/// built for AVX2 beside the baseline (the loader picks one for this CPU).
-__attribute__((target_clones("avx2", "default")))
-int sordino_count_outside(const float *x, int count, float limit) {
-    int outside = 0;
-    for (int i = 0; i < count; i++) outside += !(__builtin_fabsf(x[i]) <= limit);
-    return outside;
 }
 
 void sordino_fast_exp(const float *x, float *y, int count) {
