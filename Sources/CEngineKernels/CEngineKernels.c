@@ -273,6 +273,14 @@ BOTH_BUILDS(void, estimate, (const float *rows, int bins, int stride, int speech
 BOTH_BUILDS(void, gain_step, (const SordinoGainNetwork *network, const float *features, float *hidden),
             { gain_step(network, features, hidden); })
 
+/// x[i] ← √x[i]: a loop the compiler vectorises (correctly rounded in both builds, so they agree
+/// bit for bit).
+static inline __attribute__((always_inline)) void square_root(float *x, int count) {
+    for (int i = 0; i < count; i++) x[i] = __builtin_sqrtf(x[i]);
+}
+
+BOTH_BUILDS(void, square_root, (float *x, int count), { square_root(x, count); })
+
 SordinoSolverPass sordino_solver_pass(int *fused) {
 #if defined(__x86_64__)
     *fused = cpu_fuses();
@@ -288,12 +296,9 @@ SordinoEstimate sordino_estimate(void) { return CHOSEN(estimate); }
 
 SordinoGainStep sordino_gain_step(void) { return CHOSEN(gain_step); }
 
-/// x[i] ← √x[i]: a loop the compiler vectorises, built for AVX2 beside the baseline (the loader
-/// picks one for this CPU). Correctly rounded either way, so both builds agree bit for bit.
-__attribute__((target_clones("avx2", "default")))
-void sordino_square_root(float *x, int count) {
-    for (int i = 0; i < count; i++) x[i] = __builtin_sqrtf(x[i]);
-}
+// Chosen at each call (a few per hop): no function pointer to keep, and no resolver run by the
+// loader before a sanitizer's runtime is up, as `target_clones` would need.
+void sordino_square_root(float *x, int count) { CHOSEN(square_root)(x, count); }
 
 void sordino_fast_exp(const float *x, float *y, int count) {
     for (int i = 0; i + 8 <= count; i += 8) store8(y + i, fast_exp(load8(x + i)));
