@@ -254,11 +254,8 @@ public struct ActivationSolver: ~Copyable {
                                 stream: Int) {
         let a = activationStride, offset = 4 * a * stream
         let rows = UnsafePointer(basisRows), numerator = self.numerator + offset, denominator = self.denominator + offset
-        let epsilon = self.epsilon, beta = Int32(betaKind), pass = self.pass
-        // Safe: the C pass neither allocates, locks nor calls the system; every pointer is this solver's.
-        _unsafePerformance {
-            pass(rows, Int32(first), Int32(end), Int32(a), h, v, epsilon, beta, numerator, denominator)
-        }
+        run(.pass(pass, rows: rows, first: first, end: end, stride: a, h: h, v: v, epsilon: epsilon,
+                  beta: Int32(betaKind), numerator: numerator, denominator: denominator))
     }
 
     /// Adds `stream`'s four partial sums into its Wᵀ·P and Wᵀ·Q.
@@ -272,11 +269,8 @@ public struct ActivationSolver: ~Copyable {
     /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate` (`sordino_estimate`:
     /// four of W's rows at a time). Real-time safe.
     @_noLocks public func estimate(_ h: UnsafePointer<Float>) {
-        let kernel = estimateKernel, rows = UnsafePointer(basisRows)
-        let (bins, stride, speech) = (Int32(binCount), Int32(activationStride), Int32(speechStride))
-        let (speechOut, noiseOut) = (speechEstimate, noiseEstimate)
-        // Safe: the C kernel neither allocates, locks nor calls the system; every pointer is this solver's.
-        _unsafePerformance { kernel(rows, bins, stride, speech, h, speechOut, noiseOut) }
+        run(.estimate(estimateKernel, rows: basisRows, bins: binCount, stride: activationStride, speech: speechStride,
+                      h: h, speechEstimate: speechEstimate, noiseEstimate: noiseEstimate))
     }
 
     /// D_β(v | W·h + ε) + Σₖ λₖ hₖ in double precision: the quantity `solve` never increases.

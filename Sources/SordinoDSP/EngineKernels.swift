@@ -1,5 +1,45 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Eight-lane helpers of the engine's kernels: the solver's partial sums added together, unaligned loads and stores.
+// The engine's one way into its C kernels (CEngineKernels), and eight-lane helpers: partial sums, unaligned loads and stores.
+
+import CEngineKernels
+
+/// A call into `CEngineKernels`: the kernel, as chosen for this CPU where there is a choice, and
+/// its arguments (each kernel's documentation is in `CEngineKernels.h`).
+enum EngineKernelCall {
+    /// The solver's pass over W for bins `first ..< end` (`sordino_solver_pass`).
+    case pass(SordinoSolverPass, rows: UnsafePointer<Float>, first: Int, end: Int, stride: Int,
+              h: UnsafePointer<Float>, v: UnsafePointer<Float>, epsilon: Float, beta: Int32,
+              numerator: UnsafeMutablePointer<Float>, denominator: UnsafeMutablePointer<Float>)
+    /// Ŝ and N̂ from W's rows (`sordino_estimate`).
+    case estimate(SordinoEstimate, rows: UnsafePointer<Float>, bins: Int, stride: Int, speech: Int,
+                  h: UnsafePointer<Float>, speechEstimate: UnsafeMutablePointer<Float>,
+                  noiseEstimate: UnsafeMutablePointer<Float>)
+    /// One step of the learned gain's network (`sordino_gain_step`).
+    case gainStep(SordinoGainStep, network: UnsafePointer<SordinoGainNetwork>, features: UnsafePointer<Float>,
+                  hidden: UnsafeMutablePointer<Float>)
+    /// x[i] ← √x[i] for i < count (`sordino_square_root`).
+    case squareRoot(UnsafeMutablePointer<Float>, count: Int)
+}
+
+/// Runs `call`: the one place the engine calls into `CEngineKernels`. The performance checker
+/// cannot see into C; the kernels there neither allocate, lock nor call the system, and every
+/// pointer they get is the caller's. Inlined, so each call site keeps only its own case.
+/// Real-time safe.
+@_noLocks @inline(__always)
+func run(_ call: EngineKernelCall) {
+    _unsafePerformance {
+        switch call {
+        case let .pass(kernel, rows, first, end, stride, h, v, epsilon, beta, numerator, denominator):
+            kernel(rows, Int32(first), Int32(end), Int32(stride), h, v, epsilon, beta, numerator, denominator)
+        case let .estimate(kernel, rows, bins, stride, speech, h, speechEstimate, noiseEstimate):
+            kernel(rows, Int32(bins), Int32(stride), Int32(speech), h, speechEstimate, noiseEstimate)
+        case let .gainStep(kernel, network, features, hidden):
+            kernel(network, features, hidden)
+        case let .squareRoot(x, count):
+            sordino_square_root(x, Int32(count))
+        }
+    }
+}
 
 /// x[i] ← (x[i] + x[count + i]) + (x[2·count + i] + x[3·count + i]) for i < `count` (a multiple
 /// of 8): four partial sums into the first. Real-time safe.

@@ -121,9 +121,7 @@ struct GainNetwork: ~Copyable {
     /// start; padding stays 0) → `gains` (bandCount, each in 0…1). Real-time safe.
     @_noLocks func step(features: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>,
                         gains: UnsafeMutablePointer<Float>) {
-        let kernel = self.kernel, network = UnsafePointer(layout)
-        // Safe: the C step neither allocates, locks nor calls the system; every pointer is this network's or the caller's.
-        _unsafePerformance { kernel(network, features, hidden) }
+        run(.gainStep(kernel, network: layout, features: features, hidden: hidden))
         copyFloats(gains, from: layout.pointee.output, count: bandCount)
     }
 }

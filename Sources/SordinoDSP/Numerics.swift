@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Shared numeric constants and the few vector kernels every real-time loop uses.
 
-import CEngineKernels
 
 /// Added to every NMF and mask denominator: about 1e-10 of a full-scale bin's magnitude, far
 /// below audibility, yet digital silence gives a finite ratio instead of 0/0.
@@ -18,8 +17,7 @@ import CEngineKernels
 /// a time with AVX2). Real-time safe.
 @_noLocks @inline(__always)
 public func squareRootInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    // Safe: the C loop neither allocates, locks nor calls the system.
-    _unsafePerformance { sordino_square_root(x, Int32(count)) }
+    run(.squareRoot(x, count: count))
 }
 
 /// Copies `count` floats from `source` to `destination`; the ranges may overlap (memmove). Real-time safe.
