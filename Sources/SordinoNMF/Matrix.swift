@@ -80,6 +80,15 @@ public struct Matrix: Sendable, Equatable {
     }
 }
 
+/// Makes OpenBLAS run every product on the calling thread from now on. Its worker threads (one
+/// per core, made when the library loads) then stay asleep: after each product they would
+/// otherwise spin in `sched_yield` for a while, taking a core from whatever else runs (the daemon's
+/// audio work during `learn-noise`). For processes whose products are small; training leaves the
+/// threads as `OPENBLAS_NUM_THREADS` sets them.
+public func runMatrixProductsOnOneThread() {
+    openblas_set_num_threads(1)
+}
+
 /// C ← α·op(A)·op(B) + β·C on raw row-major storage with row strides `lda`, `ldb`, `ldc`.
 /// The single entry to BLAS in this module. Cost: m·n·k multiply-adds; OpenBLAS runs as many
 /// threads as `OPENBLAS_NUM_THREADS` allows.

@@ -6,6 +6,7 @@ import Logging
 import SordinoControl
 import SordinoDSP
 import SordinoJACK
+import SordinoNMF
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -162,6 +163,7 @@ struct Run: ParsableCommand {
         }
         // Before any thread exists: libjack's threads inherit the mask, so only the main loop sees them.
         let signals = SignalWaiter.blockTerminationSignals()
+        runMatrixProductsOnOneThread()   // learn-noise's small products; no BLAS worker spinning beside the audio
         bootstrapLogging(level: logLevel)
         let logger = Logger(label: "sordino")
         let factory = PresetEngineFactory(options: engine, channelCount: channels, logger: logger)
