@@ -59,8 +59,8 @@ public struct GainModel: Sendable, Equatable {
 /// step ≈ D·F + 3H·(D + H) + B·H multiply-adds. `step` is allocation-free.
 struct GainNetwork: ~Copyable {
     let featureCount: Int, inputUnits: Int, hiddenUnits: Int, bandCount: Int
-    /// Floats per column: D, 3 gates of H, H and B, each padded to 8.
-    private let inputStride: Int, gateStride: Int, hiddenStride: Int, bandStride: Int
+    /// `hiddenUnits` padded to 8: a stream's hidden state, and each GRU gate's rows.
+    private let hiddenStride: Int
     private let storage: FloatArena
     /// The weights' and scratch's addresses and sizes, as the C step reads them.
     private let layout: UnsafeMutablePointer<SordinoGainNetwork>
@@ -73,8 +73,11 @@ struct GainNetwork: ~Copyable {
     init(_ model: GainModel) {
         let f = model.featureCount, d = model.inputUnits, h = model.hiddenUnits, b = model.bandCount
         featureCount = f; inputUnits = d; hiddenUnits = h; bandCount = b
-        inputStride = paddedToLanes(d); hiddenStride = paddedToLanes(h); gateStride = 3 * hiddenStride
-        bandStride = paddedToLanes(b)
+        // Floats per column: D, 3 gates of H, and B, each padded to 8 (locals: nothing reads `self`
+        // before every stored property is set).
+        let hidden = paddedToLanes(h), inputStride = paddedToLanes(d), gateStride = 3 * hidden
+        let bandStride = paddedToLanes(b)
+        hiddenStride = hidden
         var arena = FloatArena(capacity: 2 * f + f * inputStride + inputStride + d * gateStride + gateStride
                                    + h * gateStride + gateStride + h * bandStride + bandStride
                                    + f + inputStride + 2 * gateStride + bandStride)
@@ -95,15 +98,15 @@ struct GainNetwork: ~Copyable {
         }
         read(mean, rows: f, columns: 1, stride: f); read(scale, rows: f, columns: 1, stride: f)
         read(inputWeights, rows: d, columns: f, stride: inputStride); read(inputBias, rows: d, columns: 1, stride: d)
-        read(gruInputWeights, rows: 3 * h, columns: d, stride: gateStride, gate: h, gatePadding: hiddenStride)
-        read(gruInputBias, rows: 3 * h, columns: 1, stride: gateStride, gate: h, gatePadding: hiddenStride)
-        read(gruRecurrentWeights, rows: 3 * h, columns: h, stride: gateStride, gate: h, gatePadding: hiddenStride)
-        read(gruRecurrentBias, rows: 3 * h, columns: 1, stride: gateStride, gate: h, gatePadding: hiddenStride)
+        read(gruInputWeights, rows: 3 * h, columns: d, stride: gateStride, gate: h, gatePadding: hidden)
+        read(gruInputBias, rows: 3 * h, columns: 1, stride: gateStride, gate: h, gatePadding: hidden)
+        read(gruRecurrentWeights, rows: 3 * h, columns: h, stride: gateStride, gate: h, gatePadding: hidden)
+        read(gruRecurrentBias, rows: 3 * h, columns: 1, stride: gateStride, gate: h, gatePadding: hidden)
         read(outputWeights, rows: b, columns: h, stride: bandStride); read(outputBias, rows: b, columns: 1, stride: b)
         layout = .allocate(capacity: 1)
         layout.initialize(to: SordinoGainNetwork(
             features: Int32(f), input_units: Int32(d), hidden_units: Int32(h), band_count: Int32(b),
-            input_stride: Int32(inputStride), hidden_stride: Int32(hiddenStride), band_stride: Int32(bandStride),
+            input_stride: Int32(inputStride), hidden_stride: Int32(hidden), band_stride: Int32(bandStride),
             mean: mean, scale: scale, input_weights: inputWeights, input_bias: inputBias,
             gru_input_weights: gruInputWeights, gru_input_bias: gruInputBias,
             gru_recurrent_weights: gruRecurrentWeights, gru_recurrent_bias: gruRecurrentBias,
