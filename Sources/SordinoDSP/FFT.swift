@@ -8,10 +8,29 @@ import Synchronization
 /// Execution needs no lock (FFTW documents `fftwf_execute` as thread-safe).
 private let plannerLock = Mutex<Void>(())
 
+/// The lengths of `fftwWisdomLengths` whose plans (both directions) the shipped wisdom gives on this
+/// FFTW build and CPU: the wisdom is imported and each length planned from it alone, once, before any
+/// other plan (FFTW adds every plan it makes to its wisdom, so asking later could not tell). First
+/// used under `plannerLock`, as every plan is made.
+private let wisdomCoverage: Set<Int> = {
+    guard fftwf_import_wisdom_from_string(fftwWisdom) != 0 else { return [] }
+    return Set(fftwWisdomLengths.filter { length in
+        guard let time = fftwf_alloc_real(length), let spectrum = fftwf_alloc_complex(length / 2 + 1) else { return false }
+        defer { fftwf_free(time); fftwf_free(spectrum) }
+        let flags = UInt32(FFTW_ESTIMATE) | UInt32(FFTW_WISDOM_ONLY)
+        let forward = fftwf_plan_dft_r2c_1d(Int32(length), time, spectrum, flags)
+        let inverse = fftwf_plan_dft_c2r_1d(Int32(length), spectrum, time, flags)
+        defer { if let forward { fftwf_destroy_plan(forward) }; if let inverse { fftwf_destroy_plan(inverse) } }
+        return forward != nil && inverse != nil
+    })
+}()
+
 /// A forward (real → half-complex) and inverse transform of one length, on buffers it owns.
 /// Forward: `time` (length floats) → `spectrum` (binCount interleaved re, im pairs).
 /// Inverse: `spectrum` → `time`, unnormalised (scaled by `length`); the inverse overwrites `spectrum`.
-/// Planned with `FFTW_ESTIMATE`, so two instances of one length compute bit-identical results.
+/// Planned with `FFTW_ESTIMATE` after importing the shipped wisdom (`fftwWisdom`, the measured plans
+/// for the shipped presets' lengths): no timing is taken at start, so two instances of one length
+/// compute bit-identical results, in one process or in two.
 public struct RealFFT: ~Copyable {
     /// Transform length in samples (the FFT size).
     public let length: Int
@@ -36,6 +55,7 @@ public struct RealFFT: ~Copyable {
         // Addresses cross the lock as integers: the planner only reads them, under the lock.
         let timeAddress = Int(bitPattern: timeRaw), spectrumAddress = Int(bitPattern: spectrumRaw)
         let plans = plannerLock.withLock { _ -> (Int, Int) in
+            _ = wisdomCoverage
             let t = UnsafeMutablePointer<Float>(bitPattern: timeAddress)
             let s = UnsafeMutablePointer<fftwf_complex>(bitPattern: spectrumAddress)
             return (Int(bitPattern: fftwf_plan_dft_r2c_1d(Int32(length), t, s, UInt32(FFTW_ESTIMATE))),
@@ -51,6 +71,12 @@ public struct RealFFT: ~Copyable {
         spectrum = spectrumFloats
         forwardPlan = forward
         inversePlan = inverse
+    }
+
+    /// Whether both directions' plans for `length` come from the shipped wisdom, not from FFTW's
+    /// estimate: true for the shipped presets' lengths where this FFTW build and CPU can use it.
+    public static func plannedFromWisdom(length: Int) -> Bool {
+        plannerLock.withLock { _ in wisdomCoverage.contains(length) }
     }
 
     /// `time` → `spectrum`. Real-time safe. Cost ≈ 2.5 · length · log₂(length) flops.

@@ -14,7 +14,8 @@ struct Bench: ParsableCommand {
         (one frame of every channel; mean, and the 50th/99th percentile and maximum of one engine \
         call, each call a hop at the default block size), the ratio to a baseline measured in the \
         same run (the same engine with 0 iterations: STFT, mask and overlap-add), the real-time \
-        factor, the FFTs' share of a hop, the solver's GFLOP/s and its share of the machine's \
+        factor, the FFTs' share of a hop (a line under the preset says so when its FFT length is not \
+        in the shipped FFTW wisdom and FFTW estimated the plans), the solver's GFLOP/s and its share of the machine's \
         multiply-add peak (a SIMD loop timed in the same run), and the heap allocations during the \
         timed calls (0 expected; counted when libMallocInterposerSwift.so sits next to the binary, \
         as after `swift build -c release`, or is preloaded). With --channels N > 1, also the cost of \
@@ -103,7 +104,8 @@ struct Bench: ParsableCommand {
             microsecondsPerHop: solve.microsecondsPerHop, p50: solve.p50, p99: solve.p99, max: solve.max,
             baselineMicrosecondsPerHop: baseline.microsecondsPerHop,
             ratio: solve.microsecondsPerHop / baseline.microsecondsPerHop, realTimeFactor: solve.realTimeFactor,
-            fftMicrosecondsPerHop: fft, fftShare: fft / solve.microsecondsPerHop, solverGFLOPs: gflops,
+            fftMicrosecondsPerHop: fft, fftShare: fft / solve.microsecondsPerHop,
+            fftFromWisdom: RealFFT.plannedFromWisdom(length: config.fftLength), solverGFLOPs: gflops,
             peakShare: gflops / peak,
             allocations: counter == nil ? nil : (solve.allocations ?? 0) + (baseline.allocations ?? 0)
                 + (single?.allocations ?? 0) + (fullBand?.allocations ?? 0),

@@ -19,6 +19,8 @@ struct BenchRecord: Codable {
     let realTimeFactor: Double
     /// One forward and one inverse FFT per channel (and the gain stage's inverse), and its share of a hop.
     let fftMicrosecondsPerHop, fftShare: Double
+    /// Whether the FFTs' plans came from the shipped FFTW wisdom (else FFTW estimated them).
+    let fftFromWisdom: Bool
     /// Solver flops over (hop − baseline), and that over the multiply-add peak.
     let solverGFLOPs, peakShare: Double
     /// Allocations plus frees during every timed call; nil when not counted.
@@ -41,6 +43,9 @@ struct BenchRecord: Codable {
                                   sampleRate, solvedBinCount, binCount, atoms, iterations, microsecondsPerHop, p50, p99,
                                   max, baselineMicrosecondsPerHop, ratio, realTimeFactor, 100 * fftShare, solverGFLOPs,
                                   100 * peakShare, allocations.map { "\($0)" } ?? "-")
+        if !fftFromWisdom {
+            text += "\n    FFTs estimated by FFTW: the shipped wisdom has no plan of this length for this CPU"
+        }
         if let oneChannelMicrosecondsPerHop, let channelScaling {
             text += String(format: "\n    %d channels cost %.2f× one channel (%.1f µs/hop)", channels, channelScaling,
                            oneChannelMicrosecondsPerHop)
