@@ -21,7 +21,7 @@ struct GainFeatures: ~Copyable {
     private let binCount: Int
     private let spectrumExponent: Int
     private let edges: UnsafeMutablePointer<Int>      // bandCount + 1
-    private let lagRange: (Int, Int)
+    private let lagRange: (Int, Int)                  // in samples of the periodicity transform (2–20 ms)
     private let fft: RealFFT
     private let storage: FloatArena
     private let power: UnsafeMutablePointer<Float>    // binCount: |X|²
@@ -38,9 +38,11 @@ struct GainFeatures: ~Copyable {
         self.spectrumExponent = spectrumExponent
         edges = .allocate(capacity: bands.edges.count)
         edges.initialize(from: bands.edges, count: bands.edges.count)
-        let longest = min(sampleRate * 10 / 600, fftLength / 2)
-        lagRange = (min(sampleRate / 500, longest), longest)
-        fft = try RealFFT(length: fftLength)
+        // The periodicity's transform: at most 512 points (see `periodicity()`); lags scale with it.
+        let periodicityLength = min(fftLength, 512), scale = Double(periodicityLength) / Double(fftLength)
+        let longest = Int((Double(min(sampleRate * 10 / 600, fftLength / 2)) * scale).rounded(.down))
+        lagRange = (min(Int((Double(sampleRate / 500) * scale).rounded()), longest), longest)
+        fft = try RealFFT(length: periodicityLength)
         bandStride = paddedToLanes(bands.bandCount)
         var arena = FloatArena(capacity: 4 * bands.binCount + 5 * bandStride)
         power = arena.take(bands.binCount)
@@ -110,10 +112,13 @@ struct GainFeatures: ~Copyable {
     }
 
     /// Largest autocorrelation of the windowed frame, over its energy, at lags `lagRange`: ≈ 1 for
-    /// voiced speech, low for noise. From the inverse FFT of `power`. Real-time safe.
+    /// voiced speech, low for noise. From the inverse FFT of `power`'s first 257 bins at 512 points:
+    /// at a longer FFT (the 44.1 and 48 kHz presets) that is the autocorrelation of the band below
+    /// about 8 kHz, where voicing is, with lags every fftLength/512 samples, for a third of a full
+    /// inverse FFT's cost. Real-time safe.
     @_noLocks private func periodicity() -> Float {
         let spectrum = fft.spectrum
-        for f in 0..<binCount {
+        for f in 0..<fft.binCount {
             spectrum[2 * f] = power[f]
             spectrum[2 * f + 1] = 0
         }

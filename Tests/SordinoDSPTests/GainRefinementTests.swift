@@ -106,6 +106,37 @@ struct GainRefinementTests {
         #expect(features[134 - 2] > 0 && features[134 - 2] <= 1.0001)           // periodicity of a harmonic signal
     }
 
+    /// At 48 kHz the periodicity is taken below about 8 kHz: a 200 Hz harmonic tone reads as
+    /// periodic with or without loud noise above 10 kHz, and white noise does not.
+    @Test(arguments: [(false, false, 0.8, 1.0001), (true, false, 0.8, 1.0001), (false, true, 0, 0.35)])
+    func periodicityAt48kHzListensBelow8kHz(highNoise: Bool, noiseOnly: Bool, low: Float, high: Float) throws {
+        var c = Self.config(.observe)
+        c.sampleRate = 48_000; c.frameLength = 1536; c.hopLength = 384; c.fftLength = 1536
+        let basis = Signal.randomBasis(binCount: 769, speechRank: 16, noiseRank: 8, seed: 11)
+        let count = 48_000
+        var x = [Float](repeating: 0, count: count)
+        if !noiseOnly {
+            for n in 0..<count {
+                for h in 1...15 { x[n] += 0.05 / Float(h) * sin(2 * .pi * 200 * Float(h) * Float(n) / 48_000) }
+            }
+        }
+        if highNoise || noiseOnly {
+            // White noise, high-passed above 10 kHz for the tone's case by differencing four times.
+            var noise = Signal.whiteNoise(count: count, amplitude: 0.3, seed: 5)
+            if highNoise {
+                for _ in 0..<4 { for n in stride(from: count - 1, to: 0, by: -1) { noise[n] -= noise[n - 1] } }
+                for n in 0..<count { noise[n] *= 0.1 }
+            }
+            for n in 0..<count { x[n] += noise[n] }
+        }
+        var engine = try Engine(configuration: c, basis: basis)
+        _ = EngineHarness.run(&engine, [x], blockLengths: [384])
+        let last = engine.lastGainFeatures(channel: 0), index = engine.gainFeatureCount - 3
+        let features = try #require(last)
+        let periodicity = features[index]
+        #expect(periodicity >= low && periodicity <= high, "periodicity \(periodicity)")
+    }
+
     @Test func liftAtGainOnePassesTheInputAndMultiplyAtZeroLeavesTheFloor() throws {
         let d = Self.config(nil).latencySamples, n = Self.input.count
         let delayed = Array(Self.input[..<(n - d)])
