@@ -95,8 +95,10 @@ struct Bench: ParsableCommand {
         let products = config.beta == 0 ? 3 : 2
         let flops = 2.0 * Double(products * solved * atoms * config.iterations * channels)
         let gflops = flops / max(solve.microsecondsPerHop - baseline.microsecondsPerHop, 1e-3) / 1e3
-        let fftPairs = Double(channels) * (config.gainRefinement == nil ? 1 : 1.5)   // + the features' inverse FFT
-        let fft = try fftPairMicroseconds(length: config.fftLength) * fftPairs
+        // A forward and an inverse FFT per channel, and the learned gain's periodicity: an inverse FFT
+        // of at most 512 points (GainFeatures), counted as half a pair of its length.
+        let periodicity = config.gainRefinement == nil ? 0 : try fftPairMicroseconds(length: min(config.fftLength, 512)) / 2
+        let fft = Double(channels) * (try fftPairMicroseconds(length: config.fftLength) + periodicity)
         return BenchRecord(
             preset: preset.metadata.name, sampleRate: config.sampleRate, frameLength: config.frameLength,
             hopLength: config.hopLength, binCount: config.binCount, solvedBinCount: solved, atoms: atoms,
