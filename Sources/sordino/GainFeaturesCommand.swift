@@ -14,6 +14,7 @@ struct GainFeaturesCommand: ParsableCommand {
         discussion: """
         Makes --mixtures mixtures of --seconds each from --speech and --noise (a folder per noise \
         type), augmented as docs/QUALITY.md describes (speed, EQ, reverberation, noise mixing, bursts, \
+        --synthetic-noise's noises, --noise-speed's sped-up noise recordings, \
         SNR −5…20 dB, level, clean-only and noise-only stretches), deterministic per --seed. Each runs \
         through the preset's engine with the gain refinement observing (features only, mask unchanged), \
         one hop per call. Writes to --out: features.npy (mixtures × hops × features, see \
@@ -40,6 +41,12 @@ struct GainFeaturesCommand: ParsableCommand {
     @Option(name: .customLong("synthetic-kinds"),
             help: "Comma-separated kinds of synthetic noise to draw from: machine, bubbles, clicks, gusts.")
     var syntheticKinds: String = SyntheticNoise.allCases.map(\.name).joined(separator: ",")
+    @Option(name: .customLong("noise-speed"),
+            help: "Share (0…1) of the recorded noise segments played at a random speed in --noise-speed-range (resampled with libsoxr: tempo and pitch together; the segment keeps its length). 0 leaves every mixture as without it.")
+    var noiseSpeed: Float = 0
+    @Option(name: .customLong("noise-speed-range"),
+            help: "LOW,HIGH: the speeds (× the recording's, 0.25…4) --noise-speed draws from, log-uniformly.")
+    var noiseSpeedRange: String = "0.8,1.25"
     @Option(help: "Mixtures to make.") var mixtures: Int = 200
     @Option(name: .customLong("write-audio"),
             help: "Also write the first N mixtures as 32-bit float WAVs to OUT/audio (mixture-I.wav and speech-I.wav), to listen to them.")
@@ -55,11 +62,22 @@ struct GainFeaturesCommand: ParsableCommand {
         guard writeAudio >= 0 else { throw ValidationError("--write-audio must be 0 or more.") }
         guard (0...1).contains(speechFirst) else { throw ValidationError("--speech-first must lie in 0…1.") }
         guard (0...1).contains(syntheticNoise) else { throw ValidationError("--synthetic-noise must lie in 0…1.") }
+        guard (0...1).contains(noiseSpeed) else { throw ValidationError("--noise-speed must lie in 0…1.") }
+        _ = try speeds()
         _ = try kinds()
     }
 
     func run() throws {
         do { try write() } catch { throw report(error, command: "gain-features") }
+    }
+
+    /// The speeds `--noise-speed-range` names.
+    private func speeds() throws -> ClosedRange<Float> {
+        let parts = noiseSpeedRange.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let low = parts[0], let high = parts[1], low >= 0.25, high <= 4, low <= high else {
+            throw ValidationError("--noise-speed-range must be LOW,HIGH with 0.25 ≤ LOW ≤ HIGH ≤ 4, e.g. 0.8,1.25.")
+        }
+        return low...high
     }
 
     /// The kinds `--synthetic-kinds` names, in the order given, without repeats.
@@ -87,6 +105,8 @@ struct GainFeaturesCommand: ParsableCommand {
         maker.syntheticShare = syntheticNoise
         maker.speechFirstShare = speechFirst
         maker.syntheticKinds = try kinds()
+        maker.noiseSpeedShare = noiseSpeed
+        maker.noiseSpeedRange = try speeds()
         let hops = Int(seconds * Double(rate)) / hop, count = hops * hop
         let window = try WindowPair(shape: config.window, frameLength: frame, hopLength: hop).analysis
         let fft = try RealFFT(length: config.fftLength)
@@ -136,6 +156,7 @@ struct GainFeaturesCommand: ParsableCommand {
                       to: (out as NSString).appendingPathComponent("targets.npy"))
         let description = "{\"preset\": \"\(loaded.metadata.name)\", \"sampleRate\": \(rate), \"edges\": \(bands.edges), "
             + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), \"speechFirst\": \(speechFirst), \"syntheticNoise\": \(syntheticNoise), \"syntheticKinds\": \(try kinds().map(\.name)), "
+            + "\"noiseSpeed\": \(noiseSpeed), \"noiseSpeedRange\": [\(maker.noiseSpeedRange.lowerBound), \(maker.noiseSpeedRange.upperBound)], "
             + "\"noiseTypes\": \(maker.typeNames)}\n"
         try Data(description.utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("bands.json")))
     }

@@ -27,7 +27,12 @@ struct Mixture {
 /// With `syntheticShare` q > 0, a share q of the mixtures with noise gets a synthetic noise (see
 /// `SyntheticNoise`: machines, bubbles, clicks, gusts), drawn from a generator of its own so that
 /// every other draw stays as it was: in a third of them it is the only noise, otherwise it is added
-/// at −10…+6 dB to the recorded noise.
+/// at −10…+6 dB to the recorded noise. With `noiseSpeedShare` s > 0, a share s of the recorded noise
+/// segments (the first noise and the second, each drawn apart) is played at a random speed
+/// (`noiseSpeedRange`, 0.8–1.25× by default, log-uniform, so as likely slower as faster) through
+/// libsoxr, as the speech's speed perturbation: pitch and tempo move together, as a tape would. Enough
+/// of the recording is read that the segment keeps its length. Drawn from a generator of its own,
+/// so that with s = 0 every mixture stays what it was and with s > 0 every other draw does.
 struct MixtureMaker {
     let sampleRate: Int
     /// Share of mixtures (0…1) left without air above 17 kHz sample rate; 0 draws nothing, as before.
@@ -38,6 +43,12 @@ struct MixtureMaker {
     /// 0–0.5 s, so that the gain learns not to take an engine's first frames for noise (a file that
     /// starts with a word); drawn from a generator of its own; 0 draws nothing, as before.
     var speechFirstShare: Float = 0
+    /// Share of recorded noise segments (0…1) resampled to a random speed in `noiseSpeedRange`;
+    /// 0 draws nothing, as before.
+    var noiseSpeedShare: Float = 0
+    /// Lowest and highest speed (× the recording's; 1.25 plays 1.25 times as fast and a third of an
+    /// octave higher) of the segments `noiseSpeedShare` picks, drawn log-uniformly between them.
+    var noiseSpeedRange: ClosedRange<Float> = 0.8...1.25
     /// The kinds of synthetic noise drawn from, each as likely.
     var syntheticKinds: [SyntheticNoise] = SyntheticNoise.allCases
     let utterances: [[Float]]
@@ -98,9 +109,16 @@ struct MixtureMaker {
         }
         var noise = [Float](repeating: 0, count: count)
         if !cleanOnly {
-            noise = loop(noises[pick(noises.count)], count: count, rng: &rng)
+            // Its own generator, so that every mixture without it stays what it was before.
+            var speedRNG = SplitMix64(seed: mixtureSeed ^ 0x6E6F_6973_6573_7064)
+            func speed() -> Float {
+                guard noiseSpeedShare > 0, speedRNG.nextUnitFloat() < noiseSpeedShare else { return 1 }
+                let low = log(noiseSpeedRange.lowerBound), high = log(noiseSpeedRange.upperBound)
+                return exp(low + (high - low) * speedRNG.nextUnitFloat())
+            }
+            noise = try loop(noises[pick(noises.count)], count: count, speed: speed(), rng: &rng)
             if rng.nextUnitFloat() < 0.3 {
-                let second = loop(noises[pick(noises.count)], count: count, rng: &rng)
+                let second = try loop(noises[pick(noises.count)], count: count, speed: speed(), rng: &rng)
                 let gain = Self.rms(noise) / max(Self.rms(second), 1e-9) * Self.gain(uniform(-6, 0))
                 for i in 0..<count { noise[i] += gain * second[i] }
             }
@@ -232,12 +250,28 @@ struct MixtureMaker {
         for i in x.indices { x[i] += air[i + half] * envelope[i] * scale }
     }
 
-    /// `recording` from a random offset, looped to `count` samples.
-    private func loop(_ recordings: [[Float]], count: Int, rng: inout SplitMix64) -> [Float] {
+    /// One of `recordings` from a random offset, looped to `count` samples. At a `speed` other than
+    /// 1 (beyond ±1 %), the recording is read, looped, from `speedMargin` samples before the offset
+    /// to as far past it as `count` output samples need plus `speedMargin`, resampled with libsoxr
+    /// to sampleRate / speed (played back at sampleRate: `speed` times as fast, pitch with it), and
+    /// `count` samples are kept from the offset on, so the filter's ringing at the edges is cut off.
+    /// Draws the same two numbers from `rng` at any speed.
+    private func loop(_ recordings: [[Float]], count: Int, speed: Float = 1, rng: inout SplitMix64) throws -> [Float] {
         let recording = recordings[min(recordings.count - 1, Int(rng.nextUnitFloat() * Float(recordings.count)))]
         let offset = Int(rng.nextUnitFloat() * Float(recording.count))
-        return (0..<count).map { recording[(offset + $0) % recording.count] }
+        guard abs(speed - 1) > 0.01 else { return (0..<count).map { recording[(offset + $0) % recording.count] } }
+        let rate = Int(Float(sampleRate) / speed), margin = Self.speedMargin
+        let needed = Int((Double(count) * Double(sampleRate) / Double(rate)).rounded(.up)) + 2 * margin + 2
+        let start = offset - margin % recording.count + recording.count
+        let source = (0..<needed).map { recording[(start + $0) % recording.count] }
+        let sped = try Resampler.resample(source, from: sampleRate, to: rate, quality: .high)
+        let skip = Int((Double(margin) * Double(rate) / Double(sampleRate)).rounded())
+        return Array(sped[skip..<(skip + count)])
     }
+
+    /// Samples of recording read beyond each end of a sped-up noise segment and dropped after
+    /// resampling (64 ms at 16 kHz; libsoxr's filter at .high rings for a few ms).
+    static let speedMargin = 1024
 
     // MARK: - Helpers
 

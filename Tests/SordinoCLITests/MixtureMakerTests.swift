@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The training mixtures' noise speed perturbation (`gain-features --noise-speed`): off, it changes nothing; on, a tone noise moves by the speed.
+
+import Foundation
+import SordinoDSP
+import SordinoIO
+import Testing
+import TestSupport
+
+/// `MixtureMaker` lives in the `sordino` executable, so it is tested through `gain-features --write-audio`.
+@Suite("MixtureMaker noise speed", .enabled(if: CLI.shouldRun, CLI.skipReason))
+struct MixtureMakerTests {
+    /// Frequency (Hz) of the strongest peak of `x`'s mean power spectrum (4096-sample Hann frames,
+    /// hop 2048, at 16 kHz), as the power-weighted mean of the 7 bins around its largest bin.
+    static func peakHertz(_ x: [Float]) throws -> Double {
+        let n = 4096, fft = try RealFFT(length: n)
+        var power = [Double](repeating: 0, count: n / 2 + 1)
+        for start in stride(from: 0, through: x.count - n, by: n / 2) {
+            for i in 0..<n { fft.time[i] = x[start + i] * Float(0.5 - 0.5 * cos(2 * Double.pi * Double(i) / Double(n))) }
+            fft.forward()
+            for k in 1...(n / 2) {
+                power[k] += Double(fft.spectrum[2 * k] * fft.spectrum[2 * k] + fft.spectrum[2 * k + 1] * fft.spectrum[2 * k + 1])
+            }
+        }
+        let top = (1...(n / 2)).max { power[$0] < power[$1] } ?? 1
+        let near = max(1, top - 3)...min(n / 2, top + 3)
+        let weight = near.reduce(0.0) { $0 + power[$1] }
+        return near.reduce(0.0) { $0 + Double($1) * power[$1] } / max(weight, 1e-30) * 16_000 / Double(n)
+    }
+
+    @Test("--noise-speed 0 leaves every mixture as without the option; --noise-speed 1 moves a 1 kHz tone noise to 1 kHz × the speed (1.25 and 0.8 fixed, 0.8–1.25 drawn), keeps the noise's length with no silent tail, and leaves the speech as it was (up to its level); bad values are refused")
+    func noiseSpeed() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (speech, _) = try GainFeaturesCommandTests.corpus(in: dir)
+        // A noise corpus of one type: a 1 kHz tone, 10 s, over white noise 30 dB below it.
+        let tone = dir.appendingPathComponent("tone/tone")
+        try FileManager.default.createDirectory(at: tone, withIntermediateDirectories: true)
+        var g = SeededGenerator(seed: 9)
+        let recording = (0..<160_000).map { 0.1 * Float(sin(2 * Double.pi * 1000 * Double($0) / 16_000)) + 0.003 * (2 * g.unit() - 1) }
+        try AudioFileWriter.write(AudioBuffer(sampleRate: 16_000, channels: [recording]),
+                                  to: tone.appendingPathComponent("tone.wav").path,
+                                  format: AudioFileFormat(container: .wav, encoding: .float32))
+        func make(_ name: String, _ options: [String]) throws -> [(noise: [Float], speech: [Float])] {
+            let out = dir.appendingPathComponent(name)
+            let r = try CLI.run(["gain-features", "--preset", "speech-16k", "--speech", speech,
+                                 "--noise", dir.appendingPathComponent("tone").path, "--mixtures", "8", "--seconds", "2",
+                                 "--seed", "7", "--synthetic-noise", "0.3", "--speech-first", "0.25", "--write-audio", "8", "-o", out.path] + options)
+            try #require(r.status == 0, "\(r.stderr)")
+            return try (0..<8).map { i in
+                let audio = out.appendingPathComponent("audio")
+                let mixture = try AudioFileReader.read(path: audio.appendingPathComponent("mixture-\(i).wav").path).0.channels[0]
+                let speech = try AudioFileReader.read(path: audio.appendingPathComponent("speech-\(i).wav").path).0.channels[0]
+                return (zip(mixture, speech).map { $0 - $1 }, speech)
+            }
+        }
+        let plain = try make("plain", []), zero = try make("zero", ["--noise-speed", "0"])
+        let fast = try make("fast", ["--noise-speed", "1", "--noise-speed-range", "1.25,1.25"])
+        let slow = try make("slow", ["--noise-speed", "1", "--noise-speed-range", "0.8,0.8"])
+        let drawn = try make("drawn", ["--noise-speed", "1"])
+        var compared = 0, moved = 0
+        for i in 0..<8 {
+            #expect(zero[i].noise == plain[i].noise && zero[i].speech == plain[i].speech, "mixture \(i): --noise-speed 0 changed it")
+            // The speech is the same but for the level the mixture is scaled to (its RMS includes the noise).
+            for other in [fast, slow, drawn] {
+                let b = plain[i].speech, c = other[i].speech
+                let scale = zip(b, c).reduce(Float(0)) { $0 + $1.0 * $1.1 } / max(b.reduce(Float(0)) { $0 + $1 * $1 }, 1e-30)
+                let residual = zip(b, c).reduce(Float(0)) { max($0, abs($1.1 - scale * $1.0)) }
+                #expect(residual <= 1e-5 * max(c.reduce(Float(0)) { max($0, abs($1)) }, 1e-9), "mixture \(i): the speech changed with --noise-speed")
+            }
+            // 8 % of mixtures are clean speech, and a third of the synthetic ones have the synthetic noise alone:
+            // only mixtures whose noise peaks at the tone in the plain set are compared.
+            let base = try Self.peakHertz(plain[i].noise)
+            guard rms(plain[i].noise) > 1e-3 * rms(zip(plain[i].speech, plain[i].noise).map(+)), abs(base - 1000) < 5 else { continue }
+            compared += 1
+            let up = try Self.peakHertz(fast[i].noise), down = try Self.peakHertz(slow[i].noise), any = try Self.peakHertz(drawn[i].noise)
+            print("mixture \(i): tone at \(base) Hz; at 1.25× \(up) Hz, at 0.8× \(down) Hz, drawn \(any) Hz")
+            #expect(abs(up / base - 1.25) < 0.01, "mixture \(i): at 1.25× the tone is at \(up) Hz, not \(1.25 * base)")
+            #expect(abs(down / base - 0.8) < 0.01, "mixture \(i): at 0.8× the tone is at \(down) Hz, not \(0.8 * base)")
+            #expect(any / base > 0.79 && any / base < 1.26, "mixture \(i): a drawn speed put the tone at \(any) Hz")
+            if abs(any / base - 1) > 0.02 { moved += 1 }
+            // The segment keeps its length: no silence where a too-short read would end, at either speed.
+            for sped in [fast[i].noise, slow[i].noise] {
+                #expect(sped.count == plain[i].noise.count)
+                let tail = rms(sped.suffix(800)), plainTail = rms(plain[i].noise.suffix(800))
+                #expect(tail > 0.5 * plainTail, "mixture \(i): the last 50 ms of the sped-up noise at RMS \(tail), at 1× \(plainTail)")
+            }
+        }
+        #expect(compared >= 3, "only \(compared) of 8 mixtures have the tone as their noise")
+        #expect(moved >= compared / 2, "the drawn speeds moved the tone in only \(moved) of \(compared) mixtures")
+        for bad in [["--noise-speed", "1.5"], ["--noise-speed=-0.1"], ["--noise-speed-range", "1.2,0.9"], ["--noise-speed-range", "0.1,1"], ["--noise-speed-range", "1"]] {
+            let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
+            #expect(refused.status == 64 && refused.stderr.contains("--noise-speed"), "\(bad): \(refused.stderr)")
+        }
+    }
+}
