@@ -68,6 +68,11 @@ def flatten(params):
 
 def forward(params, x):
     """x: (batch, hops, F) → gains (batch, hops, B)."""
+    return jax.nn.sigmoid(hidden_states(params, x) @ params["out_w"].T + params["out_b"])
+
+
+def hidden_states(params, x):
+    """x: (batch, hops, F) → the GRU's states (batch, hops, H)."""
     h_units = params["gh_w"].shape[1]
     u = jnp.tanh(((x - params["mean"]) * params["scale"]) @ params["in_w"].T + params["in_b"])
     gi = u @ params["gi_w"].T + params["gi_b"]                     # (batch, hops, 3H)
@@ -82,16 +87,24 @@ def forward(params, x):
 
     hidden0 = jnp.zeros((x.shape[0], h_units), jnp.float32)
     _, hs = jax.lax.scan(step, hidden0, jnp.swapaxes(gi, 0, 1))
-    hs = jnp.swapaxes(hs, 0, 1)
-    return jax.nn.sigmoid(hs @ params["out_w"].T + params["out_b"])
+    return jnp.swapaxes(hs, 0, 1)
 
 
-def loss_fn(trained, fixed, x, t, cut_weight):
+def loss_fn(trained, fixed, x, t, cut_weight, vad_weight):
+    """The band-gain loss; with vad_weight > 0 plus that times the cross-entropy of an auxiliary
+    voice-activity output (`vad_w`, `vad_b`: training only, not in ORDER, so not in the preset)
+    against "some band's target ≥ 0.1" (speech within 20 dB of the mixture there)."""
     params = dict(fixed, **trained)
-    g = forward(params, x)
+    hs = hidden_states(params, x)
+    g = jax.nn.sigmoid(hs @ params["out_w"].T + params["out_b"])
     e = jnp.sqrt(g + 1e-8) - jnp.sqrt(t + 1e-8)
     w = 1 + cut_weight * (e < 0)
-    return jnp.mean((e * e + 10 * e ** 4) * w)
+    loss = jnp.mean((e * e + 10 * e ** 4) * w)
+    if vad_weight > 0:
+        logit = (hs @ params["vad_w"].T + params["vad_b"])[..., 0]
+        label = (jnp.max(t, axis=-1) >= 0.1).astype(jnp.float32)
+        loss = loss + vad_weight * jnp.mean(jnp.logaddexp(0.0, logit) - label * logit)
+    return loss
 
 
 def read_gain(path):
@@ -178,6 +191,8 @@ def main():
     p.add_argument("--cut-weight", type=float, default=1.0,
                    help="κ > −1: weight 1 + κ on errors that cut speech (g below the target)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--vad-weight", type=float, default=0.0,
+                   help="weight of an auxiliary voice-activity loss on the GRU's state (training only; 0: none)")
     p.add_argument("--init", help="start from a preset's NAME.gain trained at another rate (see `transplant`)")
     p.add_argument("--init-fft", type=int, default=512, help="FFT length of --init's preset")
     p.add_argument("--fixture")
@@ -218,11 +233,15 @@ def main():
             p.error("--input-units/--hidden-units must match --init's network")
     fixed = {k: params[k] for k in ["mean", "scale"]}
     trained = {k: params[k] for k in TRAINED}
+    if a.vad_weight > 0:
+        limit = np.sqrt(6.0 / (a.hidden_units + 1))
+        trained["vad_w"] = jax.random.uniform(jax.random.PRNGKey(a.seed + 1), (1, a.hidden_units), jnp.float32, -limit, limit)
+        trained["vad_b"] = jnp.zeros(1)
     count = sum(int(np.size(v)) for v in params.values())
     print(f"{m} mixtures × {hops} hops, {f} features, {b} bands; {count} parameters", flush=True)
 
-    grad = jax.jit(jax.value_and_grad(loss_fn), static_argnums=())
-    val_loss = jax.jit(loss_fn)
+    grad = jax.jit(jax.value_and_grad(loss_fn), static_argnums=(5,))
+    val_loss = jax.jit(loss_fn, static_argnums=(5,))
     moments = {k: (jnp.zeros_like(v), jnp.zeros_like(v)) for k, v in trained.items()}
 
     @jax.jit
@@ -246,11 +265,11 @@ def main():
         batches = len(order) // a.batch
         for i in range(batches):
             idx = order[i * a.batch:(i + 1) * a.batch]
-            value, grads = grad(trained, fixed, jnp.asarray(x_train[idx]), jnp.asarray(t_train[idx]), a.cut_weight)
+            value, grads = grad(trained, fixed, jnp.asarray(x_train[idx]), jnp.asarray(t_train[idx]), a.cut_weight, a.vad_weight)
             step += 1
             trained, moments = adam(trained, moments, grads, step, lr)
             total += float(value)
-        v = float(val_loss(trained, fixed, jnp.asarray(x_val), jnp.asarray(t_val), a.cut_weight))
+        v = float(val_loss(trained, fixed, jnp.asarray(x_val), jnp.asarray(t_val), a.cut_weight, 0.0))   # the gain loss alone
         history.append({"epoch": epoch + 1, "train": total / max(batches, 1), "validation": v})
         print(f"epoch {epoch + 1}: train {total / max(batches, 1):.5f}, validation {v:.5f} "
               f"({time.time() - started:.0f} s)", flush=True)
