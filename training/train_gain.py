@@ -16,6 +16,8 @@ Loss per band (RNNoise's, Valin 2018, plus an asymmetry): e = √g − √t, (e�
 κ = --cut-weight (above −1): at κ > 0 cutting speech (g below the target) costs more than leaving
 noise, which keeps clean speech at gain 1; at κ < 0 less (lowlatency-48k's network was fine-tuned
 at κ = −0.5: docs/QUALITY.md, seventh step). Adam, full-sequence backpropagation through time. Deterministic per --seed.
+--vad-weight W adds W times an auxiliary voice-activity cross-entropy on the GRU's state (a head used
+in training only; the preset's network is unchanged; docs/QUALITY.md, "an auxiliary voice-activity loss").
 
     python training/train_gain.py --data DIR --init presets/speech-16k.gain --init-fft 512 --out OUT [--epochs 0]
 
@@ -204,6 +206,8 @@ def main():
         p.error("--data and --out are required (or --fixture)")
     if not a.cut_weight > -1:
         p.error(f"--cut-weight must be above -1 (got {a.cut_weight}): at -1 or below, cutting speech costs nothing or pays")
+    if not a.vad_weight >= 0:
+        p.error(f"--vad-weight must be 0 (none) or more (got {a.vad_weight})")
 
     xs, ts = [], []
     for folder in a.data:
