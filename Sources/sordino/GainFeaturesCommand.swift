@@ -15,7 +15,7 @@ struct GainFeaturesCommand: ParsableCommand {
         Makes --mixtures mixtures of --seconds each from --speech and --noise (a folder per noise \
         type), augmented as docs/QUALITY.md describes (speed, EQ, reverberation, noise mixing, bursts, \
         --synthetic-noise's noises, --noise-speed's sped-up noise recordings, \
-        SNR −5…20 dB, level, clean-only and noise-only stretches), deterministic per --seed. Each runs \
+        SNR --snr-range (−5…20 dB), level, --clean-share mixtures of clean speech alone, 8 % of noise alone), deterministic per --seed. Each runs \
         through the preset's engine with the gain refinement observing (features only, mask unchanged), \
         one hop per call. Writes to --out: features.npy (mixtures × hops × features, see \
         `GainFeatures` in SordinoDSP), targets.npy (mixtures × hops × bands: per band, \
@@ -47,6 +47,12 @@ struct GainFeaturesCommand: ParsableCommand {
     @Option(name: .customLong("noise-speed-range"),
             help: "LOW,HIGH: the speeds (× the recording's, 0.25…4) --noise-speed draws from, log-uniformly.")
     var noiseSpeedRange: String = "0.8,1.25"
+    @Option(name: .customLong("snr-range"),
+            help: "LOW,HIGH: the signal-to-noise ratios (dB, speech's active RMS over the noise's) mixtures with both are drawn from, uniformly; −30…40. Write a negative LOW as --snr-range=-10,15.")
+    var snrRange: String = "-5,20"
+    @Option(name: .customLong("clean-share"),
+            help: "Share (0…0.92) of mixtures of clean speech alone (under a −90 dBFS noise floor), where the ideal gain is 1 throughout; 8 % of mixtures are noise alone whatever it is.")
+    var cleanShare: Float = 0.08
     @Option(help: "Mixtures to make.") var mixtures: Int = 200
     @Option(name: .customLong("write-audio"),
             help: "Also write the first N mixtures as 32-bit float WAVs to OUT/audio (mixture-I.wav and speech-I.wav), to listen to them.")
@@ -62,9 +68,11 @@ struct GainFeaturesCommand: ParsableCommand {
         guard writeAudio >= 0 else { throw ValidationError("--write-audio must be 0 or more.") }
         guard (0...1).contains(speechFirst) else { throw ValidationError("--speech-first must lie in 0…1.") }
         guard (0...1).contains(syntheticNoise) else { throw ValidationError("--synthetic-noise must lie in 0…1.") }
+        guard (0...0.92).contains(cleanShare) else { throw ValidationError("--clean-share must lie in 0…0.92 (8 % of mixtures are noise alone).") }
         guard (0...1).contains(noiseSpeed) else { throw ValidationError("--noise-speed must lie in 0…1.") }
         _ = try speeds()
         _ = try kinds()
+        _ = try snrs()
     }
 
     func run() throws {
@@ -76,6 +84,15 @@ struct GainFeaturesCommand: ParsableCommand {
         let parts = noiseSpeedRange.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2, let low = parts[0], let high = parts[1], low >= 0.25, high <= 4, low <= high else {
             throw ValidationError("--noise-speed-range must be LOW,HIGH with 0.25 ≤ LOW ≤ HIGH ≤ 4, e.g. 0.8,1.25.")
+        }
+        return low...high
+    }
+
+    /// The signal-to-noise ratios `--snr-range` names, in dB.
+    private func snrs() throws -> ClosedRange<Float> {
+        let parts = snrRange.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let low = parts[0], let high = parts[1], low >= -30, high <= 40, low <= high else {
+            throw ValidationError("--snr-range must be LOW,HIGH in dB with −30 ≤ LOW ≤ HIGH ≤ 40, e.g. -5,20.")
         }
         return low...high
     }
@@ -107,6 +124,8 @@ struct GainFeaturesCommand: ParsableCommand {
         maker.syntheticKinds = try kinds()
         maker.noiseSpeedShare = noiseSpeed
         maker.noiseSpeedRange = try speeds()
+        maker.snrRange = try snrs()
+        maker.cleanShare = cleanShare
         let hops = Int(seconds * Double(rate)) / hop, count = hops * hop
         let window = try WindowPair(shape: config.window, frameLength: frame, hopLength: hop).analysis
         let fft = try RealFFT(length: config.fftLength)
@@ -156,7 +175,7 @@ struct GainFeaturesCommand: ParsableCommand {
                       to: (out as NSString).appendingPathComponent("targets.npy"))
         let description = "{\"preset\": \"\(loaded.metadata.name)\", \"sampleRate\": \(rate), \"edges\": \(bands.edges), "
             + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), \"speechFirst\": \(speechFirst), \"syntheticNoise\": \(syntheticNoise), \"syntheticKinds\": \(try kinds().map(\.name)), "
-            + "\"noiseSpeed\": \(noiseSpeed), \"noiseSpeedRange\": [\(maker.noiseSpeedRange.lowerBound), \(maker.noiseSpeedRange.upperBound)], "
+            + "\"noiseSpeed\": \(noiseSpeed), \"noiseSpeedRange\": [\(maker.noiseSpeedRange.lowerBound), \(maker.noiseSpeedRange.upperBound)], \"snrRange\": [\(maker.snrRange.lowerBound), \(maker.snrRange.upperBound)], \"cleanShare\": \(cleanShare), "
             + "\"noiseTypes\": \(maker.typeNames)}\n"
         try Data(description.utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("bands.json")))
     }

@@ -19,7 +19,7 @@ struct Mixture {
 /// EQ bands (±6 dB) on speech and, independently, on noise; synthetic room reverberation on speech
 /// (30 %: exponentially decaying noise, RT60 0.2–0.8 s); one noise type, plus a second at −6…0 dB
 /// in 30 %; synthetic impulsive noise (25 %: decaying bursts of 2–20 ms, 1–8 per second); SNR
-/// −5…20 dB; level −45…−15 dBFS RMS (peak at most −1 dBFS); 8 % clean speech only, 8 % noise only. A −90 dBFS noise
+/// −5…20 dB by default (`snrRange`, drawn uniformly in dB); level −45…−15 dBFS RMS (peak at most −1 dBFS); 8 % noise only, 8 % clean speech only (`cleanShare`). A −90 dBFS noise
 /// floor keeps every frame out of the engine's digital-silence path. Above 17 kHz sample rate,
 /// "air" above 8.5 kHz (see `addAir`) on speech (80 %, −24…−4 dB) and on noise (70 %, −30…0 dB),
 /// from a generator of its own, so that the 16 kHz mixtures are unchanged; with `bandLimitedShare`
@@ -49,6 +49,12 @@ struct MixtureMaker {
     /// Lowest and highest speed (× the recording's; 1.25 plays 1.25 times as fast and a third of an
     /// octave higher) of the segments `noiseSpeedShare` picks, drawn log-uniformly between them.
     var noiseSpeedRange: ClosedRange<Float> = 0.8...1.25
+    /// Signal-to-noise ratios (dB, speech's active RMS over the noise's RMS) the mixtures with both
+    /// are drawn from, uniformly; the draw is the same whatever the range, so other draws stay put.
+    var snrRange: ClosedRange<Float> = -5...20
+    /// Share of mixtures (0…0.92) of clean speech alone (with the −90 dBFS floor); the 8 % of noise
+    /// alone and every other draw stay put whatever it is.
+    var cleanShare: Float = 0.08
     /// The kinds of synthetic noise drawn from, each as likely.
     var syntheticKinds: [SyntheticNoise] = SyntheticNoise.allCases
     let utterances: [[Float]]
@@ -85,7 +91,7 @@ struct MixtureMaker {
         func uniform(_ a: Float, _ b: Float) -> Float { a + (b - a) * rng.nextUnitFloat() }
         func pick(_ n: Int) -> Int { min(n - 1, Int(rng.nextUnitFloat() * Float(n))) }
         let kind = rng.nextUnitFloat()
-        let noiseOnly = kind < 0.08, cleanOnly = kind >= 0.08 && kind < 0.16
+        let noiseOnly = kind < 0.08, cleanOnly = kind >= 0.08 && kind < 0.08 + cleanShare
 
         var speech = [Float](repeating: 0, count: count)
         if !noiseOnly {
@@ -153,7 +159,7 @@ struct MixtureMaker {
         }
         let speechRMS = Self.activeRMS(speech), noiseRMS = Self.rms(noise)
         if speechRMS > 0 && noiseRMS > 0 {
-            let scale = speechRMS / noiseRMS / Self.gain(uniform(-5, 20))
+            let scale = speechRMS / noiseRMS / Self.gain(uniform(snrRange.lowerBound, snrRange.upperBound))
             for i in 0..<count { noise[i] *= scale }
         }
         let sum = zip(speech, noise).map { $0 + $1 }

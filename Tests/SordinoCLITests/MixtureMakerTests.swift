@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The training mixtures' noise speed perturbation (`gain-features --noise-speed`): off, it changes nothing; on, a tone noise moves by the speed.
+// The training mixtures' noise speed perturbation (`gain-features --noise-speed`: off, it changes nothing; on, a tone noise moves by the speed) and their SNR range (`--snr-range`).
 
 import Foundation
 import SordinoDSP
@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 
 /// `MixtureMaker` lives in the `sordino` executable, so it is tested through `gain-features --write-audio`.
-@Suite("MixtureMaker noise speed", .enabled(if: CLI.shouldRun, CLI.skipReason))
+@Suite("MixtureMaker noise speed and SNR", .enabled(if: CLI.shouldRun, CLI.skipReason))
 struct MixtureMakerTests {
     /// Frequency (Hz) of the strongest peak of `x`'s mean power spectrum (4096-sample Hann frames,
     /// hop 2048, at 16 kHz), as the power-weighted mean of the 7 bins around its largest bin.
@@ -90,6 +90,73 @@ struct MixtureMakerTests {
         for bad in [["--noise-speed", "1.5"], ["--noise-speed=-0.1"], ["--noise-speed-range", "1.2,0.9"], ["--noise-speed-range", "0.1,1"], ["--noise-speed-range", "1"]] {
             let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
             #expect(refused.status == 64 && refused.stderr.contains("--noise-speed"), "\(bad): \(refused.stderr)")
+        }
+    }
+
+    /// The noise and speech of `count` mixtures (seed 5, 2 s) made from `speech` and `noise` with `options`, under `dir/name`.
+    static func mixtures(in dir: URL, _ name: String, speech: String, noise: String, count: Int = 12,
+                         _ options: [String]) throws -> [(noise: [Float], speech: [Float])] {
+        let out = dir.appendingPathComponent(name)
+        let r = try CLI.run(["gain-features", "--preset", "speech-16k", "--speech", speech, "--noise", noise,
+                             "--mixtures", "\(count)", "--seconds", "2", "--seed", "5", "--write-audio", "\(count)", "-o", out.path] + options)
+        try #require(r.status == 0, "\(r.stderr)")
+        return try (0..<count).map { i in
+            let audio = out.appendingPathComponent("audio")
+            let mixture = try AudioFileReader.read(path: audio.appendingPathComponent("mixture-\(i).wav").path).0.channels[0]
+            let speech = try AudioFileReader.read(path: audio.appendingPathComponent("speech-\(i).wav").path).0.channels[0]
+            return (zip(mixture, speech).map { $0 - $1 }, speech)
+        }
+    }
+
+    @Test("--snr-range: the default is -5,20; a fixed SNR of 0 dB against one of 10 dB scales each mixture's noise by 10 dB relative to its speech (within 0.1 dB) and changes nothing else; bad ranges are refused")
+    func snrRange() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (speech, noise) = try GainFeaturesCommandTests.corpus(in: dir)
+        func make(_ name: String, _ options: [String]) throws -> [(noise: [Float], speech: [Float])] {
+            try Self.mixtures(in: dir, name, speech: speech, noise: noise, options)
+        }
+        let plain = try make("plain", []), named = try make("named", ["--snr-range=-5,20"])
+        let zero = try make("zero", ["--snr-range", "0,0"]), ten = try make("ten", ["--snr-range", "10,10"])
+        var compared = 0
+        for i in 0..<12 {
+            #expect(named[i].noise == plain[i].noise && named[i].speech == plain[i].speech, "mixture \(i): --snr-range=-5,20 is not the default")
+            // Mixtures of speech alone or noise alone (8 % each) have no SNR to set; their noise is the −90 dBFS floor or their speech is silent.
+            guard rms(zero[i].speech) > 0, rms(zero[i].noise) > 1e-3 * rms(zero[i].speech) else { continue }
+            compared += 1
+            let ratio = (rms(zero[i].noise) / rms(zero[i].speech)) / (rms(ten[i].noise) / rms(ten[i].speech))
+            let decibels = 20 * log10(ratio)
+            #expect(abs(decibels - 10) < 0.1, "mixture \(i): noise over speech moved by \(decibels) dB between SNR 0 and 10 dB")
+        }
+        #expect(compared >= 8, "only \(compared) of 12 mixtures hold both speech and noise")
+        for bad in [["--snr-range", "10,0"], ["--snr-range=-40,0"], ["--snr-range", "0,50"], ["--snr-range", "5"], ["--snr-range", "a,b"]] {
+            let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
+            #expect(refused.status == 64 && refused.stderr.contains("--snr-range"), "\(bad): \(refused.stderr)")
+        }
+    }
+
+    @Test("--clean-share: 0.08 is the default; at 0.6 more mixtures are clean speech alone (noise at the −90 dBFS floor), every clean one stays clean, every other is unchanged; bad shares are refused")
+    func cleanShare() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (speech, noise) = try GainFeaturesCommandTests.corpus(in: dir)
+        let count = 24
+        let plain = try Self.mixtures(in: dir, "plain", speech: speech, noise: noise, count: count, [])
+        let named = try Self.mixtures(in: dir, "named", speech: speech, noise: noise, count: count, ["--clean-share", "0.08"])
+        let more = try Self.mixtures(in: dir, "more", speech: speech, noise: noise, count: count, ["--clean-share", "0.6"])
+        /// Clean speech alone: the noise is only the −90 dBFS floor (RMS 3.2e-5; 1e-4 leaves room).
+        func clean(_ m: (noise: [Float], speech: [Float])) -> Bool { rms(m.speech) > 0 && rms(m.noise) < 1e-4 }
+        var before = 0, after = 0
+        for i in 0..<count {
+            #expect(named[i].noise == plain[i].noise && named[i].speech == plain[i].speech, "mixture \(i): --clean-share 0.08 is not the default")
+            if clean(plain[i]) { before += 1; #expect(clean(more[i]), "mixture \(i): clean at 0.08, not at 0.6") }
+            if clean(more[i]) { after += 1 } else {
+                #expect(more[i].noise == plain[i].noise && more[i].speech == plain[i].speech, "mixture \(i): not clean at 0.6, yet changed")
+            }
+        }
+        print("clean speech alone: \(before) of \(count) at 0.08, \(after) at 0.6")
+        #expect(after >= before + 6 && after <= 20, "\(after) of \(count) mixtures clean at 0.6 (\(before) at 0.08)")
+        for bad in [["--clean-share", "0.95"], ["--clean-share=-0.1"]] {
+            let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
+            #expect(refused.status == 64 && refused.stderr.contains("--clean-share"), "\(bad): \(refused.stderr)")
         }
     }
 }
