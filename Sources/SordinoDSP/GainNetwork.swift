@@ -2,6 +2,7 @@
 // The learned gain's network: feature normalisation, a dense tanh layer, one GRU and a sigmoid band-gain layer.
 
 import CEngineKernels
+import RealModule
 
 /// Weights of the gain network (trained by `training/train_gain.py`, stored in the preset's `.gain`
 /// file). Shapes, with F features, D input units, H hidden units and B bands:
@@ -48,6 +49,26 @@ public struct GainModel: Sendable, Equatable {
         self.hiddenUnits = hiddenUnits
         self.bandCount = bandCount
         self.values = values
+    }
+
+    /// The same network with its band gains sharpened about `pivot`: logit g ← a·(logit g − logit p)
+    /// + logit p, with `sharpness` a (1…4) and `pivot` p (0.01…0.99). A gain of p stays p, gains below it
+    /// fall and gains above it rise (a network trained for the mean-square error hedges where it is
+    /// unsure; docs/QUALITY.md, "sharpened band gains"). Only the output layer changes: W ← a·W,
+    /// b ← a·b + (1 − a)·logit p, so the cost per step is the same.
+    public func sharpened(by sharpness: Float, pivot: Float) throws(EngineError) -> GainModel {
+        guard sharpness.isFinite, (1...4).contains(sharpness) else {
+            throw .invalidSetting(.gainModel, value: "sharpness \(sharpness)", allowed: "1…4")
+        }
+        guard pivot.isFinite, (0.01...0.99).contains(pivot) else {
+            throw .invalidSetting(.gainModel, value: "pivot \(pivot)", allowed: "0.01…0.99")
+        }
+        let logitPivot = Float.log(pivot / (1 - pivot)), output = bandCount * hiddenUnits + bandCount
+        var sharper = values
+        for i in (values.count - output)..<(values.count - bandCount) { sharper[i] *= sharpness }
+        for i in (values.count - bandCount)..<values.count { sharper[i] = sharpness * sharper[i] + (1 - sharpness) * logitPivot }
+        return try GainModel(featureCount: featureCount, inputUnits: inputUnits, hiddenUnits: hiddenUnits,
+                             bandCount: bandCount, values: sharper)
     }
 }
 

@@ -15,7 +15,9 @@ struct GainAttach: ParsableCommand {
         Reads --weights DIR/gain.npy (all weights, flat, in `GainModel`'s order) and DIR/gain.json \
         (featureCount, inputUnits, hiddenUnits, bandCount, command), as `training/train_gain.py` \
         writes them, checks them against the preset's gain bands, and writes OUT.json, OUT.basis \
-        (the preset's basis) and OUT.gain (the weights, checksummed).
+        (the preset's basis) and OUT.gain (the weights, checksummed). With --sharpness A above 1 \
+        the band gains are sharpened about --pivot P: logit g ← A·(logit g − logit P) + logit P, \
+        folded into the output layer (GainModel.sharpened; docs/QUALITY.md, "sharpened band gains").
         """)
 
     @Option(help: "Preset to extend.") var preset: String = "speech-16k"
@@ -35,6 +37,10 @@ struct GainAttach: ParsableCommand {
     @Option(name: .customLong("release-ms"), parsing: .unconditional,
             help: "Time in ms (0…1000) in which a band gain may fall at most ×0.6; 0: no hold.")
     var release: Float = 10
+    @Option(help: "Sharpness A (1…4) of the band gains: logit g ← A·(logit g − logit P) + logit P; 1 leaves the network as trained.")
+    var sharpness: Float = 1
+    @Option(help: "Pivot P (0.01…0.99): the band gain --sharpness leaves where it is; gains below it fall, gains above it rise.")
+    var pivot: Float = 0.5
     @Option(help: "Name of the new preset (default: the output's file name).") var name: String?
     @Option(name: .shortAndLong, help: "Output path without extension, e.g. presets/speech-16k.") var output: String
 
@@ -52,6 +58,12 @@ struct GainAttach: ParsableCommand {
         }
         guard release.isFinite, (0...1000).contains(release) else {
             throw CommandError("--release-ms must be 0…1000 ms (got \(release)).", exitCode: .usage)
+        }
+        guard sharpness.isFinite, (1...4).contains(sharpness) else {
+            throw CommandError("--sharpness must be 1…4 (got \(sharpness)).", exitCode: .usage)
+        }
+        guard pivot.isFinite, (0.01...0.99).contains(pivot) else {
+            throw CommandError("--pivot must be 0.01…0.99 (got \(pivot)).", exitCode: .usage)
         }
         if let floor, !(floor.isFinite && (-120...0).contains(floor)) {
             throw CommandError("--floor-db must be −120…0 dB (got \(floor)).", exitCode: .usage)
@@ -73,6 +85,7 @@ struct GainAttach: ParsableCommand {
         }
         let model = try GainModel(featureCount: sizes.featureCount, inputUnits: sizes.inputUnits,
                                   hiddenUnits: sizes.hiddenUnits, bandCount: sizes.bandCount, values: array.values)
+            .sharpened(by: sharpness, pivot: pivot)
         let base = ((output as NSString).lastPathComponent)
         let directory = (output as NSString).deletingLastPathComponent
         loaded.metadata.name = name ?? base

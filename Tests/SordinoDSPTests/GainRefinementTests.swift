@@ -34,6 +34,37 @@ struct GainRefinementTests {
         #expect((flat.max() ?? 0) - (flat.min() ?? 0) > 0.2)
     }
 
+    @Test("sharpened(by:pivot:): each band gain g becomes σ(a·(logit g − logit p) + logit p) of the same network's (within 2e-4 over the fixture's 20 steps), a = 1 changes no weight, and out-of-range settings are refused")
+    func sharpenedGains() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "Tests/Fixtures/gain-gru/fixture.json"))
+        let fixture = try JSONDecoder().decode(Fixture.self, from: data)
+        let model = try GainModel(featureCount: fixture.featureCount, inputUnits: fixture.inputUnits,
+                                  hiddenUnits: fixture.hiddenUnits, bandCount: fixture.bandCount, values: fixture.values)
+        #expect(try model.sharpened(by: 1, pivot: 0.3) == model)
+        func logit(_ g: Double) -> Double { log(g / (1 - g)) }
+        for (a, p) in [(1.5, 0.5), (2.0, 0.2)] {
+            let plain = GainNetwork(model), sharp = GainNetwork(try model.sharpened(by: Float(a), pivot: Float(p)))
+            var h1 = [Float](repeating: 0, count: plain.stateLength), h2 = h1
+            var g1 = [Float](repeating: 0, count: fixture.bandCount), g2 = g1
+            var worst = 0.0, moved = 0.0
+            for x in fixture.inputs {
+                plain.step(features: x, hidden: &h1, gains: &g1)
+                sharp.step(features: x, hidden: &h2, gains: &g2)
+                #expect(h1 == h2, "the hidden state changed: only the output layer may")
+                for b in 0..<fixture.bandCount {
+                    let g = min(max(Double(g1[b]), 1e-6), 1 - 1e-6)
+                    let expected = 1 / (1 + exp(-(a * (logit(g) - logit(p)) + logit(p))))
+                    worst = max(worst, abs(Double(g2[b]) - expected)); moved = max(moved, abs(Double(g2[b] - g1[b])))
+                }
+            }
+            #expect(worst < 2e-4, "a \(a), pivot \(p): largest difference \(worst)")
+            #expect(moved > 0.01, "a \(a), pivot \(p): the gains did not move")
+        }
+        for (a, p) in [(Float(0.5), Float(0.5)), (5, 0.5), (.nan, 0.5), (1.5, 0), (1.5, 1)] {
+            #expect(throws: EngineError.self) { try model.sharpened(by: a, pivot: p) }
+        }
+    }
+
     @Test func fastMathIsAccurate() {
         var worstExp: Double = 0, worstLog: Double = 0, worstTanh: Double = 0
         for i in stride(from: -2000, through: 2000, by: 8) {
