@@ -41,6 +41,9 @@ public struct Engine: ~Copyable {
     let refinement: GainRefinement
     /// One-pole coefficient per noise-only frame of the mean noise spectrum (a 500 ms memory).
     let noiseSpectrumMemory: Float
+    /// Per bin, in the units of V, the expected spectrum of white noise at −90 dBFS RMS through the
+    /// analysis window: what a frame of digital silence sets the noise-only mean to.
+    let silenceSpectrum: Float
     let fft: RealFFT
     let channelCount: Int
     /// Spectra solved per hop: the channels, or 1 when they are linked (their mean spectrum).
@@ -170,6 +173,8 @@ public struct Engine: ~Copyable {
             analysisWindow[n] = windows.analysis[n]
             synthesisWindow[n] = windows.synthesis[n] / Float(fftLength)   // FFTW's inverse is unnormalised
         }
+        let windowPower = windows.analysis.reduce(Float(0)) { $0 + $1 * $1 }, silencePower = 1e-9 * windowPower
+        silenceSpectrum = configuration.spectrumExponent == 1 ? silencePower.squareRoot() : silencePower
         channels = .allocate(capacity: channelCount)
         for c in 0..<channelCount {
             let pending = arena.take(hopLength), ready = arena.take(hopLength)

@@ -177,9 +177,19 @@ extension Engine {
     }
 
     /// Nothing to explain: the mask passes everything and the solve restarts cold on the next sound.
+    /// A frame of digital silence (or of replaced non-finite samples) passes as it is and starts the
+    /// next frame cold. Once the noise-only mean has been started by a frame of sound, a silent frame
+    /// counts as a noise-only frame at the −90 dBFS floor the gain's training mixtures carry in their
+    /// pauses, averaged in as one: pauses of digital zeros (a gated source, an edited file) pull the
+    /// mean down as those pauses did in training, instead of leaving it where the last sound put it
+    /// (docs/QUALITY.md, "speech after digital silence"). Before any sound the mean stays unstarted.
     @_noLocks private func silentMask(state: UnsafeMutablePointer<ChannelState>, into mask: UnsafeMutablePointer<Float>) {
         state.pointee.coldStart = true
         for f in 0..<binCount { mask[f] = 1 }
+        if state.pointee.noiseSpectrumPrimed {
+            let mean = state.pointee.noiseSpectrum, keep = noiseSpectrumMemory
+            for f in 0..<binCount { mean[f] = keep * mean[f] + (1 - keep) * silenceSpectrum }
+        }
     }
 
     /// After the solve: fills `mask` from the activations (estimates, noise tracking and bound,
