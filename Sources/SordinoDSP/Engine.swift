@@ -42,7 +42,7 @@ public struct Engine: ~Copyable {
     /// One-pole coefficient per noise-only frame of the mean noise spectrum (a 500 ms memory).
     let noiseSpectrumMemory: Float
     /// Per bin, in the units of V, the expected spectrum of white noise at −90 dBFS RMS through the
-    /// analysis window: what a frame of digital silence sets the noise-only mean to.
+    /// analysis window: what a frame of digital silence averages into the noise-only mean.
     let silenceSpectrum: Float
     let fft: RealFFT
     let channelCount: Int

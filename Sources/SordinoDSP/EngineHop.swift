@@ -176,7 +176,6 @@ extension Engine {
         streamFloors[s] = solver.prepare(input, stream: s)
     }
 
-    /// Nothing to explain: the mask passes everything and the solve restarts cold on the next sound.
     /// A frame of digital silence (or of replaced non-finite samples) passes as it is and starts the
     /// next frame cold. Once the noise-only mean has been started by a frame of sound, a silent frame
     /// counts as a noise-only frame at the −90 dBFS floor the gain's training mixtures carry in their
