@@ -213,7 +213,7 @@ public final class Telemetry: Sendable {
     public let nonFiniteSamples = Atomic<Int>(0)
     /// Channel-state resets caused by non-finite input or a diverged solve.
     public let nonFiniteResets = Atomic<Int>(0)
-    /// Channel frames whose input was digital silence (solve skipped).
+    /// Channel frames whose input was digital silence, below −100 dBFS (solve skipped, passed as is).
     public let silentFrames = Atomic<Int>(0)
     /// Channel frames judged noise-only that updated the adaptive noise atoms.
     public let adaptedFrames = Atomic<Int>(0)

@@ -44,6 +44,10 @@ public struct Engine: ~Copyable {
     /// Per bin, in the units of V, the expected spectrum of white noise at −90 dBFS RMS through the
     /// analysis window: what a frame of digital silence averages into the noise-only mean.
     let silenceSpectrum: Float
+    /// Σx² of a hop, and Σ|X|² of a frame, below which they count as digital silence: −100 dBFS RMS,
+    /// 10 dB under the training mixtures' floor. A resampler's or filter's ringing before the first
+    /// sound (10⁻¹⁵ and less) is silence as zeros are, not a noise for the noise-only mean to start on.
+    let silentHopEnergy: Float, silentFrameEnergy: Float
     let fft: RealFFT
     let channelCount: Int
     /// Spectra solved per hop: the channels, or 1 when they are linked (their mean spectrum).
@@ -175,6 +179,8 @@ public struct Engine: ~Copyable {
         }
         let windowPower = windows.analysis.reduce(Float(0)) { $0 + $1 * $1 }, silencePower = 1e-9 * windowPower
         silenceSpectrum = configuration.spectrumExponent == 1 ? silencePower.squareRoot() : silencePower
+        silentHopEnergy = 1e-10 * Float(hopLength)
+        silentFrameEnergy = 0.1 * silencePower * Float(binCount)
         channels = .allocate(capacity: channelCount)
         for c in 0..<channelCount {
             let pending = arena.take(hopLength), ready = arena.take(hopLength)

@@ -134,9 +134,9 @@ extension Engine {
         }
         let energy = sumOfFloats(state.magnitude, count: binCount)
         if spectrumExponent == 1 { squareRootInPlace(state.magnitude, count: binCount) }
-        state.silent = !(energy > 0)
+        state.silent = !(energy > silentFrameEnergy)
         state.framePower = energy
-        state.noiseFloor.observe(hopEnergy: hopEnergy, framePower: energy)
+        state.noiseFloor.observe(hopEnergy: hopEnergy > silentHopEnergy ? hopEnergy : 0, framePower: energy)
         if state.silent { telemetry.silentFrames.wrappingAdd(1, ordering: .relaxed) }
         channels[c] = state
     }
@@ -176,12 +176,13 @@ extension Engine {
         streamFloors[s] = solver.prepare(input, stream: s)
     }
 
-    /// A frame of digital silence (or of replaced non-finite samples) passes as it is and starts the
-    /// next frame cold. Once the noise-only mean has been started by a frame of sound, a silent frame
-    /// counts as a noise-only frame at the −90 dBFS floor the gain's training mixtures carry in their
-    /// pauses, averaged in as one: pauses of digital zeros (a gated source, an edited file) pull the
-    /// mean down as those pauses did in training, instead of leaving it where the last sound put it
-    /// (docs/QUALITY.md, "speech after digital silence"). Before any sound the mean stays unstarted.
+    /// A frame of digital silence (below −100 dBFS, `silentFrameEnergy`; or of replaced non-finite
+    /// samples) passes as it is and starts the next frame cold. Once the noise-only mean has been
+    /// started by a frame of sound, a silent frame counts as a noise-only frame at the −90 dBFS floor
+    /// the gain's training mixtures carry in their pauses, averaged in as one: pauses of digital zeros
+    /// (a gated source, an edited file) pull the mean down as those pauses did in training, instead of
+    /// leaving it where the last sound put it (docs/QUALITY.md, "speech after digital silence").
+    /// Before any sound the mean stays unstarted.
     @_noLocks private func silentMask(state: UnsafeMutablePointer<ChannelState>, into mask: UnsafeMutablePointer<Float>) {
         state.pointee.coldStart = true
         for f in 0..<binCount { mask[f] = 1 }
@@ -189,6 +190,13 @@ extension Engine {
             let mean = state.pointee.noiseSpectrum, keep = noiseSpectrumMemory
             for f in 0..<binCount { mean[f] = keep * mean[f] + (1 - keep) * silenceSpectrum }
         }
+    }
+
+    /// Raises every bin of the noise-only mean to the −90 dBFS floor of the training mixtures: a mean
+    /// below it (bins a band-limited source leaves empty, a near-silent start) would put the gain's
+    /// band SNRs beyond any it learned from.
+    @_noLocks private func raiseToSilenceFloor(_ mean: UnsafeMutablePointer<Float>) {
+        for f in 0..<binCount where !(mean[f] >= silenceSpectrum) { mean[f] = silenceSpectrum }
     }
 
     /// After the solve: fills `mask` from the activations (estimates, noise tracking and bound,
@@ -220,8 +228,10 @@ extension Engine {
         if !state.pointee.noiseSpectrumPrimed, !state.pointee.noiseFloor.overlapsSilence {
             copyFloats(state.pointee.noiseSpectrum, from: v, count: binCount)
             state.pointee.noiseSpectrumPrimed = true
+            raiseToSilenceFloor(state.pointee.noiseSpectrum)
         } else if noiseOnly {
             averageNoiseSpectrum(v, into: state.pointee.noiseSpectrum, binCount: binCount, memory: noiseSpectrumMemory)
+            raiseToSilenceFloor(state.pointee.noiseSpectrum)
         }
         if adaptation.count > 0, noiseOnly {
             adaptation.adapt(solver, v: input, activations: h, speech: solver.speechEstimate, noise: solver.noiseEstimate)

@@ -180,6 +180,33 @@ struct HostileAudioTests {
         }
     }
 
+    /// Before its first sound a resampled file or a filtered source holds no zeros but the
+    /// resampler's ringing, 10⁻¹⁵ and less: that is digital silence too. Noisy speech after half a
+    /// second of white noise at −120 dBFS comes out as after half a second of zeros (the ringing passes
+    /// at its own level; from the first sound within 10⁻⁵), and none of the lead's frames is taken
+    /// for sound (`silentFrames`). At −80 dBFS, 20 dB above the training mixtures' floor, the lead is
+    /// sound: no silent frame. Without the −100 dBFS threshold the outputs differed by 0.32
+    /// (speech-16k) and 0.14 (lowlatency-48k) after the lead. Found by hand: a 16 kHz file with a second of zeros first, through
+    /// lowlatency-48k, lost its first second of speech by 21–25 dB (docs/QUALITY.md, "speech after
+    /// digital silence"); the noise-only mean had started on the ringing.
+    @Test(arguments: ["speech-16k", "lowlatency-48k"])
+    func ringingBeforeTheFirstSoundIsSilence(preset: String) throws {
+        let setup = try Setup.named(preset)
+        let rate = setup.sampleRate, lead = rate / 2, frame = setup.configuration.frameLength
+        let speech = setup.speech(seconds: 3)
+        var g = SeededGenerator(seed: 41)
+        func noise(rms: Float) -> [Float] { (0..<lead).map { _ in rms * 1.732 * (2 * g.unit() - 1) } }
+        let (reference, zeros) = try setup.run([Float](repeating: 0, count: lead) + speech)
+        let (ringing, quiet) = try setup.run(noise(rms: 1e-6) + speech)
+        let difference = zip(reference[lead...], ringing[lead...]).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(difference < 1e-5, "\(preset): after a −120 dBFS lead the output differs by \(difference)")
+        let silent = quiet.silentFrames.load(ordering: .relaxed), expected = zeros.silentFrames.load(ordering: .relaxed)
+        #expect(silent == expected && silent >= (lead - frame) / setup.configuration.hopLength,
+                "\(preset): \(silent) silent frames in the −120 dBFS lead, \(expected) in zeros")
+        let (_, audible) = try setup.run(noise(rms: 1e-4) + speech)
+        #expect(audible.silentFrames.load(ordering: .relaxed) == 0, "\(preset): a −80 dBFS lead taken for silence")
+    }
+
     /// Random mixtures: 30 seeded cases of 0.6 s speech, ten per set-up (random basis, speech-16k,
     /// lowlatency-48k), with 1–4 stretches (5…300 ms) of random kinds: output finite and within
     /// ±2, counters exactly as the input implies, nothing clamped.
