@@ -192,13 +192,6 @@ extension Engine {
         }
     }
 
-    /// Raises every bin of the noise-only mean to the −90 dBFS floor of the training mixtures: a mean
-    /// below it (bins a band-limited source leaves empty, a near-silent start) would put the gain's
-    /// band SNRs beyond any it learned from.
-    @_noLocks private func raiseToSilenceFloor(_ mean: UnsafeMutablePointer<Float>) {
-        for f in 0..<binCount where !(mean[f] >= silenceSpectrum) { mean[f] = silenceSpectrum }
-    }
-
     /// After the solve: fills `mask` from the activations (estimates, noise tracking and bound,
     /// Wiener mask, then the learned gain or speech presence). `stream` is the gain refinement's
     /// stream: the channel, or 0 for linked channels.
@@ -228,10 +221,8 @@ extension Engine {
         if !state.pointee.noiseSpectrumPrimed, !state.pointee.noiseFloor.overlapsSilence {
             copyFloats(state.pointee.noiseSpectrum, from: v, count: binCount)
             state.pointee.noiseSpectrumPrimed = true
-            raiseToSilenceFloor(state.pointee.noiseSpectrum)
         } else if noiseOnly {
             averageNoiseSpectrum(v, into: state.pointee.noiseSpectrum, binCount: binCount, memory: noiseSpectrumMemory)
-            raiseToSilenceFloor(state.pointee.noiseSpectrum)
         }
         if adaptation.count > 0, noiseOnly {
             adaptation.adapt(solver, v: input, activations: h, speech: solver.speechEstimate, noise: solver.noiseEstimate)

@@ -13,9 +13,9 @@ import TestSupport
 /// starts at once) cut the bundled clean sample, whose pauses are digital zeros, by 21–25 dB
 /// throughout (found by hand with `training/clean_pesq.py`). After a second of digital silence it
 /// still cut the first second of speech by 21–25 dB: resampled to 48 kHz, the zeros before the first
-/// sound hold the resampler's ringing (10⁻¹⁵ and less), on which the noise-only mean started; frames
-/// below −100 dBFS are now digital silence, and the mean never sits below the −90 dBFS floor
-/// (docs/QUALITY.md, "speech after digital silence").
+/// sound hold the resampler's ringing (10⁻¹⁵ and less), on which the noise-only mean started; hops
+/// and frames below −100 dBFS are now digital silence (docs/QUALITY.md, "speech after digital
+/// silence").
 @Suite("speech onset without noise first", .enabled(if: CLI.shouldRun, CLI.skipReason))
 struct SpeechOnsetTests {
     @Test("clean speech (pauses of digital zeros) from the first sample, and after 1 s of digital silence: the level over the speech within −4 dB and at most 2 of its 250 ms windows cut by more than 12 dB",
