@@ -28,6 +28,9 @@ public struct DaemonStatus: Sendable, Equatable {
     public var server: String
     public var client: String
     public var preset: String
+    /// Why the output is the input passed through unprocessed (no preset for the server's rate);
+    /// nil while the engine processes.
+    public var passThrough: String?
     public var sampleRate: Int
     public var blockLength: Int
     public var latencySamples: Int
@@ -50,7 +53,7 @@ public struct DaemonStatus: Sendable, Equatable {
     public var engineSwaps: Int
     public var limits: EngineLimits
 
-    public init(connected: Bool, server: String, client: String, preset: String, sampleRate: Int, blockLength: Int,
+    public init(connected: Bool, server: String, client: String, preset: String, passThrough: String? = nil, sampleRate: Int, blockLength: Int,
                 latencySamples: Int, latencyMilliseconds: Double, channels: [Channel], speechToNoiseDecibels: Float?, xruns: Int, overruns: Int,
                 callbackP50Microseconds: Double, callbackP99Microseconds: Double, callbackMaximumMicroseconds: Double,
                 dspLoadPercent: Double, nonFiniteSamples: Int, clippedSamples: Int, framesProcessed: Int,
@@ -59,6 +62,7 @@ public struct DaemonStatus: Sendable, Equatable {
         self.server = server
         self.client = client
         self.preset = preset
+        self.passThrough = passThrough
         self.sampleRate = sampleRate
         self.blockLength = blockLength
         self.latencySamples = latencySamples
@@ -86,6 +90,7 @@ public struct DaemonStatus: Sendable, Equatable {
         func tenths(_ v: Double) -> JSONValue { .number((v * 10).rounded() / 10) }
         return .object([
             "connected": .bool(connected), "server": .string(server), "client": .string(client), "preset": .string(preset),
+            "pass_through": passThrough.map(JSONValue.string) ?? .null,
             "sample_rate": .number(sampleRate), "block_length": .number(blockLength),
             "latency_samples": .number(latencySamples), "latency_ms": .number(latencyMilliseconds),
             "channels": .array(channels.map { c in
@@ -120,7 +125,8 @@ public struct DaemonStatus: Sendable, Equatable {
               let maximumIterations = fields["max_iterations"]?.intValue
         else { return nil }
         func level(_ value: JSONValue?) -> Float? { value?.doubleValue.map(Float.init) }
-        self.init(connected: connected, server: server, client: client, preset: preset, sampleRate: rate,
+        self.init(connected: connected, server: server, client: client, preset: preset,
+                  passThrough: fields["pass_through"]?.stringValue, sampleRate: rate,
                   blockLength: block, latencySamples: latency, latencyMilliseconds: latencyMs,
                   channels: channelValues.map { c in
                       Channel(inputPeakDecibels: level(c["in_peak_dbfs"]), inputRMSDecibels: level(c["in_rms_dbfs"]),

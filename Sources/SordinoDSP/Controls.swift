@@ -58,6 +58,8 @@ public final class ControlBlock: Sendable {
     private let iterationsLive = Atomic<Int>(Int.min)
     /// Live only (no preset sets it): −1 unset, 0 off, 1 on.
     private let bypassLive = Atomic<Int>(-1)
+    /// Set by the host, not by a user: its engine does not fit the server (another sample rate).
+    private let passThroughForced = Atomic<Bool>(false)
     /// Live only: the noise bound as a magnitude factor 10^(dB/20), 0 for off, `unset` for "each
     /// engine's configured bound" (the preset's, which a reload may change).
     private let noiseBoundGainLive = Atomic<UInt32>(ControlBlock.unsetFloat)
@@ -148,6 +150,14 @@ public final class ControlBlock: Sendable {
         set { bypassLive.store(newValue ? 1 : 0, ordering: .relaxed) }
     }
 
+    /// Set by the host while its engine does not fit the server (the server changed its sample rate
+    /// to one no preset serves): the output fades to the delayed input as with `bypass`, whatever
+    /// `bypass` says, and the live `bypass` value is kept for when the host clears this.
+    public var passThrough: Bool {
+        get { passThroughForced.load(ordering: .relaxed) }
+        set { passThroughForced.store(newValue, ordering: .relaxed) }
+    }
+
     /// The live noise bound: nil when not set live (each engine uses its configuration's bound);
     /// `.some(nil)` when set live to off; else dB relative to the mean noise-only spectrum.
     /// Setting clamps to −120…20 dB; non-finite values turn the bound off.
@@ -177,7 +187,10 @@ public final class ControlBlock: Sendable {
     /// The floor gain in force, linear.
     public var floorGain: Float { @_noLocks get { Float(bitPattern: pick(floorGainLive, floorGainDefault)) } }
     var wetTarget: Float {
-        @_noLocks get { bypassLive.load(ordering: .relaxed) == 1 ? 0 : Float(bitPattern: pick(wetLive, wetDefault)) }
+        @_noLocks get {
+            let bypassed = bypassLive.load(ordering: .relaxed) == 1, forced = passThroughForced.load(ordering: .relaxed)
+            return bypassed || forced ? 0 : Float(bitPattern: pick(wetLive, wetDefault))
+        }
     }
     var maskExponentNow: Int {
         @_noLocks get {

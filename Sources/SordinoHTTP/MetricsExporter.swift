@@ -35,6 +35,7 @@ final class MetricsExporter: Sendable {
         "sordino_floor_db": "attenuation floor in force (dB)",
         "sordino_wet": "wet/dry mix in force (0 dry … 1 wet)",
         "sordino_bypass": "1 while bypassed",
+        "sordino_pass_through": "1 while the input passes through unprocessed because no preset serves the server's sample rate",
     ]
     private static let counterHelp: [String: String] = [
         "sordino_xruns_total": "xruns JACK reported since start",
@@ -92,6 +93,7 @@ final class MetricsExporter: Sendable {
             "sordino_floor_db": number(status["settings"]?["values"]?["floor-db"]),
             "sordino_wet": number(status["settings"]?["values"]?["wet"]),
             "sordino_bypass": status["settings"]?["values"]?["bypass"]?.boolValue == true ? 1 : 0,
+            "sordino_pass_through": status["pass_through"]?.stringValue == nil ? 0 : 1,
         ]
         for (name, value) in values { gauges[name]?.set(value) }
         let totals = ["sordino_xruns_total": "xruns", "sordino_overruns_total": "overruns",

@@ -34,6 +34,9 @@ public struct HostStatus: Sendable {
     public var clientName: String
     /// What the running engine was built from ("speech-48k (/…/speech-48k.json)").
     public var engineOrigin: String
+    /// Why the output is the delayed input, unprocessed (the server runs at a rate no preset
+    /// serves); nil while the engine processes.
+    public var passThroughReason: String?
     /// Hz and samples of the current (or last) session.
     public var sampleRate: Int
     public var blockLength: Int

@@ -102,6 +102,9 @@ public final class JackHost {
     public internal(set) var clientName: String
     /// What the running engine was built from (the factory's `origin`).
     public internal(set) var engineOrigin = ""
+    /// Why the output is the delayed input, unprocessed, whatever the controls say (the server
+    /// changed to a sample rate no preset serves); nil while the engine processes.
+    public internal(set) var passThroughReason: String?
 
     /// Opens the client (never starting a server), builds the engine for the server's rate,
     /// registers the ports, activates, connects by the patterns, and logs a start-up line.
@@ -163,9 +166,11 @@ public final class JackHost {
     public var latencySamples: Int {
         (engines.newest?.pointee.latencySamples ?? 0) + context.pointee.worker.delay.load(ordering: .relaxed)
     }
-    /// The same delay in milliseconds.
+    /// The same delay in milliseconds, at the server's rate (the engine's before the first session;
+    /// they differ only while the input passes through at a rate no preset serves).
     public var latencyMilliseconds: Double {
-        guard let rate = engines.newest?.pointee.configuration.sampleRate, rate > 0 else { return 0 }
+        let rate = sampleRate > 0 ? sampleRate : engines.newest?.pointee.configuration.sampleRate ?? 0
+        guard rate > 0 else { return 0 }
         return Double(latencySamples) * 1000 / Double(rate)
     }
     /// Counters of the newest engine (its processed samples align a test player to its hops).
@@ -255,6 +260,7 @@ public final class JackHost {
         let configuration = engines.newest?.pointee.configuration
         return HostStatus(
             connected: session != nil, serverName: serverDisplayName, clientName: clientName, engineOrigin: engineOrigin,
+            passThroughReason: passThroughReason,
             sampleRate: sampleRate, blockLength: blockLength, latencySamples: latencySamples,
             latencyMilliseconds: latencyMilliseconds, maximumIterations: configuration?.maximumIterations ?? 0,
             configuredNoiseBoundDecibels: configuration?.noiseBoundDecibels, channels: meters.levels(),

@@ -191,7 +191,15 @@ extension JackHost {
             do throws(JackHostError) {
                 try installEngine(for: rate, reason: "rebuilt for \(rate) Hz")
             } catch {
-                logger.error("no engine for \(rate) Hz, the old one keeps running at the wrong rate: \(error)")
+                // Keep the ports and their connections, and pass the input through unprocessed
+                // (delayed by the reported latency) until a rate or a preset fits again.
+                passThroughReason = "no engine for \(rate) Hz: \(error)"
+                controls.passThrough = true
+                logger.error("""
+                    no engine for \(rate) Hz, so the input passes through unprocessed (delayed by \(latencySamples) samples) \
+                    until the server runs at a rate a preset serves again, or a preset for \(rate) Hz is loaded \
+                    (SIGHUP or `sordino ctl reload`): \(error)
+                    """)
             }
         }
         let length = context.pointee.announcedBlockLength.load(ordering: .acquiring)

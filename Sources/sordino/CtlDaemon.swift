@@ -104,6 +104,7 @@ final class DaemonControlTarget: ControlTarget {
         func level(_ v: Float) -> Float? { v.isFinite ? v : nil }
         return DaemonStatus(
             connected: s.connected, server: s.serverName, client: s.clientName, preset: s.engineOrigin,
+            passThrough: s.passThroughReason,
             sampleRate: s.sampleRate, blockLength: s.blockLength, latencySamples: s.latencySamples,
             latencyMilliseconds: s.latencyMilliseconds,
             channels: s.channels.map { c in

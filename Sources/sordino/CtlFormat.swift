@@ -8,9 +8,8 @@ enum CtlFormat {
     /// The `status` result as a short page.
     static func status(_ result: JSONValue) -> String {
         guard let s = DaemonStatus(json: result) else { return result.text }
-        let state = s.connected ? "running" : "waiting for the server"
         var lines = [
-            "\(s.client) on JACK server '\(s.server)': \(state), up \(duration(s.uptimeSeconds))",
+            "\(s.client) on JACK server '\(s.server)': \(state(s)), up \(duration(s.uptimeSeconds))",
             "preset     \(s.preset)",
             "audio      \(s.sampleRate) Hz, block \(s.blockLength) samples, latency \(s.latencySamples) samples (\(fixed(s.latencyMilliseconds, 1)) ms)",
         ]
@@ -25,7 +24,14 @@ enum CtlFormat {
         lines.append("counters   xruns \(s.xruns) (callbacks over the period \(s.overruns)), NaN/Inf replaced \(s.nonFiniteSamples), clipped \(s.clippedSamples), "
                      + "reconnects \(s.reconnects), engine swaps \(s.engineSwaps)")
         if let settings = result["settings"] { lines.append("settings   " + Self.settings(settings)) }
+        if let reason = s.passThrough { lines.insert("unprocessed \(reason)", at: 2) }
         return lines.joined(separator: "\n")
+    }
+
+    /// "running", "running, passing the input through unprocessed" or "waiting for the server".
+    static func state(_ s: DaemonStatus) -> String {
+        guard s.connected else { return "waiting for the server" }
+        return s.passThrough == nil ? "running" : "running, passing the input through unprocessed"
     }
 
     /// "floor-db -12 (live), wet 1, …": every parameter, marking those set live.
@@ -51,13 +57,14 @@ enum CtlFormat {
         let levels = s.channels.enumerated().map { c, ch in
             "\(c + 1): in \(dB(ch.inputRMSDecibels)) out \(dB(ch.outputRMSDecibels)) att \(dB(ch.attenuationDecibels))"
         }.joined(separator: ", ")
-        return "\(s.connected ? "running" : "waiting"): rms dBFS \(levels); speech/noise \(dB(s.speechToNoiseDecibels)) dB; callback p99 \(fixed(s.callbackP99Microseconds, 0)) µs; xruns \(s.xruns)"
+        let state = s.connected ? (s.passThrough == nil ? "running" : "passing through") : "waiting"
+        return "\(state): rms dBFS \(levels); speech/noise \(dB(s.speechToNoiseDecibels)) dB; callback p99 \(fixed(s.callbackP99Microseconds, 0)) µs; xruns \(s.xruns)"
     }
 
     /// Bars for every channel: input and output RMS with their peaks, and the attenuation.
     static func meters(_ result: JSONValue) -> String {
         guard let s = DaemonStatus(json: result) else { return result.text }
-        var lines = ["\(s.client) — \(s.preset)   \(s.connected ? "running" : "waiting for the server")   xruns \(s.xruns)", ""]
+        var lines = ["\(s.client) — \(s.preset)   \(state(s))   xruns \(s.xruns)", ""]
         for (c, ch) in s.channels.enumerated() {
             lines.append("in_\(c + 1)  \(bar(ch.inputRMSDecibels, peak: ch.inputPeakDecibels)) \(dB(ch.inputRMSDecibels)) dBFS")
             lines.append("out_\(c + 1) \(bar(ch.outputRMSDecibels, peak: ch.outputPeakDecibels)) \(dB(ch.outputRMSDecibels)) dBFS")

@@ -54,6 +54,7 @@ struct ServiceNotifier: Sendable {
                 if let status = link.latestStatus {
                     let text = status.connected
                         ? "running on JACK server '\(status.serverName)' as '\(status.clientName)', \(status.sampleRate) Hz, \(status.engineOrigin)"
+                            + (status.passThroughReason == nil ? "" : "; passing the input through unprocessed (no preset for \(status.sampleRate) Hz)")
                         : "waiting for JACK server '\(status.serverName)' (reconnecting)"
                     if text != last { send(["STATUS=\(text)"]); last = text }
                 }

@@ -2,6 +2,7 @@
 // `sordino run` on PipeWire's JACK: it keeps processing across PipeWire restarts.
 
 import Foundation
+import SordinoControl
 import Testing
 import TestSupport
 
@@ -28,6 +29,39 @@ struct PipeWireTests {
             #expect(daemon.waitUntil(timeout: .seconds(4)) { (Self.processedSamples(daemon.stderr).last ?? 0) > before },
                     "round \(round): not processing after the restart")
         }
+        #expect(daemon.isRunning)
+        daemon.send(SIGTERM)
+        #expect(daemon.waitForExit(timeout: .seconds(3)) == 0, "\(daemon.stderr.suffix(800))")
+    }
+
+    /// Found by hand: `pw-metadata -n settings 0 clock.force-rate 96000` moved the graph to a rate
+    /// no shipped preset serves, and the 48 kHz engine went on filtering at the wrong rate.
+    @Test("PipeWire moved to 96 kHz: the input passes through unprocessed, status says why; back at 44.1 kHz it processes again")
+    func followsARateChangeItCannotServe() throws {
+        let pipewire = try PipeWireSession()
+        try pipewire.setSetting("clock.allowed-rates", "[ 44100 48000 96000 ]")
+        let socket = pipewire.runtimeDirectory.appendingPathComponent("ctl.sock").path
+        let daemon = try CLI.Background(["run", "--control", socket], environment: pipewire.environment)
+        #expect(daemon.waitUntil(timeout: .seconds(10)) { daemon.stderr.contains("JACK client 'sordino' on server") },
+                "\(daemon.stderr)")
+        func status() -> JSONValue? {
+            guard let r = try? CLI.run(["ctl", "status", "--json", "--control", socket]), r.status == 0 else { return nil }
+            return try? JSONDecoder().decode(JSONValue.self, from: Data(r.stdout.utf8))
+        }
+        try pipewire.setSetting("clock.force-rate", "96000")
+        #expect(daemon.waitUntil(timeout: .seconds(5)) { daemon.stderr.contains("no engine for 96000 Hz, so the input passes through unprocessed") },
+                "\(daemon.stderr.suffix(800))")
+        let passing = status()
+        #expect(passing?["sample_rate"]?.intValue == 96_000)
+        #expect(passing?["pass_through"]?.stringValue?.contains("has no preset for 96000 Hz") == true, "\(String(describing: passing))")
+        let human = try CLI.run(["ctl", "status", "--control", socket])
+        #expect(human.stdout.contains("running, passing the input through unprocessed"), "\(human.stdout)")
+        try pipewire.setSetting("clock.force-rate", "44100")
+        #expect(daemon.waitUntil(timeout: .seconds(5)) { daemon.stderr.contains("processing again at 44100 Hz") },
+                "\(daemon.stderr.suffix(800))")
+        let served = status()
+        #expect(served?["pass_through"] == .null && served?["preset"]?.stringValue?.hasPrefix("speech-44k1") == true,
+                "\(String(describing: served))")
         #expect(daemon.isRunning)
         daemon.send(SIGTERM)
         #expect(daemon.waitForExit(timeout: .seconds(3)) == 0, "\(daemon.stderr.suffix(800))")

@@ -174,6 +174,42 @@ struct HostFaultTests {
         #expect(host.reconnects == 1)
     }
 
+    /// Found by hand: PipeWire changed its graph to 96 kHz (`pw-metadata -n settings 0
+    /// clock.force-rate 96000`) and the 48 kHz engine went on filtering at the wrong rate. The
+    /// server's rate change is announced here as JACK's callback does (jackd cannot change rate).
+    @Test("a rate no preset serves: the input passes through unprocessed, delayed, and processing resumes at a served rate")
+    func passesThroughAtAnUnservableRate() throws {
+        let server = try JackdServer.start()
+        defer { server.stop() }
+        let lines = LogCapture()
+        let host = try JackHost(options: options(server), logger: capturingLogger(lines)) { rate, controls throws(EngineBuildError) in
+            guard rate == 48_000 else {
+                throw EngineBuildError(EngineError.invalidSetting(.sampleRate, value: "\(rate)", allowed: "48000"))
+            }
+            return try TestEngines.build(TestEngines.configuration(sampleRate: rate), controls: controls)
+        }
+        let latency = host.latencySamples
+        host.context.pointee.announcedSampleRate.store(96_000, ordering: .releasing)
+        try serviceUntil(host, timeout: .milliseconds(50)) { false }
+        #expect(host.isConnected && host.passThroughReason?.contains("no engine for 96000 Hz") == true)
+        #expect(host.controls.passThrough && !host.controls.bypass)
+        #expect(host.status().latencyMilliseconds == Double(latency) * 1000 / 96_000)
+        #expect(lines.messages.contains { $0.contains("passes through unprocessed (delayed by \(latency) samples)") })
+        // After the fade the output is the input, `latency` samples later, bit for bit.
+        let input = Signal.whiteNoise(count: 24_000, amplitude: 0.3, seed: 5)
+        let (recording, _) = try playThrough(host, server: server, signal: input, count: input.count)
+        let start = latency + 4_800
+        #expect(Array(recording[start...]) == Array(input[(start - latency)..<(input.count - latency)]))
+        // Back at 48 kHz: an engine again, processing (the output is no longer the delayed input).
+        host.context.pointee.announcedSampleRate.store(48_000, ordering: .releasing)
+        try serviceUntil(host, timeout: .milliseconds(50)) { false }
+        #expect(host.passThroughReason == nil && !host.controls.passThrough)
+        #expect(lines.messages.contains { $0.contains("processing again at 48000 Hz") })
+        let (again, _) = try playThrough(host, server: server, signal: input, count: input.count)
+        let changed = zip(again[start...], input[(start - latency)...]).filter { abs($0 - $1) > 1e-3 }.count
+        #expect(changed > (input.count - start) / 2, "\(changed) of \(input.count - start) samples changed")
+    }
+
     @Test("libjack's messages reach the log through the queue, off the audio thread")
     func libjackMessagesAreQueued() throws {
         let server = try JackdServer.start()

@@ -81,6 +81,22 @@ public final class PipeWireSession {
         Thread.sleep(forTimeInterval: 0.5)   // let the session manager set up the graph
     }
 
+    /// Sets a key of PipeWire's "settings" metadata, as `pw-metadata -n settings 0 KEY VALUE` (e.g.
+    /// `clock.force-rate`, which changes the graph's sample rate under every JACK client).
+    public func setSetting(_ key: String, _ value: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["pw-metadata", "-n", "settings", "0", key, value]
+        var environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
+        environment["LD_LIBRARY_PATH"] = nil
+        p.environment = environment
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw Failure.missing("a working pw-metadata (it exited \(p.terminationStatus))") }
+    }
+
     /// Kills PipeWire, WirePlumber and their D-Bus session with SIGKILL, as a crash would.
     public func stop() {
         guard let p = session else { return }
