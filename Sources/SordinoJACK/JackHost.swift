@@ -278,8 +278,14 @@ public final class JackHost {
     /// live stay. On failure logs why and keeps the running engine.
     public func reload() {
         if case .failure(let error) = reload(using: nil) {
-            logger.error("reload refused, the running engine keeps going: \(error)")
+            logger.error("reload refused, \(afterRefusal): \(error)")
         }
+    }
+
+    /// What goes on when a reload is refused: "the running engine keeps going", or, while no
+    /// preset serves the server's rate, "the input keeps passing through unprocessed".
+    public var afterRefusal: String {
+        passThroughReason == nil ? "the running engine keeps going" : "the input keeps passing through unprocessed"
     }
 
     /// Like `reload()`, with `factory` (when given) building the new engine and, once it succeeded,

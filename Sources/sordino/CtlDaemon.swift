@@ -59,8 +59,8 @@ final class DaemonControlTarget: ControlTarget {
                 if let factory { box.factory = factory }
                 reply(.success(origin))
             case .failure(let error):
-                logger.error("reload refused, the running engine keeps going: \(error)")
-                reply(.failure(ControlFailure(.reloadFailed, "reload refused, the running engine keeps going: \(error)")))
+                logger.error("reload refused, \(host.afterRefusal): \(error)")
+                reply(.failure(ControlFailure(.reloadFailed, "reload refused, \(host.afterRefusal): \(error)")))
             }
         }
     }

@@ -40,6 +40,9 @@ extension DaemonControlTarget {
         }
         let (box, logger) = (factoryBox, self.logger)
         link.submit { host in
+            if let reason = host.passThroughReason {
+                return done(.failure(ControlFailure(.notReady, "the input passes through unprocessed (\(reason)); learn-noise needs an engine at the server's rate")))
+            }
             guard let configuration = box.factory.loaded?.configuration, configuration.sampleRate == host.sampleRate else {
                 return done(.failure(ControlFailure(.notReady, "no engine runs for the server's rate yet; retry in a moment")))
             }

@@ -56,6 +56,11 @@ struct PipeWireTests {
         #expect(passing?["pass_through"]?.stringValue?.contains("has no preset for 96000 Hz") == true, "\(String(describing: passing))")
         let human = try CLI.run(["ctl", "status", "--control", socket])
         #expect(human.stdout.contains("running, passing the input through unprocessed"), "\(human.stdout)")
+        let learn = try CLI.run(["ctl", "learn-noise", "2", "--control", socket], timeout: 30)
+        #expect(learn.status != 0 && learn.stderr.contains("learn-noise needs an engine at the server's rate"), "\(learn.stderr)")
+        let reload = try CLI.run(["ctl", "reload", "--control", socket], timeout: 30)
+        #expect(reload.status == 65 && reload.stderr.contains("reload refused, the input keeps passing through unprocessed"),
+                "\(reload.stderr)")
         try pipewire.setSetting("clock.force-rate", "44100")
         #expect(daemon.waitUntil(timeout: .seconds(5)) { daemon.stderr.contains("processing again at 44100 Hz") },
                 "\(daemon.stderr.suffix(800))")
