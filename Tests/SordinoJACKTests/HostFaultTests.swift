@@ -9,6 +9,16 @@ import Synchronization
 import TestSupport
 import Testing
 
+/// A host whose factory builds engines at 48 kHz only (as a preset folder without other rates).
+private func hostServingOnly48kHz(_ server: JackdServer, _ lines: LogCapture) throws -> JackHost {
+    try JackHost(options: options(server), logger: capturingLogger(lines)) { rate, controls throws(EngineBuildError) in
+        guard rate == 48_000 else {
+            throw EngineBuildError(EngineError.invalidSetting(.sampleRate, value: "\(rate)", allowed: "48000"))
+        }
+        return try TestEngines.build(TestEngines.configuration(sampleRate: rate), controls: controls)
+    }
+}
+
 private func capturingLogger(_ lines: LogCapture, level: Logger.Level = .info) -> Logger {
     var l = Logger(label: "sordino.test") { _ in lines }
     l.logLevel = level
@@ -156,12 +166,7 @@ struct HostFaultTests {
         let server = try JackdServer.start()
         defer { server.stop() }
         let lines = LogCapture()
-        let host = try JackHost(options: options(server), logger: capturingLogger(lines)) { rate, controls throws(EngineBuildError) in
-            guard rate == 48_000 else {
-                throw EngineBuildError(EngineError.invalidSetting(.sampleRate, value: "\(rate)", allowed: "48000"))
-            }
-            return try TestEngines.build(TestEngines.configuration(sampleRate: rate), controls: controls)
-        }
+        let host = try hostServingOnly48kHz(server, lines)
         server.kill()
         try serviceUntil(host, timeout: .seconds(3)) { !host.isConnected }
         try server.launch(sampleRate: 44_100)
@@ -182,12 +187,7 @@ struct HostFaultTests {
         let server = try JackdServer.start()
         defer { server.stop() }
         let lines = LogCapture()
-        let host = try JackHost(options: options(server), logger: capturingLogger(lines)) { rate, controls throws(EngineBuildError) in
-            guard rate == 48_000 else {
-                throw EngineBuildError(EngineError.invalidSetting(.sampleRate, value: "\(rate)", allowed: "48000"))
-            }
-            return try TestEngines.build(TestEngines.configuration(sampleRate: rate), controls: controls)
-        }
+        let host = try hostServingOnly48kHz(server, lines)
         let latency = host.latencySamples
         host.context.pointee.announcedSampleRate.store(96_000, ordering: .releasing)
         try serviceUntil(host, timeout: .milliseconds(50)) { false }
