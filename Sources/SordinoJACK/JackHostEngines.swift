@@ -28,11 +28,15 @@ extension JackHost {
         context.pointee.latencySamples.store(latencySamples, ordering: .releasing)
         if oldLatency != latencySamples { session?.client.recomputeTotalLatencies() }
         logger.info("engine \(reason ?? "built") from \(origin): \(describeControls(commandLine: commandLine))")
-        if passThroughReason != nil {
-            passThroughReason = nil
-            controls.passThrough = false
-            logger.info("processing again at \(rate) Hz (the input no longer passes through unprocessed)")
-        }
+        endPassThrough(at: rate)
+    }
+
+    /// The engine fits the server's rate again: it processes (after a fade from the delayed input).
+    func endPassThrough(at rate: Int) {
+        guard passThroughReason != nil else { return }
+        passThroughReason = nil
+        controls.passThrough = false
+        logger.info("processing again at \(rate) Hz (the input no longer passes through unprocessed)")
     }
 
     /// "floor −12.0 dB (preset), wet 1.0 (command line), …": each control with where it comes from.

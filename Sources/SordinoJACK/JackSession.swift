@@ -35,6 +35,8 @@ extension JackHost {
         clientName = client.actualName
         if engines.newest?.pointee.configuration.sampleRate != rate {
             try installEngine(for: rate, reason: engines.newest == nil ? nil : "rebuilt for \(rate) Hz")
+        } else {
+            endPassThrough(at: rate)   // a server back at the engine's rate after one it could not serve
         }
         sampleRate = rate
         blockLength = length

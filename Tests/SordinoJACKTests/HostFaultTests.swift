@@ -210,6 +210,23 @@ struct HostFaultTests {
         #expect(changed > (input.count - start) / 2, "\(changed) of \(input.count - start) samples changed")
     }
 
+    @Test("passing through at a rate no preset serves, then the server restarts at the engine's rate: it processes again")
+    func restartAtTheEnginesRateEndsPassThrough() throws {
+        let server = try JackdServer.start()
+        defer { server.stop() }
+        let lines = LogCapture()
+        let host = try hostServingOnly48kHz(server, lines)
+        host.context.pointee.announcedSampleRate.store(96_000, ordering: .releasing)
+        try serviceUntil(host, timeout: .milliseconds(50)) { false }
+        #expect(host.controls.passThrough)
+        server.kill()
+        try serviceUntil(host, timeout: .seconds(3)) { !host.isConnected }
+        try server.launch(sampleRate: 48_000)
+        #expect(try serviceUntil(host, timeout: .seconds(4)) { host.isConnected })
+        #expect(host.passThroughReason == nil && !host.controls.passThrough && host.engineRebuilds == 0)
+        #expect(lines.messages.contains { $0.contains("processing again at 48000 Hz") })
+    }
+
     @Test("libjack's messages reach the log through the queue, off the audio thread")
     func libjackMessagesAreQueued() throws {
         let server = try JackdServer.start()
