@@ -39,6 +39,12 @@ public enum ControlSocketPath {
         return "/tmp/sordino-\(geteuid())/\(name).sock"
     }
 
+    /// Refuses a path where another daemon already answers, so a second daemon of one name stops
+    /// before it opens its JACK client (binding checks again: two may start at once).
+    public static func checkNotInUse(_ path: String) throws(ControlSocketError) {
+        if ControlListener.answers(path) { throw .inUse(path: path) }
+    }
+
     /// Makes `directory` if missing (mode 0700), or checks an existing one without following a
     /// symbolic link: a real directory, owned by this user, with no access for group or others.
     public static func makePrivateDirectory(_ directory: String) throws(ControlSocketError) {

@@ -180,6 +180,13 @@ struct Run: ParsableCommand {
                                       connectInputs: connectIn, connectOutputs: connectOut,
                                       reconnects: !noReconnect, locksMemory: true, hopWorker: engine.hopWork == .worker)
         let notifier = ServiceNotifier()
+        if !noControl {
+            do throws(ControlSocketError) {
+                try ControlSocketPath.checkNotInUse(control ?? ControlSocketPath.defaultPath(name: name))
+            } catch {
+                throw report(CommandError("\(error)", exitCode: .cannotCreate), command: "run")
+            }
+        }
         guard let host = try openHost(options: options, controls: controls, factory: factory, signals: signals,
                                       notifier: notifier, logger: logger) else { return }
         defer { host.close() }

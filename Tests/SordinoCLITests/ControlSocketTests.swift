@@ -357,6 +357,12 @@ struct CtlCommandTests {
 
         let missing = try CLI.run(["ctl", "status", "--control", d.folder.appendingPathComponent("none.sock").path])
         #expect(missing.status == 69 && missing.stderr.contains("Is `sordino run` running"), "\(missing.stderr)")
+
+        // A second daemon on the same socket stops before it shows up as a JACK client (it once
+        // registered `sordino-01` with its ports, then quit).
+        let second = try CLI.run(["run", "--server", d.server.name, "--control", d.socket], timeout: 30)
+        #expect(second.status == 73 && second.stderr.contains("another daemon already listens on \(d.socket)"), "\(second.stderr)")
+        #expect(!second.stderr.contains("JACK client"), "\(second.stderr)")
     }
 
     @Test("at the client limit, `sordino ctl` prints the daemon's refusal (not a broken pipe) and exits 75")
