@@ -6,6 +6,8 @@
         --cmd 'NAME=.build/release/sordino process --quiet --compensate-delay --preset speech-16k {in} {out}' [--cmd …]
 
 Prints the mean PESQ-WB per command (4.64 is the metric's ceiling for an unchanged signal).
+--floor-db D adds white noise at D dBFS RMS (seeded) to the whole input, lead included, as a quiet
+room and a microphone do; PESQ is still taken against the clean speech.
 """
 import argparse, glob, os, shlex, subprocess, tempfile
 import numpy as np
@@ -20,6 +22,7 @@ def main():
     p.add_argument('--cmd', action='append', required=True)
     p.add_argument('--corpus', default=CORPUS)
     p.add_argument('--count', type=int, default=6)
+    p.add_argument('--floor-db', type=float, help='white-noise floor under the speech and its lead, dBFS RMS (default: none)')
     a = p.parse_args()
     files = sorted(glob.glob(os.path.join(a.corpus, '*', '*.wav')))
     step = max(1, len(files) // a.count)
@@ -28,16 +31,18 @@ def main():
         for spec in a.cmd:
             name, template = spec.split('=', 1)
             scores = []
+            generator = np.random.default_rng(1)
             for i, path in enumerate(chosen):
                 x, rate = sf.read(path, dtype='float32')
                 x = np.concatenate([np.zeros(rate, np.float32), x])
+                floor = 0 if a.floor_db is None else generator.standard_normal(len(x)).astype(np.float32) * 10 ** (a.floor_db / 20)
                 src, dst = os.path.join(tmp, f'in{i}.wav'), os.path.join(tmp, f'out{i}.wav')
-                sf.write(src, x, rate, subtype='FLOAT')
+                sf.write(src, x + floor, rate, subtype='FLOAT')
                 subprocess.run(shlex.split(template.replace('{in}', src).replace('{out}', dst)), check=True)
                 y, _ = sf.read(dst, dtype='float32')
                 n = min(len(x), len(y))
                 scores.append(pesq(rate, x[rate:n], y[rate:n], 'wb'))
-            print(f'{name}: PESQ-WB {np.mean(scores):.2f} (' + ' '.join(f'{s:.2f}' for s in scores) + ')', flush=True)
+            print(f'{name}{"" if a.floor_db is None else f" (floor {a.floor_db:g} dBFS)"}: PESQ-WB {np.mean(scores):.2f} (' + ' '.join(f'{s:.2f}' for s in scores) + ')', flush=True)
 
 
 if __name__ == '__main__':
