@@ -214,6 +214,7 @@ def main():
         xs.append(np.load(os.path.join(folder, "features.npy")))
         ts.append(np.load(os.path.join(folder, "targets.npy")))
     x, t = np.concatenate(xs), np.concatenate(ts)
+    del xs, ts   # the parts' memory: 48 kHz low-latency features run to gigabytes per part
     sane = np.array([np.all(np.abs(x[i]) < 1e3) and np.all(np.isfinite(t[i])) for i in range(len(x))])
     if not sane.all():   # log energies and ratios are tens at most; garbage would wreck mean and scale
         print(f"dropped mixture(s) {np.flatnonzero(~sane).tolist()}: features not finite or above 1e3", flush=True)
