@@ -59,6 +59,18 @@ enum FileAccess {
         return [UInt8](data)
     }
 
+    /// Makes `directory` (and its parents) if missing, and checks that files can be made in it.
+    static func makeWritableDirectory(_ directory: String) throws(PresetError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .writeFailed(path: directory, reason: "the folder cannot be made: \(error.localizedDescription)")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else {
+            throw .writeFailed(path: directory, reason: "the folder is not writable")
+        }
+    }
+
     /// Writes `bytes` to `path` through a temporary file and a rename, so readers never see half a file.
     static func write(_ bytes: [UInt8], to path: String) throws(PresetError) {
         do {

@@ -97,8 +97,15 @@ public struct Preset: Sendable, Equatable {
         return copy
     }
 
+    /// Makes the folder a preset will be written to (and its parents) if missing and checks that
+    /// it is writable: a command that computes for minutes calls it first, so it fails before.
+    public static func prepareDirectory(_ directory: String) throws(PresetError) {
+        try FileAccess.makeWritableDirectory(directory)
+    }
+
     /// Validates, then writes `directory/NAME.basis` and `directory/NAME.json` (each atomically,
-    /// basis first), filling in the metadata's basis reference. Returns the JSON's path.
+    /// basis first; the folder is made if missing), filling in the metadata's basis reference.
+    /// Returns the JSON's path.
     @discardableResult
     public func write(directory: String, name: String) throws(PresetError) -> String {
         guard !name.isEmpty, name != ".", name != "..", !name.contains("/"), !name.contains("\0") else {
@@ -107,6 +114,7 @@ public struct Preset: Sendable, Equatable {
         let preset = stamped(name: name)
         let jsonPath = FileAccess.join(directory, "\(name).json")
         try preset.validate(path: jsonPath)
+        try FileAccess.makeWritableDirectory(directory)
         let json = try preset.metadata.encodedJSON()
         try FileAccess.write(BasisFile.encode(basis, seed: metadata.provenance.seed),
                              to: FileAccess.join(directory, preset.metadata.basis.file))

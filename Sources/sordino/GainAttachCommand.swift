@@ -42,7 +42,7 @@ struct GainAttach: ParsableCommand {
     @Option(help: "Pivot P (0.01…0.99): the band gain --sharpness leaves where it is; gains below it fall, gains above it rise.")
     var pivot: Float = 0.5
     @Option(help: "Name of the new preset (default: the output's file name).") var name: String?
-    @Option(name: .shortAndLong, help: "Output path without extension, e.g. presets/speech-16k.") var output: String
+    @Option(name: .shortAndLong, help: "Output path without extension, e.g. presets/speech-16k (its folder is made if missing).") var output: String
 
     func run() throws {
         do { try attach() } catch { throw report(error, command: "gain-attach") }

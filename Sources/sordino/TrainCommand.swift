@@ -30,7 +30,7 @@ struct Train: ParsableCommand {
 
     @Option(help: "Folder(s) of clean speech (repeatable).") var speech: [String] = []
     @Option(help: "Folder(s) of noise (repeatable).") var noise: [String] = []
-    @Option(name: .shortAndLong, help: "Output path without extension, e.g. presets/speech-16k.") var output: String
+    @Option(name: .shortAndLong, help: "Output path without extension, e.g. presets/speech-16k (its folder is made if missing).") var output: String
     @Option(help: "Description stored in the preset.") var description: String = "Speech enhancement preset"
 
     @Option(name: .customLong("sample-rate"), help: "Preset sample rate in Hz.") var sampleRate: Int = 16_000
@@ -184,6 +184,9 @@ struct Train: ParsableCommand {
             note("wrote \(try preset.write(directory: directory.isEmpty ? "." : directory, name: name)) from \(importBasis)")
             return
         }
+        // The folder the preset goes to, made and checked now: not after minutes of training.
+        let outputFolder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        try Preset.prepareDirectory(outputFolder.isEmpty ? "." : outputFolder)
         let speechSignals = try loadFolders(speech, rate: sampleRate, what: "speech")
         let noiseSignals = try loadFolders(noise, rate: sampleRate, what: "noise")
         let speechSet = try TrainingSet(signals: speechSignals, configuration: config)

@@ -49,6 +49,28 @@ struct TrainSeparateTests {
         #expect((curves[1]["values"] as? [Double])?.count == 11)   // 10 prior passes + the start
     }
 
+    /// Found by hand: `-o` into a folder that did not exist trained to the end, then could not
+    /// write the preset and lost it. The folder is made first; one that cannot be made fails at once.
+    @Test func outputFolderIsMadeBeforeTrainingOrRefusedAtOnce() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (speech, noise) = try Self.writeFolders(dir)
+        let arguments = ["train", "--speech", speech, "--noise", noise, "--atoms-speech", "4", "--atoms-noise", "4", "--epochs", "3"]
+        let nested = dir.appendingPathComponent("new/folder/p").path
+        let made = try CLI.run(arguments + ["-o", nested])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(try Preset.load(path: nested + ".json").basis.rank == 8)
+        let blocker = dir.appendingPathComponent("a-file")
+        try Data("not a folder".utf8).write(to: blocker)
+        let refused = try CLI.run(arguments + ["-o", blocker.appendingPathComponent("p").path])
+        #expect(refused.status != 0 && refused.stderr.contains("\(blocker.path): could not be written (the folder cannot be made"),
+                "\(refused.stderr)")
+        #expect(!refused.stderr.contains("frames:"), "refused before the audio was read: \(refused.stderr)")
+        // Every writer of presets (gain-attach, save-noise) goes through `Preset.write`, which makes the folder too.
+        let copy = dir.appendingPathComponent("other/folder").path
+        try Preset.load(path: nested + ".json").write(directory: copy, name: "q")
+        #expect(FileManager.default.fileExists(atPath: copy + "/q.basis"))
+    }
+
     @Test func unknownMethodIsAUsageError() throws {
         let r = try CLI.run(["train", "--speech", "x", "--noise", "y", "--method", "pca", "-o", "/tmp/never"])
         #expect(r.status == 64)

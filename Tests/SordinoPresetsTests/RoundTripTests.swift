@@ -116,8 +116,13 @@ import Testing
         #expect(presetError { try broken.validate() }?.field == "mask.wet")
         #expect(presetError { try broken.write(directory: directory.path, name: "nan") }?.field == "mask.wet")
         #expect(!FileManager.default.fileExists(atPath: directory.file("nan.basis")))
-        #expect(presetError { try preset.write(directory: directory.file("missing/dir"), name: "x") }
-            .map { if case .writeFailed = $0 { true } else { false } } == true)
+        // A missing folder is made (train and gain-attach once lost their result to it); a file in
+        // the way of the folder is a write failure that names it.
+        try preset.write(directory: directory.file("missing/dir"), name: "x")
+        #expect(FileManager.default.fileExists(atPath: directory.file("missing/dir/x.json")))
+        try Data("not a folder".utf8).write(to: URL(fileURLWithPath: directory.file("blocker")))
+        #expect(presetError { try preset.write(directory: directory.file("blocker/dir"), name: "x") }
+            .map { if case .writeFailed(let path, _) = $0 { path.hasSuffix("blocker/dir") } else { false } } == true)
     }
 
     @Test func sampleRateMismatchSaysHowToFixIt() throws {
