@@ -46,6 +46,8 @@ func makeCases() -> [Case] {
     banded.noiseBoundDecibels = 6; banded.gainRefinement = .shape
     var bandedSpread = banded
     bandedSpread.spreadsHopWork = true
+    var eightChannels = banded                // streams solved eight at a time in the lanes of one pass
+    eightChannels.channelCount = 8
     var bandedPresence = banded
     bandedPresence.gainRefinement = nil; bandedPresence.absentFloorDecibels = -25; bandedPresence.channelCount = 1
     var lowLatency = banded                   // lowlatency-48k's shape: 512-point frames, hop 128, a network
@@ -59,6 +61,8 @@ func makeCases() -> [Case] {
             Case(name: "band-limited-48k-stereo-gain", configuration: banded, gainModel: randomGainModel(for: banded)),
             Case(name: "band-limited-48k-stereo-gain-spread", configuration: bandedSpread,
                  gainModel: randomGainModel(for: bandedSpread)),
+            Case(name: "band-limited-48k-8-channels-gain", configuration: eightChannels,
+                 gainModel: randomGainModel(for: eightChannels)),
             Case(name: "band-limited-48k-mono-presence", configuration: bandedPresence),
             Case(name: "band-limited-48k-hop128-mono-gain", configuration: lowLatency,
                  gainModel: randomGainModel(for: lowLatency))]

@@ -82,6 +82,62 @@ static inline __attribute__((always_inline)) void pass(const float *rows, int fi
     }
 }
 
+/// `pass` for up to eight streams at once, a stream in each lane: for each group of eight bins,
+/// Λ[f] = W[f]·H + ε as eight lanes (one multiply-add per atom and bin for all streams), the
+/// weights P and Q of the group's bins, then Wᵀ·P and Wᵀ·Q added per atom, each atom's eight bins
+/// in order (the order `add_rows` adds them in). `h` is `stride` × 8 floats (atom k's activations of
+/// the eight streams at 8·k), `v` the frames' spectra bin by bin (8 floats a bin), `numerator` and
+/// `denominator` four partial sums of `stride` × 8 floats each, the group at f going to partial sum
+/// (f / 8) mod 4. A lane whose h and v are zero stays zero.
+static inline __attribute__((always_inline)) void pass_lanes(const float *rows, int first, int end, int stride,
+                                                             const float *h, const float *v, float epsilon,
+                                                             int beta, float *numerator, float *denominator) {
+    const Lanes eps = {epsilon, epsilon, epsilon, epsilon, epsilon, epsilon, epsilon, epsilon};
+    for (int f = first; f < end; f += GROUP) {
+        const int count = end - f < GROUP ? end - f : GROUP;
+        const float *r[GROUP];
+        for (int i = 0; i < GROUP; i++) r[i] = rows + (long)(f + (i < count ? i : 0)) * stride;
+        Lanes model[GROUP] = {{0}};
+        for (int k = 0; k < stride; k++) {
+            const Lanes x = load8(h + 8 * (long)k);
+            for (int i = 0; i < GROUP; i++) {
+                const float w = r[i][k];
+                model[i] = (Lanes){w, w, w, w, w, w, w, w} * x + model[i];
+            }
+        }
+        Lanes p[GROUP], q[GROUP];
+        for (int i = 0; i < GROUP; i++) {
+            const Lanes data = i < count ? load8(v + 8 * (long)(f + i)) : (Lanes){0};
+            const Lanes m = model[i] + eps;
+            if (beta == 1) {
+                p[i] = data / m;
+                q[i] = (Lanes){0};
+            } else if (beta == 0) {
+                const Lanes inverse = 1 / m;
+                p[i] = data * inverse * inverse;
+                q[i] = i < count ? inverse : (Lanes){0};
+            } else {
+                p[i] = (Lanes){0};
+                q[i] = i < count ? m : (Lanes){0};
+            }
+        }
+        const long partial = (long)((f / GROUP) & 3) * stride * 8;
+        for (int which = 0; which < 2; which++) {
+            if (which == 0 ? beta == 2 : beta == 1) continue;
+            const Lanes *weights = which == 0 ? p : q;
+            float *sums = (which == 0 ? numerator : denominator) + partial;
+            for (int k = 0; k < stride; k++) {
+                Lanes sum = load8(sums + 8 * (long)k);
+                for (int i = 0; i < GROUP; i++) {
+                    const float w = r[i][k];
+                    sum = (Lanes){w, w, w, w, w, w, w, w} * weights[i] + sum;
+                }
+                store8(sums + 8 * (long)k, sum);
+            }
+        }
+    }
+}
+
 /// Rows r ..< r + 8·V of y = M·x, each row's sum split over the columns by their residue modulo K
 /// (V·K = 8 independent chains, enough to cover the multiply-add's latency), the K partial sums
 /// then added pairwise.
@@ -266,6 +322,9 @@ static int cpu_fuses(void) {
 BOTH_BUILDS(void, pass, (const float *rows, int first, int end, int stride, const float *h, const float *v,
                          float epsilon, int beta, float *numerator, float *denominator),
             { pass(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator); })
+BOTH_BUILDS(void, pass_lanes, (const float *rows, int first, int end, int stride, const float *h, const float *v,
+                               float epsilon, int beta, float *numerator, float *denominator),
+            { pass_lanes(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator); })
 BOTH_BUILDS(float, peak, (long steps), { return peak(steps); })
 BOTH_BUILDS(void, estimate, (const float *rows, int bins, int stride, int speech, const float *h,
                              float *speech_estimate, float *noise_estimate),
@@ -289,6 +348,8 @@ SordinoSolverPass sordino_solver_pass(int *fused) {
 #endif
     return CHOSEN(pass);
 }
+
+SordinoSolverPass sordino_solver_pass_lanes(void) { return CHOSEN(pass_lanes); }
 
 SordinoPeakLoop sordino_peak_loop(void) { return CHOSEN(peak); }
 

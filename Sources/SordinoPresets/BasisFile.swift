@@ -204,9 +204,8 @@ public enum BasisFile {
     }
 
     /// Reads a little-endian integer at `offset`; the caller has checked `offset + size ≤ count`.
-    private static func read<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
-        var value: T = 0
-        for i in 0..<MemoryLayout<T>.size { value |= T(bytes[offset + i]) << (8 * i) }
-        return value
+    static func read<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
+        precondition(offset >= 0 && offset + MemoryLayout<T>.size <= bytes.count, "read past the checked length")
+        return T(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) })
     }
 }

@@ -73,6 +73,6 @@ public enum GainFile {
     }
 
     private static func read(_ bytes: [UInt8], at offset: Int) -> UInt32 {
-        (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[offset + $1]) << UInt32(8 * $1) }
+        BasisFile.read(UInt32.self, bytes, at: offset)
     }
 }

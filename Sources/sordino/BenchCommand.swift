@@ -8,6 +8,7 @@ import SordinoPresets
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Measure the engine's cost per hop and real-time factor for presets.",
         discussion: """
         Processes a seeded speech-like signal on one thread and reports, per preset: CPU µs per hop \

@@ -8,6 +8,7 @@ import SordinoJACK
 
 struct Ctl: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "ctl",
         abstract: "Steer and watch a running `sordino run` over its control socket.",
         discussion: """
         Connects to $XDG_RUNTIME_DIR/sordino/NAME.sock (NAME: --name, default sordino; without \

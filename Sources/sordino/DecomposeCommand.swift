@@ -9,6 +9,7 @@ import SordinoNMF
 
 struct Decompose: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "decompose",
         abstract: "Factorise one recording's spectrogram into K components and resynthesise each.",
         discussion: """
         Every channel is analysed with the same STFT (--window: periodic sqrt-hann, the default, \

@@ -12,6 +12,7 @@ import SordinoPresets
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Enhance the bundled noisy sample through JACK and report before/after levels, latency and cost.",
         discussion: """
         Starts a private JACK server (jackd --no-realtime -S -n sordino-demo-PID -d dummy: no sound \

@@ -8,6 +8,7 @@ import SordinoPresets
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Print a preset's settings, shapes, provenance and checksum (and validate it).",
         discussion: "Without an argument, lists the presets found on the search path.")
 

@@ -10,6 +10,7 @@ import SordinoNMF
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run as a JACK client: enhance speech live from in_N to out_N (the daemon; the default command).",
         discussion: """
         Opens a client on a running JACK server (it never starts one: see `sordino demo`) with ports \

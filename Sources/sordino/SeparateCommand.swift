@@ -9,6 +9,7 @@ import SordinoPresets
 
 struct Separate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "separate",
         abstract: "Split a recording into a speech and a noise estimate that sum to it.",
         discussion: """
         Runs the same engine as `process` (fully wet, delay compensated) to get the speech estimate \

@@ -6,6 +6,7 @@ import Foundation
 
 struct Service: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "service",
         abstract: "Install or remove a systemd unit that runs `sordino run` as a service.",
         discussion: """
         The unit runs this binary (install it first with `make install PREFIX=…`) as `sordino run \

@@ -10,6 +10,7 @@ import SordinoPresets
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "train",
         abstract: "Learn speech and noise dictionaries from audio folders and write a preset.",
         discussion: """
         Every audio file under --speech and --noise (searched recursively, in sorted order) is read, \

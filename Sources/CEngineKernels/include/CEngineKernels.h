@@ -17,6 +17,14 @@ typedef void (*SordinoSolverPass)(const float *rows, int first, int end, int str
 /// multiply-add), else the baseline build (a multiply, then an add). `fused` is set to 1 or 0.
 SordinoSolverPass sordino_solver_pass(int *fused);
 
+/// The pass for eight streams at once, a stream in each lane (built as `sordino_solver_pass`'s
+/// choice is): the same arguments, but `h` holds `stride` × 8 floats (atom k of stream s at 8·k + s),
+/// `v` 8 floats per bin (bin f of stream s at 8·f + s), and `numerator` and `denominator` four
+/// partial sums of `stride` × 8 floats each, laid out as `h`. Each stream's sums are those of
+/// `sordino_solver_pass` up to rounding: its Λ is summed over the atoms in order, not in eight
+/// interleaved chains. No allocation, no lock, no system call.
+SordinoSolverPass sordino_solver_pass_lanes(void);
+
 /// Runs `steps` steps of twelve independent chains of eight lanes, x ← x·a + b, with the same
 /// multiply-add as the pass chosen for this CPU, and returns the sum of the chains' lanes (so no
 /// step is left out). 192 flops per step: for timing the machine's multiply-add peak.
