@@ -2,11 +2,13 @@
 // The HTTP server of `sordino run --http`: `/`, `/status`, `/metrics`, `POST /control` and the `/ws` websocket, on threads of its own.
 
 import Foundation
+import Glibc
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 import SordinoControl
 import Synchronization
 
@@ -19,6 +21,9 @@ public final class StatusServer: Sendable {
     private let task: Task<Void, Never>
     private let finished: DispatchSemaphore
     private let group: MultiThreadedEventLoopGroup
+    /// Runs the application; shut down gracefully by `stop` (no signals of its own: the daemon
+    /// handles those).
+    private let services: ServiceGroup
 
     /// Longest request body or websocket message, bytes: a control-protocol line.
     static var maximumMessageBytes: Int { ControlProtocol.maximumLineBytes }
@@ -46,9 +51,11 @@ public final class StatusServer: Sendable {
             },
             eventLoopGroupProvider: .shared(group), logger: logger)
         let finished = DispatchSemaphore(value: 0)
+        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        self.services = services
         task = Task.detached {
             do {
-                try await app.run()
+                try await services.run()
             } catch {
                 outcome.withLock { if $0 == nil { $0 = .failure(.bind(address: options.bindAddress, port: options.port, reason: "\(error)")) } }
                 started.signal()
@@ -73,10 +80,39 @@ public final class StatusServer: Sendable {
         }
     }
 
-    /// Stops serving: closes the listener and every connection, waits for them (≤ 3 s).
+    /// Checks, before anything else starts, that `options`' address and port can be bound (as the
+    /// server binds them: SO_REUSEADDR, so a port left in TIME_WAIT by a daemon just stopped
+    /// passes), so that a port in use fails the start before a JACK client is opened. Port 0 (any)
+    /// always passes. The server's own bind still reports what happens in between.
+    public static func checkCanBind(_ options: HTTPOptions) throws(StatusServerError) {
+        guard options.port != 0 else { return }
+        var hints = addrinfo()
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(options.bindAddress, String(options.port), &hints, &found)
+        guard status == 0, let first = found else {
+            throw .bind(address: options.bindAddress, port: options.port, reason: String(cString: gai_strerror(status)))
+        }
+        defer { freeaddrinfo(first) }
+        let socket = Glibc.socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+        guard socket >= 0 else { throw .bind(address: options.bindAddress, port: options.port, reason: String(cString: strerror(errno))) }
+        defer { close(socket) }
+        var one: Int32 = 1
+        _ = setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        guard bind(socket, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
+            throw .bind(address: options.bindAddress, port: options.port, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// Stops serving: closes the listener and every connection, waits for them (≤ 3 s; then cancels).
     public func stop() {
-        task.cancel()
-        _ = finished.wait(timeout: .now() + 3)
+        let services = self.services
+        Task.detached { await services.triggerGracefulShutdown() }
+        if finished.wait(timeout: .now() + 3) == .timedOut {
+            task.cancel()
+            _ = finished.wait(timeout: .now() + 1)
+        }
         try? group.syncShutdownGracefully()
     }
 

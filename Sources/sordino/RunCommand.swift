@@ -188,6 +188,7 @@ struct Run: ParsableCommand {
                 throw report(CommandError("\(error)", exitCode: .cannotCreate), command: "run")
             }
         }
+        try checkHTTPPort()
         guard let host = try openHost(options: options, controls: controls, factory: factory, signals: signals,
                                       notifier: notifier, logger: logger) else { return }
         defer { host.close() }

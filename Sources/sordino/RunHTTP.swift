@@ -25,6 +25,15 @@ extension Run {
         do throws(HTTPOptionsError) { try options.validate() } catch { throw ValidationError(error.description) }
     }
 
+    /// With --http, fails the start at once (exit 73) when the port cannot be bound: called before
+    /// the JACK client is opened.
+    func checkHTTPPort() throws {
+        guard let options = httpOptions else { return }
+        do throws(StatusServerError) { try StatusServer.checkCanBind(options) } catch {
+            throw report(CommandError("\(error)", exitCode: .cannotCreate), command: "run")
+        }
+    }
+
     /// Starts the HTTP server when --http was given; returns what stops it. A port that cannot be
     /// bound stops the start (exit 73).
     func startHTTP(target: any ControlTarget, logger: Logger) throws -> (() -> Void)? {
@@ -44,6 +53,8 @@ extension Run {
             throw ValidationError("this sordino was built without the HTTP server (SORDINO_NO_HTTP=1): rebuild without that variable to use --http.")
         }
     }
+
+    func checkHTTPPort() throws {}
 
     func startHTTP(target: any ControlTarget, logger: Logger) throws -> (() -> Void)? { nil }
     #endif
