@@ -39,9 +39,13 @@ install: build
 	$(SWIFT) package plugin generate-manual --multi-page
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sordino/presets/samples $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(SORDINO) $(DESTDIR)$(PREFIX)/bin/sordino
-	install -m 644 presets/*.json presets/*.basis $(DESTDIR)$(PREFIX)/share/sordino/presets/
+	install -m 644 presets/*.json presets/*.basis presets/*.gain $(DESTDIR)$(PREFIX)/share/sordino/presets/
 	install -m 644 presets/samples/*.wav $(DESTDIR)$(PREFIX)/share/sordino/presets/samples/
 	install -m 644 $(MANPAGES)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	@# Every installed preset must load from where it was installed (a file left behind fails here).
+	@for p in presets/*.json; do case $$p in *.loss.json) continue;; esac; \
+	  $(DESTDIR)$(PREFIX)/bin/sordino inspect $(DESTDIR)$(PREFIX)/share/sordino/presets/$$(basename $$p) >/dev/null \
+	    || { echo "make install: the installed $$(basename $$p .json) does not load"; exit 1; }; done
 	@echo "installed $(PREFIX)/bin/sordino; as a service: $(PREFIX)/bin/sordino service install --user"
 
 ## Removes what `make install` put under PREFIX.
