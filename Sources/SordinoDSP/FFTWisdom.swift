@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // FFTW wisdom for the shipped presets' FFT lengths, measured once and imported before every plan.
 
-/// FFTW's measured plans for real transforms of 512, 1408 and 1536 points (both directions,
+/// FFTW's measured plans for real transforms of 512, 1408, 1536 and 3072 points (both directions,
 /// out of place, on `fftwf_malloc`ed buffers, as `RealFFT` makes them): the lengths of every shipped
-/// preset. Made on an AMD EPYC (Zen 5) with Debian 12's FFTW 3.3.10 by
+/// preset. Made with Debian 12's FFTW 3.3.10 by
 ///
-///     fftwf-wisdom -m -o - rof512 rob512 rof1408 rob1408 rof1536 rob1536
+///     fftwf-wisdom -m -o - rof512 rob512 rof1408 rob1408 rof1536 rob1536     # on an AMD EPYC (Zen 5)
+///     fftwf-wisdom -m -o - rof3072 rob3072                                   # on an Intel Xeon, for speech-96k
 ///
-/// (package libfftw3-bin). `RealFFT` imports it before its first plan and still plans with
+/// (package libfftw3-bin), the second's entries added to the first's block (both name the same
+/// FFTW build). `RealFFT` imports it before its first plan and still plans with
 /// `FFTW_ESTIMATE`: FFTW then takes a length's plan from this wisdom where it applies (the same
 /// FFTW build, a CPU with AVX) and estimates it otherwise. Either way the plan depends only on the
 /// wisdom, the FFTW build and the CPU, never on timings taken at start, so every engine on one
@@ -15,7 +17,7 @@
 /// measured plans take a forward and inverse pair from 2.1 to 1.7 µs at 1536 points, 2.9 to 2.6 µs
 /// at 1408 and 0.49 to 0.47 µs at 512 (docs/PERFORMANCE.md, "FFTW plans from shipped wisdom").
 /// The lengths `fftwWisdom` was made for (the command above names each, both directions).
-let fftwWisdomLengths = [512, 1408, 1536]
+let fftwWisdomLengths = [512, 1408, 1536, 3072]
 
 let fftwWisdom = """
 (fftw-3.3.10 fftwf_wisdom #x9e7d4dee #xdb14fed1 #x34bf76a4 #xeb6e8fdf
@@ -65,5 +67,22 @@ let fftwWisdom = """
   (fftwf_codelet_n1fv_11_avx 0 #x11bdd #x11bdd #x0 #xcd975fb3 #x9c5c9425 #x061ab7d7 #x433591e9)
   (fftwf_rdft_rank0_register 0 #x11bdd #x11bdd #x0 #x5872658f #x3e1df62f #x51b93d7c #x2f8c97e0)
   (fftwf_codelet_hc2cbdftv_2_sse2 0 #x10bdd #x10bdd #x0 #xebe1d760 #x5642e1ca #x8a6f8526 #x59f9cc93)
+  (fftwf_codelet_r2cf_6 2 #x11bdd #x11bdd #x0 #x832bb70c #x7a74ccf4 #xe21da28d #xd95e303b)
+  (fftwf_codelet_t2fv_8_avx 0 #x11bdd #x11bdd #x0 #x90ee7c79 #x71821173 #x8817a6e1 #x00d8c6f6)
+  (fftwf_codelet_n1bv_12_avx 0 #x10bdd #x10bdd #x0 #x5159ee49 #xd07227f1 #x346b42a2 #xcccf2b65)
+  (fftwf_dft_vrank_geq1_register 0 #x10bdd #x10bdd #x0 #x896a206e #x5a1c03d9 #x37a0fe21 #xa6e5a998)
+  (fftwf_codelet_t2bv_32_avx 0 #x10bdd #x10bdd #x0 #x63295554 #xde8764fc #x045a4201 #x1a870e7c)
+  (fftwf_codelet_r2cbIII_2 2 #x10bdd #x10bdd #x0 #x1a829243 #xa1f9b48a #x422bede5 #x3b01b96f)
+  (fftwf_rdft2_nop_register 0 #x11bdd #x11bdd #x0 #xd8736c7e #x19a8ba9a #xeabc6cfb #x188939c2)
+  (fftwf_codelet_hc2cbdft_2 0 #x10bdd #x10bdd #x0 #xf28b600b #x2c59122c #x2a236e3c #xab1b2d9f)
+  (fftwf_codelet_n1fv_64_avx 0 #x11bdd #x11bdd #x0 #xab6456f0 #x369a9e5d #xad7463bd #xc6bf2cef)
+  (fftwf_dft_vrank_geq1_register 0 #x11bdd #x11bdd #x0 #x8b6b1790 #xc26cc7a2 #x349fe407 #x1525b1db)
+  (fftwf_codelet_hc2cfdftv_6_sse2 0 #x11bdd #x11bdd #x0 #x54819c61 #xf37fbdf5 #x77ca865d #xaad3dc59)
+  (fftwf_codelet_r2cfII_6 2 #x11bdd #x11bdd #x0 #x05e1ed14 #xc30c7f8a #xcde0b990 #xc2de643d)
+  (fftwf_codelet_r2cb_2 2 #x10bdd #x10bdd #x0 #xb4c91359 #x23f5f156 #xebbeccff #x42b3df7a)
+  (fftwf_dft_r2hc_register 0 #x11bdd #x11bdd #x0 #x8a12eba3 #x2078b602 #x7a333453 #xc5ebd317)
+  (fftwf_rdft2_buffered_register 0 #x11bdd #x11bdd #x0 #xf28b600b #x2c59122c #x2a236e3c #xab1b2d9f)
+  (fftwf_rdft_rank0_register 0 #x11bdd #x11bdd #x0 #xf7d6344f #x9d929567 #x08a543cf #x02d38ae8)
+  (fftwf_codelet_t2bv_4_avx 0 #x10bdd #x10bdd #x0 #x93900f75 #xc743c003 #x9ab5abf5 #x6552184a)
 )
 """

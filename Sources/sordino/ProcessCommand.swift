@@ -17,7 +17,7 @@ struct ProcessCommand: ParsableCommand {
         or output, so process fits in a pipe (e.g. `sox in.mp3 -t wav - | sordino process - out.wav`).
 
         Without --preset the shipped preset for the file's rate is used; for a rate with none, the \
-        one of the nearest rate below it (e.g. speech-48k for 96 kHz), and stderr says which. When \
+        one of the nearest rate below it (e.g. speech-48k for 88.2 kHz), and stderr says which. When \
         the file's rate differs from the preset's, the audio is converted with libsoxr to the \
         preset's rate and back. Without --compensate-delay the output is the engine's stream: \
         delayed by the latency (the preset's frame length, in samples at the preset's rate) and \

@@ -19,7 +19,8 @@ import TestSupport
 @Suite("speech onset without noise first", .enabled(if: CLI.shouldRun, CLI.skipReason))
 struct SpeechOnsetTests {
     @Test("clean speech (pauses of digital zeros) from the first sample, and after 1 s of digital silence: the level over the speech within −4 dB and at most 2 of its 250 ms windows cut by more than 12 dB",
-          arguments: [("speech-16k", [0, 1]), ("speech-48k", [0, 1]), ("speech-44k1", [0, 1]), ("lowlatency-48k", [0, 1])])
+          arguments: [("speech-16k", [0, 1]), ("speech-48k", [0, 1]), ("speech-44k1", [0, 1]), ("lowlatency-48k", [0, 1]),
+                      ("speech-96k", [0, 1])])
     func cleanSpeechPasses(preset: String, leadSeconds: [Int]) throws {
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let clean = try AudioFileReader.read(path: CLI.repository.appendingPathComponent("presets/samples/clean-speech-16k.wav").path).0
