@@ -39,7 +39,9 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        /// OpenBLAS's `cblas_sgemm`, loaded with dlopen on the first product (training, decomposition,
+        /// learn-noise), so that the commands without products start without it.
+        .target(name: "CLazyBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(name: "CJACK", linkerSettings: [.linkedLibrary("jack")]),
@@ -53,7 +55,7 @@ let package = Package(
             "CFFTW", "CEngineKernels", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "SordinoNMF", dependencies: [
-            "SordinoDSP", "CBLAS", .product(name: "RealModule", package: "swift-numerics"),
+            "SordinoDSP", "CLazyBLAS", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "SordinoIO", dependencies: ["CSndfile", "CSoxr"]),
         .target(name: "SordinoPresets", dependencies: ["SordinoDSP", "CZlib"]),

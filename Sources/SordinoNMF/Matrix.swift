@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// A row-major Float matrix for offline factorisation, with products through OpenBLAS's cblas_sgemm.
+// A row-major Float matrix for offline factorisation, with products through OpenBLAS's cblas_sgemm (loaded on first use).
 
-internal import CBLAS
+internal import CLazyBLAS
 import SordinoDSP
 
 /// A dense `rows × columns` matrix of `Float`, row-major: element (r, c) is `values[r * columns + c]`.
@@ -86,7 +86,16 @@ public struct Matrix: Sendable, Equatable {
 /// audio work during `learn-noise`). For processes whose products are small; training leaves the
 /// threads as `OPENBLAS_NUM_THREADS` sets them.
 public func runMatrixProductsOnOneThread() {
-    openblas_set_num_threads(1)
+    sordino_blas_one_thread()
+}
+
+/// Loads OpenBLAS if it is not yet (the first product would; the factorisations check first, in
+/// `checkData`, so that a missing library is an error and not an abort). Returns nil once loaded,
+/// or what to do.
+public func loadMatrixProducts() -> String? {
+    guard let why = sordino_blas_load() else { return nil }
+    return "matrix products need OpenBLAS, which cannot be loaded (\(String(cString: why))): install it "
+        + "(Debian: apt-get install libopenblas0)"
 }
 
 /// C ← α·op(A)·op(B) + β·C on raw row-major storage with row strides `lda`, `ldb`, `ldc`.
@@ -98,17 +107,18 @@ func gemm(_ transposeA: Bool, _ transposeB: Bool, m: Int, n: Int, k: Int, alpha:
           beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
     guard m > 0, n > 0 else { return }
     precondition(max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), "matrix too large for 32-bit BLAS indices")
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(max(lda, 1)), b, Int32(max(ldb, 1)),
-                beta, c, Int32(max(ldc, 1)))
+    sordino_blas_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(max(lda, 1)),
+                       b, Int32(max(ldb, 1)), beta, c, Int32(max(ldc, 1)))
 }
 
 // MARK: - Checks at the factorisations' entry
 
 extension Matrix {
-    /// Throws unless this is usable NMF data V: at least one row and column, every entry finite and ≥ 0.
+    /// Throws unless this is usable NMF data V: at least one row and column, every entry finite and
+    /// ≥ 0; and unless OpenBLAS, which every factorisation's products need, can be loaded.
     func checkData() throws(NMFError) {
         guard rows > 0, columns > 0 else { throw .noFrames(what: "V (\(rows) × \(columns))") }
+        if let why = loadMatrixProducts() { throw .matrixProductsUnavailable(why) }
         for (i, x) in values.enumerated() where !(x.isFinite && x >= 0) {
             throw .invalidData(row: i / columns, column: i % columns, value: x)
         }

@@ -15,6 +15,8 @@ public enum NMFError: Error, Equatable, CustomStringConvertible {
     /// The objective became NaN or infinite at `pass`: the updates diverged.
     case diverged(pass: Int, objective: Double)
     case engine(EngineError)
+    /// OpenBLAS cannot be loaded: what the loader said, and what to do.
+    case matrixProductsUnavailable(String)
 
     public var description: String {
         switch self {
@@ -35,6 +37,8 @@ public enum NMFError: Error, Equatable, CustomStringConvertible {
                 + "(majorisation-minimisation never raises the objective), or fewer passes."
         case let .engine(error):
             error.description
+        case let .matrixProductsUnavailable(message):
+            message
         }
     }
 }
