@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // FFTW wisdom for the shipped presets' FFT lengths, measured once and imported before every plan.
 
-/// FFTW's measured plans for real transforms of 512, 1408, 1536 and 3072 points (both directions,
+/// FFTW's measured plans for real transforms of 512, 1408, 1536, 3072 and 6144 points (both directions,
 /// out of place, on `fftwf_malloc`ed buffers, as `RealFFT` makes them): the lengths of every shipped
 /// preset. Made with Debian 12's FFTW 3.3.10 by
 ///
 ///     fftwf-wisdom -m -o - rof512 rob512 rof1408 rob1408 rof1536 rob1536     # on an AMD EPYC (Zen 5)
-///     fftwf-wisdom -m -o - rof3072 rob3072                                   # on an Intel Xeon, for speech-96k
+///     fftwf-wisdom -m -o - rof3072 rob3072 rof6144 rob6144                   # on an Intel Xeon, for speech-96k and -192k
 ///
 /// (package libfftw3-bin), the second's entries added to the first's block (both name the same
 /// FFTW build). `RealFFT` imports it before its first plan and still plans with
@@ -17,7 +17,7 @@
 /// measured plans take a forward and inverse pair from 2.1 to 1.7 µs at 1536 points, 2.9 to 2.6 µs
 /// at 1408 and 0.49 to 0.47 µs at 512 (docs/PERFORMANCE.md, "FFTW plans from shipped wisdom").
 /// The lengths `fftwWisdom` was made for (the command above names each, both directions).
-let fftwWisdomLengths = [512, 1408, 1536, 3072]
+let fftwWisdomLengths = [512, 1408, 1536, 3072, 6144]
 
 let fftwWisdom = """
 (fftw-3.3.10 fftwf_wisdom #x9e7d4dee #xdb14fed1 #x34bf76a4 #xeb6e8fdf
@@ -84,5 +84,22 @@ let fftwWisdom = """
   (fftwf_rdft2_buffered_register 0 #x11bdd #x11bdd #x0 #xf28b600b #x2c59122c #x2a236e3c #xab1b2d9f)
   (fftwf_rdft_rank0_register 0 #x11bdd #x11bdd #x0 #xf7d6344f #x9d929567 #x08a543cf #x02d38ae8)
   (fftwf_codelet_t2bv_4_avx 0 #x10bdd #x10bdd #x0 #x93900f75 #xc743c003 #x9ab5abf5 #x6552184a)
+  (fftwf_rdft_rank0_register 0 #x11bdd #x11bdd #x0 #x41aa6e2a #xfc75e39f #x5493469f #xce6f2c17)
+  (fftwf_codelet_r2cfII_8 2 #x11bdd #x11bdd #x0 #x4ae873c3 #x4bba76ec #x73c9ce7c #x847ed535)
+  (fftwf_codelet_r2cf_8 2 #x11bdd #x11bdd #x0 #xc01daaf7 #xfa81a748 #x22ea5540 #x3823dc14)
+  (fftwf_dft_r2hc_register 0 #x11bdd #x11bdd #x0 #x44825a50 #xe245e613 #x6547463f #xe4fccb33)
+  (fftwf_codelet_hc2cfdftv_8_sse2 0 #x11bdd #x11bdd #x0 #x108bcd7c #xb8fd7eb9 #xc1417cb0 #xc6df9b86)
+  (fftwf_codelet_n1bv_12_avx 0 #x10bdd #x10bdd #x0 #xe9ceb3f1 #xb60ede33 #xbc2bcdd0 #x900e472d)
+  (fftwf_rdft2_buffered_register 0 #x11bdd #x11bdd #x0 #x30b47bd6 #x67212a1a #x40e2b162 #x76ae7bd9)
+  (fftwf_rdft2_nop_register 0 #x11bdd #x11bdd #x0 #x65953d3e #x8f3b4bde #xf4ff8e36 #xbdd74d76)
+  (fftwf_dft_vrank_geq1_register 0 #x10bdd #x10bdd #x0 #x7eab3c5a #x09ba1135 #xce0750ad #x237fb4d2)
+  (fftwf_codelet_t2bv_16_avx 0 #x10bdd #x10bdd #x0 #x2c96b720 #xc52718fb #x1fd4711d #x9d28b017)
+  (fftwf_codelet_t2bv_16_avx 0 #x10bdd #x10bdd #x0 #xc47e42b0 #xa8ab65a3 #x145ae5f2 #x67aabf1e)
+  (fftwf_dft_vrank_geq1_register 0 #x11bdd #x11bdd #x0 #x4f416cd6 #xc4b5fb48 #xfec58f3d #xc8d7dbc4)
+  (fftwf_codelet_r2cbIII_2 2 #x10bdd #x10bdd #x0 #x3ee46fa4 #x98c9c49a #xfc9a0296 #x7fa90a1d)
+  (fftwf_codelet_t2fv_64_avx 0 #x11bdd #x11bdd #x0 #xa5ede20f #x12999d5a #x58175b85 #xec10a215)
+  (fftwf_codelet_r2cb_2 2 #x10bdd #x10bdd #x0 #x8c8b43c0 #x90962212 #x59967b53 #x7947dc27)
+  (fftwf_codelet_n1fv_12_avx 0 #x11bdd #x11bdd #x0 #x8285d0d2 #x6867ab52 #xd73be177 #x0dbf136a)
+  (fftwf_codelet_hc2cbdftv_2_sse2 0 #x10bdd #x10bdd #x0 #x30b47bd6 #x67212a1a #x40e2b162 #x76ae7bd9)
 )
 """

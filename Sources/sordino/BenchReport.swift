@@ -39,7 +39,7 @@ struct BenchRecord: Codable {
 
     var line: String {
         let name = preset.padding(toLength: 18, withPad: " ", startingAt: 0)
-        var text = name + String(format: "  %-5d  %3d/%-4d  %4d %2d  %6.1f %6.1f %6.1f %7.1f %6.1f %5.2f× %6.1f %4.0f%%  %6.2f %4.0f%%  %@",
+        var text = name + String(format: "  %-6d %3d/%-4d  %4d %2d  %6.1f %6.1f %6.1f %7.1f %6.1f %5.2f× %6.1f %4.0f%%  %6.2f %4.0f%%  %@",
                                   sampleRate, solvedBinCount, binCount, atoms, iterations, microsecondsPerHop, p50, p99,
                                   max, baselineMicrosecondsPerHop, ratio, realTimeFactor, 100 * fftShare, solverGFLOPs,
                                   100 * peakShare, allocations.map { "\($0)" } ?? "-")

@@ -140,7 +140,7 @@ struct JackCommandTests {
         defer { server.stop() }
         let r = try CLI.run(["run", "--server", server.name])
         #expect(r.status == 65, "\(r.stderr)")
-        #expect(r.stderr.contains("has no preset for 32000 Hz; it holds presets for 16000, 44100, 48000, 96000 Hz"), "\(r.stderr)")
+        #expect(r.stderr.contains("has no preset for 32000 Hz; it holds presets for 16000, 44100, 48000, 96000, 192000 Hz"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
         let single = try CLI.run(["run", "--server", server.name, "--preset", "speech-16k"])
         #expect(single.status == 65)

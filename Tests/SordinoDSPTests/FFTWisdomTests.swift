@@ -7,9 +7,9 @@ import TestSupport
 
 struct FFTWisdomTests {
     /// The FFT lengths of the shipped presets (512: speech-16k, lowlatency-48k, kwon2016-16k;
-    /// 1408: speech-44k1; 1536: speech-48k; 3072: speech-96k); `PresetWisdomTests` checks the
+    /// 1408: speech-44k1; 1536: speech-48k; 3072: speech-96k; 6144: speech-192k); `PresetWisdomTests` checks the
     /// presets still use them.
-    static let shippedLengths = [512, 1408, 1536, 3072]
+    static let shippedLengths = [512, 1408, 1536, 3072, 6144]
 
     @Test(arguments: shippedLengths)
     func shippedLengthsArePlannedFromWisdom(length: Int) {

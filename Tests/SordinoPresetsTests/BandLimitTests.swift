@@ -11,7 +11,7 @@ import Testing
         .deletingLastPathComponent().appendingPathComponent("presets").path
 
     @Test(arguments: [("speech-48k", Float(7800), 250, 769), ("lowlatency-48k", 7800, 84, 257),
-                      ("speech-44k1", 7800, 250, 705), ("speech-96k", 7800, 250, 1537),
+                      ("speech-44k1", 7800, 250, 705), ("speech-96k", 7800, 250, 1537), ("speech-192k", 7800, 250, 3073),
                       ("speech-16k", nil, 257, 257)] as [(String, Float?, Int, Int)])
     func theShippedPresetsRecordTheLimitTheyWereTrainedWith(name: String, limit: Float?, solved: Int, bins: Int) throws {
         let preset = try Preset.load(path: Self.presets + "/" + name)
