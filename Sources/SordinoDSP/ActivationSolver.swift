@@ -70,8 +70,9 @@ public struct ActivationSolver: ~Copyable {
     /// The pass with a stream in each of eight lanes (`sordino_solver_pass_lanes`), for
     /// `iterate(streams:…)` from `lanesFrom` streams on.
     private let passLanes: SordinoSolverPass
-    /// Eight streams' activations, spectra and partial sums interleaved for `passLanes`
-    /// (activationStride × 8, binCount × 8, 4 × activationStride × 8 twice); empty below `lanesFrom`.
+    /// Eight streams' activations and partial sums interleaved for `passLanes` (activationStride × 8,
+    /// 4 × activationStride × 8 twice), and every chunk of eight streams' spectra (binCount × 8 each,
+    /// written by `prepare`, so once a frame); empty below `lanesFrom`.
     private let laneActivations: UnsafeMutablePointer<Float>
     private let laneSpectra: UnsafeMutablePointer<Float>
     private let laneNumerator: UnsafeMutablePointer<Float>
@@ -107,8 +108,8 @@ public struct ActivationSolver: ~Copyable {
         activationStride = speechStride + noiseStride
         streamCapacity = max(streams, 1)
         let a = activationStride, b = binStride
-        let lanes = streamCapacity >= Self.lanesFrom ? 8 : 0
-        let total = binCount * a + (2 + 8 * streamCapacity) * a + 2 * b + 8 + lanes * (9 * a + binCount)
+        let lanes = streamCapacity >= Self.lanesFrom ? 8 : 0, chunks = (streamCapacity + 7) / 8
+        let total = binCount * a + (2 + 8 * streamCapacity) * a + 2 * b + 8 + lanes * (9 * a + chunks * binCount)
         var arena = FloatArena(capacity: total)
         basisRows = arena.take(binCount * a)
         atomSums = arena.take(a)
@@ -119,7 +120,7 @@ public struct ActivationSolver: ~Copyable {
         noiseEstimate = arena.take(b)
         totals = arena.take(8)
         laneActivations = arena.take(lanes * a)
-        laneSpectra = arena.take(lanes * binCount)
+        laneSpectra = arena.take(lanes * chunks * binCount)
         laneNumerator = arena.take(lanes * 4 * a)
         laneDenominator = arena.take(lanes * 4 * a)
         self.arena = arena
@@ -192,6 +193,10 @@ public struct ActivationSolver: ~Copyable {
     /// O(binCount · atoms) for β = 2.
     @_noLocks public func prepare(_ v: UnsafePointer<Float>, stream: Int = 0) -> Float {
         let energy = sumOfFloats(v, count: binCount)
+        if streamCapacity >= Self.lanesFrom {   // this stream's lane of its chunk, for `iterateInLanes`
+            let column = laneSpectra + (stream / 8) * 8 * binCount + stream % 8
+            for f in 0..<binCount { column[8 * f] = v[f] }
+        }
         let scaled = relativeFloor * energy / (totals[0] + epsilon)
         if beta.beta == 2 {   // Wᵀ·V is fixed per frame
             let a = activationStride, product = numerator + 4 * a * stream   // Wᵀ·V, row by row of W
@@ -250,28 +255,30 @@ public struct ActivationSolver: ~Copyable {
         }
     }
 
-    /// One update of streams `first ..< first + count` (count ≤ 8) with `passLanes`: their
-    /// activations and spectra interleaved (absent streams and idle lanes zero), one pass over W,
+    /// One update of streams `first ..< first + count` (count ≤ 8, `first` a multiple of 8) with
+    /// `passLanes`: their activations interleaved beside the spectra `prepare` interleaved (absent
+    /// streams and idle lanes zero), one pass over W,
     /// then each stream's four partial sums added (as `addPartialSums` adds them) into its own Wᵀ·P
     /// and Wᵀ·Q and its update. Real-time safe.
     @_noLocks
     private func iterateInLanes(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
                                 activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>) {
-        let a = activationStride, kind = betaKind
+        let a = activationStride, kind = betaKind, spectra = laneSpectra + (first / 8) * 8 * binCount
         for lane in 0..<8 {
             let s = first + lane
-            if lane < count, let v = inputs[s] {
+            if lane < count, inputs[s] != nil {
                 let h = activations[s]
                 for k in 0..<a { laneActivations[8 * k + lane] = h[k] }
-                for f in 0..<binCount { laneSpectra[8 * f + lane] = v[f] }
             } else {
+                // A stream without input this frame: zero activations; its spectrum lane, zero too
+                // (lanes past the last stream were never written).
                 for k in 0..<a { laneActivations[8 * k + lane] = 0 }
-                for f in 0..<binCount { laneSpectra[8 * f + lane] = 0 }
+                if lane < count { for f in 0..<binCount { spectra[8 * f + lane] = 0 } }
             }
         }
         if kind != 2 { for i in 0..<(32 * a) { laneNumerator[i] = 0 } }
         if kind != 1 { for i in 0..<(32 * a) { laneDenominator[i] = 0 } }
-        run(.pass(passLanes, rows: basisRows, first: 0, end: binCount, stride: a, h: laneActivations, v: laneSpectra,
+        run(.pass(passLanes, rows: basisRows, first: 0, end: binCount, stride: a, h: laneActivations, v: spectra,
                   epsilon: epsilon, beta: Int32(kind), numerator: laneNumerator, denominator: laneDenominator))
         for lane in 0..<count where inputs[first + lane] != nil {
             let s = first + lane, offset = 4 * a * s
