@@ -257,9 +257,8 @@ public struct ActivationSolver: ~Copyable {
 
     /// One update of streams `first ..< first + count` (count ≤ 8, `first` a multiple of 8) with
     /// `passLanes`: their activations interleaved beside the spectra `prepare` interleaved (absent
-    /// streams and idle lanes zero), one pass over W,
-    /// then each stream's four partial sums added (as `addPartialSums` adds them) into its own Wᵀ·P
-    /// and Wᵀ·Q and its update. Real-time safe.
+    /// streams and idle lanes zero), one pass over W, then each stream's four partial sums added
+    /// (as `addPartialSums` adds them) into its own Wᵀ·P and Wᵀ·Q, and its update. Real-time safe.
     @_noLocks
     private func iterateInLanes(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
                                 activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>) {
