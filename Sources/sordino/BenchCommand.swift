@@ -17,7 +17,8 @@ struct Bench: ParsableCommand {
         same run (the same engine with 0 iterations: STFT, mask and overlap-add), the real-time \
         factor, the FFTs' share of a hop (a line under the preset says so when its FFT length is not \
         in the shipped FFTW wisdom and FFTW estimated the plans), the solver's GFLOP/s and its share of the machine's \
-        multiply-add peak (a SIMD loop timed in the same run), and the heap allocations during the \
+        multiply-add peak (a SIMD loop timed in the same run; — when the solve takes under a tenth \
+        of the hop, too little to time by difference), and the heap allocations during the \
         timed calls (0 expected; counted when libMallocInterposerSwift.so sits next to the binary, \
         as after `swift build -c release`, or is preloaded). With --channels N > 1, also the cost of \
         N channels over one. With --full-band, band-limited presets are also timed solving every \
@@ -95,7 +96,9 @@ struct Bench: ParsableCommand {
         // Multiply-adds per iteration: W·h, then Wᵀ·P (β = 0, 1) and Wᵀ·Q (β = 0, 2).
         let products = config.beta == 0 ? 3 : 2
         let flops = 2.0 * Double(products * solved * atoms * config.iterations * channels)
-        let gflops = flops / max(solve.microsecondsPerHop - baseline.microsecondsPerHop, 1e-3) / 1e3
+        let solverMicroseconds = solve.microsecondsPerHop - baseline.microsecondsPerHop
+        let gflops: Double? = solverMicroseconds >= BenchRecord.resolvableSolverShare * solve.microsecondsPerHop
+            ? flops / solverMicroseconds / 1e3 : nil
         // A forward and an inverse FFT per channel, and the learned gain's periodicity: an inverse FFT
         // of at most 512 points (GainFeatures), counted as half a pair of its length.
         let periodicity = config.gainRefinement == nil ? 0 : try fftPairMicroseconds(length: min(config.fftLength, 512)) / 2
@@ -109,7 +112,7 @@ struct Bench: ParsableCommand {
             ratio: solve.microsecondsPerHop / baseline.microsecondsPerHop, realTimeFactor: solve.realTimeFactor,
             fftMicrosecondsPerHop: fft, fftShare: fft / solve.microsecondsPerHop,
             fftFromWisdom: RealFFT.plannedFromWisdom(length: config.fftLength), solverGFLOPs: gflops,
-            peakShare: gflops / peak,
+            peakShare: gflops.map { $0 / peak },
             allocations: counter == nil ? nil : (solve.allocations ?? 0) + (baseline.allocations ?? 0)
                 + (single?.allocations ?? 0) + (fullBand?.allocations ?? 0),
             oneChannelMicrosecondsPerHop: single?.microsecondsPerHop,

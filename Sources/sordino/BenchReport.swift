@@ -21,8 +21,13 @@ struct BenchRecord: Codable {
     let fftMicrosecondsPerHop, fftShare: Double
     /// Whether the FFTs' plans came from the shipped FFTW wisdom (else FFTW estimated them).
     let fftFromWisdom: Bool
-    /// Solver flops over (hop − baseline), and that over the multiply-add peak.
-    let solverGFLOPs, peakShare: Double
+    /// Solver flops over (hop − baseline), and that over the multiply-add peak; nil (JSON: absent)
+    /// when the solve took less than `BenchRecord.resolvableSolverShare` of the hop, too little of it
+    /// for the difference of two timings to say anything (a speech-192k hop is mostly FFTs).
+    let solverGFLOPs, peakShare: Double?
+
+    /// The least share of a hop the solve must take for its GFLOP/s to be reported.
+    static let resolvableSolverShare = 0.1
     /// Allocations plus frees during every timed call; nil when not counted.
     let allocations: Int?
     /// With --channels N > 1: one channel's cost, and N channels' over it.
@@ -39,10 +44,12 @@ struct BenchRecord: Codable {
 
     var line: String {
         let name = preset.padding(toLength: 18, withPad: " ", startingAt: 0)
-        var text = name + String(format: "  %-6d %3d/%-4d  %4d %2d  %6.1f %6.1f %6.1f %7.1f %6.1f %5.2f× %6.1f %4.0f%%  %6.2f %4.0f%%  %@",
+        let solver = solverGFLOPs.map { String(format: "%6.2f", $0) } ?? "     —"
+        let peak = peakShare.map { String(format: "%4.0f%%", 100 * $0) } ?? "    —"
+        var text = name + String(format: "  %-6d %3d/%-4d  %4d %2d  %6.1f %6.1f %6.1f %7.1f %6.1f %5.2f× %6.1f %4.0f%%  %@ %@  %@",
                                   sampleRate, solvedBinCount, binCount, atoms, iterations, microsecondsPerHop, p50, p99,
-                                  max, baselineMicrosecondsPerHop, ratio, realTimeFactor, 100 * fftShare, solverGFLOPs,
-                                  100 * peakShare, allocations.map { "\($0)" } ?? "-")
+                                  max, baselineMicrosecondsPerHop, ratio, realTimeFactor, 100 * fftShare, solver,
+                                  peak, allocations.map { "\($0)" } ?? "-")
         if !fftFromWisdom {
             text += "\n    FFTs estimated by FFTW: the shipped wisdom has no plan of this length for this CPU"
         }

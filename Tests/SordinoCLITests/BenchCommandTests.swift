@@ -30,4 +30,27 @@ struct BenchCommandTests {
             #expect((record[key] as? Double ?? 0) > 0, "\(key)")
         }
     }
+
+    /// A solve too small to time by difference reports no GFLOP/s instead of a number made of
+    /// noise (speech-192k's hop once printed 195 GFLOP/s, 241 % of the peak): with 0 iterations
+    /// the hop and its baseline are the same work.
+    @Test func noSolverFiguresWithoutASolve() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        for ext in ["basis", "gain"] {
+            try FileManager.default.copyItem(at: CLI.repository.appendingPathComponent("presets/lowlatency-48k.\(ext)"),
+                                             to: dir.appendingPathComponent("lowlatency-48k.\(ext)"))
+        }
+        let source = try String(contentsOf: CLI.repository.appendingPathComponent("presets/lowlatency-48k.json"), encoding: .utf8)
+        let preset = dir.appendingPathComponent("lowlatency-48k.json")
+        try source.replacingOccurrences(of: #""iterations" : 5"#, with: #""iterations" : 0"#)
+            .write(to: preset, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["bench", "--seconds", "0.3", "--json", preset.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let record = try #require((document["presets"] as? [[String: Any]])?.first)
+        #expect(record["iterations"] as? Int == 0)
+        #expect(record["solverGFLOPs"] == nil && record["peakShare"] == nil, "\(record)")
+        let text = try CLI.run(["bench", "--seconds", "0.3", preset.path])
+        #expect(text.status == 0 && text.stdout.contains("     —     —"), "\(text.stdout)")
+    }
 }
