@@ -222,6 +222,33 @@ static inline __attribute__((always_inline)) void estimate(const float *rows, in
     }
 }
 
+/// `estimate` for up to eight streams at once, a stream in each lane: `h` is `stride` × 8 floats
+/// (atom k's activations of the eight streams at 8·k), and bin f's Ŝ and N̂ of the eight streams go
+/// to 8·f of `speech_estimate` and `noise_estimate`. Eight bins at a time, each sum over its slots
+/// in order (one multiply-add per atom and bin for all streams, no horizontal sums).
+static inline __attribute__((always_inline)) void estimate_lanes(const float *rows, int bins, int stride, int speech,
+                                                                 const float *h, float *speech_estimate,
+                                                                 float *noise_estimate) {
+    for (int f = 0; f < bins; f += GROUP) {
+        const int count = bins - f < GROUP ? bins - f : GROUP;
+        const float *r[GROUP];
+        for (int i = 0; i < GROUP; i++) r[i] = rows + (long)(f + (i < count ? i : 0)) * stride;
+        for (int which = 0; which < 2; which++) {
+            const int from = which == 0 ? 0 : speech, to = which == 0 ? speech : stride;
+            float *out = which == 0 ? speech_estimate : noise_estimate;
+            Lanes a[GROUP] = {{0}};
+            for (int k = from; k < to; k++) {
+                const Lanes x = load8(h + 8 * (long)k);
+                for (int i = 0; i < GROUP; i++) {
+                    const float w = r[i][k];
+                    a[i] = (Lanes){w, w, w, w, w, w, w, w} * x + a[i];
+                }
+            }
+            for (int i = 0; i < count; i++) store8(out + 8 * (long)(f + i), a[i]);
+        }
+    }
+}
+
 typedef int IntLanes __attribute__((vector_size(32)));
 
 static inline __attribute__((always_inline)) Lanes splat(float x) { return (Lanes){x, x, x, x, x, x, x, x}; }
@@ -280,6 +307,95 @@ static inline __attribute__((always_inline)) void gain_step(const SordinoGainNet
     }
 }
 
+/// y[s] = M·x[s] for `count` streams (M stored as `multiply_columns` takes it, each x[s] `columns`
+/// floats, each y[s] `stride`): four streams at a time, sixteen rows at a time, so each pair of
+/// weight vectors loaded serves four streams (eight independent chains; each row's sum runs over
+/// the columns in order).
+static inline __attribute__((always_inline)) void multiply_columns_streams(const float *m, int columns, int stride,
+                                                                           int count, const float *const *x,
+                                                                           float *const *y) {
+    for (int first = 0; first < count; first += 4) {
+        const int n = count - first < 4 ? count - first : 4;
+        const float *xs[4];
+        for (int i = 0; i < 4; i++) xs[i] = x[first + (i < n ? i : 0)];
+        int r = 0;
+        for (; r + 16 <= stride; r += 16) {
+            Lanes a[4][2] = {{{0}}};
+            for (int c = 0; c < columns; c++) {
+                const float *column = m + (long)c * stride + r;
+                const Lanes w0 = load8(column), w1 = load8(column + 8);
+                for (int i = 0; i < 4; i++) {
+                    const Lanes b = splat(xs[i][c]);
+                    a[i][0] = w0 * b + a[i][0];
+                    a[i][1] = w1 * b + a[i][1];
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                store8(y[first + i] + r, a[i][0]);
+                store8(y[first + i] + r + 8, a[i][1]);
+            }
+        }
+        if (r < stride) {   // eight rows left (`stride` is a multiple of 8)
+            Lanes a[4] = {{0}};
+            for (int c = 0; c < columns; c++) {
+                const Lanes w = load8(m + (long)c * stride + r);
+                for (int i = 0; i < 4; i++) a[i] = w * splat(xs[i][c]) + a[i];
+            }
+            for (int i = 0; i < n; i++) store8(y[first + i] + r, a[i]);
+        }
+    }
+}
+
+/// `gain_step` for `count` ≤ 8 streams at once, each weight loaded once for four of them, with
+/// scratch of its own per stream in `network->stream_scratch`: each stream's arithmetic is that of its own
+/// step up to the order of the products' sums.
+static inline __attribute__((always_inline)) void gain_step_streams(const SordinoGainNetwork *n, int count,
+                                                                    const float *const *features,
+                                                                    float *const *hidden, float *const *gains) {
+    const int stride = n->hidden_stride, gates = 3 * stride;
+    const long each = (long)n->features + n->input_stride + 2 * gates + n->band_stride;
+    const float *normalised[8], *units[8], *state[8];
+    float *normalised_out[8], *units_out[8], *from_input[8], *from_hidden[8], *output[8];
+    for (int s = 0; s < count; s++) {
+        float *scratch = n->stream_scratch + s * each;
+        normalised_out[s] = scratch;
+        units_out[s] = scratch + n->features;
+        from_input[s] = units_out[s] + n->input_stride;
+        from_hidden[s] = from_input[s] + gates;
+        output[s] = from_hidden[s] + gates;
+        normalised[s] = normalised_out[s];
+        units[s] = units_out[s];
+        state[s] = hidden[s];
+        for (int i = 0; i < n->features; i++) normalised_out[s][i] = (features[s][i] - n->mean[i]) * n->scale[i];
+    }
+    multiply_columns_streams(n->input_weights, n->features, n->input_stride, count, normalised, units_out);
+    for (int s = 0; s < count; s++) {
+        for (int j = 0; j < n->input_stride; j += 8) {
+            store8(units_out[s] + j, fast_tanh(load8(units_out[s] + j) + load8(n->input_bias + j)));
+        }
+    }
+    multiply_columns_streams(n->gru_input_weights, n->input_units, gates, count, units, from_input);
+    multiply_columns_streams(n->gru_recurrent_weights, n->hidden_units, gates, count, state, from_hidden);
+    const float *bi = n->gru_input_bias, *bh = n->gru_recurrent_bias;
+    for (int s = 0; s < count; s++) {
+        const float *xi = from_input[s], *xh = from_hidden[s];
+        for (int j = 0; j < stride; j += 8) {   // as in `gain_step`: the state's padding stays 0
+            const int z0 = stride + j, n0 = 2 * stride + j;
+            const Lanes r = fast_sigmoid(load8(xi + j) + load8(bi + j) + (load8(xh + j) + load8(bh + j)));
+            const Lanes z = fast_sigmoid(load8(xi + z0) + load8(bi + z0) + (load8(xh + z0) + load8(bh + z0)));
+            const Lanes c = fast_tanh(load8(xi + n0) + load8(bi + n0) + r * (load8(xh + n0) + load8(bh + n0)));
+            store8(hidden[s] + j, (splat(1) - z) * c + z * load8(hidden[s] + j));
+        }
+    }
+    multiply_columns_streams(n->output_weights, n->hidden_units, n->band_stride, count, state, output);
+    for (int s = 0; s < count; s++) {
+        for (int j = 0; j < n->band_stride; j += 8) {
+            store8(output[s] + j, fast_sigmoid(load8(output[s] + j) + load8(n->output_bias + j)));
+        }
+        for (int b = 0; b < n->band_count; b++) gains[s][b] = output[s][b];
+    }
+}
+
 static inline __attribute__((always_inline)) float peak(long steps) {
     const Lanes a = {0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f, 0.9999f};
     const Lanes b = {1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f, 1e-4f};
@@ -329,8 +445,14 @@ BOTH_BUILDS(float, peak, (long steps), { return peak(steps); })
 BOTH_BUILDS(void, estimate, (const float *rows, int bins, int stride, int speech, const float *h,
                              float *speech_estimate, float *noise_estimate),
             { estimate(rows, bins, stride, speech, h, speech_estimate, noise_estimate); })
+BOTH_BUILDS(void, estimate_lanes, (const float *rows, int bins, int stride, int speech, const float *h,
+                                   float *speech_estimate, float *noise_estimate),
+            { estimate_lanes(rows, bins, stride, speech, h, speech_estimate, noise_estimate); })
 BOTH_BUILDS(void, gain_step, (const SordinoGainNetwork *network, const float *features, float *hidden),
             { gain_step(network, features, hidden); })
+BOTH_BUILDS(void, gain_step_streams, (const SordinoGainNetwork *network, int count, const float *const *features,
+                                      float *const *hidden, float *const *gains),
+            { gain_step_streams(network, count, features, hidden, gains); })
 
 /// x[i] ← √x[i]: a loop the compiler vectorises (correctly rounded in both builds, so they agree
 /// bit for bit).
@@ -355,7 +477,11 @@ SordinoPeakLoop sordino_peak_loop(void) { return CHOSEN(peak); }
 
 SordinoEstimate sordino_estimate(void) { return CHOSEN(estimate); }
 
+SordinoEstimate sordino_estimate_lanes(void) { return CHOSEN(estimate_lanes); }
+
 SordinoGainStep sordino_gain_step(void) { return CHOSEN(gain_step); }
+
+SordinoGainStepStreams sordino_gain_step_streams(void) { return CHOSEN(gain_step_streams); }
 
 // Chosen at each call (a few per hop): no function pointer to keep, and no resolver run by the
 // loader before a sanitizer's runtime is up, as `target_clones` would need.

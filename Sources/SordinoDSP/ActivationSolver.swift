@@ -48,9 +48,9 @@ public struct ActivationSolver: ~Copyable {
     /// sums (stream s at s × 4 × activationStride).
     private let numerator: UnsafeMutablePointer<Float>
     private let denominator: UnsafeMutablePointer<Float>
-    /// Ŝ = Ws·hs after `estimate`, binStride floats.
+    /// Ŝ = Ws·hs after `estimate`, binStride floats per stream (stream s at s × binStride).
     public let speechEstimate: UnsafeMutablePointer<Float>
-    /// N̂ = Wn·hn after `estimate`, binStride floats.
+    /// N̂ = Wn·hn after `estimate`, binStride floats per stream (stream s at s × binStride).
     public let noiseEstimate: UnsafeMutablePointer<Float>
     /// totals[0] = ΣW over all atoms and bins (changes when noise adaptation rewrites its atoms).
     private let totals: UnsafeMutablePointer<Float>
@@ -65,15 +65,19 @@ public struct ActivationSolver: ~Copyable {
     private let betaKind: Int
     /// The pass over W built for this CPU (`sordino_solver_pass`).
     private let pass: SordinoSolverPass
-    /// Ŝ and N̂ from W's rows, built for this CPU (`sordino_estimate`).
+    /// Ŝ and N̂ from W's rows, built for this CPU (`sordino_estimate`), and for eight streams in
+    /// lanes (`sordino_estimate_lanes`).
     private let estimateKernel: SordinoEstimate
+    private let estimateLanes: SordinoEstimate
     /// The pass with a stream in each of eight lanes (`sordino_solver_pass_lanes`), for
     /// `iterate(streams:…)` from `lanesFrom` streams on.
     private let passLanes: SordinoSolverPass
     /// Eight streams' activations and partial sums interleaved for `passLanes` (activationStride × 8,
-    /// 4 × activationStride × 8 twice), and every chunk of eight streams' spectra (binCount × 8 each,
-    /// written by `prepare`, so once a frame); empty below `lanesFrom`.
+    /// 4 × activationStride × 8 twice), every chunk of eight streams' spectra (binCount × 8 each,
+    /// written by `prepare`, so once a frame), and eight streams' Ŝ and N̂ (binCount × 8 each);
+    /// empty below `lanesFrom`.
     private let laneActivations: UnsafeMutablePointer<Float>
+    private let laneEstimates: UnsafeMutablePointer<Float>
     private let laneSpectra: UnsafeMutablePointer<Float>
     private let laneNumerator: UnsafeMutablePointer<Float>
     private let laneDenominator: UnsafeMutablePointer<Float>
@@ -109,20 +113,22 @@ public struct ActivationSolver: ~Copyable {
         streamCapacity = max(streams, 1)
         let a = activationStride, b = binStride
         let lanes = streamCapacity >= Self.lanesFrom ? 8 : 0, chunks = (streamCapacity + 7) / 8
-        let total = binCount * a + (2 + 8 * streamCapacity) * a + 2 * b + 8 + lanes * (9 * a + chunks * binCount)
+        let total = binCount * a + (2 + 8 * streamCapacity) * a + 2 * b * streamCapacity + 8
+            + lanes * (9 * a + (chunks + 2) * binCount)
         var arena = FloatArena(capacity: total)
         basisRows = arena.take(binCount * a)
         atomSums = arena.take(a)
         penalties = arena.take(a)
         numerator = arena.take(4 * a * streamCapacity)
         denominator = arena.take(4 * a * streamCapacity)
-        speechEstimate = arena.take(b)
-        noiseEstimate = arena.take(b)
+        speechEstimate = arena.take(b * streamCapacity)
+        noiseEstimate = arena.take(b * streamCapacity)
         totals = arena.take(8)
         laneActivations = arena.take(lanes * a)
         laneSpectra = arena.take(lanes * chunks * binCount)
         laneNumerator = arena.take(lanes * 4 * a)
         laneDenominator = arena.take(lanes * 4 * a)
+        laneEstimates = arena.take(lanes * 2 * binCount)
         self.arena = arena
         var sum: Float = 0
         for k in 0..<basis.rank {
@@ -145,6 +151,8 @@ public struct ActivationSolver: ~Copyable {
         self.pass = pass
         guard let estimateKernel = sordino_estimate() else { preconditionFailure("CEngineKernels chose no estimate") }
         self.estimateKernel = estimateKernel
+        guard let estimateLanes = sordino_estimate_lanes() else { preconditionFailure("CEngineKernels chose no estimate") }
+        self.estimateLanes = estimateLanes
         guard let passLanes = sordino_solver_pass_lanes() else { preconditionFailure("CEngineKernels chose no pass") }
         self.passLanes = passLanes
     }
@@ -347,11 +355,58 @@ public struct ActivationSolver: ~Copyable {
         if kind != 1 { addPartialSums(denominator + offset, count: a) }
     }
 
-    /// Ŝ = Ws·hs and N̂ = Wn·hn into `speechEstimate` and `noiseEstimate` (`sordino_estimate`:
-    /// four of W's rows at a time). Real-time safe.
+    /// Ŝ = Ws·hs and N̂ = Wn·hn into stream 0's `speechEstimate` and `noiseEstimate`
+    /// (`sordino_estimate`: four of W's rows at a time). Real-time safe.
     @_noLocks public func estimate(_ h: UnsafePointer<Float>) {
         run(.estimate(estimateKernel, rows: basisRows, bins: binCount, stride: activationStride, speech: speechStride,
                       h: h, speechEstimate: speechEstimate, noiseEstimate: noiseEstimate))
+    }
+
+    /// Ŝ and N̂ of every stream s < `streams` (≤ `streamCapacity`) whose `inputs[s]` is not nil, from
+    /// `activations[s]`, into its part of `speechEstimate` and `noiseEstimate` (`estimates(stream:)`):
+    /// stream by stream as `estimate` computes them, or from `lanesFrom` streams on eight at a time in
+    /// lanes (W read once for them; each stream's estimates its own up to rounding). Real-time safe.
+    @_noLocks public func estimate(streams: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
+                                   activations: UnsafePointer<UnsafeMutablePointer<Float>>) {
+        let b = binStride
+        guard streams >= Self.lanesFrom else {
+            for s in 0..<streams where inputs[s] != nil {
+                run(.estimate(estimateKernel, rows: basisRows, bins: binCount, stride: activationStride,
+                              speech: speechStride, h: activations[s], speechEstimate: speechEstimate + s * b,
+                              noiseEstimate: noiseEstimate + s * b))
+            }
+            return
+        }
+        let a = activationStride, laneSpeech = laneEstimates, laneNoise = laneEstimates + 8 * binCount
+        var first = 0
+        while first < streams {
+            let count = min(8, streams - first)
+            for lane in 0..<8 {
+                let s = first + lane
+                if lane < count, inputs[s] != nil {
+                    let h = activations[s]
+                    for k in 0..<a { laneActivations[8 * k + lane] = h[k] }
+                } else {
+                    for k in 0..<a { laneActivations[8 * k + lane] = 0 }
+                }
+            }
+            run(.estimate(estimateLanes, rows: basisRows, bins: binCount, stride: a, speech: speechStride,
+                          h: laneActivations, speechEstimate: laneSpeech, noiseEstimate: laneNoise))
+            for lane in 0..<count where inputs[first + lane] != nil {
+                let speech = speechEstimate + (first + lane) * b, noise = noiseEstimate + (first + lane) * b
+                for f in 0..<binCount {
+                    speech[f] = laneSpeech[8 * f + lane]
+                    noise[f] = laneNoise[8 * f + lane]
+                }
+            }
+            first += 8
+        }
+    }
+
+    /// Stream `s`'s Ŝ and N̂ after `estimate(streams:…)` (binStride floats each).
+    @_noLocks @inline(__always)
+    public func estimates(stream s: Int) -> (speech: UnsafeMutablePointer<Float>, noise: UnsafeMutablePointer<Float>) {
+        (speechEstimate + s * binStride, noiseEstimate + s * binStride)
     }
 
     /// D_β(v | W·h + ε) + Σₖ λₖ hₖ in double precision: the quantity `solve` never increases.

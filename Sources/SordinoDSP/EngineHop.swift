@@ -26,18 +26,21 @@ extension Engine {
     //   prepare(s)   every stream: solver input (band-limited copy), cold start, activation floor
     //   iterate ×I   one multiplicative update of every stream's h (warm-started from the previous
     //                hop), W read once for all streams (`ActivationSolver.iterate(streams:…)`)
-    //   mask(s)      every stream: Ŝ, N̂, noise tracking and bound, Wiener mask, learned gain or
-    //                speech presence
+    //   estimate     every stream's Ŝ and N̂, W read once for all (`ActivationSolver.estimate(streams:…)`)
+    //   mask(s)      every stream: noise tracking and bound, Wiener mask, then speech presence, or
+    //                the learned gain's features
+    //   gains        the learned gain's network for every stream at once (`GainRefinement.step`)
+    //   refine(s)    every stream: its band gains applied to its mask
     //   synthesise(c) every channel: X·G (its stream's mask), inverse FFT, overlap-add, wet/dry
     // Every stream's arithmetic is that of a solve of its own; with online noise atoms, every
-    // stream's solve sees them as the last hop's masks left them.
+    // stream's solve and estimates see them as the last hop's masks left them.
 
     /// Starts the hop just received: follows the controls, fixes iterations and mask exponent, and
     /// counts its steps. Nothing runs yet.
     @_noLocks mutating func beginHop() {
         followControls()
         let iterations = min(max(controls.iterationsNow, 0), configuration.maximumIterations)
-        job.stepCount = 2 * channelCount + 2 * streamCount + iterations
+        job.stepCount = 2 * channelCount + 3 * streamCount + iterations + 2
         job.stepsDone = 0
         job.iterations = iterations
         job.exponent = controls.maskExponentNow
@@ -79,8 +82,37 @@ extension Engine {
                                   floors: streamFloors)
         }
         k -= job.iterations
+        if k == 0 { return estimate() }
+        k -= 1
         if k < streamCount { return mask(stream: k) }
+        k -= streamCount
+        if k == 0 { return refinement.enabled ? refinement.step() : () }
+        k -= 1
+        if k < streamCount { return refine(stream: k) }
         synthesise(channel: k - streamCount)
+    }
+
+    /// Every stream's Ŝ and N̂ from its activations, which restart cold first where the solve left
+    /// a non-finite value.
+    @_noLocks private func estimate() {
+        for s in 0..<streamCount {
+            guard let input = streamInputs[s] else { continue }
+            let h = streamActivations[s]
+            var finite = true
+            for k in 0..<solver.activationStride where !h[k].isFinite { finite = false }
+            if !finite {
+                telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)
+                solver.initialise(h, from: input)
+            }
+        }
+        solver.estimate(streams: streamCount, inputs: streamInputs, activations: streamActivations)
+    }
+
+    /// After the network's step: stream `s`'s band gains applied to its mask (streams with sound,
+    /// with the learned gain).
+    @_noLocks private func refine(stream s: Int) {
+        guard refinement.enabled, streamInputs[s] != nil else { return }
+        refinement.apply(to: mask(of: s), stream: s, floor: floorGain)
     }
 
     /// Stream `s`'s spectrum: its channel's V, or the linked channels' mean.
@@ -192,22 +224,16 @@ extension Engine {
         }
     }
 
-    /// After the solve: fills `mask` from the activations (estimates, noise tracking and bound,
-    /// Wiener mask, then the learned gain or speech presence). `stream` is the gain refinement's
-    /// stream: the channel, or 0 for linked channels.
+    /// After the estimates: fills `mask` from them (noise tracking and bound, Wiener mask, then
+    /// speech presence, or the learned gain's features for its step). `stream` is the gain
+    /// refinement's stream: the channel, or 0 for linked channels.
     @_noLocks private func computeMask(spectrum v: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                                        state: UnsafeMutablePointer<ChannelState>, stream: Int) {
         let h = state.pointee.activations, mask = mask(of: stream)
-        var finite = true
-        for k in 0..<solver.activationStride where !h[k].isFinite { finite = false }
-        if !finite {
-            telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)
-            solver.initialise(h, from: input)
-        }
-        solver.estimate(h)
-        if highBand.enabled { highBand.extend(speech: solver.speechEstimate, noise: solver.noiseEstimate, spectrum: v) }
-        let speech = highBand.enabled ? highBand.speech : solver.speechEstimate
-        let noise = highBand.enabled ? highBand.noise : solver.noiseEstimate
+        let solved = solver.estimates(stream: stream)
+        if highBand.enabled { highBand.extend(speech: solved.speech, noise: solved.noise, spectrum: v) }
+        let speech = highBand.enabled ? highBand.speech : solved.speech
+        let noise = highBand.enabled ? highBand.noise : solved.noise
         // Noise-only: within 10 dB of the tracked noise floor (power). Measured on the dev set, 10 dB
         // beat 3 and 6 dB: it adapts on half of the frames of a typical recording, speech onsets and
         // tails included, and the unit-sum KL step tolerates that leakage.
@@ -225,7 +251,7 @@ extension Engine {
             averageNoiseSpectrum(v, into: state.pointee.noiseSpectrum, binCount: binCount, memory: noiseSpectrumMemory)
         }
         if adaptation.count > 0, noiseOnly {
-            adaptation.adapt(solver, v: input, activations: h, speech: solver.speechEstimate, noise: solver.noiseEstimate)
+            adaptation.adapt(solver, v: input, activations: h, speech: solved.speech, noise: solved.noise)
             telemetry.adaptedFrames.wrappingAdd(1, ordering: .relaxed)
         }
         if boundFactor > 0 {
@@ -240,8 +266,8 @@ extension Engine {
                    exponent: job.exponent, floor: presence.enabled || refinement.enabled ? 0 : floorGain,
                    smoothing: maskSmoothing, previous: state.pointee.smoothedMask, into: mask)
         if refinement.enabled {
-            refinement.refine(mask: mask, stream: stream, spectrum: v, speech: speech,
-                              noise: noise, noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
+            refinement.observe(mask: mask, stream: stream, spectrum: v, speech: speech, noise: noise,
+                               noiseMean: state.pointee.noiseSpectrum)
         } else if presence.enabled {
             presence.apply(to: mask, spectrum: v, speech: speech, noise: noise,
                            noiseMean: state.pointee.noiseSpectrum, floor: floorGain)
@@ -275,19 +301,43 @@ extension Engine {
 
     /// y = w·wet + (1 − w)·dry sample by sample with w ramped from `start` by `step` per sample,
     /// non-finite results replaced by 0 and magnitudes clamped to `outputLimit`, into `output`
-    /// (hopLength samples); returns how many were replaced or clamped. Real-time safe.
+    /// (hopLength samples); returns how many were replaced or clamped. Eight samples at a time (each
+    /// lane's arithmetic the sample's own: w = 0 passes the dry sample and w = 1 the wet one
+    /// exactly), a sample out of bounds fixed one by one. Real-time safe.
     @_noLocks private func mixWetAndDry(_ wet: UnsafePointer<Float>, dry: UnsafePointer<Float>, from start: Float,
                                         step: Float, into output: UnsafeMutablePointer<Float>) -> Int {
         var clipped = 0
-        for n in 0..<hopLength {
-            let w = start + step * Float(n + 1)
-            let dryValue = dry[n]      // the input sample frameLength before this output sample
-            var y = w == 0 ? dryValue : (w == 1 ? wet[n] : w * wet[n] + (1 - w) * dryValue)
-            if !y.isFinite { y = 0; clipped += 1 }
-            if abs(y) > Self.outputLimit { y = y > 0 ? Self.outputLimit : -Self.outputLimit; clipped += 1 }
-            output[n] = y
+        let counting = SIMD8<Float>(1, 2, 3, 4, 5, 6, 7, 8), limit = SIMD8<Float>(repeating: Self.outputLimit)
+        var n = 0
+        while n + 8 <= hopLength {
+            let w = start + step * (SIMD8<Float>(repeating: Float(n)) + counting)
+            let x = load8(wet + n), d = load8(dry + n)
+            let y = (w * x + (1 - w) * d).replacing(with: x, where: w .== 1).replacing(with: d, where: w .== 0)
+            store8(y, output + n)
+            // NaN fails every comparison: `.<=` is false for it as for ±Inf and beyond the limit.
+            if any(.!((y .<= limit) .& (y .>= -limit))) {
+                for i in n..<(n + 8) { output[i] = mixSample(i, wet, dry: dry, from: start, step: step, clipped: &clipped) }
+            }
+            n += 8
+        }
+        while n < hopLength {
+            output[n] = mixSample(n, wet, dry: dry, from: start, step: step, clipped: &clipped)
+            n += 1
         }
         return clipped
+    }
+
+    /// Sample `n` of `mixWetAndDry`, for the tail and for lanes out of bounds; counts a replaced or
+    /// clamped value in `clipped`. Real-time safe.
+    @_noLocks @inline(__always)
+    private func mixSample(_ n: Int, _ wet: UnsafePointer<Float>, dry: UnsafePointer<Float>, from start: Float,
+                           step: Float, clipped: inout Int) -> Float {
+        let w = start + step * Float(n + 1)
+        let dryValue = dry[n]      // the input sample frameLength before this output sample
+        var y = w == 0 ? dryValue : (w == 1 ? wet[n] : w * wet[n] + (1 - w) * dryValue)
+        if !y.isFinite { y = 0; clipped += 1 }
+        if abs(y) > Self.outputLimit { y = y > 0 ? Self.outputLimit : -Self.outputLimit; clipped += 1 }
+        return y
     }
 
     /// Forgets the channel's signal-dependent state (activations, smoothed mask); the next frame starts cold.

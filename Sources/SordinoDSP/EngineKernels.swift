@@ -10,13 +10,17 @@ enum EngineKernelCall {
     case pass(SordinoSolverPass, rows: UnsafePointer<Float>, first: Int, end: Int, stride: Int,
               h: UnsafePointer<Float>, v: UnsafePointer<Float>, epsilon: Float, beta: Int32,
               numerator: UnsafeMutablePointer<Float>, denominator: UnsafeMutablePointer<Float>)
-    /// Ŝ and N̂ from W's rows (`sordino_estimate`).
+    /// Ŝ and N̂ from W's rows (`sordino_estimate`, or `sordino_estimate_lanes` for eight streams).
     case estimate(SordinoEstimate, rows: UnsafePointer<Float>, bins: Int, stride: Int, speech: Int,
                   h: UnsafePointer<Float>, speechEstimate: UnsafeMutablePointer<Float>,
                   noiseEstimate: UnsafeMutablePointer<Float>)
     /// One step of the learned gain's network (`sordino_gain_step`).
     case gainStep(SordinoGainStep, network: UnsafePointer<SordinoGainNetwork>, features: UnsafePointer<Float>,
                   hidden: UnsafeMutablePointer<Float>)
+    /// One step of the learned gain's network for `count` ≤ 8 streams at once (`sordino_gain_step_streams`).
+    case gainStepStreams(SordinoGainStepStreams, network: UnsafePointer<SordinoGainNetwork>, count: Int,
+                       features: UnsafePointer<UnsafePointer<Float>?>, hidden: UnsafePointer<UnsafeMutablePointer<Float>?>,
+                       gains: UnsafePointer<UnsafeMutablePointer<Float>?>)
     /// x[i] ← √x[i] for i < count (`sordino_square_root`).
     case squareRoot(UnsafeMutablePointer<Float>, count: Int)
 }
@@ -35,6 +39,8 @@ func run(_ call: EngineKernelCall) {
             kernel(rows, Int32(bins), Int32(stride), Int32(speech), h, speechEstimate, noiseEstimate)
         case let .gainStep(kernel, network, features, hidden):
             kernel(network, features, hidden)
+        case let .gainStepStreams(kernel, network, count, features, hidden, gains):
+            kernel(network, Int32(count), features, hidden, gains)
         case let .squareRoot(x, count):
             sordino_square_root(x, Int32(count))
         }

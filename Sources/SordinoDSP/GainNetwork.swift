@@ -76,8 +76,10 @@ public struct GainModel: Sendable, Equatable {
 /// weights of one input, padded to 8 floats; the GRU's three gates each padded to 8), so every
 /// matrix–vector product keeps its outputs in SIMD lanes, and scratch for one step; the step itself
 /// is `CEngineKernels`'s (`sordino_gain_step`, built for AVX2 with FMA beside the baseline). Per-stream
-/// state (the hidden vector) belongs to the caller, so one network serves every channel. Cost per
-/// step ≈ D·F + 3H·(D + H) + B·H multiply-adds. `step` is allocation-free.
+/// state (the hidden vector) belongs to the caller, so one network serves every channel, and up to
+/// eight channels can step at once (`sordino_gain_step_streams`: each weight loaded once for four
+/// of them, where one stream's step is bound by loading its weights). Cost per step and stream ≈
+/// D·F + 3H·(D + H) + B·H multiply-adds. `step` is allocation-free.
 struct GainNetwork: ~Copyable {
     let featureCount: Int, inputUnits: Int, hiddenUnits: Int, bandCount: Int
     /// `hiddenUnits` padded to 8: a stream's hidden state, and each GRU gate's rows.
@@ -85,13 +87,16 @@ struct GainNetwork: ~Copyable {
     private let storage: FloatArena
     /// The weights' and scratch's addresses and sizes, as the C step reads them.
     private let layout: UnsafeMutablePointer<SordinoGainNetwork>
-    /// The step built for this CPU.
+    /// The step built for this CPU, and the step of up to eight streams at once.
     private let kernel: SordinoGainStep
+    private let kernelStreams: SordinoGainStepStreams
 
     /// Hidden-state floats a stream needs (`hiddenUnits` padded to 8).
     var stateLength: Int { hiddenStride }
 
-    init(_ model: GainModel) {
+    /// The network of `model`, with scratch for up to eight of `streams` stepped together
+    /// (`step(count:…)`, for more than one stream).
+    init(_ model: GainModel, streams: Int = 1) {
         let f = model.featureCount, d = model.inputUnits, h = model.hiddenUnits, b = model.bandCount
         featureCount = f; inputUnits = d; hiddenUnits = h; bandCount = b
         // Floats per column: D, 3 gates of H, and B, each padded to 8 (locals: nothing reads `self`
@@ -99,9 +104,10 @@ struct GainNetwork: ~Copyable {
         let hidden = paddedToLanes(h), inputStride = paddedToLanes(d), gateStride = 3 * hidden
         let bandStride = paddedToLanes(b)
         hiddenStride = hidden
+        let streamScratch = min(streams, 8) > 1 ? min(streams, 8) * (f + inputStride + 2 * gateStride + bandStride) : 0
         var arena = FloatArena(capacity: 2 * f + f * inputStride + inputStride + d * gateStride + gateStride
                                    + h * gateStride + gateStride + h * bandStride + bandStride
-                                   + f + inputStride + 2 * gateStride + bandStride)
+                                   + f + inputStride + 2 * gateStride + bandStride + streamScratch)
         let mean = arena.take(f), scale = arena.take(f)
         let inputWeights = arena.take(f * inputStride), inputBias = arena.take(inputStride)
         let gruInputWeights = arena.take(d * gateStride), gruInputBias = arena.take(gateStride)
@@ -133,10 +139,13 @@ struct GainNetwork: ~Copyable {
             gru_recurrent_weights: gruRecurrentWeights, gru_recurrent_bias: gruRecurrentBias,
             output_weights: outputWeights, output_bias: outputBias,
             normalised: arena.take(f), units: arena.take(inputStride), from_input: arena.take(gateStride),
-            from_hidden: arena.take(gateStride), output: arena.take(bandStride)))
+            from_hidden: arena.take(gateStride), output: arena.take(bandStride),
+            stream_scratch: streamScratch > 0 ? arena.take(streamScratch) : nil))
         storage = arena
         guard let kernel = sordino_gain_step() else { preconditionFailure("CEngineKernels chose no gain step") }
         self.kernel = kernel
+        guard let kernelStreams = sordino_gain_step_streams() else { preconditionFailure("CEngineKernels chose no gain step") }
+        self.kernelStreams = kernelStreams
     }
 
     deinit { layout.deallocate() }
@@ -147,5 +156,14 @@ struct GainNetwork: ~Copyable {
                         gains: UnsafeMutablePointer<Float>) {
         run(.gainStep(kernel, network: layout, features: features, hidden: hidden))
         copyFloats(gains, from: layout.pointee.output, count: bandCount)
+    }
+
+    /// One step of `count` streams at once (up to eight, and no more than the network was built for),
+    /// each weight loaded once for four of them: stream s's `features[s]`, `hidden[s]` and `gains[s]`
+    /// as in `step(features:hidden:gains:)`, each stream's gains that step's up to rounding.
+    /// Real-time safe.
+    @_noLocks func step(count: Int, features: UnsafePointer<UnsafePointer<Float>?>,
+                        hidden: UnsafePointer<UnsafeMutablePointer<Float>?>, gains: UnsafePointer<UnsafeMutablePointer<Float>?>) {
+        run(.gainStepStreams(kernelStreams, network: layout, count: count, features: features, hidden: hidden, gains: gains))
     }
 }

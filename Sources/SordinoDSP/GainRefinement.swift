@@ -28,6 +28,8 @@ public enum GainRefinementMode: String, Codable, Sendable, CaseIterable {
 /// `EngineConfiguration.gainReleaseMilliseconds`, 0 for no hold), interpolated to bins, then
 /// G ← combine(G, g) by the mode, and the floor
 /// `absentFloor + (floor − absentFloor)·g` (with no absent floor, `floor`). Latency: none.
+/// A frame runs in three parts so that an engine of several streams steps their networks together
+/// (`observe` each stream, one `step`, `apply` to each); `refine` runs them for one stream.
 /// Allocation-free after `init`; one stream per channel (linked channels use stream 0).
 public struct GainRefinement: ~Copyable {
     /// false: no stage; `refine` must not be called.
@@ -57,6 +59,13 @@ public struct GainRefinement: ~Copyable {
     private let gains: UnsafeMutablePointer<Float>            // streams × bandCount
     private let held: UnsafeMutablePointer<Float>             // streams × bandCount: release × last gains
     private let primed: UnsafeMutablePointer<Bool>            // streams
+    private let observed: UnsafeMutablePointer<Bool>          // streams: features waiting for `step`
+    /// Streams the stage serves (the engine's streams).
+    private let streams: Int
+    /// Up to eight streams' features, hidden states and gains for one step together.
+    private let batchFeatures: UnsafeMutablePointer<UnsafePointer<Float>?>
+    private let batchHidden: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    private let batchGains: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
 
     /// Features per frame for `bandCount` bands (`GainFeatures`).
     public static func featureCount(bandCount: Int) -> Int { GainFeatures.perBand * bandCount + GainFeatures.global }
@@ -85,6 +94,11 @@ public struct GainRefinement: ~Copyable {
         hidden = arena.take(0); gains = arena.take(0); held = arena.take(0)
         storage = arena
         primed = .allocate(capacity: 1)
+        observed = .allocate(capacity: 1)
+        streams = 0
+        batchFeatures = .allocate(capacity: 1)
+        batchHidden = .allocate(capacity: 1)
+        batchGains = .allocate(capacity: 1)
     }
 
     /// Not real-time safe. `model` is required unless `mode` is `.observe`, and must have the
@@ -106,7 +120,7 @@ public struct GainRefinement: ~Copyable {
                                       allowed: "\(bands.bandCount) bands, \(features.featureCount) features at "
                                           + "\(sampleRate) Hz with FFT \(fftLength); train the model for this preset")
             }
-            network = GainNetwork(model)
+            network = GainNetwork(model, streams: streams)
         }
         enabled = true
         self.mode = mode
@@ -136,6 +150,15 @@ public struct GainRefinement: ~Copyable {
         for i in 0..<(streams * bandCount) { gains[i] = 1 }
         primed = .allocate(capacity: streams)
         primed.initialize(repeating: false, count: streams)
+        observed = .allocate(capacity: streams)
+        observed.initialize(repeating: false, count: streams)
+        self.streams = streams
+        batchFeatures = .allocate(capacity: 8)
+        batchFeatures.initialize(repeating: nil, count: 8)
+        batchHidden = .allocate(capacity: 8)
+        batchHidden.initialize(repeating: nil, count: 8)
+        batchGains = .allocate(capacity: 8)
+        batchGains.initialize(repeating: nil, count: 8)
         self.features = consume features
         self.network = consume network
     }
@@ -144,6 +167,10 @@ public struct GainRefinement: ~Copyable {
         segments.deallocate()
         edges.deallocate()
         primed.deallocate()
+        observed.deallocate()
+        batchFeatures.deallocate()
+        batchHidden.deallocate()
+        batchGains.deallocate()
     }
 
     /// The last frame's features of `stream` (featureCount floats).
@@ -160,19 +187,66 @@ public struct GainRefinement: ~Copyable {
     }
 
     /// Refines `mask` (the Wiener mask before any floor, 0…1) of `stream` and applies the floor; the
-    /// other arguments as in `GainFeatures.compute`. Real-time safe.
+    /// other arguments as in `GainFeatures.compute`: `observe`, `step` and `apply` for one stream.
+    /// Real-time safe.
     @_noLocks func refine(mask: UnsafeMutablePointer<Float>, stream: Int, spectrum v: UnsafePointer<Float>,
                           speech: UnsafePointer<Float>, noise: UnsafePointer<Float>, noiseMean: UnsafePointer<Float>,
                           floor: Float) {
-        let x = featureBuffers + stream * featureCount, g = gains + stream * bandCount
+        observe(mask: mask, stream: stream, spectrum: v, speech: speech, noise: noise, noiseMean: noiseMean)
+        step()
+        apply(to: mask, stream: stream, floor: floor)
+    }
+
+    /// The first of a frame's three parts: `stream`'s features from its mask (the Wiener mask before
+    /// any floor, 0…1) and the other arguments as in `GainFeatures.compute`; the stream then waits
+    /// for `step`. Real-time safe.
+    @_noLocks func observe(mask: UnsafePointer<Float>, stream: Int, spectrum v: UnsafePointer<Float>,
+                           speech: UnsafePointer<Float>, noise: UnsafePointer<Float>, noiseMean: UnsafePointer<Float>) {
         features?.compute(v: v, speech: speech, noise: noise, noiseMean: noiseMean, mask: mask,
-                          previous: previous + stream * bandCount, primed: primed[stream], into: x)
+                          previous: previous + stream * bandCount, primed: primed[stream],
+                          into: featureBuffers + stream * featureCount)
         primed[stream] = true
-        if mode != .observe {   // a network exists in every other mode
-            for b in 0..<bandCount { held[stream * bandCount + b] = release * g[b] }
-            network?.step(features: x, hidden: hidden + stream * stateStride, gains: g)
-            for b in 0..<bandCount { g[b] = max(g[b], held[stream * bandCount + b]) }
+        observed[stream] = true
+    }
+
+    /// The second part: one network step of every stream observed since the last `step`, its band
+    /// gains then held against falling faster than the release allows. With more than one stream,
+    /// up to eight are stepped at once (each weight loaded once for four of them; each stream's gains
+    /// its own step's up to rounding). Real-time safe.
+    @_noLocks func step() {
+        guard mode != .observe else {   // a network exists in every other mode
+            for s in 0..<streams { observed[s] = false }
+            return
         }
+        var waiting = 0
+        for s in 0..<streams where observed[s] {
+            let g = gains + s * bandCount
+            for b in 0..<bandCount { held[s * bandCount + b] = release * g[b] }
+            if streams > 1 {
+                batchFeatures[waiting] = UnsafePointer(featureBuffers + s * featureCount)
+                batchHidden[waiting] = hidden + s * stateStride
+                batchGains[waiting] = g
+                waiting += 1
+                if waiting == 8 {
+                    network?.step(count: 8, features: batchFeatures, hidden: batchHidden, gains: batchGains)
+                    waiting = 0
+                }
+            } else {
+                network?.step(features: featureBuffers + s * featureCount, hidden: hidden + s * stateStride, gains: g)
+            }
+        }
+        if waiting > 0 { network?.step(count: waiting, features: batchFeatures, hidden: batchHidden, gains: batchGains) }
+        for s in 0..<streams where observed[s] {
+            observed[s] = false
+            let g = gains + s * bandCount
+            for b in 0..<bandCount { g[b] = max(g[b], held[s * bandCount + b]) }
+        }
+    }
+
+    /// The last part: `stream`'s band gains (after `step`) meet its `mask` by the mode, and the
+    /// floor. Real-time safe.
+    @_noLocks func apply(to mask: UnsafeMutablePointer<Float>, stream: Int, floor: Float) {
+        let g = gains + stream * bandCount
         if mode == .shape {
             for b in 0..<bandCount {
                 let width = edges[b + 1] - edges[b]

@@ -21,7 +21,9 @@ struct Bench: ParsableCommand {
         of the hop, too little to time by difference), and the heap allocations during the \
         timed calls (0 expected; counted when libMallocInterposerSwift.so sits next to the binary, \
         as after `swift build -c release`, or is preloaded). With --channels N > 1, also the cost of \
-        N channels over one. With --full-band, band-limited presets are also timed solving every \
+        N channels over one (in eight rounds alternating between an N-channel and a one-channel \
+        engine on the same stretch of signal, the median of the rounds' ratios, so that a machine \
+        whose speed drifts during the run slows both alike). With --full-band, band-limited presets are also timed solving every \
         bin. Ratios are comparable across machines; absolute times are not.
         """)
 
@@ -83,9 +85,9 @@ struct Bench: ParsableCommand {
         var base = config
         base.iterations = 0
         let baseline = try time(base)
-        var one = config
-        one.channelCount = 1
-        let single = channels > 1 ? try time(one) : nil
+        let scaling = channels > 1
+            ? try ChannelScaling(config, basis: preset.basis, gainModel: preset.gainModel, seconds: seconds,
+                                 blockLength: block, counter: counter) : nil
         var full = config
         full.bandLimitHertz = nil
         let fullBand = fullBand && config.bandLimitHertz != nil ? try time(full) : nil
@@ -114,9 +116,8 @@ struct Bench: ParsableCommand {
             fftFromWisdom: RealFFT.plannedFromWisdom(length: config.fftLength), solverGFLOPs: gflops,
             peakShare: gflops.map { $0 / peak },
             allocations: counter == nil ? nil : (solve.allocations ?? 0) + (baseline.allocations ?? 0)
-                + (single?.allocations ?? 0) + (fullBand?.allocations ?? 0),
-            oneChannelMicrosecondsPerHop: single?.microsecondsPerHop,
-            channelScaling: single.map { solve.microsecondsPerHop / $0.microsecondsPerHop },
+                + (scaling?.allocations ?? 0) + (fullBand?.allocations ?? 0),
+            oneChannelMicrosecondsPerHop: scaling?.oneChannelMicrosecondsPerHop, channelScaling: scaling?.ratio,
             fullBandMicrosecondsPerHop: fullBand?.microsecondsPerHop,
             bandLimitSpeedup: fullBand.map { $0.microsecondsPerHop / solve.microsecondsPerHop })
     }

@@ -64,6 +64,73 @@ struct EngineTiming {
     }
 }
 
+/// The cost of N channels over one, in rounds that alternate between the two engines (each round
+/// a stretch of `Bench.testSignal` through one, then the same stretch through the other), so a
+/// change in the machine's speed during the run (other guests of a virtual machine, the clock)
+/// falls on both: the ratio is the median of the rounds' ratios, one channel's cost the median of
+/// its rounds.
+struct ChannelScaling {
+    /// Median over rounds of one channel's mean CPU µs per hop.
+    let oneChannelMicrosecondsPerHop: Double
+    /// Median over rounds of (N channels' µs per hop) / (one channel's).
+    let ratio: Double
+    /// Heap allocations during the timed calls; nil when no counter is loaded.
+    let allocations: Int?
+
+    /// `seconds` of the signal through each engine, in `rounds` rounds; 1 s of warm-up first.
+    init(_ config: EngineConfiguration, basis: Basis, gainModel: GainModel?, seconds: Double, rounds: Int = 8,
+         blockLength: Int, counter: AllocationCounter?) throws {
+        var one = config
+        one.channelCount = 1
+        var many = try Engine(configuration: config, basis: basis, gainModel: gainModel)
+        var single = try Engine(configuration: one, basis: basis, gainModel: gainModel)
+        let rate = config.sampleRate, channels = config.channelCount
+        let signal = Bench.testSignal(count: Int(seconds * Double(rate)) + rate, sampleRate: rate)
+        var warmMany = EngineBlockDriver(channelCount: channels, blockLengths: [blockLength])
+        _ = warmMany.run(&many, [[Float]](repeating: Array(signal[..<rate]), count: channels))
+        var warmOne = EngineBlockDriver(channelCount: 1, blockLengths: [blockLength])
+        _ = warmOne.run(&single, [Array(signal[..<rate])])
+        let count = signal.count - rate, stretch = count / rounds
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        input.initialize(from: Array(signal[rate...]), count: count)
+        let output = UnsafeMutablePointer<Float>.allocate(capacity: blockLength * channels)
+        let inputs = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: channels)
+        let outputs = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: channels)
+        defer { input.deallocate(); output.deallocate(); inputs.deallocate(); outputs.deallocate() }
+        for c in 0..<channels { outputs[c] = output + c * blockLength }
+        /// CPU µs per hop of `engine` over samples `from ..< from + stretch` of the input.
+        func time(_ engine: inout Engine, channels: Int, from: Int) -> Double {
+            let hopsBefore = engine.telemetry.hops.load(ordering: .relaxed), started = threadCPUSeconds()
+            var offset = from
+            while offset < from + stretch {
+                let n = Swift.min(blockLength, from + stretch - offset)
+                for c in 0..<channels { inputs[c] = UnsafePointer(input + offset) }
+                engine.process(inputs: inputs, outputs: outputs, blockLength: n)
+                offset += n
+            }
+            let hops = engine.telemetry.hops.load(ordering: .relaxed) - hopsBefore
+            return (threadCPUSeconds() - started) * 1e6 / Double(Swift.max(hops, 1))
+        }
+        var singles: [Double] = [], ratios: [Double] = []
+        singles.reserveCapacity(rounds)
+        ratios.reserveCapacity(rounds)
+        counter?.start()
+        for round in 0..<rounds {
+            let a = time(&single, channels: 1, from: round * stretch)
+            let b = time(&many, channels: channels, from: round * stretch)
+            singles.append(a)
+            ratios.append(b / a)
+        }
+        allocations = counter?.stop()
+        func median(_ x: [Double]) -> Double {
+            let sorted = x.sorted(), n = sorted.count
+            return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        }
+        oneChannelMicrosecondsPerHop = median(singles)
+        ratio = median(ratios)
+    }
+}
+
 /// CPU µs of one forward plus one inverse real FFT of `length`, the median of 9 runs of 200 pairs.
 func fftPairMicroseconds(length: Int) throws -> Double {
     let fft = try RealFFT(length: length)

@@ -30,7 +30,8 @@ struct BenchRecord: Codable {
     static let resolvableSolverShare = 0.1
     /// Allocations plus frees during every timed call; nil when not counted.
     let allocations: Int?
-    /// With --channels N > 1: one channel's cost, and N channels' over it.
+    /// With --channels N > 1: one channel's cost, and N channels' over it (`ChannelScaling`: medians
+    /// of alternating rounds).
     let oneChannelMicrosecondsPerHop, channelScaling: Double?
     /// With --full-band on a band-limited preset: every bin solved, and its cost over the band-limited one.
     let fullBandMicrosecondsPerHop, bandLimitSpeedup: Double?

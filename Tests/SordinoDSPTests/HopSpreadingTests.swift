@@ -82,8 +82,9 @@ import TestSupport
         let stepCount = engine.job.stepCount
         let share = (stepCount * period + configuration.hopLength - 1) / configuration.hopLength
         #expect(hopsSeen >= 20)
-        // Analyse and synthesise per channel, prepare and mask per stream, 5 iterations for all streams.
-        #expect(stepCount == (linked ? 2 * 2 + 2 * 1 + 5 : 2 * 2 + 2 * 2 + 5))
+        // Analyse and synthesise per channel; prepare, mask and refine per stream; 5 iterations, the
+        // estimates and the gains' step for all streams.
+        #expect(stepCount == (linked ? 2 * 2 + 3 * 1 + 5 + 2 : 2 * 2 + 3 * 2 + 5 + 2))
         #expect(most <= share, "a 64-sample block ran \(most) of \(stepCount) steps; its share is \(share)")
         #expect(most >= 1)
     }

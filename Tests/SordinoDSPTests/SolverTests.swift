@@ -91,6 +91,50 @@ struct SolverTests {
         #expect(largest < 1e-4, "\(beta): largest relative difference \(largest)")
     }
 
+    /// Every stream's Ŝ and N̂ from `estimate(streams:…)` are its own `estimate`'s: stream by
+    /// stream below `lanesFrom` (bit for bit), in lanes from there on (to rounding: measured 1.4e-7
+    /// of the largest; with each stream's lane read from its neighbour's, 0.34); a stream without
+    /// input is left alone.
+    @Test(arguments: [3, 11])
+    func estimatesOfStreamsAsEachAlone(streams: Int) throws {
+        let absent = streams - 2, binCount = 203
+        let basis = Signal.randomBasis(binCount: binCount, speechRank: 12, noiseRank: 9, seed: 7)
+        let together = try ActivationSolver(basis: basis, beta: .kullbackLeibler, sparsity: 0, streams: streams)
+        let alone = try ActivationSolver(basis: basis, beta: .kullbackLeibler, sparsity: 0)
+        let a = together.activationStride
+        let h = UnsafeMutablePointer<Float>.allocate(capacity: streams * a)
+        let inputs = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: streams)
+        let activations = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: streams)
+        let v = UnsafeMutablePointer<Float>.allocate(capacity: together.binStride)
+        v.initialize(from: Self.padded(Signal.randomSpectrum(binCount: binCount, seed: 3), stride: together.binStride),
+                     count: together.binStride)
+        defer { h.deallocate(); inputs.deallocate(); activations.deallocate(); v.deallocate() }
+        var g = SeededGenerator(seed: 12)
+        for s in 0..<streams {
+            for k in 0..<a { h[s * a + k] = Float(g.next() % 1000) / 1000 }
+            activations[s] = h + s * a
+            inputs[s] = s == absent ? nil : UnsafePointer(v)
+        }
+        let untouched = together.estimates(stream: absent)
+        for f in 0..<binCount { untouched.speech[f] = -1; untouched.noise[f] = -1 }
+        together.estimate(streams: streams, inputs: inputs, activations: activations)
+        #expect((0..<binCount).allSatisfy { untouched.speech[$0] == -1 && untouched.noise[$0] == -1 })
+        var largest: Float = 0, peak: Float = 0
+        for s in 0..<streams where s != absent {
+            alone.estimate(h + s * a)
+            let mine = together.estimates(stream: s)
+            for f in 0..<binCount {
+                peak = max(peak, alone.speechEstimate[f], alone.noiseEstimate[f])
+                largest = max(largest, abs(mine.speech[f] - alone.speechEstimate[f]), abs(mine.noise[f] - alone.noiseEstimate[f]))
+            }
+        }
+        if streams < ActivationSolver.lanesFrom {
+            #expect(largest == 0)
+        } else {
+            #expect(largest <= 1e-5 * peak, "largest difference \(largest / peak) of the peak")
+        }
+    }
+
     /// Plain double-precision multiplicative updates, written independently of the solver.
     static func reference(v: [Float], basis: Basis, beta: BetaDivergence, sparsity: Double, h0: [Double], iterations: Int) -> [Double] {
         let f = basis.binCount, k = basis.rank

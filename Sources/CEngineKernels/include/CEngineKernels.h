@@ -43,15 +43,25 @@ typedef void (*SordinoEstimate)(const float *rows, int bins, int stride, int spe
 /// The estimates for this CPU, built as `sordino_solver_pass`'s choice is.
 SordinoEstimate sordino_estimate(void);
 
+/// The estimates for eight streams at once, a stream in each lane (built as `sordino_solver_pass`'s
+/// choice is): the same arguments, but `h` holds `stride` × 8 floats (atom k of stream s at 8·k + s)
+/// and each estimate 8 floats per bin (bin f of stream s at 8·f + s, `bins` × 8 floats written).
+/// Each stream's estimates are those of `sordino_estimate` up to rounding (each sum over its atoms in
+/// order, not in eight interleaved chains). No allocation, no lock, no system call.
+SordinoEstimate sordino_estimate_lanes(void);
+
 /// The learned gain's network as `GainNetwork` (SordinoDSP) lays it out: sizes (F features, D input
 /// units, H hidden units, B bands) and their strides padded to 8 (the gates' rows 3 × `hidden_stride`),
-/// the weights stored column by column, and scratch.
+/// the weights stored column by column, and scratch; `stream_scratch` is scratch for up to eight
+/// streams stepped together (8 × (F + `input_stride` + 6 × `hidden_stride` + `band_stride`) floats),
+/// or NULL where `sordino_gain_step_streams` is not used.
 typedef struct {
     int features, input_units, hidden_units, band_count;
     int input_stride, hidden_stride, band_stride;
     const float *mean, *scale, *input_weights, *input_bias, *gru_input_weights, *gru_input_bias;
     const float *gru_recurrent_weights, *gru_recurrent_bias, *output_weights, *output_bias;
     float *normalised, *units, *from_input, *from_hidden, *output;
+    float *stream_scratch;
 } SordinoGainNetwork;
 
 /// One step of the network: `features` (F floats) and a stream's `hidden` state (`hidden_stride`
@@ -62,6 +72,17 @@ typedef void (*SordinoGainStep)(const SordinoGainNetwork *network, const float *
 
 /// The step for this CPU, built as `sordino_solver_pass`'s choice is.
 SordinoGainStep sordino_gain_step(void);
+
+/// One step of `count` ≤ 8 streams at once, each weight loaded once for four of them: stream s's
+/// `features[s]` (F floats) and `hidden[s]` (`hidden_stride` floats, updated) → its band gains in
+/// `gains[s]` (B floats in 0…1), with `network->stream_scratch` as scratch. Each stream's result is
+/// `SordinoGainStep`'s up to rounding (every product's sums run over their inputs in order).
+/// No allocation, no lock, no system call.
+typedef void (*SordinoGainStepStreams)(const SordinoGainNetwork *network, int count, const float *const *features,
+                                       float *const *hidden, float *const *gains);
+
+/// The step of several streams for this CPU, built as `sordino_solver_pass`'s choice is.
+SordinoGainStepStreams sordino_gain_step_streams(void);
 
 /// The step's e^x and tanh x on `count` floats (a multiple of 8), baseline build: for tests.
 void sordino_fast_exp(const float *x, float *y, int count);
