@@ -137,13 +137,13 @@ if Context.environment["SORDINO_BENCHMARKS"] == "1" {
 }
 
 /// `SORDINO_TARGET_CPU=haswell swift build -c release` (or znver2, skylake, …: `swiftc -target-cpu`
-/// names) builds every Swift target for that CPU and defines `SORDINO_FMA`, so the engine's Swift
-/// kernels (the learned gain's network, the estimates Ŝ and N̂: `SordinoDSP/MultiplyAdd.swift`) use
-/// fused multiply-adds. The binary then runs only on CPUs with that instruction set. Unset (the
-/// default), the build runs on any x86-64. The solver's pass over W (`CEngineKernels`) is fused
-/// wherever the CPU has FMA, whatever this says: it is built both ways and chooses at run time.
+/// names) builds every Swift target for that CPU, so the engine's stages written in Swift (features,
+/// masks, noise tracking, overlap-add) use its vector width. The binary then runs only on CPUs
+/// with that instruction set. Unset (the default), the build runs on any x86-64. The dense kernels
+/// (`CEngineKernels`) use AVX2 with FMA wherever the CPU has them, whatever this says: they are
+/// built both ways and choose at run time.
 if let cpu = Context.environment["SORDINO_TARGET_CPU"], !cpu.isEmpty {
     for target in package.targets where target.type != .system && target.type != .binary {
-        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-target-cpu", cpu]), .define("SORDINO_FMA")]
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-target-cpu", cpu])]
     }
 }

@@ -307,41 +307,53 @@ static inline __attribute__((always_inline)) void gain_step(const SordinoGainNet
     }
 }
 
+/// y[s] = M·x[s] for the `n` (1…4, a constant where inlined) streams of `x` and `y`: sixteen rows at
+/// a time, each pair of weight vectors loaded once for the n streams (2n independent chains; each
+/// row's sum runs over the columns in order), then eight rows if `stride` leaves them.
+static inline __attribute__((always_inline)) void multiply_columns_group(const float *m, int columns, int stride,
+                                                                         int n, const float *const *x,
+                                                                         float *const *y) {
+    int r = 0;
+    for (; r + 16 <= stride; r += 16) {
+        Lanes a[4][2] = {{{0}}};
+        for (int c = 0; c < columns; c++) {
+            const float *column = m + (long)c * stride + r;
+            const Lanes w0 = load8(column), w1 = load8(column + 8);
+            for (int i = 0; i < n; i++) {
+                const Lanes b = splat(x[i][c]);
+                a[i][0] = w0 * b + a[i][0];
+                a[i][1] = w1 * b + a[i][1];
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            store8(y[i] + r, a[i][0]);
+            store8(y[i] + r + 8, a[i][1]);
+        }
+    }
+    if (r < stride) {   // eight rows left (`stride` is a multiple of 8)
+        Lanes a[4] = {{0}};
+        for (int c = 0; c < columns; c++) {
+            const Lanes w = load8(m + (long)c * stride + r);
+            for (int i = 0; i < n; i++) a[i] = w * splat(x[i][c]) + a[i];
+        }
+        for (int i = 0; i < n; i++) store8(y[i] + r, a[i]);
+    }
+}
+
 /// y[s] = M·x[s] for `count` streams (M stored as `multiply_columns` takes it, each x[s] `columns`
-/// floats, each y[s] `stride`): four streams at a time, sixteen rows at a time, so each pair of
-/// weight vectors loaded serves four streams (eight independent chains; each row's sum runs over
-/// the columns in order).
+/// floats, each y[s] `stride`): four streams at a time (the last group of one to four built for its
+/// size), so each weight vector loaded serves every stream of its group.
 static inline __attribute__((always_inline)) void multiply_columns_streams(const float *m, int columns, int stride,
                                                                            int count, const float *const *x,
                                                                            float *const *y) {
     for (int first = 0; first < count; first += 4) {
-        const int n = count - first < 4 ? count - first : 4;
-        const float *xs[4];
-        for (int i = 0; i < 4; i++) xs[i] = x[first + (i < n ? i : 0)];
-        int r = 0;
-        for (; r + 16 <= stride; r += 16) {
-            Lanes a[4][2] = {{{0}}};
-            for (int c = 0; c < columns; c++) {
-                const float *column = m + (long)c * stride + r;
-                const Lanes w0 = load8(column), w1 = load8(column + 8);
-                for (int i = 0; i < 4; i++) {
-                    const Lanes b = splat(xs[i][c]);
-                    a[i][0] = w0 * b + a[i][0];
-                    a[i][1] = w1 * b + a[i][1];
-                }
-            }
-            for (int i = 0; i < n; i++) {
-                store8(y[first + i] + r, a[i][0]);
-                store8(y[first + i] + r + 8, a[i][1]);
-            }
-        }
-        if (r < stride) {   // eight rows left (`stride` is a multiple of 8)
-            Lanes a[4] = {{0}};
-            for (int c = 0; c < columns; c++) {
-                const Lanes w = load8(m + (long)c * stride + r);
-                for (int i = 0; i < 4; i++) a[i] = w * splat(xs[i][c]) + a[i];
-            }
-            for (int i = 0; i < n; i++) store8(y[first + i] + r, a[i]);
+        const float *const *xs = x + first;
+        float *const *ys = y + first;
+        switch (count - first < 4 ? count - first : 4) {
+        case 1: multiply_columns_group(m, columns, stride, 1, xs, ys); break;
+        case 2: multiply_columns_group(m, columns, stride, 2, xs, ys); break;
+        case 3: multiply_columns_group(m, columns, stride, 3, xs, ys); break;
+        default: multiply_columns_group(m, columns, stride, 4, xs, ys); break;
         }
     }
 }

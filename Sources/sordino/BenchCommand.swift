@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
         of the hop, too little to time by difference), and the heap allocations during the \
         timed calls (0 expected; counted when libMallocInterposerSwift.so sits next to the binary, \
         as after `swift build -c release`, or is preloaded). With --channels N > 1, also the cost of \
-        N channels over one (in eight rounds alternating between an N-channel and a one-channel \
+        N channels over one (in up to eight rounds of at least 16 hops, alternating between an N-channel and a one-channel \
         engine on the same stretch of signal, the median of the rounds' ratios, so that a machine \
         whose speed drifts during the run slows both alike). With --full-band, band-limited presets are also timed solving every \
         bin. Ratios are comparable across machines; absolute times are not.

@@ -77,8 +77,9 @@ struct ChannelScaling {
     /// Heap allocations during the timed calls; nil when no counter is loaded.
     let allocations: Int?
 
-    /// `seconds` of the signal through each engine, in `rounds` rounds; 1 s of warm-up first.
-    init(_ config: EngineConfiguration, basis: Basis, gainModel: GainModel?, seconds: Double, rounds: Int = 8,
+    /// `seconds` of the signal through each engine, in eight rounds, or fewer so that each round is
+    /// at least 16 hops (one round for less); 1 s of warm-up first.
+    init(_ config: EngineConfiguration, basis: Basis, gainModel: GainModel?, seconds: Double,
          blockLength: Int, counter: AllocationCounter?) throws {
         var one = config
         one.channelCount = 1
@@ -90,7 +91,8 @@ struct ChannelScaling {
         _ = warmMany.run(&many, [[Float]](repeating: Array(signal[..<rate]), count: channels))
         var warmOne = EngineBlockDriver(channelCount: 1, blockLengths: [blockLength])
         _ = warmOne.run(&single, [Array(signal[..<rate])])
-        let count = signal.count - rate, stretch = count / rounds
+        let count = signal.count - rate, rounds = Swift.max(1, Swift.min(8, count / (16 * config.hopLength)))
+        let stretch = count / rounds
         let input = UnsafeMutablePointer<Float>.allocate(capacity: count)
         input.initialize(from: Array(signal[rate...]), count: count)
         let output = UnsafeMutablePointer<Float>.allocate(capacity: blockLength * channels)

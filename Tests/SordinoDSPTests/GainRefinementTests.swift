@@ -196,11 +196,11 @@ struct GainRefinementTests {
     }
 
     /// Several streams stepped at once (weights loaded once for four of them) give each stream its
-    /// own step's gains and hidden state, over 30 steps of random features: 2 streams, 5 (a group
-    /// of four and one of one), 8; hidden sizes whose gate rows end in a block of eight (20 units:
+    /// own step's gains and hidden state, over 30 steps of random features: 2 and 3 streams (one
+    /// group of that size), 5 (a group of four and one of one), 8; hidden sizes whose gate rows end in a block of eight (20 units:
     /// 72 rows) and in blocks of sixteen (64). Measured: largest differences 1.5e-7 (gains) and
     /// 5.5e-7 (hidden state); with each stream read from its neighbour's features, 0.22–0.47 and 0.35–1.4.
-    @Test(arguments: [(2, 20), (5, 64), (8, 20), (8, 64)])
+    @Test(arguments: [(2, 20), (3, 64), (5, 64), (8, 20), (8, 64)])
     func streamsSteppedTogetherAsEachAlone(count: Int, hiddenUnits: Int) throws {
         let model = try Self.randomModel(inputUnits: 12, hiddenUnits: hiddenUnits, scale: 0.3, seed: 4)
         let together = GainNetwork(model, streams: count), alone = GainNetwork(model)
