@@ -3,8 +3,9 @@
 """`make bench-compare`: Sordino against RNNoise, SpeexDSP and DeepFilterNet3 in one run, written into docs/PERFORMANCE.md.
 
 In one go, on this machine: the RNNoise C library timed directly (Benchmarks/rnnoise_timer.c over the
-eval venv's librnnoise), `sordino bench --json` on every shipped preset, RNNoise again, then the
-evaluation harness (../shared/eval/run_eval.py, dev quick by default) on `sordino process`, RNNoise,
+eval venv's librnnoise), `sordino bench --json` on every shipped preset, RNNoise again; for each preset
+with a bar, RNNoise and that preset alone in alternating rounds (`--rounds`, 2 s each), so that a change
+in the machine's speed during the run falls on both; then the evaluation harness (../shared/eval/run_eval.py, dev quick by default) on `sordino process`, RNNoise,
 SpeexDSP and DeepFilterNet3 for their CPU real-time factors. The table, the machine (CPU model,
 cores, load average before and after) and the commands replace the section between the
 `bench-compare` markers of docs/PERFORMANCE.md. Run with the eval venv's python (make does).
@@ -48,6 +49,8 @@ def main():
     ap.add_argument('--sordino', default=os.path.join(ROOT, '.build/release/sordino'))
     ap.add_argument('--eval', default=os.path.join(ROOT, '../shared/eval'))
     ap.add_argument('--seconds', type=float, default=10, help='seconds of audio per sordino bench measurement')
+    ap.add_argument('--rounds', type=int, default=5,
+                    help='alternating rounds of RNNoise and each preset with a bar (2 s of audio each)')
     ap.add_argument('--harness-preset', default='speech-16k', help='preset of `sordino process` in the harness')
     ap.add_argument('--per-cell', type=int, default=None, help="harness mixtures per cell (default: quick mode's)")
     ap.add_argument('--doc', default=os.path.join(ROOT, 'docs/PERFORMANCE.md'))
@@ -71,6 +74,14 @@ def main():
     bench = json.loads(run([args.sordino, 'bench', '--json', '--seconds', str(args.seconds)]
                            + [os.path.join(ROOT, 'presets', p + '.json') for p in presets]))
     rn_after = rnnoise(timer, library[0], args.seconds)
+    # RNNoise over Sordino per second of audio, round by round, for each preset with a bar.
+    rounds = {name: [] for name in BARS if name in presets}
+    for _ in range(args.rounds):
+        for name in rounds:
+            rn = rnnoise(timer, library[0], 2)[1]
+            r = json.loads(run([args.sordino, 'bench', '--json', '--seconds', '2',
+                                os.path.join(ROOT, 'presets', name + '.json')]))['presets'][0]
+            rounds[name].append(rn / (r['microsecondsPerHop'] * r['sampleRate'] / r['hopLength']))
     load_middle = load()
 
     prefix = os.path.join(tmp, 'eval')
@@ -120,6 +131,19 @@ def main():
           f'| {peak} | {"—" if allocs is None else allocs} | {per_second:.0f} '
           f'| {lo:.1f}–{hi:.1f}× | {verdict} |')
     P('')
+    if rounds:
+        P(f'**Alternating rounds** for the presets with a bar: `rnnoise_timer LIBRNNOISE 2` then `sordino bench --json '
+          f'--seconds 2 PRESET`, {args.rounds} rounds per preset, RNNoise\'s CPU per second of audio over the '
+          f'preset\'s in each round (the bar is judged on the median):')
+        P('')
+        P('| preset | RNNoise over Sordino, median | range | bar |')
+        P('|---|---|---|---|')
+        for name, ratios in rounds.items():
+            ordered = sorted(ratios)
+            median = ordered[len(ordered) // 2] if len(ordered) % 2 else sum(ordered[len(ordered) // 2 - 1:][:2]) / 2
+            P(f'| {name} | {median:.1f}× | {ordered[0]:.1f}–{ordered[-1]:.1f}× '
+              f'| ≥ {BARS[name]}× {"✓" if median >= BARS[name] else "✗"} |')
+        P('')
     cfg = evaluation['config']
     P(f'**Harness real-time factors** (audio seconds per CPU second, process and children): '
       f'`run_eval.py --mode quick --enh rnnoise,speexdsp,deepfilternet --cmd "sordino=sordino process --quiet '
