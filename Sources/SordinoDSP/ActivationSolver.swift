@@ -271,18 +271,10 @@ public struct ActivationSolver: ~Copyable {
     private func iterateInLanes(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
                                 activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>) {
         let a = activationStride, kind = betaKind, spectra = laneSpectra + (first / 8) * 8 * binCount
-        for lane in 0..<8 {
-            let s = first + lane
-            if lane < count, inputs[s] != nil {
-                let h = activations[s]
-                for k in 0..<a { laneActivations[8 * k + lane] = h[k] }
-            } else {
-                // A stream without input this frame: zero activations; its spectrum lane, zero too
-                // (lanes past the last stream were never written).
-                for k in 0..<a { laneActivations[8 * k + lane] = 0 }
-                if lane < count { for f in 0..<binCount { spectra[8 * f + lane] = 0 } }
-            }
-        }
+        interleaveActivations(first, count: count, inputs: inputs, activations: activations)
+        // A stream without input this frame: its spectrum lane zero too (lanes past the last stream
+        // were never written).
+        for lane in 0..<count where inputs[first + lane] == nil { for f in 0..<binCount { spectra[8 * f + lane] = 0 } }
         if kind != 2 { for i in 0..<(32 * a) { laneNumerator[i] = 0 } }
         if kind != 1 { for i in 0..<(32 * a) { laneDenominator[i] = 0 } }
         run(.pass(passLanes, rows: basisRows, first: 0, end: binCount, stride: a, h: laneActivations, v: spectra,
@@ -292,6 +284,23 @@ public struct ActivationSolver: ~Copyable {
             if kind != 2 { gatherLane(lane, from: laneNumerator, into: numerator + offset) }
             if kind != 1 { gatherLane(lane, from: laneDenominator, into: denominator + offset) }
             update(activations[s], stream: s, floor: floors[s])
+        }
+    }
+
+    /// The activations of streams `first ..< first + count` (count ≤ 8) into `laneActivations`,
+    /// atom k of lane l at 8·k + l; a stream without input this frame and the lanes past the last
+    /// stream get zeros. Real-time safe.
+    @_noLocks @inline(__always)
+    private func interleaveActivations(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
+                                       activations: UnsafePointer<UnsafeMutablePointer<Float>>) {
+        let a = activationStride
+        for lane in 0..<8 {
+            if lane < count, inputs[first + lane] != nil {
+                let h = activations[first + lane]
+                for k in 0..<a { laneActivations[8 * k + lane] = h[k] }
+            } else {
+                for k in 0..<a { laneActivations[8 * k + lane] = 0 }
+            }
         }
     }
 
@@ -381,15 +390,7 @@ public struct ActivationSolver: ~Copyable {
         var first = 0
         while first < streams {
             let count = min(8, streams - first)
-            for lane in 0..<8 {
-                let s = first + lane
-                if lane < count, inputs[s] != nil {
-                    let h = activations[s]
-                    for k in 0..<a { laneActivations[8 * k + lane] = h[k] }
-                } else {
-                    for k in 0..<a { laneActivations[8 * k + lane] = 0 }
-                }
-            }
+            interleaveActivations(first, count: count, inputs: inputs, activations: activations)
             run(.estimate(estimateLanes, rows: basisRows, bins: binCount, stride: a, speech: speechStride,
                           h: laneActivations, speechEstimate: laneSpeech, noiseEstimate: laneNoise))
             for lane in 0..<count where inputs[first + lane] != nil {
