@@ -20,7 +20,7 @@ import CEngineKernels
 /// read once, serves every stream while it sits in the L1 cache, and every stream's arithmetic is
 /// that of a solve of its own (bit for bit below `lanesFrom` streams, up to rounding from there on,
 /// where eight streams share each multiply-add's lanes).
-/// Real-time: `solve`, `initialise` and `estimate` are allocation-free.
+/// Real-time: `solve`, `initialise` and `estimate` (ActivationEstimates.swift) are allocation-free.
 public struct ActivationSolver: ~Copyable {
     public let binCount: Int
     public let speechRank: Int
@@ -41,7 +41,7 @@ public struct ActivationSolver: ~Copyable {
 
     /// Owns every buffer below.
     private let arena: FloatArena
-    private let basisRows: UnsafeMutablePointer<Float>        // binCount × activationStride
+    let basisRows: UnsafeMutablePointer<Float>        // binCount × activationStride
     private let atomSums: UnsafeMutablePointer<Float>         // Σ_f W[f,k], activationStride
     private let penalties: UnsafeMutablePointer<Float>        // λ_k, activationStride
     /// Per stream, Wᵀ·P and Wᵀ·Q, activationStride each, after 4 × activationStride of partial
@@ -67,8 +67,8 @@ public struct ActivationSolver: ~Copyable {
     private let pass: SordinoSolverPass
     /// Ŝ and N̂ from W's rows, built for this CPU (`sordino_estimate`), and for eight streams in
     /// lanes (`sordino_estimate_lanes`).
-    private let estimateKernel: SordinoEstimate
-    private let estimateLanes: SordinoEstimate
+    let estimateKernel: SordinoEstimate
+    let estimateLanes: SordinoEstimate
     /// The pass with a stream in each of eight lanes (`sordino_solver_pass_lanes`), for
     /// `iterate(streams:…)` from `lanesFrom` streams on.
     private let passLanes: SordinoSolverPass
@@ -76,8 +76,11 @@ public struct ActivationSolver: ~Copyable {
     /// 4 × activationStride × 8 twice), every chunk of eight streams' spectra (binCount × 8 each,
     /// written by `prepare`, so once a frame), and eight streams' Ŝ and N̂ (binCount × 8 each);
     /// empty below `lanesFrom`.
-    private let laneActivations: UnsafeMutablePointer<Float>
-    private let laneEstimates: UnsafeMutablePointer<Float>
+    let laneActivations: UnsafeMutablePointer<Float>
+    let laneEstimates: UnsafeMutablePointer<Float>
+    /// `lanesFrom`, held as a stored value so that real-time code in other files reads it without a
+    /// call (an unoptimised build reaches a static of another file through an accessor).
+    let streamsInLanesFrom: Int
     private let laneSpectra: UnsafeMutablePointer<Float>
     private let laneNumerator: UnsafeMutablePointer<Float>
     private let laneDenominator: UnsafeMutablePointer<Float>
@@ -153,6 +156,7 @@ public struct ActivationSolver: ~Copyable {
         self.estimateKernel = estimateKernel
         guard let estimateLanes = sordino_estimate_lanes() else { preconditionFailure("CEngineKernels chose no estimate") }
         self.estimateLanes = estimateLanes
+        streamsInLanesFrom = Self.lanesFrom
         guard let passLanes = sordino_solver_pass_lanes() else { preconditionFailure("CEngineKernels chose no pass") }
         self.passLanes = passLanes
     }
@@ -291,7 +295,7 @@ public struct ActivationSolver: ~Copyable {
     /// atom k of lane l at 8·k + l; a stream without input this frame and the lanes past the last
     /// stream get zeros. Real-time safe.
     @_noLocks @inline(__always)
-    private func interleaveActivations(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
+    func interleaveActivations(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
                                        activations: UnsafePointer<UnsafeMutablePointer<Float>>) {
         let a = activationStride
         for lane in 0..<8 {
@@ -362,52 +366,6 @@ public struct ActivationSolver: ~Copyable {
         let a = activationStride, kind = betaKind, offset = 4 * a * stream
         if kind != 2 { addPartialSums(numerator + offset, count: a) }
         if kind != 1 { addPartialSums(denominator + offset, count: a) }
-    }
-
-    /// Ŝ = Ws·hs and N̂ = Wn·hn into stream 0's `speechEstimate` and `noiseEstimate`
-    /// (`sordino_estimate`: four of W's rows at a time). Real-time safe.
-    @_noLocks public func estimate(_ h: UnsafePointer<Float>) {
-        run(.estimate(estimateKernel, rows: basisRows, bins: binCount, stride: activationStride, speech: speechStride,
-                      h: h, speechEstimate: speechEstimate, noiseEstimate: noiseEstimate))
-    }
-
-    /// Ŝ and N̂ of every stream s < `streams` (≤ `streamCapacity`) whose `inputs[s]` is not nil, from
-    /// `activations[s]`, into its part of `speechEstimate` and `noiseEstimate` (`estimates(stream:)`):
-    /// stream by stream as `estimate` computes them, or from `lanesFrom` streams on eight at a time in
-    /// lanes (W read once for them; each stream's estimates its own up to rounding). Real-time safe.
-    @_noLocks public func estimate(streams: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
-                                   activations: UnsafePointer<UnsafeMutablePointer<Float>>) {
-        let b = binStride
-        guard streams >= Self.lanesFrom else {
-            for s in 0..<streams where inputs[s] != nil {
-                run(.estimate(estimateKernel, rows: basisRows, bins: binCount, stride: activationStride,
-                              speech: speechStride, h: activations[s], speechEstimate: speechEstimate + s * b,
-                              noiseEstimate: noiseEstimate + s * b))
-            }
-            return
-        }
-        let a = activationStride, laneSpeech = laneEstimates, laneNoise = laneEstimates + 8 * binCount
-        var first = 0
-        while first < streams {
-            let count = min(8, streams - first)
-            interleaveActivations(first, count: count, inputs: inputs, activations: activations)
-            run(.estimate(estimateLanes, rows: basisRows, bins: binCount, stride: a, speech: speechStride,
-                          h: laneActivations, speechEstimate: laneSpeech, noiseEstimate: laneNoise))
-            for lane in 0..<count where inputs[first + lane] != nil {
-                let speech = speechEstimate + (first + lane) * b, noise = noiseEstimate + (first + lane) * b
-                for f in 0..<binCount {
-                    speech[f] = laneSpeech[8 * f + lane]
-                    noise[f] = laneNoise[8 * f + lane]
-                }
-            }
-            first += 8
-        }
-    }
-
-    /// Stream `s`'s Ŝ and N̂ after `estimate(streams:…)` (binStride floats each).
-    @_noLocks @inline(__always)
-    public func estimates(stream s: Int) -> (speech: UnsafeMutablePointer<Float>, noise: UnsafeMutablePointer<Float>) {
-        (speechEstimate + s * binStride, noiseEstimate + s * binStride)
     }
 
     /// D_β(v | W·h + ε) + Σₖ λₖ hₖ in double precision: the quantity `solve` never increases.
