@@ -283,28 +283,43 @@ static inline __attribute__((always_inline)) Lanes fast_tanh(Lanes x) {
     return splat(2) / (splat(1) + fast_exp(splat(-2) * x)) - splat(1);
 }
 
-static inline __attribute__((always_inline)) void gain_step(const SordinoGainNetwork *n, const float *features,
-                                                            float *hidden) {
-    for (int i = 0; i < n->features; i++) n->normalised[i] = (features[i] - n->mean[i]) * n->scale[i];
-    multiply_columns(n->input_weights, n->features, n->input_stride, n->normalised, n->units);
-    for (int j = 0; j < n->input_stride; j += 8) {
-        store8(n->units + j, fast_tanh(load8(n->units + j) + load8(n->input_bias + j)));
-    }
-    const int stride = n->hidden_stride, gates = 3 * stride;
-    multiply_columns(n->gru_input_weights, n->input_units, gates, n->units, n->from_input);
-    multiply_columns(n->gru_recurrent_weights, n->hidden_units, gates, hidden, n->from_hidden);
-    const float *xi = n->from_input, *xh = n->from_hidden, *bi = n->gru_input_bias, *bh = n->gru_recurrent_bias;
-    for (int j = 0; j < stride; j += 8) {   // padding lanes: r = z = ½, n = 0, so the hidden state's padding stays 0
+/// x[j] ← tanh(x[j] + bias[j]) for j < `count` (a multiple of 8): the input layer's units.
+static inline __attribute__((always_inline)) void add_bias_tanh(float *x, const float *bias, int count) {
+    for (int j = 0; j < count; j += 8) store8(x + j, fast_tanh(load8(x + j) + load8(bias + j)));
+}
+
+/// x[j] ← σ(x[j] + bias[j]) for j < `count` (a multiple of 8): the band gains.
+static inline __attribute__((always_inline)) void add_bias_sigmoid(float *x, const float *bias, int count) {
+    for (int j = 0; j < count; j += 8) store8(x + j, fast_sigmoid(load8(x + j) + load8(bias + j)));
+}
+
+/// The GRU's update of `hidden` (`stride` floats) from the gates' inputs W·x (`xi`) and W·h (`xh`),
+/// 3 × `stride` floats each (reset, update, candidate), and their biases. Padding rows: r = z = ½,
+/// n = 0, so the hidden state's padding stays 0.
+static inline __attribute__((always_inline)) void gru_update(const SordinoGainNetwork *n, const float *xi,
+                                                             const float *xh, float *hidden) {
+    const int stride = n->hidden_stride;
+    const float *bi = n->gru_input_bias, *bh = n->gru_recurrent_bias;
+    for (int j = 0; j < stride; j += 8) {
         const int z0 = stride + j, n0 = 2 * stride + j;
         const Lanes r = fast_sigmoid(load8(xi + j) + load8(bi + j) + (load8(xh + j) + load8(bh + j)));
         const Lanes z = fast_sigmoid(load8(xi + z0) + load8(bi + z0) + (load8(xh + z0) + load8(bh + z0)));
         const Lanes c = fast_tanh(load8(xi + n0) + load8(bi + n0) + r * (load8(xh + n0) + load8(bh + n0)));
         store8(hidden + j, (splat(1) - z) * c + z * load8(hidden + j));
     }
+}
+
+static inline __attribute__((always_inline)) void gain_step(const SordinoGainNetwork *n, const float *features,
+                                                            float *hidden) {
+    for (int i = 0; i < n->features; i++) n->normalised[i] = (features[i] - n->mean[i]) * n->scale[i];
+    multiply_columns(n->input_weights, n->features, n->input_stride, n->normalised, n->units);
+    add_bias_tanh(n->units, n->input_bias, n->input_stride);
+    const int gates = 3 * n->hidden_stride;
+    multiply_columns(n->gru_input_weights, n->input_units, gates, n->units, n->from_input);
+    multiply_columns(n->gru_recurrent_weights, n->hidden_units, gates, hidden, n->from_hidden);
+    gru_update(n, n->from_input, n->from_hidden, hidden);
     multiply_columns(n->output_weights, n->hidden_units, n->band_stride, hidden, n->output);
-    for (int j = 0; j < n->band_stride; j += 8) {
-        store8(n->output + j, fast_sigmoid(load8(n->output + j) + load8(n->output_bias + j)));
-    }
+    add_bias_sigmoid(n->output, n->output_bias, n->band_stride);
 }
 
 /// y[s] = M·x[s] for the `n` (1…4, a constant where inlined) streams of `x` and `y`: sixteen rows at
@@ -364,7 +379,7 @@ static inline __attribute__((always_inline)) void multiply_columns_streams(const
 static inline __attribute__((always_inline)) void gain_step_streams(const SordinoGainNetwork *n, int count,
                                                                     const float *const *features,
                                                                     float *const *hidden, float *const *gains) {
-    const int stride = n->hidden_stride, gates = 3 * stride;
+    const int gates = 3 * n->hidden_stride;
     const long each = (long)n->features + n->input_stride + 2 * gates + n->band_stride;
     const float *normalised[8], *units[8], *state[8];
     float *normalised_out[8], *units_out[8], *from_input[8], *from_hidden[8], *output[8];
@@ -381,29 +396,13 @@ static inline __attribute__((always_inline)) void gain_step_streams(const Sordin
         for (int i = 0; i < n->features; i++) normalised_out[s][i] = (features[s][i] - n->mean[i]) * n->scale[i];
     }
     multiply_columns_streams(n->input_weights, n->features, n->input_stride, count, normalised, units_out);
-    for (int s = 0; s < count; s++) {
-        for (int j = 0; j < n->input_stride; j += 8) {
-            store8(units_out[s] + j, fast_tanh(load8(units_out[s] + j) + load8(n->input_bias + j)));
-        }
-    }
+    for (int s = 0; s < count; s++) add_bias_tanh(units_out[s], n->input_bias, n->input_stride);
     multiply_columns_streams(n->gru_input_weights, n->input_units, gates, count, units, from_input);
     multiply_columns_streams(n->gru_recurrent_weights, n->hidden_units, gates, count, state, from_hidden);
-    const float *bi = n->gru_input_bias, *bh = n->gru_recurrent_bias;
-    for (int s = 0; s < count; s++) {
-        const float *xi = from_input[s], *xh = from_hidden[s];
-        for (int j = 0; j < stride; j += 8) {   // as in `gain_step`: the state's padding stays 0
-            const int z0 = stride + j, n0 = 2 * stride + j;
-            const Lanes r = fast_sigmoid(load8(xi + j) + load8(bi + j) + (load8(xh + j) + load8(bh + j)));
-            const Lanes z = fast_sigmoid(load8(xi + z0) + load8(bi + z0) + (load8(xh + z0) + load8(bh + z0)));
-            const Lanes c = fast_tanh(load8(xi + n0) + load8(bi + n0) + r * (load8(xh + n0) + load8(bh + n0)));
-            store8(hidden[s] + j, (splat(1) - z) * c + z * load8(hidden[s] + j));
-        }
-    }
+    for (int s = 0; s < count; s++) gru_update(n, from_input[s], from_hidden[s], hidden[s]);
     multiply_columns_streams(n->output_weights, n->hidden_units, n->band_stride, count, state, output);
     for (int s = 0; s < count; s++) {
-        for (int j = 0; j < n->band_stride; j += 8) {
-            store8(output[s] + j, fast_sigmoid(load8(output[s] + j) + load8(n->output_bias + j)));
-        }
+        add_bias_sigmoid(output[s], n->output_bias, n->band_stride);
         for (int b = 0; b < n->band_count; b++) gains[s][b] = output[s][b];
     }
 }

@@ -32,7 +32,7 @@ public enum GainRefinementMode: String, Codable, Sendable, CaseIterable {
 /// (`observe` each stream, one `step`, `apply` to each); `refine` runs them for one stream.
 /// Allocation-free after `init`; one stream per channel (linked channels use stream 0).
 public struct GainRefinement: ~Copyable {
-    /// false: no stage; `refine` must not be called.
+    /// false: no stage; none of `refine`, `observe`, `step` and `apply` may be called.
     public let enabled: Bool
     let mode: GainRefinementMode
     let featureCount: Int
