@@ -52,17 +52,38 @@ static inline __attribute__((always_inline)) void add_rows(const float *const r[
 
 static inline __attribute__((always_inline)) void pass(const float *rows, int first, int end, int stride,
                                                        const float *h, const float *v, float epsilon, int beta,
-                                                       float *numerator, float *denominator) {
+                                                       float *numerator, float *denominator, int speech,
+                                                       float *speech_estimate, float *noise_estimate, int split) {
     for (int f = first; f < end; f += GROUP) {
         const int count = end - f < GROUP ? end - f : GROUP;
         const float *r[GROUP];
         for (int i = 0; i < GROUP; i++) r[i] = rows + (long)(f + (i < count ? i : 0)) * stride;
         Lanes a[GROUP] = {{0}};
-        for (int j = 0; j < stride; j += 8) {
-            const Lanes x = load8(h + j);
-            for (int i = 0; i < GROUP; i++) a[i] = load8(r[i] + j) * x + a[i];
+        Lanes products;
+        if (split) {   // the speech slots' sums, then the noise slots': `estimate`'s arithmetic
+            for (int j = 0; j < speech; j += 8) {
+                const Lanes x = load8(h + j);
+                for (int i = 0; i < GROUP; i++) a[i] = load8(r[i] + j) * x + a[i];
+            }
+            const Lanes speech_sums = sum8x8(a);
+            for (int i = 0; i < GROUP; i++) a[i] = (Lanes){0};
+            for (int j = speech; j < stride; j += 8) {
+                const Lanes x = load8(h + j);
+                for (int i = 0; i < GROUP; i++) a[i] = load8(r[i] + j) * x + a[i];
+            }
+            const Lanes noise_sums = sum8x8(a);
+            for (int i = 0; i < count; i++) {
+                speech_estimate[f + i] = speech_sums[i];
+                noise_estimate[f + i] = noise_sums[i];
+            }
+            products = speech_sums + noise_sums;
+        } else {
+            for (int j = 0; j < stride; j += 8) {
+                const Lanes x = load8(h + j);
+                for (int i = 0; i < GROUP; i++) a[i] = load8(r[i] + j) * x + a[i];
+            }
+            products = sum8x8(a);
         }
-        const Lanes products = sum8x8(a);
         float p[GROUP] = {0}, q[GROUP] = {0};
         for (int i = 0; i < count; i++) {
             const float data = v[f + i], model = products[i] + epsilon;
@@ -91,18 +112,44 @@ static inline __attribute__((always_inline)) void pass(const float *rows, int fi
 /// (f / 8) mod 4. A lane whose h and v are zero stays zero.
 static inline __attribute__((always_inline)) void pass_lanes(const float *rows, int first, int end, int stride,
                                                              const float *h, const float *v, float epsilon,
-                                                             int beta, float *numerator, float *denominator) {
+                                                             int beta, float *numerator, float *denominator,
+                                                             int speech, float *speech_estimate,
+                                                             float *noise_estimate, int split) {
     const Lanes eps = {epsilon, epsilon, epsilon, epsilon, epsilon, epsilon, epsilon, epsilon};
     for (int f = first; f < end; f += GROUP) {
         const int count = end - f < GROUP ? end - f : GROUP;
         const float *r[GROUP];
         for (int i = 0; i < GROUP; i++) r[i] = rows + (long)(f + (i < count ? i : 0)) * stride;
         Lanes model[GROUP] = {{0}};
-        for (int k = 0; k < stride; k++) {
-            const Lanes x = load8(h + 8 * (long)k);
-            for (int i = 0; i < GROUP; i++) {
-                const float w = r[i][k];
-                model[i] = (Lanes){w, w, w, w, w, w, w, w} * x + model[i];
+        if (split) {   // the speech slots' sums, then the noise slots': `estimate_lanes`'s arithmetic
+            for (int k = 0; k < speech; k++) {
+                const Lanes x = load8(h + 8 * (long)k);
+                for (int i = 0; i < GROUP; i++) {
+                    const float w = r[i][k];
+                    model[i] = (Lanes){w, w, w, w, w, w, w, w} * x + model[i];
+                }
+            }
+            // Ŝ out to memory (its lanes would not fit in registers beside N̂'s), read back for Λ.
+            for (int i = 0; i < count; i++) store8(speech_estimate + 8 * (long)(f + i), model[i]);
+            for (int i = 0; i < GROUP; i++) model[i] = (Lanes){0};
+            for (int k = speech; k < stride; k++) {
+                const Lanes x = load8(h + 8 * (long)k);
+                for (int i = 0; i < GROUP; i++) {
+                    const float w = r[i][k];
+                    model[i] = (Lanes){w, w, w, w, w, w, w, w} * x + model[i];
+                }
+            }
+            for (int i = 0; i < count; i++) {
+                store8(noise_estimate + 8 * (long)(f + i), model[i]);
+                model[i] = load8(speech_estimate + 8 * (long)(f + i)) + model[i];
+            }
+        } else {
+            for (int k = 0; k < stride; k++) {
+                const Lanes x = load8(h + 8 * (long)k);
+                for (int i = 0; i < GROUP; i++) {
+                    const float w = r[i][k];
+                    model[i] = (Lanes){w, w, w, w, w, w, w, w} * x + model[i];
+                }
             }
         }
         Lanes p[GROUP], q[GROUP];
@@ -446,12 +493,25 @@ static int cpu_fuses(void) {
     static type name##_baseline parameters __VA_ARGS__       \
     FUSED_BUILD(type, name, parameters, __VA_ARGS__)
 
+// The passes are built twice more inside each build: with the estimates (`split`) and without.
 BOTH_BUILDS(void, pass, (const float *rows, int first, int end, int stride, const float *h, const float *v,
-                         float epsilon, int beta, float *numerator, float *denominator),
-            { pass(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator); })
+                         float epsilon, int beta, float *numerator, float *denominator, int speech,
+                         float *speech_estimate, float *noise_estimate), {
+    if (speech_estimate)
+        pass(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator, speech, speech_estimate,
+             noise_estimate, 1);
+    else
+        pass(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator, 0, 0, 0, 0);
+})
 BOTH_BUILDS(void, pass_lanes, (const float *rows, int first, int end, int stride, const float *h, const float *v,
-                               float epsilon, int beta, float *numerator, float *denominator),
-            { pass_lanes(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator); })
+                               float epsilon, int beta, float *numerator, float *denominator, int speech,
+                               float *speech_estimate, float *noise_estimate), {
+    if (speech_estimate)
+        pass_lanes(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator, speech, speech_estimate,
+                   noise_estimate, 1);
+    else
+        pass_lanes(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator, 0, 0, 0, 0);
+})
 BOTH_BUILDS(float, peak, (long steps), { return peak(steps); })
 BOTH_BUILDS(void, estimate, (const float *rows, int bins, int stride, int speech, const float *h,
                              float *speech_estimate, float *noise_estimate),

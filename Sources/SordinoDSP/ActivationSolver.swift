@@ -52,6 +52,10 @@ public struct ActivationSolver: ~Copyable {
     public let speechEstimate: UnsafeMutablePointer<Float>
     /// N̂ = Wn·hn after `estimate`, binStride floats per stream (stream s at s × binStride).
     public let noiseEstimate: UnsafeMutablePointer<Float>
+    /// The activations the estimates were taken from, activationStride floats per stream (stream s
+    /// at s × activationStride): h before the last update when `iterate(streams:…, estimating: true)`
+    /// kept them.
+    let estimatedActivations: UnsafeMutablePointer<Float>
     /// totals[0] = ΣW over all atoms and bins (changes when noise adaptation rewrites its atoms).
     private let totals: UnsafeMutablePointer<Float>
     /// `spectralEpsilon` and `activationFloor`, held as stored values so the real-time path reads
@@ -116,7 +120,7 @@ public struct ActivationSolver: ~Copyable {
         streamCapacity = max(streams, 1)
         let a = activationStride, b = binStride
         let lanes = streamCapacity >= Self.lanesFrom ? 8 : 0, chunks = (streamCapacity + 7) / 8
-        let total = binCount * a + (2 + 8 * streamCapacity) * a + 2 * b * streamCapacity + 8
+        let total = binCount * a + (2 + 9 * streamCapacity) * a + 2 * b * streamCapacity + 8
             + lanes * (9 * a + (chunks + 2) * binCount)
         var arena = FloatArena(capacity: total)
         basisRows = arena.take(binCount * a)
@@ -126,6 +130,7 @@ public struct ActivationSolver: ~Copyable {
         denominator = arena.take(4 * a * streamCapacity)
         speechEstimate = arena.take(b * streamCapacity)
         noiseEstimate = arena.take(b * streamCapacity)
+        estimatedActivations = arena.take(a * streamCapacity)
         totals = arena.take(8)
         laneActivations = arena.take(lanes * a)
         laneSpectra = arena.take(lanes * chunks * binCount)
@@ -236,18 +241,30 @@ public struct ActivationSolver: ~Copyable {
     /// `streamCapacity`) whose `inputs[s]` is not nil, each after `prepare(inputs[s], stream: s)`
     /// gave `floors[s]`: the same arithmetic as `iterate(inputs[s], activations: activations[s],
     /// iterations: 1, floor: floors[s])` stream by stream, with W read once for all of them.
+    /// `estimating` (the frame's last update): each stream's Ŝ and N̂ of h before the update are kept
+    /// on the way, from the same reading of W (`estimates(stream:)`, as `estimate(streams:…)` would
+    /// give them for that h), and the update's Λ is then Ŝ + N̂ + ε (rounding apart, the same).
     /// Real-time safe; cost fixed by the streams that have input.
     @_noLocks public func iterate(streams: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
-                                  activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>) {
+                                  activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>,
+                                  estimating: Bool = false) {
+        if estimating {
+            for s in 0..<streams where inputs[s] != nil { keepEstimatedActivations(activations[s], stream: s) }
+        }
         if streams == 1 {
-            if let v = inputs[0] { iterate(v, activations: activations[0], iterations: 1, floor: floors[0]) }
+            if let v = inputs[0] {
+                clearProducts(stream: 0)
+                accumulateBins(0, to: binCount, activations[0], v, stream: 0, estimating: estimating)
+                finishProducts(stream: 0)
+                update(activations[0], stream: 0, floor: floors[0])
+            }
             return
         }
         if streams >= Self.lanesFrom {
             var first = 0
             while first < streams {
                 iterateInLanes(first, count: min(8, streams - first), inputs: inputs, activations: activations,
-                               floors: floors)
+                               floors: floors, estimating: estimating)
                 first += 8
             }
             return
@@ -257,7 +274,9 @@ public struct ActivationSolver: ~Copyable {
         while f < binCount {
             let group = min(8, binCount - f)   // the C pass's groups
             for s in 0..<streams {
-                if let v = inputs[s] { accumulateBins(f, to: f + group, activations[s], v, stream: s) }
+                if let v = inputs[s] {
+                    accumulateBins(f, to: f + group, activations[s], v, stream: s, estimating: estimating)
+                }
             }
             f += group
         }
@@ -269,11 +288,13 @@ public struct ActivationSolver: ~Copyable {
 
     /// One update of streams `first ..< first + count` (count ≤ 8, `first` a multiple of 8) with
     /// `passLanes`: their activations interleaved beside the spectra `prepare` interleaved (absent
-    /// streams and idle lanes zero), one pass over W, then each stream's four partial sums added
-    /// (as `addPartialSums` adds them) into its own Wᵀ·P and Wᵀ·Q, and its update. Real-time safe.
+    /// streams and idle lanes zero), one pass over W (keeping the estimates, `estimating`), then each
+    /// stream's four partial sums added (as `addPartialSums` adds them) into its own Wᵀ·P and Wᵀ·Q,
+    /// and its update. Real-time safe.
     @_noLocks
     private func iterateInLanes(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
-                                activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>) {
+                                activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>,
+                                estimating: Bool) {
         let a = activationStride, kind = betaKind, spectra = laneSpectra + (first / 8) * 8 * binCount
         interleaveActivations(first, count: count, inputs: inputs, activations: activations)
         // A stream without input this frame: its spectrum lane zero too (lanes past the last stream
@@ -281,8 +302,12 @@ public struct ActivationSolver: ~Copyable {
         for lane in 0..<count where inputs[first + lane] == nil { for f in 0..<binCount { spectra[8 * f + lane] = 0 } }
         if kind != 2 { for i in 0..<(32 * a) { laneNumerator[i] = 0 } }
         if kind != 1 { for i in 0..<(32 * a) { laneDenominator[i] = 0 } }
+        let laneSpeech = laneEstimates, laneNoise = laneEstimates + 8 * binCount
         run(.pass(passLanes, rows: basisRows, first: 0, end: binCount, stride: a, h: laneActivations, v: spectra,
-                  epsilon: epsilon, beta: Int32(kind), numerator: laneNumerator, denominator: laneDenominator))
+                  epsilon: epsilon, beta: Int32(kind), numerator: laneNumerator, denominator: laneDenominator,
+                  speech: speechStride, speechEstimate: estimating ? laneSpeech : nil,
+                  noiseEstimate: estimating ? laneNoise : nil))
+        if estimating { gatherEstimates(first, count: count, inputs: inputs) }
         for lane in 0..<count where inputs[first + lane] != nil {
             let s = first + lane, offset = 4 * a * s
             if kind != 2 { gatherLane(lane, from: laneNumerator, into: numerator + offset) }
@@ -337,7 +362,7 @@ public struct ActivationSolver: ~Copyable {
     @_noLocks @inline(__always)
     private func accumulateProducts(_ h: UnsafePointer<Float>, _ v: UnsafePointer<Float>, stream: Int) {
         clearProducts(stream: stream)
-        accumulateBins(0, to: binCount, h, v, stream: stream)
+        accumulateBins(0, to: binCount, h, v, stream: stream, estimating: false)
         finishProducts(stream: stream)
     }
 
@@ -350,14 +375,15 @@ public struct ActivationSolver: ~Copyable {
     }
 
     /// Adds the bins `first ..< end` (`first` a multiple of 8) into `stream`'s partial sums (see
-    /// `accumulateProducts`).
+    /// `accumulateProducts`), keeping those bins' Ŝ and N̂ of h in `stream`'s estimates when `estimating`.
     @_noLocks @inline(__always)
     private func accumulateBins(_ first: Int, to end: Int, _ h: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
-                                stream: Int) {
-        let a = activationStride, offset = 4 * a * stream
+                                stream: Int, estimating: Bool) {
+        let a = activationStride, offset = 4 * a * stream, kept = estimates(stream: stream)
         let rows = UnsafePointer(basisRows), numerator = self.numerator + offset, denominator = self.denominator + offset
         run(.pass(pass, rows: rows, first: first, end: end, stride: a, h: h, v: v, epsilon: epsilon,
-                  beta: Int32(betaKind), numerator: numerator, denominator: denominator))
+                  beta: Int32(betaKind), numerator: numerator, denominator: denominator, speech: speechStride,
+                  speechEstimate: estimating ? kept.speech : nil, noiseEstimate: estimating ? kept.noise : nil))
     }
 
     /// Adds `stream`'s four partial sums into its Wᵀ·P and Wᵀ·Q.

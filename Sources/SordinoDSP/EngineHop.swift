@@ -25,8 +25,10 @@ extension Engine {
     //                FFT, V = |X|^q
     //   prepare(s)   every stream: solver input (band-limited copy), cold start, activation floor
     //   iterate ×I   one multiplicative update of every stream's h (warm-started from the previous
-    //                hop), W read once for all streams (`ActivationSolver.iterate(streams:…)`)
-    //   estimate     every stream's Ŝ and N̂, W read once for all (`ActivationSolver.estimate(streams:…)`)
+    //                hop), W read once for all streams (`ActivationSolver.iterate(streams:…)`); the
+    //                last one keeps every stream's Ŝ and N̂ of h before its update on the way
+    //   estimate     a stream whose h is not finite restarts cold, its Ŝ and N̂ from there; with no
+    //                iterations, every stream's Ŝ and N̂ of h (`ActivationSolver.estimate(streams:…)`)
     //   mask(s)      every stream: noise tracking and bound, Wiener mask, then speech presence, or
     //                the learned gain's features
     //   gains        the learned gain's network for every stream at once (`GainRefinement.step`)
@@ -79,7 +81,7 @@ extension Engine {
         k -= streamCount
         if k < job.iterations {
             return solver.iterate(streams: streamCount, inputs: streamInputs, activations: streamActivations,
-                                  floors: streamFloors)
+                                  floors: streamFloors, estimating: k == job.iterations - 1)
         }
         k -= job.iterations
         if k == 0 { return estimate() }
@@ -92,9 +94,11 @@ extension Engine {
         synthesise(channel: k - streamCount)
     }
 
-    /// Every stream's Ŝ and N̂ from its activations, which restart cold first where the solve left
-    /// a non-finite value.
+    /// Activations the solve left non-finite restart cold, and that stream's Ŝ and N̂ are taken from
+    /// there; with no iterations this hop, every stream's Ŝ and N̂ are taken from its activations
+    /// (otherwise the last iteration kept them: those of h before its update, docs/QUALITY.md).
     @_noLocks private func estimate() {
+        let solved = job.iterations > 0
         for s in 0..<streamCount {
             guard let input = streamInputs[s] else { continue }
             let h = streamActivations[s]
@@ -103,9 +107,10 @@ extension Engine {
             if !finite {
                 telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)
                 solver.initialise(h, from: input)
+                if solved { solver.estimate(h, stream: s) }
             }
         }
-        solver.estimate(streams: streamCount, inputs: streamInputs, activations: streamActivations)
+        if !solved { solver.estimate(streams: streamCount, inputs: streamInputs, activations: streamActivations) }
     }
 
     /// After the network's step: stream `s`'s band gains applied to its mask (streams with sound,
@@ -229,7 +234,7 @@ extension Engine {
     /// refinement's stream: the channel, or 0 for linked channels.
     @_noLocks private func computeMask(spectrum v: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                                        state: UnsafeMutablePointer<ChannelState>, stream: Int) {
-        let h = state.pointee.activations, mask = mask(of: stream)
+        let mask = mask(of: stream)
         let solved = solver.estimates(stream: stream)
         if highBand.enabled { highBand.extend(speech: solved.speech, noise: solved.noise, spectrum: v) }
         let speech = highBand.enabled ? highBand.speech : solved.speech
@@ -251,7 +256,8 @@ extension Engine {
             averageNoiseSpectrum(v, into: state.pointee.noiseSpectrum, binCount: binCount, memory: noiseSpectrumMemory)
         }
         if adaptation.count > 0, noiseOnly {
-            adaptation.adapt(solver, v: input, activations: h, speech: solved.speech, noise: solved.noise)
+            adaptation.adapt(solver, v: input, activations: solved.activations, speech: solved.speech,
+                             noise: solved.noise)
             telemetry.adaptedFrames.wrappingAdd(1, ordering: .relaxed)
         }
         if boundFactor > 0 {

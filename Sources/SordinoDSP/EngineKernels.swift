@@ -6,10 +6,12 @@ import CEngineKernels
 /// A call into `CEngineKernels`: the kernel, as chosen for this CPU where there is a choice, and
 /// its arguments (each kernel's documentation is in `CEngineKernels.h`).
 enum EngineKernelCall {
-    /// The solver's pass over W for bins `first ..< end` (`sordino_solver_pass`).
+    /// The solver's pass over W for bins `first ..< end` (`sordino_solver_pass`), keeping the
+    /// estimates of the h it read where `speechEstimate` is not nil.
     case pass(SordinoSolverPass, rows: UnsafePointer<Float>, first: Int, end: Int, stride: Int,
               h: UnsafePointer<Float>, v: UnsafePointer<Float>, epsilon: Float, beta: Int32,
-              numerator: UnsafeMutablePointer<Float>, denominator: UnsafeMutablePointer<Float>)
+              numerator: UnsafeMutablePointer<Float>, denominator: UnsafeMutablePointer<Float>, speech: Int,
+              speechEstimate: UnsafeMutablePointer<Float>?, noiseEstimate: UnsafeMutablePointer<Float>?)
     /// Ŝ and N̂ from W's rows (`sordino_estimate`, or `sordino_estimate_lanes` for eight streams).
     case estimate(SordinoEstimate, rows: UnsafePointer<Float>, bins: Int, stride: Int, speech: Int,
                   h: UnsafePointer<Float>, speechEstimate: UnsafeMutablePointer<Float>,
@@ -33,8 +35,10 @@ enum EngineKernelCall {
 func run(_ call: EngineKernelCall) {
     _unsafePerformance {
         switch call {
-        case let .pass(kernel, rows, first, end, stride, h, v, epsilon, beta, numerator, denominator):
-            kernel(rows, Int32(first), Int32(end), Int32(stride), h, v, epsilon, beta, numerator, denominator)
+        case let .pass(kernel, rows, first, end, stride, h, v, epsilon, beta, numerator, denominator, speech,
+                       speechEstimate, noiseEstimate):
+            kernel(rows, Int32(first), Int32(end), Int32(stride), h, v, epsilon, beta, numerator, denominator,
+                   Int32(speech), speechEstimate, noiseEstimate)
         case let .estimate(kernel, rows, bins, stride, speech, h, speechEstimate, noiseEstimate):
             kernel(rows, Int32(bins), Int32(stride), Int32(speech), h, speechEstimate, noiseEstimate)
         case let .gainStep(kernel, network, features, hidden):

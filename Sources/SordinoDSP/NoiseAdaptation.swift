@@ -45,8 +45,8 @@ struct NoiseAdaptation: ~Copyable {
         epsilon = spectralEpsilon
     }
 
-    /// One online step of every adaptive atom from frame `v` with activations `h` and estimates
-    /// `speech`, `noise` (Ŝ, N̂ after the solve), written into `solver`'s rows in place: for each
+    /// One online step of every adaptive atom from frame `v` with activations `h` and the estimates
+    /// `speech`, `noise` taken from them (Ŝ, N̂ of the solve's last update), written into `solver`'s rows in place: for each
     /// group of eight slots, A ← γ·A + w·h·V/Λ bin by bin and Σ_f A in the lanes, then w ← A / Σ_f A
     /// where that sum is positive (an atom whose sum is not keeps its weights). Real-time safe.
     @_noLocks func adapt(_ solver: borrowing ActivationSolver, v: UnsafePointer<Float>, activations h: UnsafePointer<Float>,

@@ -9,9 +9,13 @@
 /// starting at bin f goes to partial sum ((f / 8) mod 4), at offset ((f / 8) mod 4) × `stride` of
 /// `numerator` and `denominator` (four partial sums of `stride` floats each). `rows` is W bin-major,
 /// `stride` floats per bin (a multiple of 8, zero-padded), `h` `stride` floats, `v` the frame's
-/// spectrum, `beta` 0, 1 or 2. No allocation, no lock, no system call.
+/// spectrum, `beta` 0, 1 or 2. With `speech_estimate` not NULL, the pass also keeps the estimates of
+/// the h it read (those of `SordinoEstimate` bit for bit, `speech` as there): Ŝ and N̂ of each bin
+/// into `speech_estimate[f]` and `noise_estimate[f]`, and its Λ is then Ŝ + N̂ + ε. No allocation,
+/// no lock, no system call.
 typedef void (*SordinoSolverPass)(const float *rows, int first, int end, int stride, const float *h,
-                                  const float *v, float epsilon, int beta, float *numerator, float *denominator);
+                                  const float *v, float epsilon, int beta, float *numerator, float *denominator,
+                                  int speech, float *speech_estimate, float *noise_estimate);
 
 /// The pass for this CPU: the AVX2 + FMA build where the CPU has both (one rounding per
 /// multiply-add), else the baseline build (a multiply, then an add). `fused` is set to 1 or 0.
@@ -20,7 +24,8 @@ SordinoSolverPass sordino_solver_pass(int *fused);
 /// The pass for eight streams at once, a stream in each lane (built as `sordino_solver_pass`'s
 /// choice is): the same arguments, but `h` holds `stride` × 8 floats (atom k of stream s at 8·k + s),
 /// `v` 8 floats per bin (bin f of stream s at 8·f + s), and `numerator` and `denominator` four
-/// partial sums of `stride` × 8 floats each, laid out as `h`. Each stream's sums are those of
+/// partial sums of `stride` × 8 floats each, laid out as `h`, and the estimates, when kept, 8 floats
+/// per bin (those of `sordino_estimate_lanes` bit for bit). Each stream's sums are those of
 /// `sordino_solver_pass` up to rounding: its Λ is summed over the atoms in order, not in eight
 /// interleaved chains. No allocation, no lock, no system call.
 SordinoSolverPass sordino_solver_pass_lanes(void);
