@@ -308,11 +308,47 @@ public struct ActivationSolver: ~Copyable {
                   speech: speechStride, speechEstimate: estimating ? laneSpeech : nil,
                   noiseEstimate: estimating ? laneNoise : nil))
         if estimating { gatherEstimates(first, count: count, inputs: inputs) }
+        updateInLanes(first, count: count, inputs: inputs, activations: activations, floors: floors)
+    }
+
+    /// Every stream's update in its lane of `laneActivations`, after `passLanes`: the four partial
+    /// sums added (as `addPartialSums` adds a stream's own), then per atom, eight streams at a
+    /// time, each lane's arithmetic that of `update` (`BetaUpdate.step`) for its stream: its own
+    /// solve's up to the rounding of the pass. The streams with input get their lanes back.
+    /// Real-time safe.
+    @_noLocks @inline(__always)
+    private func updateInLanes(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
+                               activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>) {
+        let a = activationStride, kind = betaKind
+        var floor = SIMD8<Float>.zero
+        for lane in 0..<count where inputs[first + lane] != nil { floor[lane] = floors[first + lane] }
+        if kind == 2 {   // each stream's Wᵀ·V, kept by `prepare`, into its lane
+            for lane in 0..<8 {
+                let s = first + lane, present = lane < count && inputs[s] != nil, product = numerator + 4 * a * s
+                for k in 0..<a { laneNumerator[8 * k + lane] = present ? product[k] : 0 }
+            }
+        } else {
+            addPartialSums(laneNumerator, count: 8 * a)
+        }
+        if kind != 1 { addPartialSums(laneDenominator, count: 8 * a) }
+        let eps = SIMD8<Float>(repeating: epsilon)
+        if kind == 0 {   // the ratio's square root (the MM exponent ½), in place of the denominators
+            for k in 0..<a {
+                let i = 8 * k, penalty = SIMD8<Float>(repeating: penalties[k])
+                store8(load8(laneNumerator + i) / (load8(laneDenominator + i) + penalty + eps), laneDenominator + i)
+            }
+            squareRootInPlace(laneDenominator, count: 8 * a)
+        }
+        for k in 0..<a {
+            let i = 8 * k, x = load8(laneActivations + i), penalty = SIMD8<Float>(repeating: penalties[k])
+            let sums = kind == 1 ? SIMD8<Float>(repeating: atomSums[k]) : load8(laneDenominator + i)
+            var y = kind == 0 ? x * sums : x * load8(laneNumerator + i) / (sums + penalty + eps)
+            y.replace(with: floor, where: .!(y .> floor))   // NaN, too, becomes the floor
+            store8(y, laneActivations + i)
+        }
         for lane in 0..<count where inputs[first + lane] != nil {
-            let s = first + lane, offset = 4 * a * s
-            if kind != 2 { gatherLane(lane, from: laneNumerator, into: numerator + offset) }
-            if kind != 1 { gatherLane(lane, from: laneDenominator, into: denominator + offset) }
-            update(activations[s], stream: s, floor: floors[s])
+            let h = activations[first + lane]
+            for k in 0..<a { h[k] = laneActivations[8 * k + lane] }
         }
     }
 
@@ -330,17 +366,6 @@ public struct ActivationSolver: ~Copyable {
             } else {
                 for k in 0..<a { laneActivations[8 * k + lane] = 0 }
             }
-        }
-    }
-
-    /// `into[k]` ← lane `lane` of the four interleaved partial sums at atom k, added as
-    /// `addPartialSums` adds them. Real-time safe.
-    @_noLocks @inline(__always)
-    private func gatherLane(_ lane: Int, from sums: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>) {
-        let a = activationStride, part = 8 * a
-        for k in 0..<a {
-            let i = 8 * k + lane
-            into[k] = (sums[i] + sums[part + i]) + (sums[2 * part + i] + sums[3 * part + i])
         }
     }
 
