@@ -25,8 +25,6 @@ struct GainFeatures: ~Copyable {
     private let fft: RealFFT
     private let storage: FloatArena
     private let power: UnsafeMutablePointer<Float>    // binCount: |X|²
-    private let speechPower: UnsafeMutablePointer<Float>, noisePower: UnsafeMutablePointer<Float>
-    private let meanPower: UnsafeMutablePointer<Float>  // binCount each: Ŝ², N̂², M² (as power)
     private let bandStride: Int                         // bandCount padded to 8
     private let bandLogs: UnsafeMutablePointer<Float>   // 4 × bandStride: ln of E, Ŝ, N̂, M per band
     private let bandMask: UnsafeMutablePointer<Float>   // bandStride: the mask's band mean
@@ -44,10 +42,8 @@ struct GainFeatures: ~Copyable {
         lagRange = (min(Int((Double(sampleRate / 500) * scale).rounded()), longest), longest)
         fft = try RealFFT(length: periodicityLength)
         bandStride = paddedToLanes(bands.bandCount)
-        var arena = FloatArena(capacity: 4 * bands.binCount + 5 * bandStride)
+        var arena = FloatArena(capacity: bands.binCount + 5 * bandStride)
         power = arena.take(bands.binCount)
-        speechPower = arena.take(bands.binCount); noisePower = arena.take(bands.binCount)
-        meanPower = arena.take(bands.binCount)
         bandLogs = arena.take(4 * bandStride); bandMask = arena.take(bandStride)
         for i in 0..<(4 * bandStride) { bandLogs[i] = 1 }
         storage = arena
@@ -65,24 +61,27 @@ struct GainFeatures: ~Copyable {
                            into features: UnsafeMutablePointer<Float>) {
         let log10e: Float = 0.434_294_48, tiny: Float = 1e-12
         let squared = spectrumExponent == 1
-        for f in 0..<binCount { power[f] = squared ? v[f] * v[f] : v[f] }
-        for f in 0..<binCount { speechPower[f] = squared ? speech[f] * speech[f] : speech[f] }
-        for f in 0..<binCount { noisePower[f] = squared ? noise[f] * noise[f] : noise[f] }
-        for f in 0..<binCount { meanPower[f] = squared ? noiseMean[f] * noiseMean[f] : noiseMean[f] }
-        // Band sums first (rows of `bandLogs`: E, Ŝ, N̂, M as power, each + tiny), then their logs
-        // eight at a time, then the features.
+        // Band sums first (rows of `bandLogs`: E, Ŝ, N̂, M as power, each + tiny), the four side by
+        // side in a vector's lanes, bin by bin in order (E as power kept for the periodicity); then
+        // their logs eight at a time, then the features.
         let stride = bandStride
         var frameEnergy: Float = 0, meanEnergy: Float = 0
         for b in 0..<bandCount {
-            let first = edges[b], width = edges[b + 1] - edges[b]
-            let e = sumOfFloats(power + first, count: width), m = sumOfFloats(meanPower + first, count: width)
-            bandLogs[b] = e + tiny
-            bandLogs[stride + b] = sumOfFloats(speechPower + first, count: width) + tiny
-            bandLogs[2 * stride + b] = sumOfFloats(noisePower + first, count: width) + tiny
-            bandLogs[3 * stride + b] = m + tiny
-            bandMask[b] = sumOfFloats(mask + first, count: width) / Float(width)
-            frameEnergy += e
-            meanEnergy += m
+            var sums = SIMD4<Float>.zero, maskSum: Float = 0
+            for f in edges[b]..<edges[b + 1] {
+                var x = SIMD4<Float>(v[f], speech[f], noise[f], noiseMean[f])
+                if squared { x *= x }
+                power[f] = x[0]
+                sums += x
+                maskSum += mask[f]
+            }
+            bandLogs[b] = sums[0] + tiny
+            bandLogs[stride + b] = sums[1] + tiny
+            bandLogs[2 * stride + b] = sums[2] + tiny
+            bandLogs[3 * stride + b] = sums[3] + tiny
+            bandMask[b] = maskSum / Float(edges[b + 1] - edges[b])
+            frameEnergy += sums[0]
+            meanEnergy += sums[3]
         }
         var i = 0
         while i < 4 * stride {   // the padding lanes too (finite, unused)
