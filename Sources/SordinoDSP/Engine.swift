@@ -122,7 +122,7 @@ public struct Engine: ~Copyable {
         let adaptation = NoiseAdaptation(
             firstSlot: solver.slot(ofAtom: solved.rank), count: configuration.adaptiveNoiseRank,
             binCount: solver.binCount, binStride: solver.binStride,
-            forgetting: Float.exp(-hopSeconds * 1000 / configuration.adaptiveNoiseMemoryMilliseconds))
+            forgetting: Float.exp(-hopSeconds * 1000 / configuration.adaptiveNoiseMemoryMilliseconds), streams: streams)
         let refinement = try GainRefinement(configuration, model: gainModel)
         let binStride = paddedToLanes(configuration.binCount), activationStride = solver.activationStride
         let solverInputLength = configuration.solvedBinCount < configuration.binCount ? solver.binStride : 0

@@ -30,12 +30,14 @@ extension Engine {
     //   estimate     a stream whose h is not finite restarts cold, its Ŝ and N̂ from there; with no
     //                iterations, every stream's Ŝ and N̂ of h (`ActivationSolver.estimate(streams:…)`)
     //   mask(s)      every stream: noise tracking and bound, Wiener mask, then speech presence, or
-    //                the learned gain's features
-    //   gains        the learned gain's network for every stream at once (`GainRefinement.step`)
+    //                the learned gain's features; a stream that heard noise only leaves its V/Λ
+    //   gains        the online noise atoms' step from every stream that heard noise only
+    //                (`NoiseAdaptation.adapt`), then the learned gain's network for every stream
+    //                at once (`GainRefinement.step`)
     //   refine(s)    every stream: its band gains applied to its mask
     //   synthesise(c) every channel: X·G (its stream's mask), inverse FFT, overlap-add, wet/dry
     // Every stream's arithmetic is that of a solve of its own; with online noise atoms, every
-    // stream's solve and estimates see them as the last hop's masks left them.
+    // stream's solve and estimates see them as the last hop's step left them.
 
     /// Starts the hop just received: follows the controls, fixes iterations and mask exponent, and
     /// counts its steps. Nothing runs yet.
@@ -88,7 +90,7 @@ extension Engine {
         k -= 1
         if k < streamCount { return mask(stream: k) }
         k -= streamCount
-        if k == 0 { return refinement.enabled ? refinement.step() : () }
+        if k == 0 { return afterMasks() }
         k -= 1
         if k < streamCount { return refine(stream: k) }
         synthesise(channel: k - streamCount)
@@ -111,6 +113,13 @@ extension Engine {
             }
         }
         if !solved { solver.estimate(streams: streamCount, inputs: streamInputs, activations: streamActivations) }
+    }
+
+    /// After every stream's mask: the online noise atoms' step from the streams that heard noise
+    /// only, and the learned gain's network for every stream.
+    @_noLocks private func afterMasks() {
+        if adaptation.count > 0 { adaptation.adapt(solver) }
+        if refinement.enabled { refinement.step() }
     }
 
     /// After the network's step: stream `s`'s band gains applied to its mask (streams with sound,
@@ -255,9 +264,8 @@ extension Engine {
         } else if noiseOnly {
             averageNoiseSpectrum(v, into: state.pointee.noiseSpectrum, binCount: binCount, memory: noiseSpectrumMemory)
         }
-        if adaptation.count > 0, noiseOnly {
-            adaptation.adapt(solver, v: input, activations: solved.activations, speech: solved.speech,
-                             noise: solved.noise)
+        if adaptation.count > 0, noiseOnly {   // before the bound below changes N̂
+            adaptation.observe(stream: stream, v: input, speech: solved.speech, noise: solved.noise)
             telemetry.adaptedFrames.wrappingAdd(1, ordering: .relaxed)
         }
         if boundFactor > 0 {

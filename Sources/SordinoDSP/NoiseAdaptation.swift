@@ -9,8 +9,12 @@
 ///     Aₖ[f] ← γ·Aₖ[f] + wₖ[f]·hₖ·V[f]/Λ[f],   wₖ ← Aₖ / Σ_f Aₖ[f],
 ///
 /// i.e. an hₖ-weighted, exponentially forgetting average of per-frame multiplicative updates,
-/// with Λ = Ŝ + N̂ the frame's model after the solve. γ = exp(−hop/memory) per adapted frame.
-/// Cost per adapted frame: about 4 × binCount × count flops. Real-time safe.
+/// with Λ = Ŝ + N̂ the frame's model and h the activations it was taken from. γ = exp(−hop/memory)
+/// per adapted hop. The atoms are shared by every stream (channel): a stream that heard noise only
+/// leaves its V/Λ (`observe`), and one step per hop (`adapt`) adds the mean of those streams'
+/// terms, so the memory is the same in seconds whatever the number of channels, and no channel's
+/// noise counts for more than another's. Cost per adapted hop: about 4 × binCount × count flops,
+/// and 2 × binCount × count more per further stream. Real-time safe.
 struct NoiseAdaptation: ~Copyable {
     let firstSlot: Int
     let count: Int
@@ -25,42 +29,63 @@ struct NoiseAdaptation: ~Copyable {
     private let groups: Int
     private let storage: FloatArena
     private let numerators: UnsafeMutablePointer<Float>     // groups × binStride × 8: A per bin, slots in lanes
-    private let ratios: UnsafeMutablePointer<Float>         // V/Λ, binStride
+    private let streams: Int
+    private let ratios: UnsafeMutablePointer<Float>         // V/Λ, binStride per stream
+    private let heard: UnsafeMutablePointer<Float>          // per stream: 1 when `observe` left its V/Λ this hop
     private let sums: UnsafeMutablePointer<Float>           // groups × 8: Σ_f of the new atoms
     private let epsilon: Float
 
-    init(firstSlot: Int, count: Int, binCount: Int, binStride: Int, forgetting: Float) {
+    init(firstSlot: Int, count: Int, binCount: Int, binStride: Int, forgetting: Float, streams: Int) {
         self.firstSlot = firstSlot
+        self.streams = max(streams, 1)
         self.count = count
         self.binCount = binCount
         self.binStride = binStride
         self.forgetting = forgetting
         firstLane = firstSlot & ~7
         groups = count > 0 ? (firstSlot + count - firstLane + 7) / 8 : 0
-        var arena = FloatArena(capacity: groups * binStride * 8 + binStride + groups * 8)
+        var arena = FloatArena(capacity: groups * binStride * 8 + (binStride + 1) * self.streams + groups * 8)
         numerators = arena.take(groups * binStride * 8)
-        ratios = arena.take(binStride)
+        ratios = arena.take(binStride * self.streams)
+        heard = arena.take(self.streams)
         sums = arena.take(groups * 8)
         storage = arena
         epsilon = spectralEpsilon
     }
 
-    /// One online step of every adaptive atom from frame `v` with activations `h` and the estimates
-    /// `speech`, `noise` taken from them (Ŝ, N̂ of the solve's last update), written into `solver`'s rows in place: for each
-    /// group of eight slots, A ← γ·A + w·h·V/Λ bin by bin and Σ_f A in the lanes, then w ← A / Σ_f A
-    /// where that sum is positive (an atom whose sum is not keeps its weights). Real-time safe.
-    @_noLocks func adapt(_ solver: borrowing ActivationSolver, v: UnsafePointer<Float>, activations h: UnsafePointer<Float>,
-                         speech: UnsafePointer<Float>, noise: UnsafePointer<Float>) {
-        for f in 0..<binCount { ratios[f] = v[f] / (speech[f] + noise[f] + epsilon) }
-        let gamma = SIMD8<Float>(repeating: forgetting)
+    /// Stream `s` heard noise only this hop: keeps its V/Λ (`v` its solver input, `speech` and
+    /// `noise` its Ŝ and N̂) for the hop's `adapt`. Real-time safe.
+    @_noLocks func observe(stream s: Int, v: UnsafePointer<Float>, speech: UnsafePointer<Float>,
+                           noise: UnsafePointer<Float>) {
+        let ratio = ratios + s * binStride
+        for f in 0..<binCount { ratio[f] = v[f] / (speech[f] + noise[f] + epsilon) }
+        heard[s] = 1
+    }
+
+    /// One online step of every adaptive atom from the streams `observe` was told of since the
+    /// last step (none: nothing changes), with each one's activations as `solver` kept them beside
+    /// its estimates, written into `solver`'s rows in place: for each group of eight slots,
+    /// A ← γ·A + (1/n)·Σ_s w·h_s·V_s/Λ_s bin by bin (n streams, in order; one stream's term is
+    /// taken as it is) and Σ_f A in the lanes, then w ← A / Σ_f A where that sum is positive (an
+    /// atom whose sum is not keeps its weights). Returns n. Real-time safe.
+    @discardableResult
+    @_noLocks func adapt(_ solver: borrowing ActivationSolver) -> Int {
+        var n = 0
+        for s in 0..<streams where heard[s] != 0 { n += 1 }
+        guard n > 0 else { return 0 }
+        let gamma = SIMD8<Float>(repeating: forgetting), share = SIMD8<Float>(repeating: 1 / Float(n))
         for g in 0..<groups {
             let base = firstLane + 8 * g, a = numerators + g * binStride * 8
             var adaptive = SIMDMask<SIMD8<Int32>>()
             for lane in 0..<8 { adaptive[lane] = base + lane >= firstSlot && base + lane < firstSlot + count }
-            let weight = load8(h + base)
             var total = SIMD8<Float>.zero
             for f in 0..<binCount {
-                let numerator = gamma * load8(a + 8 * f) + load8(solver.row(f) + base) * weight * ratios[f]
+                let row = load8(solver.row(f) + base)
+                var heardTerms = SIMD8<Float>.zero
+                for s in 0..<streams where heard[s] != 0 {
+                    heardTerms += row * load8(solver.estimates(stream: s).activations + base) * ratios[s * binStride + f]
+                }
+                let numerator = gamma * load8(a + 8 * f) + (n == 1 ? heardTerms : heardTerms * share)
                 store8(numerator, a + 8 * f)
                 total += numerator
             }
@@ -76,5 +101,7 @@ struct NoiseAdaptation: ~Copyable {
             store8(newSums, sums + 8 * g)
         }
         solver.updateAtomSums(first: firstSlot, count: count, sums: sums + (firstSlot - firstLane))
+        for s in 0..<streams { heard[s] = 0 }
+        return n
     }
 }

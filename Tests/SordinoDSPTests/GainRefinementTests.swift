@@ -264,8 +264,8 @@ struct GainRefinementTests {
     }
 
     /// Identical channels come out identical, bit for bit, with online noise atoms (shared by the
-    /// channels and adapted by each in turn) and the learned gain: every channel's estimates are
-    /// taken from the atoms as the last hop left them, before any channel adapts them (3 channels:
+    /// channels, one step a hop from every channel that heard noise only) and the learned gain:
+    /// every channel's estimates are taken from the atoms as the last hop left them (3 channels:
     /// stream by stream; 8: in lanes).
     @Test(arguments: [3, 8])
     func identicalChannelsComeOutIdentical(channels: Int) throws {
