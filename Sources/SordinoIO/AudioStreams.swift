@@ -99,11 +99,17 @@ public final class AudioInputStream {
             return 0
         }
         var nonFinite = 0
-        for c in 0..<channelCount {
-            channels[c].removeAll(keepingCapacity: true)
-            for i in 0..<got {
-                let x = scratch[i * channelCount + c]
-                if x.isFinite { channels[c].append(x) } else { channels[c].append(0); nonFinite += 1 }
+        let stride = channelCount
+        scratch.withUnsafeBufferPointer { interleaved in
+            for c in 0..<stride {
+                channels[c].removeAll(keepingCapacity: true)
+                channels[c].append(contentsOf: repeatElement(0, count: got))
+                channels[c].withUnsafeMutableBufferPointer { channel in   // no checks per sample
+                    for i in 0..<got {
+                        let x = interleaved[i * stride + c]
+                        if x.isFinite { channel[i] = x } else { nonFinite += 1 }
+                    }
+                }
             }
         }
         nonFiniteSamples += nonFinite
@@ -209,22 +215,31 @@ public final class AudioOutputStream {
         while done < count {
             let n = min(AudioFileReader.chunkSamples, count - done)
             let written: Int
+            let stride = channelCount, first = start + done
             if let bits = format.bitDepth {
                 if ints.count < n * channelCount { ints = [Int32](repeating: 0, count: AudioFileReader.chunkSamples * channelCount) }
-                for c in 0..<channelCount {
-                    let channel = channels[c]
-                    for i in 0..<n {
-                        let x = channel[start + done + i]
-                        if abs(x) > 1 { clippedSamples += 1 }
-                        ints[i * channelCount + c] = Self.quantise(x, bits: bits)
+                var clipped = 0
+                ints.withUnsafeMutableBufferPointer { interleaved in   // no checks per sample
+                    for c in 0..<stride {
+                        channels[c].withUnsafeBufferPointer { channel in
+                            for i in 0..<n {
+                                let x = channel[first + i]
+                                if abs(x) > 1 { clipped += 1 }
+                                interleaved[i * stride + c] = Self.quantise(x, bits: bits)
+                            }
+                        }
                     }
                 }
+                clippedSamples += clipped
                 written = ints.withUnsafeBufferPointer { Int(sf_writef_int(file, $0.baseAddress, sf_count_t(n))) }
             } else {
                 if floats.count < n * channelCount { floats = [Float](repeating: 0, count: AudioFileReader.chunkSamples * channelCount) }
-                for c in 0..<channelCount {
-                    let channel = channels[c]
-                    for i in 0..<n { floats[i * channelCount + c] = channel[start + done + i] }
+                floats.withUnsafeMutableBufferPointer { interleaved in
+                    for c in 0..<stride {
+                        channels[c].withUnsafeBufferPointer { channel in
+                            for i in 0..<n { interleaved[i * stride + c] = channel[first + i] }
+                        }
+                    }
                 }
                 written = floats.withUnsafeBufferPointer { Int(sf_writef_float(file, $0.baseAddress, sf_count_t(n))) }
             }
