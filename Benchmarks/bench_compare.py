@@ -4,7 +4,8 @@
 
 In one go, on this machine: the RNNoise C library timed directly (Benchmarks/rnnoise_timer.c over the
 eval venv's librnnoise), `sordino bench --json` on every shipped preset, RNNoise again; for each preset
-with a bar, RNNoise and that preset alone in alternating rounds (`--rounds`, 2 s each), so that a change
+with a bar, RNNoise and that preset alone in alternating rounds (`--rounds`; RNNoise 2 s of audio, the
+preset `--round-seconds`, about the same CPU time at their costs), so that a change
 in the machine's speed during the run falls on both; then the evaluation harness (../shared/eval/run_eval.py, dev quick by default) on `sordino process`, RNNoise,
 SpeexDSP and DeepFilterNet3 for their CPU real-time factors. The table, the machine (CPU model,
 cores, load average before and after) and the commands replace the section between the
@@ -50,7 +51,10 @@ def main():
     ap.add_argument('--eval', default=os.path.join(ROOT, '../shared/eval'))
     ap.add_argument('--seconds', type=float, default=10, help='seconds of audio per sordino bench measurement')
     ap.add_argument('--rounds', type=int, default=5,
-                    help='alternating rounds of RNNoise and each preset with a bar (2 s of audio each)')
+                    help='alternating rounds of RNNoise (2 s of audio) and each preset with a bar')
+    ap.add_argument('--round-seconds', type=float, default=20,
+                    help='seconds of audio of the preset per round: at 1/20–1/30 of RNNoise\'s cost, 20 s '
+                         'times about as long as RNNoise\'s 2 s (2 s timed a few milliseconds)')
     ap.add_argument('--harness-preset', default='speech-16k', help='preset of `sordino process` in the harness')
     ap.add_argument('--per-cell', type=int, default=None, help="harness mixtures per cell (default: quick mode's)")
     ap.add_argument('--doc', default=os.path.join(ROOT, 'docs/PERFORMANCE.md'))
@@ -79,7 +83,7 @@ def main():
     for _ in range(args.rounds):
         for name in rounds:
             rn = rnnoise(timer, library[0], 2)[1]
-            r = json.loads(run([args.sordino, 'bench', '--json', '--seconds', '2',
+            r = json.loads(run([args.sordino, 'bench', '--json', '--seconds', str(args.round_seconds),
                                 os.path.join(ROOT, 'presets', name + '.json')]))['presets'][0]
             rounds[name].append(rn / (r['microsecondsPerHop'] * r['sampleRate'] / r['hopLength']))
     load_middle = load()
@@ -133,7 +137,7 @@ def main():
     P('')
     if rounds:
         P(f'**Alternating rounds** for the presets with a bar: `rnnoise_timer LIBRNNOISE 2` then `sordino bench --json '
-          f'--seconds 2 PRESET`, {args.rounds} rounds per preset, RNNoise\'s CPU per second of audio over the '
+          f'--seconds {args.round_seconds:g} PRESET`, {args.rounds} rounds per preset, RNNoise\'s CPU per second of audio over the '
           f'preset\'s in each round (the bar is judged on the median):')
         P('')
         P('| preset | RNNoise over Sordino, median | range | bar |')
