@@ -470,6 +470,47 @@ static inline __attribute__((always_inline)) float peak(long steps) {
     return sum;
 }
 
+/// One step of the online noise atoms (`NoiseAdaptation.adapt`), with exactly its arithmetic (no
+/// multiply-add is fused here, so both builds give its results bit for bit): for each group g of
+/// eight slots from `first_lane`, A ← γ·A + (1/n)·Σ_s (w·h_s)·r_s[f] bin by bin (n = `streams`;
+/// the factor left out for one) and Σ_f A in the lanes, then w ← A / Σ_f A in the lanes of slots
+/// `first_slot ..< first_slot + count` whose sum is positive; each group's new Σ_f w into `sums`.
+static inline __attribute__((always_inline)) void adapt_atoms(float *rows, int bins, int stride, int first_lane,
+                                                              int groups, int first_slot, int count,
+                                                              float *numerators, int numerator_stride, int streams,
+                                                              const float *const *h, const float *const *ratios,
+                                                              float gamma, float *sums) {
+#pragma clang fp contract(off)
+    const Lanes share = splat(1 / (float)streams), forget = splat(gamma), zero = {0};
+    for (int g = 0; g < groups; g++) {
+        const int base = first_lane + 8 * g;
+        float *a = numerators + (long)g * numerator_stride * 8;
+        IntLanes adaptive;
+        for (int lane = 0; lane < 8; lane++)
+            adaptive[lane] = base + lane >= first_slot && base + lane < first_slot + count ? -1 : 0;
+        Lanes total = zero;
+        for (int f = 0; f < bins; f++) {
+            const Lanes row = load8(rows + (long)f * stride + base);
+            Lanes heard = zero;
+            for (int s = 0; s < streams; s++) heard = heard + row * load8(h[s] + base) * splat(ratios[s][f]);
+            const Lanes numerator = forget * load8(a + 8 * f) + (streams == 1 ? heard : heard * share);
+            store8(a + 8 * f, numerator);
+            total = total + numerator;
+        }
+        const IntLanes renew = adaptive & (total > zero);
+        const Lanes scale = splat(1) / total;
+        Lanes new_sums = zero;
+        for (int f = 0; f < bins; f++) {
+            float *row = rows + (long)f * stride + base;
+            const IntLanes kept = (IntLanes)load8(row), renewed = (IntLanes)(load8(a + 8 * f) * scale);
+            const Lanes atom = (Lanes)((renewed & renew) | (kept & ~renew));
+            store8(row, atom);
+            new_sums = new_sums + atom;
+        }
+        store8(sums + 8 * g, new_sums);
+    }
+}
+
 // Each kernel body above is built twice: NAME_baseline for any CPU of the architecture and, on
 // x86-64, NAME_fused for AVX2 with FMA (the same body: every `a * b + c` contracts to a fused
 // multiply-add there); `CHOSEN(NAME)` is the one for this CPU.
@@ -521,6 +562,11 @@ BOTH_BUILDS(void, estimate_lanes, (const float *rows, int bins, int stride, int 
             { estimate_lanes(rows, bins, stride, speech, h, speech_estimate, noise_estimate); })
 BOTH_BUILDS(void, gain_step, (const SordinoGainNetwork *network, const float *features, float *hidden),
             { gain_step(network, features, hidden); })
+BOTH_BUILDS(void, adapt_atoms, (float *rows, int bins, int stride, int first_lane, int groups, int first_slot,
+                                int count, float *numerators, int numerator_stride, int streams,
+                                const float *const *h, const float *const *ratios, float gamma, float *sums),
+            { adapt_atoms(rows, bins, stride, first_lane, groups, first_slot, count, numerators, numerator_stride,
+                          streams, h, ratios, gamma, sums); })
 BOTH_BUILDS(void, gain_step_streams, (const SordinoGainNetwork *network, int count, const float *const *features,
                                       float *const *hidden, float *const *gains),
             { gain_step_streams(network, count, features, hidden, gains); })
@@ -557,6 +603,13 @@ SordinoGainStepStreams sordino_gain_step_streams(void) { return CHOSEN(gain_step
 // Chosen at each call (a few per hop): no function pointer to keep, and no resolver run by the
 // loader before a sanitizer's runtime is up, as `target_clones` would need.
 void sordino_square_root(float *x, int count) { CHOSEN(square_root)(x, count); }
+
+void sordino_adapt_atoms(float *rows, int bins, int stride, int first_lane, int groups, int first_slot, int count,
+                         float *numerators, int numerator_stride, int streams, const float *const *h,
+                         const float *const *ratios, float gamma, float *sums) {
+    CHOSEN(adapt_atoms)(rows, bins, stride, first_lane, groups, first_slot, count, numerators, numerator_stride,
+                        streams, h, ratios, gamma, sums);
+}
 
 void sordino_fast_exp(const float *x, float *y, int count) {
     for (int i = 0; i + 8 <= count; i += 8) store8(y + i, fast_exp(load8(x + i)));

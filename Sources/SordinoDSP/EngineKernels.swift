@@ -25,6 +25,11 @@ enum EngineKernelCall {
                        gains: UnsafePointer<UnsafeMutablePointer<Float>?>)
     /// x[i] ← √x[i] for i < count (`sordino_square_root`).
     case squareRoot(UnsafeMutablePointer<Float>, count: Int)
+    /// One step of the online noise atoms (`sordino_adapt_atoms`).
+    case adaptAtoms(rows: UnsafeMutablePointer<Float>, bins: Int, stride: Int, firstLane: Int, groups: Int,
+                    firstSlot: Int, count: Int, numerators: UnsafeMutablePointer<Float>, numeratorStride: Int,
+                    streams: Int, activations: UnsafePointer<UnsafePointer<Float>?>,
+                    ratios: UnsafePointer<UnsafePointer<Float>?>, forgetting: Float, sums: UnsafeMutablePointer<Float>)
 }
 
 /// Runs `call`: the one place the engine calls into `CEngineKernels`. The performance checker
@@ -47,6 +52,11 @@ func run(_ call: EngineKernelCall) {
             kernel(network, Int32(count), features, hidden, gains)
         case let .squareRoot(x, count):
             sordino_square_root(x, Int32(count))
+        case let .adaptAtoms(rows, bins, stride, firstLane, groups, firstSlot, count, numerators, numeratorStride,
+                             streams, activations, ratios, forgetting, sums):
+            sordino_adapt_atoms(rows, Int32(bins), Int32(stride), Int32(firstLane), Int32(groups), Int32(firstSlot),
+                                Int32(count), numerators, Int32(numeratorStride), Int32(streams), activations, ratios,
+                                forgetting, sums)
         }
     }
 }

@@ -32,6 +32,9 @@ struct NoiseAdaptation: ~Copyable {
     private let streams: Int
     private let ratios: UnsafeMutablePointer<Float>         // V/Λ, binStride per stream
     private let heard: UnsafeMutablePointer<Float>          // per stream: 1 when `observe` left its V/Λ this hop
+    /// The activations and V/Λ of the streams that heard noise only, for the C step (streams each).
+    private let heardActivations: UnsafeMutablePointer<UnsafePointer<Float>?>
+    private let heardRatios: UnsafeMutablePointer<UnsafePointer<Float>?>
     private let sums: UnsafeMutablePointer<Float>           // groups × 8: Σ_f of the new atoms
     private let epsilon: Float
 
@@ -48,6 +51,10 @@ struct NoiseAdaptation: ~Copyable {
         numerators = arena.take(groups * binStride * 8)
         ratios = arena.take(binStride * self.streams)
         heard = arena.take(self.streams)
+        heardActivations = .allocate(capacity: self.streams)
+        heardActivations.initialize(repeating: nil, count: self.streams)
+        heardRatios = .allocate(capacity: self.streams)
+        heardRatios.initialize(repeating: nil, count: self.streams)
         sums = arena.take(groups * 8)
         storage = arena
         epsilon = spectralEpsilon
@@ -62,46 +69,33 @@ struct NoiseAdaptation: ~Copyable {
         heard[s] = 1
     }
 
+    deinit {
+        heardActivations.deallocate()
+        heardRatios.deallocate()
+    }
+
     /// One online step of every adaptive atom from the streams `observe` was told of since the
     /// last step (none: nothing changes), with each one's activations as `solver` kept them beside
     /// its estimates, written into `solver`'s rows in place: for each group of eight slots,
     /// A ← γ·A + (1/n)·Σ_s w·h_s·V_s/Λ_s bin by bin (n streams, in order; one stream's term is
     /// taken as it is) and Σ_f A in the lanes, then w ← A / Σ_f A where that sum is positive (an
-    /// atom whose sum is not keeps its weights). Returns n. Real-time safe.
+    /// atom whose sum is not keeps its weights); `sordino_adapt_atoms` (CEngineKernels), eight
+    /// lanes at a time where the CPU has AVX2. Returns n. Real-time safe.
     @discardableResult
     @_noLocks func adapt(_ solver: borrowing ActivationSolver) -> Int {
         var n = 0
-        for s in 0..<streams where heard[s] != 0 { n += 1 }
-        guard n > 0 else { return 0 }
-        let gamma = SIMD8<Float>(repeating: forgetting), share = SIMD8<Float>(repeating: 1 / Float(n))
-        for g in 0..<groups {
-            let base = firstLane + 8 * g, a = numerators + g * binStride * 8
-            var adaptive = SIMDMask<SIMD8<Int32>>()
-            for lane in 0..<8 { adaptive[lane] = base + lane >= firstSlot && base + lane < firstSlot + count }
-            var total = SIMD8<Float>.zero
-            for f in 0..<binCount {
-                let row = load8(solver.row(f) + base)
-                var heardTerms = SIMD8<Float>.zero
-                for s in 0..<streams where heard[s] != 0 {
-                    heardTerms += row * load8(solver.estimates(stream: s).activations + base) * ratios[s * binStride + f]
-                }
-                let numerator = gamma * load8(a + 8 * f) + (n == 1 ? heardTerms : heardTerms * share)
-                store8(numerator, a + 8 * f)
-                total += numerator
-            }
-            let renew = adaptive .& (total .> 0)
-            let scale = 1 / total
-            var newSums = SIMD8<Float>.zero
-            for f in 0..<binCount {
-                let row = solver.row(f) + base
-                let atom = load8(row).replacing(with: load8(a + 8 * f) * scale, where: renew)
-                store8(atom, row)
-                newSums += atom
-            }
-            store8(newSums, sums + 8 * g)
+        for s in 0..<streams where heard[s] != 0 {
+            heardActivations[n] = UnsafePointer(solver.estimates(stream: s).activations)
+            heardRatios[n] = UnsafePointer(ratios + s * binStride)
+            heard[s] = 0
+            n += 1
         }
+        guard n > 0, groups > 0 else { return n }
+        run(.adaptAtoms(rows: solver.row(0), bins: binCount, stride: solver.activationStride, firstLane: firstLane,
+                        groups: groups, firstSlot: firstSlot, count: count, numerators: numerators,
+                        numeratorStride: binStride, streams: n, activations: heardActivations, ratios: heardRatios,
+                        forgetting: forgetting, sums: sums))
         solver.updateAtomSums(first: firstSlot, count: count, sums: sums + (firstSlot - firstLane))
-        for s in 0..<streams { heard[s] = 0 }
         return n
     }
 }

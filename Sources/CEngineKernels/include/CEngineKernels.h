@@ -97,4 +97,16 @@ void sordino_fast_tanh(const float *x, float *y, int count);
 /// allocation, no lock, no system call.
 void sordino_square_root(float *x, int count);
 
+/// One step of the online noise atoms, as `NoiseAdaptation.adapt` (SordinoDSP) documents it, eight
+/// slots at a time where the CPU has AVX2 (its arithmetic unfused, so both builds agree bit for bit):
+/// `rows` W bin-major (`stride` floats per bin, changed in place in the adaptive slots' lanes),
+/// `groups` groups of eight slots from `first_lane`, the adaptive ones `first_slot ..< first_slot +
+/// count`; `numerators` the statistics A (`numerator_stride` × 8 floats per group, bin by bin);
+/// `h[s]` and `ratios[s]` the activations (`stride` floats) and V/Λ (`bins` floats) of the `streams`
+/// ≥ 1 streams that heard noise only; `gamma` the forgetting; `sums` gets each group's new Σ_f w
+/// (8 floats per group). No allocation, no lock, no system call.
+void sordino_adapt_atoms(float *rows, int bins, int stride, int first_lane, int groups, int first_slot, int count,
+                         float *numerators, int numerator_stride, int streams, const float *const *h,
+                         const float *const *ratios, float gamma, float *sums);
+
 #endif
