@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The engine's dense kernels (the solver's pass over W, the estimates, a matrix by columns times a vector, the gain network's step), built twice (baseline and AVX2 with FMA) from one body; the CPU picks.
+// The engine's dense kernels (the solver's pass over W, the estimates, a matrix by columns times a vector, the gain network's step, the online noise atoms' step), built twice (baseline and AVX2 with FMA) from one body; the CPU picks.
 #include "CEngineKernels.h"
 
 // The baseline body's 8-lane vectors are passed in registers only inside inlined code: no ABI matters.
