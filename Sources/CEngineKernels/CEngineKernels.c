@@ -535,24 +535,19 @@ static int cpu_fuses(void) {
     FUSED_BUILD(type, name, parameters, __VA_ARGS__)
 
 // The passes are built twice more inside each build: with the estimates (`split`) and without.
-BOTH_BUILDS(void, pass, (const float *rows, int first, int end, int stride, const float *h, const float *v,
-                         float epsilon, int beta, float *numerator, float *denominator, int speech,
-                         float *speech_estimate, float *noise_estimate), {
-    if (speech_estimate)
-        pass(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator, speech, speech_estimate,
-             noise_estimate, 1);
-    else
-        pass(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator, 0, 0, 0, 0);
-})
-BOTH_BUILDS(void, pass_lanes, (const float *rows, int first, int end, int stride, const float *h, const float *v,
-                               float epsilon, int beta, float *numerator, float *denominator, int speech,
-                               float *speech_estimate, float *noise_estimate), {
-    if (speech_estimate)
-        pass_lanes(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator, speech, speech_estimate,
-                   noise_estimate, 1);
-    else
-        pass_lanes(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator, 0, 0, 0, 0);
-})
+#define PASS_BUILDS(name)                                                                                 \
+    BOTH_BUILDS(void, name, (const float *rows, int first, int end, int stride, const float *h, const float *v, \
+                             float epsilon, int beta, float *numerator, float *denominator, int speech,   \
+                             float *speech_estimate, float *noise_estimate), {                             \
+        if (speech_estimate)                                                                              \
+            name(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator, speech,           \
+                 speech_estimate, noise_estimate, 1);                                                     \
+        else                                                                                              \
+            name(rows, first, end, stride, h, v, epsilon, beta, numerator, denominator, 0, 0, 0, 0);       \
+    })
+PASS_BUILDS(pass)
+PASS_BUILDS(pass_lanes)
+#undef PASS_BUILDS
 BOTH_BUILDS(float, peak, (long steps), { return peak(steps); })
 BOTH_BUILDS(void, estimate, (const float *rows, int bins, int stride, int speech, const float *h,
                              float *speech_estimate, float *noise_estimate),
