@@ -20,7 +20,8 @@ import CEngineKernels
 /// read once, serves every stream while it sits in the L1 cache, and every stream's arithmetic is
 /// that of a solve of its own (bit for bit below `lanesFrom` streams, up to rounding from there on,
 /// where eight streams share each multiply-add's lanes).
-/// Real-time: `solve`, `initialise` and `estimate` (ActivationEstimates.swift) are allocation-free.
+/// Real-time: `solve`, `initialise` and `estimate` (ActivationEstimates.swift) are allocation-free;
+/// eight streams in lanes: ActivationLanes.swift.
 public struct ActivationSolver: ~Copyable {
     public let binCount: Int
     public let speechRank: Int
@@ -42,12 +43,12 @@ public struct ActivationSolver: ~Copyable {
     /// Owns every buffer below.
     private let arena: FloatArena
     let basisRows: UnsafeMutablePointer<Float>        // binCount × activationStride
-    private let atomSums: UnsafeMutablePointer<Float>         // Σ_f W[f,k], activationStride
-    private let penalties: UnsafeMutablePointer<Float>        // λ_k, activationStride
+    let atomSums: UnsafeMutablePointer<Float>         // Σ_f W[f,k], activationStride
+    let penalties: UnsafeMutablePointer<Float>        // λ_k, activationStride
     /// Per stream, Wᵀ·P and Wᵀ·Q, activationStride each, after 4 × activationStride of partial
     /// sums (stream s at s × 4 × activationStride).
-    private let numerator: UnsafeMutablePointer<Float>
-    private let denominator: UnsafeMutablePointer<Float>
+    let numerator: UnsafeMutablePointer<Float>
+    let denominator: UnsafeMutablePointer<Float>
     /// Ŝ = Ws·hs after `estimate`, binStride floats per stream (stream s at s × binStride).
     public let speechEstimate: UnsafeMutablePointer<Float>
     /// N̂ = Wn·hn after `estimate`, binStride floats per stream (stream s at s × binStride).
@@ -60,13 +61,13 @@ public struct ActivationSolver: ~Copyable {
     private let totals: UnsafeMutablePointer<Float>
     /// `spectralEpsilon` and `activationFloor`, held as stored values so the real-time path reads
     /// them without a call (unoptimised builds do not inline float literals).
-    private let epsilon: Float
+    let epsilon: Float
     private let floor: Float
     /// Per-frame activation floor as a fraction of the cold-start value ΣV / ΣW: keeps every atom
     /// within reach of a few warm-started updates when it is needed again. 0 disables it.
     public let relativeFloor: Float
     /// β as 0, 1 or 2, for the kernel's switch.
-    private let betaKind: Int
+    let betaKind: Int
     /// The pass over W built for this CPU (`sordino_solver_pass`).
     private let pass: SordinoSolverPass
     /// Ŝ and N̂ from W's rows, built for this CPU (`sordino_estimate`), and for eight streams in
@@ -75,7 +76,7 @@ public struct ActivationSolver: ~Copyable {
     let estimateLanes: SordinoEstimate
     /// The pass with a stream in each of eight lanes (`sordino_solver_pass_lanes`), for
     /// `iterate(streams:…)` from `lanesFrom` streams on.
-    private let passLanes: SordinoSolverPass
+    let passLanes: SordinoSolverPass
     /// Eight streams' activations and partial sums interleaved for `passLanes` (activationStride × 8,
     /// 4 × activationStride × 8 twice), every chunk of eight streams' spectra (binCount × 8 each,
     /// written by `prepare`, so once a frame), and eight streams' Ŝ and N̂ (binCount × 8 each);
@@ -85,9 +86,9 @@ public struct ActivationSolver: ~Copyable {
     /// `lanesFrom`, held as a stored value so that real-time code in other files reads it without a
     /// call (an unoptimised build reaches a static of another file through an accessor).
     let streamsInLanesFrom: Int
-    private let laneSpectra: UnsafeMutablePointer<Float>
-    private let laneNumerator: UnsafeMutablePointer<Float>
-    private let laneDenominator: UnsafeMutablePointer<Float>
+    let laneSpectra: UnsafeMutablePointer<Float>
+    let laneNumerator: UnsafeMutablePointer<Float>
+    let laneDenominator: UnsafeMutablePointer<Float>
 
     /// From this many streams on, `iterate(streams:…)` solves eight at a time in the lanes of one
     /// pass (each atom's weight at a bin multiplies all eight streams' values in one multiply-add)
@@ -283,89 +284,6 @@ public struct ActivationSolver: ~Copyable {
         for s in 0..<streams where inputs[s] != nil {
             finishProducts(stream: s)
             update(activations[s], stream: s, floor: floors[s])
-        }
-    }
-
-    /// One update of streams `first ..< first + count` (count ≤ 8, `first` a multiple of 8) with
-    /// `passLanes`: their activations interleaved beside the spectra `prepare` interleaved (absent
-    /// streams and idle lanes zero), one pass over W (keeping the estimates, `estimating`), then each
-    /// stream's four partial sums added (as `addPartialSums` adds them) into its own Wᵀ·P and Wᵀ·Q,
-    /// and its update. Real-time safe.
-    @_noLocks
-    private func iterateInLanes(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
-                                activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>,
-                                estimating: Bool) {
-        let a = activationStride, kind = betaKind, spectra = laneSpectra + (first / 8) * 8 * binCount
-        interleaveActivations(first, count: count, inputs: inputs, activations: activations)
-        // A stream without input this frame: its spectrum lane zero too (lanes past the last stream
-        // were never written).
-        for lane in 0..<count where inputs[first + lane] == nil { for f in 0..<binCount { spectra[8 * f + lane] = 0 } }
-        if kind != 2 { for i in 0..<(32 * a) { laneNumerator[i] = 0 } }
-        if kind != 1 { for i in 0..<(32 * a) { laneDenominator[i] = 0 } }
-        let laneSpeech = laneEstimates, laneNoise = laneEstimates + 8 * binCount
-        run(.pass(passLanes, rows: basisRows, first: 0, end: binCount, stride: a, h: laneActivations, v: spectra,
-                  epsilon: epsilon, beta: Int32(kind), numerator: laneNumerator, denominator: laneDenominator,
-                  speech: speechStride, speechEstimate: estimating ? laneSpeech : nil,
-                  noiseEstimate: estimating ? laneNoise : nil))
-        if estimating { gatherEstimates(first, count: count, inputs: inputs) }
-        updateInLanes(first, count: count, inputs: inputs, activations: activations, floors: floors)
-    }
-
-    /// Every stream's update in its lane of `laneActivations`, after `passLanes`: the four partial
-    /// sums added (as `addPartialSums` adds a stream's own), then per atom, eight streams at a
-    /// time, each lane's arithmetic that of `update` (`BetaUpdate.step`) for its stream: its own
-    /// solve's up to the rounding of the pass. The streams with input get their lanes back.
-    /// Real-time safe.
-    @_noLocks @inline(__always)
-    private func updateInLanes(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
-                               activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>) {
-        let a = activationStride, kind = betaKind
-        var floor = SIMD8<Float>.zero
-        for lane in 0..<count where inputs[first + lane] != nil { floor[lane] = floors[first + lane] }
-        if kind == 2 {   // each stream's Wᵀ·V, kept by `prepare`, into its lane
-            for lane in 0..<8 {
-                let s = first + lane, present = lane < count && inputs[s] != nil, product = numerator + 4 * a * s
-                for k in 0..<a { laneNumerator[8 * k + lane] = present ? product[k] : 0 }
-            }
-        } else {
-            addPartialSums(laneNumerator, count: 8 * a)
-        }
-        if kind != 1 { addPartialSums(laneDenominator, count: 8 * a) }
-        let eps = SIMD8<Float>(repeating: epsilon)
-        if kind == 0 {   // the ratio's square root (the MM exponent ½), in place of the denominators
-            for k in 0..<a {
-                let i = 8 * k, penalty = SIMD8<Float>(repeating: penalties[k])
-                store8(load8(laneNumerator + i) / (load8(laneDenominator + i) + penalty + eps), laneDenominator + i)
-            }
-            squareRootInPlace(laneDenominator, count: 8 * a)
-        }
-        for k in 0..<a {
-            let i = 8 * k, x = load8(laneActivations + i), penalty = SIMD8<Float>(repeating: penalties[k])
-            let sums = kind == 1 ? SIMD8<Float>(repeating: atomSums[k]) : load8(laneDenominator + i)
-            var y = kind == 0 ? x * sums : x * load8(laneNumerator + i) / (sums + penalty + eps)
-            y.replace(with: floor, where: .!(y .> floor))   // NaN, too, becomes the floor
-            store8(y, laneActivations + i)
-        }
-        for lane in 0..<count where inputs[first + lane] != nil {
-            let h = activations[first + lane]
-            for k in 0..<a { h[k] = laneActivations[8 * k + lane] }
-        }
-    }
-
-    /// The activations of streams `first ..< first + count` (count ≤ 8) into `laneActivations`,
-    /// atom k of lane l at 8·k + l; a stream without input this frame and the lanes past the last
-    /// stream get zeros. Real-time safe.
-    @_noLocks @inline(__always)
-    func interleaveActivations(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
-                                       activations: UnsafePointer<UnsafeMutablePointer<Float>>) {
-        let a = activationStride
-        for lane in 0..<8 {
-            if lane < count, inputs[first + lane] != nil {
-                let h = activations[first + lane]
-                for k in 0..<a { laneActivations[8 * k + lane] = h[k] }
-            } else {
-                for k in 0..<a { laneActivations[8 * k + lane] = 0 }
-            }
         }
     }
 

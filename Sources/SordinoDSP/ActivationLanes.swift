@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Eight streams solved in the lanes of one pass over W: their activations interleaved, the pass, and each stream's update in its lane.
+
+import CEngineKernels
+
+extension ActivationSolver {
+    /// One update of streams `first ..< first + count` (count ≤ 8, `first` a multiple of 8) with
+    /// `passLanes`: their activations interleaved beside the spectra `prepare` interleaved (absent
+    /// streams and idle lanes zero), one pass over W (keeping the estimates, `estimating`), then
+    /// every stream's update in its lane (`updateInLanes`). Real-time safe.
+    @_noLocks
+    func iterateInLanes(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
+                        activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>,
+                        estimating: Bool) {
+        let a = activationStride, kind = betaKind, spectra = laneSpectra + (first / 8) * 8 * binCount
+        interleaveActivations(first, count: count, inputs: inputs, activations: activations)
+        // A stream without input this frame: its spectrum lane zero too (lanes past the last stream
+        // were never written).
+        for lane in 0..<count where inputs[first + lane] == nil { for f in 0..<binCount { spectra[8 * f + lane] = 0 } }
+        if kind != 2 { for i in 0..<(32 * a) { laneNumerator[i] = 0 } }
+        if kind != 1 { for i in 0..<(32 * a) { laneDenominator[i] = 0 } }
+        let laneSpeech = laneEstimates, laneNoise = laneEstimates + 8 * binCount
+        run(.pass(passLanes, rows: basisRows, first: 0, end: binCount, stride: a, h: laneActivations, v: spectra,
+                  epsilon: epsilon, beta: Int32(kind), numerator: laneNumerator, denominator: laneDenominator,
+                  speech: speechStride, speechEstimate: estimating ? laneSpeech : nil,
+                  noiseEstimate: estimating ? laneNoise : nil))
+        if estimating { gatherEstimates(first, count: count, inputs: inputs) }
+        updateInLanes(first, count: count, inputs: inputs, activations: activations, floors: floors)
+    }
+
+    /// Every stream's update in its lane of `laneActivations`, after `passLanes`: the four partial
+    /// sums added (as `addPartialSums` adds a stream's own), then per atom, eight streams at a
+    /// time, each lane's arithmetic that of `update` (`BetaUpdate.step`) for its stream: its own
+    /// solve's up to the rounding of the pass. The streams with input get their lanes back.
+    /// Real-time safe.
+    @_noLocks @inline(__always)
+    func updateInLanes(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
+                       activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>) {
+        let a = activationStride, kind = betaKind
+        var floor = SIMD8<Float>.zero
+        for lane in 0..<count where inputs[first + lane] != nil { floor[lane] = floors[first + lane] }
+        if kind == 2 {   // each stream's Wᵀ·V, kept by `prepare`, into its lane
+            for lane in 0..<8 {
+                let s = first + lane, present = lane < count && inputs[s] != nil, product = numerator + 4 * a * s
+                for k in 0..<a { laneNumerator[8 * k + lane] = present ? product[k] : 0 }
+            }
+        } else {
+            addPartialSums(laneNumerator, count: 8 * a)
+        }
+        if kind != 1 { addPartialSums(laneDenominator, count: 8 * a) }
+        let eps = SIMD8<Float>(repeating: epsilon)
+        if kind == 0 {   // the ratio's square root (the MM exponent ½), in place of the denominators
+            for k in 0..<a {
+                let i = 8 * k, penalty = SIMD8<Float>(repeating: penalties[k])
+                store8(load8(laneNumerator + i) / (load8(laneDenominator + i) + penalty + eps), laneDenominator + i)
+            }
+            squareRootInPlace(laneDenominator, count: 8 * a)
+        }
+        for k in 0..<a {
+            let i = 8 * k, x = load8(laneActivations + i), penalty = SIMD8<Float>(repeating: penalties[k])
+            let sums = kind == 1 ? SIMD8<Float>(repeating: atomSums[k]) : load8(laneDenominator + i)
+            var y = kind == 0 ? x * sums : x * load8(laneNumerator + i) / (sums + penalty + eps)
+            y.replace(with: floor, where: .!(y .> floor))   // NaN, too, becomes the floor
+            store8(y, laneActivations + i)
+        }
+        for lane in 0..<count where inputs[first + lane] != nil {
+            let h = activations[first + lane]
+            for k in 0..<a { h[k] = laneActivations[8 * k + lane] }
+        }
+    }
+
+    /// The activations of streams `first ..< first + count` (count ≤ 8) into `laneActivations`,
+    /// atom k of lane l at 8·k + l; a stream without input this frame and the lanes past the last
+    /// stream get zeros. Real-time safe.
+    @_noLocks @inline(__always)
+    func interleaveActivations(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
+                               activations: UnsafePointer<UnsafeMutablePointer<Float>>) {
+        let a = activationStride
+        for lane in 0..<8 {
+            if lane < count, inputs[first + lane] != nil {
+                let h = activations[first + lane]
+                for k in 0..<a { laneActivations[8 * k + lane] = h[k] }
+            } else {
+                for k in 0..<a { laneActivations[8 * k + lane] = 0 }
+            }
+        }
+    }
+}
