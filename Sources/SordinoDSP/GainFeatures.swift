@@ -61,14 +61,26 @@ struct GainFeatures: ~Copyable {
                            into features: UnsafeMutablePointer<Float>) {
         let log10e: Float = 0.434_294_48, tiny: Float = 1e-12
         let squared = spectrumExponent == 1
-        // Band sums first (rows of `bandLogs`: E, Ŝ, N̂, M as power, each + tiny), the four side by
-        // side in a vector's lanes, bin by bin in order (E as power kept for the periodicity); then
-        // their logs eight at a time, then the features.
+        // Band sums first (rows of `bandLogs`: E, Ŝ, N̂, M as power, each + tiny): eight bins at a
+        // time, then the band's last bins one by one with the four side by side in a vector's
+        // lanes (E as power kept for the periodicity); then their logs eight at a time, then the
+        // features.
         let stride = bandStride
         var frameEnergy: Float = 0, meanEnergy: Float = 0
         for b in 0..<bandCount {
-            var sums = SIMD4<Float>.zero, maskSum: Float = 0
-            for f in edges[b]..<edges[b + 1] {
+            var f = edges[b]
+            var energy8 = SIMD8<Float>.zero, speech8 = SIMD8<Float>.zero, noise8 = SIMD8<Float>.zero
+            var mean8 = SIMD8<Float>.zero, mask8 = SIMD8<Float>.zero
+            while f + 8 <= edges[b + 1] {
+                var e = load8(v + f), s = load8(speech + f), n = load8(noise + f), m = load8(noiseMean + f)
+                if squared { e *= e; s *= s; n *= n; m *= m }
+                store8(e, power + f)
+                energy8 += e; speech8 += s; noise8 += n; mean8 += m
+                mask8 += load8(mask + f)
+                f += 8
+            }
+            var sums = SIMD4<Float>(energy8.sum(), speech8.sum(), noise8.sum(), mean8.sum()), maskSum = mask8.sum()
+            for f in f..<edges[b + 1] {
                 var x = SIMD4<Float>(v[f], speech[f], noise[f], noiseMean[f])
                 if squared { x *= x }
                 power[f] = x[0]
