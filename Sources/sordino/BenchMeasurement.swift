@@ -18,7 +18,7 @@ struct EngineTiming {
     /// Heap allocations during the timed calls; nil when no counter is loaded.
     let allocations: Int?
 
-    /// Processes 1 s of warm-up, then `seconds` of `Bench.testSignal` in calls of `blockLength`
+    /// Warms up (`warmUp`), then processes `seconds` of `Bench.testSignal` in calls of `blockLength`
     /// samples, timing each call with the thread's CPU clock (preemption by other processes is not
     /// counted). Allocates its buffers before the timed part.
     init(_ config: EngineConfiguration, basis: Basis, gainModel: GainModel?, seconds: Double, blockLength: Int,
@@ -26,9 +26,7 @@ struct EngineTiming {
         var engine = try Engine(configuration: config, basis: basis, gainModel: gainModel)
         let rate = config.sampleRate, channels = config.channelCount
         let signal = Bench.testSignal(count: Int(seconds * Double(rate)) + rate, sampleRate: rate)
-        let warmUp = [[Float]](repeating: Array(signal[..<rate]), count: channels)
-        var driver = EngineBlockDriver(channelCount: channels, blockLengths: [blockLength])
-        _ = driver.run(&engine, warmUp)
+        warmUp(&engine, [[Float]](repeating: Array(signal[..<rate]), count: channels), blockLength: blockLength)
         let count = signal.count - rate
         let input = UnsafeMutablePointer<Float>.allocate(capacity: count)
         input.initialize(from: Array(signal[rate...]), count: count)
@@ -78,7 +76,7 @@ struct ChannelScaling {
     let allocations: Int?
 
     /// `seconds` of the signal through each engine, in eight rounds, or fewer so that each round is
-    /// at least 16 hops (one round for less); 1 s of warm-up first.
+    /// at least 16 hops (one round for less); each engine warmed up first (`warmUp`).
     init(_ config: EngineConfiguration, basis: Basis, gainModel: GainModel?, seconds: Double,
          blockLength: Int, counter: AllocationCounter?) throws {
         var one = config
@@ -87,10 +85,8 @@ struct ChannelScaling {
         var single = try Engine(configuration: one, basis: basis, gainModel: gainModel)
         let rate = config.sampleRate, channels = config.channelCount
         let signal = Bench.testSignal(count: Int(seconds * Double(rate)) + rate, sampleRate: rate)
-        var warmMany = EngineBlockDriver(channelCount: channels, blockLengths: [blockLength])
-        _ = warmMany.run(&many, [[Float]](repeating: Array(signal[..<rate]), count: channels))
-        var warmOne = EngineBlockDriver(channelCount: 1, blockLengths: [blockLength])
-        _ = warmOne.run(&single, [Array(signal[..<rate])])
+        warmUp(&many, [[Float]](repeating: Array(signal[..<rate]), count: channels), blockLength: blockLength)
+        warmUp(&single, [Array(signal[..<rate])], blockLength: blockLength)
         let count = signal.count - rate, rounds = Swift.max(1, Swift.min(8, count / (16 * config.hopLength)))
         let stretch = count / rounds
         let input = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -210,6 +206,18 @@ struct AllocationCounter {
 }
 
 /// CPU time of the calling thread in seconds (a vDSO-less system call, ≈ 0.3 µs).
+/// Runs `engine` over `chunk` (1 s of every channel) again and again until it has taken 0.1 s of
+/// this thread's CPU time: the timed part then starts with the caches, branch predictors and the
+/// CPU's clock where a running engine has them (1 s of audio alone was 2–5 ms of CPU, and a preset
+/// timed first in its process ran up to a fifth slower than the same timed after another).
+func warmUp(_ engine: inout Engine, _ chunk: [[Float]], blockLength: Int) {
+    let started = threadCPUSeconds()
+    repeat {
+        var driver = EngineBlockDriver(channelCount: chunk.count, blockLengths: [blockLength])
+        _ = driver.run(&engine, chunk)
+    } while threadCPUSeconds() - started < 0.1
+}
+
 func threadCPUSeconds() -> Double {
     var t = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
