@@ -4,17 +4,33 @@
 internal import CFFTW
 import Synchronization
 
-/// FFTW's planner is not thread-safe; every plan creation and destruction takes this lock.
-/// Execution needs no lock (FFTW documents `fftwf_execute` as thread-safe).
-private let plannerLock = Mutex<Void>(())
+/// FFTW's planner, which is not thread-safe: every plan creation and destruction happens under this
+/// lock. Execution needs no lock (FFTW documents `fftwf_execute` as thread-safe).
+private let planner = Mutex<WisdomState>(WisdomState())
 
-/// The lengths of `fftwWisdomLengths` whose plans (both directions) the shipped wisdom gives on this
-/// FFTW build and CPU: the wisdom is imported and each length planned from it alone, once, before any
-/// other plan (FFTW adds every plan it makes to its wisdom, so asking later could not tell). First
-/// used under `plannerLock`, as every plan is made.
-private let wisdomCoverage: Set<Int> = {
-    guard fftwf_import_wisdom_from_string(fftwWisdom) != 0 else { return [] }
-    return Set(fftwWisdomLengths.filter { length in
+/// The shipped wisdom (`fftwWisdom`), imported before the first plan, and which lengths of
+/// `fftwWisdomLengths` it gives both directions' plans for on this FFTW build and CPU. A length is
+/// planned from the wisdom alone (`FFTW_WISDOM_ONLY`) the first time it is planned or asked about,
+/// before any plan of it exists: FFTW adds every plan it makes to its wisdom, so asking later could
+/// not tell (a plan of another length adds its own problems and their parts, not this length's
+/// transform). One length at a time: a process that plans 512 points pays for no other length's
+/// twiddle factors (checking all five at the first plan cost a `process` of a short file 5 % of its
+/// instructions).
+private struct WisdomState: ~Copyable {
+    /// nil until the first plan: then whether FFTW accepted the shipped wisdom.
+    private var imported: Bool?
+    private var coverage: [Int: Bool] = [:]
+
+    /// Whether both of `length`'s plans come from the shipped wisdom; imports it on first use.
+    mutating func covers(_ length: Int) -> Bool {
+        if imported == nil { imported = fftwf_import_wisdom_from_string(fftwWisdom) != 0 }
+        if let known = coverage[length] { return known }
+        let covered = imported == true && fftwWisdomLengths.contains(length) && Self.plansFromWisdomAlone(length)
+        coverage[length] = covered
+        return covered
+    }
+
+    private static func plansFromWisdomAlone(_ length: Int) -> Bool {
         guard let time = fftwf_alloc_real(length), let spectrum = fftwf_alloc_complex(length / 2 + 1) else { return false }
         defer { fftwf_free(time); fftwf_free(spectrum) }
         let flags = UInt32(FFTW_ESTIMATE) | UInt32(FFTW_WISDOM_ONLY)
@@ -22,8 +38,8 @@ private let wisdomCoverage: Set<Int> = {
         let inverse = fftwf_plan_dft_c2r_1d(Int32(length), spectrum, time, flags)
         defer { if let forward { fftwf_destroy_plan(forward) }; if let inverse { fftwf_destroy_plan(inverse) } }
         return forward != nil && inverse != nil
-    })
-}()
+    }
+}
 
 /// A forward (real → half-complex) and inverse transform of one length, on buffers it owns.
 /// Forward: `time` (length floats) → `spectrum` (binCount interleaved re, im pairs).
@@ -54,8 +70,8 @@ public struct RealFFT: ~Copyable {
         spectrumFloats.initialize(repeating: 0, count: 2 * bins)
         // Addresses cross the lock as integers: the planner only reads them, under the lock.
         let timeAddress = Int(bitPattern: timeRaw), spectrumAddress = Int(bitPattern: spectrumRaw)
-        let plans = plannerLock.withLock { _ -> (Int, Int) in
-            _ = wisdomCoverage
+        let plans = planner.withLock { state -> (Int, Int) in
+            _ = state.covers(length)
             let t = UnsafeMutablePointer<Float>(bitPattern: timeAddress)
             let s = UnsafeMutablePointer<fftwf_complex>(bitPattern: spectrumAddress)
             return (Int(bitPattern: fftwf_plan_dft_r2c_1d(Int32(length), t, s, UInt32(FFTW_ESTIMATE))),
@@ -76,7 +92,7 @@ public struct RealFFT: ~Copyable {
     /// Whether both directions' plans for `length` come from the shipped wisdom, not from FFTW's
     /// estimate: true for the shipped presets' lengths where this FFTW build and CPU can use it.
     public static func plannedFromWisdom(length: Int) -> Bool {
-        plannerLock.withLock { _ in wisdomCoverage.contains(length) }
+        planner.withLock { $0.covers(length) }
     }
 
     /// `time` → `spectrum`. Real-time safe. Cost ≈ 2.5 · length · log₂(length) flops.
@@ -92,7 +108,7 @@ public struct RealFFT: ~Copyable {
 
     deinit {
         let plans = (Int(bitPattern: forwardPlan), Int(bitPattern: inversePlan))
-        plannerLock.withLock { _ in
+        planner.withLock { _ in
             fftwf_destroy_plan(OpaquePointer(bitPattern: plans.0))
             fftwf_destroy_plan(OpaquePointer(bitPattern: plans.1))
         }
