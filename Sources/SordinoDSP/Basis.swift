@@ -22,7 +22,7 @@ public struct Basis: Sendable, Equatable {
         guard binCount > 0, values.count == binCount * (speechRank + noiseRank) else {
             throw .basisShape(expectedBins: binCount, basisBins: values.count / max(1, speechRank + noiseRank))
         }
-        guard values.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw .nonFiniteBasis }
+        guard Self.allFiniteAndNonNegative(values) else { throw .nonFiniteBasis }
         if let atomPenalties {
             guard atomPenalties.count == speechRank + noiseRank,
                   atomPenalties.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
@@ -35,6 +35,21 @@ public struct Basis: Sendable, Equatable {
         self.noiseRank = noiseRank
         self.values = values
         self.atomPenalties = atomPenalties
+    }
+
+    /// Whether every value is finite and ≥ 0: one pass over the floats, eight at a time (a basis is
+    /// checked whenever an engine is made; `allSatisfy` with a closure cost a short `process` 3 % of
+    /// its instructions).
+    static func allFiniteAndNonNegative(_ values: [Float]) -> Bool {
+        values.withUnsafeBufferPointer { buffer in
+            var bad = SIMDMask<SIMD8<Int32>>(repeating: false), i = 0
+            while i + 8 <= buffer.count {
+                let x = SIMD8<Float>(buffer[i..<(i + 8)])
+                bad .|= .!((x .>= 0) .& (x .<= .greatestFiniteMagnitude))   // NaN fails both
+                i += 8
+            }
+            return !any(bad) && buffer[i...].allSatisfy { $0 >= 0 && $0 <= .greatestFiniteMagnitude }
+        }
     }
 
     /// Weight of atom k in bin f.
