@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Sordino: real-time NMF speech enhancement for JACK, and the offline tools around it.
 
+import Foundation
 import PackageDescription
 
 /// `SORDINO_NO_HTTP=1 swift build …` leaves the status page out: no SordinoHTTP target, no
@@ -147,13 +148,28 @@ for target in package.targets where target.type != .system && target.type != .bi
         + [.unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])]
 }
 
-/// `SORDINO_TARGET_CPU=haswell swift build -c release` (or znver2, skylake, …: `swiftc -target-cpu`
-/// names) builds every Swift target for that CPU, so the engine's stages written in Swift (features,
-/// masks, noise tracking, overlap-add) use its vector width. The binary then runs only on CPUs
-/// with that instruction set. Unset (the default), the build runs on any x86-64. The dense kernels
-/// (`CEngineKernels`) use AVX2 with FMA wherever the CPU has them, whatever this says: they are
-/// built both ways and choose at run time.
-if let cpu = Context.environment["SORDINO_TARGET_CPU"], !cpu.isEmpty {
+/// The CPU every Swift target is compiled for, so that the engine's stages written in Swift
+/// (features, masks, noise tracking, overlap-add) use its vector width: `SORDINO_TARGET_CPU` when
+/// set (a `swiftc -target-cpu` name; `x86-64`, or empty, for a binary that runs on any x86-64),
+/// else `haswell` when the building machine has what that name assumes (AVX2, FMA, BMI1/2, LZCNT,
+/// F16C, MOVBE, POPCNT), as `-march=native` would: the build is for the machine it is made on, and
+/// its output is bit for bit that of a baseline build (Swift fuses no multiply-add unasked;
+/// docs/PERFORMANCE.md, "The Swift stages built for the machine"). Else nothing: the baseline. The
+/// dense kernels (`CEngineKernels`) use AVX2 with FMA wherever the CPU has them, whatever this
+/// says: they are built both ways and choose at run time.
+let targetCPU: String? = {
+    if let cpu = Context.environment["SORDINO_TARGET_CPU"] { return cpu.isEmpty ? nil : cpu }
+    #if os(Linux) && arch(x86_64)
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    let flags = Set(line.split(whereSeparator: { $0 == " " || $0 == "\t" }))
+    let haswell: [Substring] = ["avx2", "fma", "bmi1", "bmi2", "abm", "f16c", "movbe", "popcnt"]
+    return haswell.allSatisfy(flags.contains) ? "haswell" : nil
+    #else
+    return nil
+    #endif
+}()
+if let cpu = targetCPU, cpu != "x86-64" {
     for target in package.targets where target.type != .system && target.type != .binary {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-target-cpu", cpu])]
     }
