@@ -128,16 +128,34 @@ struct GainFeatures: ~Copyable {
     /// about 8 kHz, where voicing is, with lags every fftLength/512 samples, for a third of a full
     /// inverse FFT's cost. Real-time safe.
     @_noLocks private func periodicity() -> Float {
-        let spectrum = fft.spectrum
-        for f in 0..<fft.binCount {
+        let spectrum = fft.spectrum, bins = fft.binCount
+        var f = 0
+        while f + 4 <= bins {   // four bins' (power, 0) pairs a vector
+            let p = SIMD4<Float>(power[f], power[f + 1], power[f + 2], power[f + 3])
+            store8(SIMD8(p[0], 0, p[1], 0, p[2], 0, p[3], 0), spectrum + 2 * f)
+            f += 4
+        }
+        while f < bins {
             spectrum[2 * f] = power[f]
             spectrum[2 * f + 1] = 0
+            f += 1
         }
         fft.inverse()
         let r = fft.time
         guard r[0] > 0 else { return 0 }
-        var best: Float = 0
-        for lag in lagRange.0...lagRange.1 where r[lag] > best { best = r[lag] }
+        // The largest r[lag] over the lag range (0 if none is larger; a NaN is passed over as a
+        // comparison would): eight lags a vector, then the last few.
+        var best8 = SIMD8<Float>(repeating: 0), lag = lagRange.0
+        while lag + 8 <= lagRange.1 + 1 {
+            let x = load8(r + lag)
+            best8 = best8.replacing(with: x, where: x .> best8)
+            lag += 8
+        }
+        var best = best8.max()
+        while lag <= lagRange.1 {
+            if r[lag] > best { best = r[lag] }
+            lag += 1
+        }
         return best / r[0]
     }
 }
