@@ -42,7 +42,7 @@ public struct ActivationSolver: ~Copyable {
 
     /// Owns every buffer below.
     private let arena: FloatArena
-    let basisRows: UnsafeMutablePointer<Float>        // binCount × activationStride
+    let basisRows: UnsafeMutablePointer<Float>        // binStride × activationStride, rows past binCount zero
     let atomSums: UnsafeMutablePointer<Float>         // Σ_f W[f,k], activationStride
     let penalties: UnsafeMutablePointer<Float>        // λ_k, activationStride
     /// Per stream, Wᵀ·P and Wᵀ·Q, activationStride each, after 4 × activationStride of partial
@@ -121,10 +121,10 @@ public struct ActivationSolver: ~Copyable {
         streamCapacity = max(streams, 1)
         let a = activationStride, b = binStride
         let lanes = streamCapacity >= Self.lanesFrom ? 8 : 0, chunks = (streamCapacity + 7) / 8
-        let total = binCount * a + (2 + 9 * streamCapacity) * a + 2 * b * streamCapacity + 8
+        let total = b * a + (2 + 9 * streamCapacity) * a + 2 * b * streamCapacity + 8
             + lanes * (9 * a + (chunks + 2) * binCount)
         var arena = FloatArena(capacity: total)
-        basisRows = arena.take(binCount * a)
+        basisRows = arena.take(b * a)   // rows past binCount stay zero: the pass reads whole groups of 8
         atomSums = arena.take(a)
         penalties = arena.take(a)
         numerator = arena.take(4 * a * streamCapacity)

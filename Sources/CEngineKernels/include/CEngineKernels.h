@@ -8,7 +8,8 @@
 /// `numerator` (unless β = 2) and Q = Λ^(β−1) as Wᵀ·Q into `denominator` (unless β = 1). The group
 /// starting at bin f goes to partial sum ((f / 8) mod 4), at offset ((f / 8) mod 4) × `stride` of
 /// `numerator` and `denominator` (four partial sums of `stride` floats each). `rows` is W bin-major,
-/// `stride` floats per bin (a multiple of 8, zero-padded), `h` `stride` floats, `v` the frame's
+/// `stride` floats per bin (a multiple of 8, zero-padded; rows up to `end` rounded up to a multiple
+/// of 8 are read, those past the last bin must be zeros), `h` `stride` floats, `v` the frame's
 /// spectrum, `beta` 0, 1 or 2. With `speech_estimate` not NULL, the pass also keeps the estimates of
 /// the h it read (those of `SordinoEstimate` bit for bit, `speech` as there): Ŝ and N̂ of each bin
 /// into `speech_estimate[f]` and `noise_estimate[f]`, and its Λ is then Ŝ + N̂ + ε. No allocation,
