@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
         same run (the same engine with 0 iterations: STFT, mask and overlap-add), the real-time \
         factor, the FFTs' share of a hop (a line under the preset says so when its FFT length is not \
         in the shipped FFTW wisdom and FFTW estimated the plans), the solver's GFLOP/s and its share of the machine's \
-        multiply-add peak (a SIMD loop timed in the same run; — when the solve takes under a tenth \
+        multiply-add peak (a SIMD loop timed in the same run; — with no iterations, or when the solve takes under a tenth \
         of the hop, too little to time by difference), and the heap allocations during the \
         timed calls (0 expected; counted when libMallocInterposerSwift.so sits next to the binary, \
         as after `swift build -c release`, or is preloaded). With --channels N > 1, also the cost of \
@@ -99,7 +99,10 @@ struct Bench: ParsableCommand {
         let products = config.beta == 0 ? 3 : 2
         let flops = 2.0 * Double(products * solved * atoms * config.iterations * channels)
         let solverMicroseconds = solve.microsecondsPerHop - baseline.microsecondsPerHop
-        let gflops: Double? = solverMicroseconds >= BenchRecord.resolvableSolverShare * solve.microsecondsPerHop
+        // No iterations, no solve: the two runs are the same engine and their difference is noise
+        // (on a loaded machine it once passed a tenth of the hop and printed 0.00 GFLOP/s).
+        let gflops: Double? = flops > 0
+            && solverMicroseconds >= BenchRecord.resolvableSolverShare * solve.microsecondsPerHop
             ? flops / solverMicroseconds / 1e3 : nil
         // A forward and an inverse FFT per channel, and the learned gain's periodicity: an inverse FFT
         // of at most 512 points (GainFeatures), counted as half a pair of its length.

@@ -25,9 +25,16 @@ struct BenchCommandTests {
         #expect(record["allocations"] as? Int == 0)
         let p50 = record["p50"] as? Double ?? -1, p99 = record["p99"] as? Double ?? -1, max = record["max"] as? Double ?? -1
         #expect(p50 > 0 && p50 <= p99 && p99 <= max)
-        for key in ["microsecondsPerHop", "baselineMicrosecondsPerHop", "fftShare", "solverGFLOPs", "peakShare",
+        for key in ["microsecondsPerHop", "baselineMicrosecondsPerHop", "fftShare",
                     "channelScaling", "oneChannelMicrosecondsPerHop", "fullBandMicrosecondsPerHop", "bandLimitSpeedup"] {
             #expect((record[key] as? Double ?? 0) > 0, "\(key)")
+        }
+        // The solver's figures are there exactly when the solve (hop − baseline) is at least a tenth
+        // of the hop: which side of that a 0.3 s run falls on is the machine's load, not the code's.
+        let hop = record["microsecondsPerHop"] as? Double ?? 0, base = record["baselineMicrosecondsPerHop"] as? Double ?? 0
+        let resolvable = hop - base >= 0.1 * hop
+        for key in ["solverGFLOPs", "peakShare"] {
+            #expect(resolvable ? (record[key] as? Double ?? 0) > 0 : record[key] == nil, "\(key): \(record)")
         }
     }
 
