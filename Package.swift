@@ -141,8 +141,8 @@ if Context.environment["SORDINO_BENCHMARKS"] == "1" {
 /// them from mangled names at run time: a mangled name's generic requirements are checked by a
 /// protocol-conformance lookup, which scans every conformance record of every loaded image
 /// (8,000 here) the first time, and ArgumentParser's property wrappers and JSONDecoder's
-/// containers need dozens. `sordino process` on a 0.1 s file: 72.5 → 64.2 M instructions, the
-/// output unchanged (docs/PERFORMANCE.md, "Start-up"). Slightly larger code; nothing else changes.
+/// containers need dozens. `sordino process` on a 0.1 s file: 72.5 → 68.1 M instructions, the
+/// output unchanged (docs/PERFORMANCE.md, after "Side by side"). Slightly larger code; nothing else changes.
 for target in package.targets where target.type != .system && target.type != .binary {
     target.swiftSettings = (target.swiftSettings ?? [])
         + [.unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])]
