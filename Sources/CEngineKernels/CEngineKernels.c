@@ -537,7 +537,7 @@ static int cpu_fuses(void) {
 // The passes are built twice more inside each build: with the estimates (`split`) and without;
 // and each of those once more for W's rows of `SHIPPED_STRIDE` floats, the shipped presets' 128
 // atoms and 8 online ones, a constant there: a group's eight rows are then one address and fixed
-// offsets, not eight pointers (the same arithmetic; a speech-16k pass 0.1 × faster measured alone).
+// offsets, not eight pointers (the same arithmetic; a speech-16k pass a tenth faster measured alone).
 #define SHIPPED_STRIDE 136
 #define PASS_SPLIT(name, stride)                                                                          \
     if (speech_estimate)                                                                                  \
