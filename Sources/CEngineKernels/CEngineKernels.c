@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The engine's dense kernels (the solver's pass over W, the estimates, a matrix by columns times a vector, the gain network's step, the online noise atoms' step), built twice (baseline and AVX2 with FMA) from one body; the CPU picks.
+// The engine's dense kernels (the solver's pass over W, the estimates, a matrix by columns times a vector, the gain network's step, the online noise atoms' step, eight streams to and from lanes), built twice (baseline and AVX2 with FMA) from one body; the CPU picks.
 #include "CEngineKernels.h"
 
 // The baseline body's 8-lane vectors are passed in registers only inside inlined code: no ABI matters.
@@ -511,6 +511,54 @@ static inline __attribute__((always_inline)) void adapt_atoms(float *rows, int b
     }
 }
 
+/// x[i][j] ↔ x[j][i]: eight rows of eight floats turned into eight columns (pairs of lanes
+/// interleaved, then pairs of pairs, then halves swapped: 24 shuffles).
+static inline __attribute__((always_inline)) void transpose8x8(Lanes x[8]) {
+    Lanes t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shufflevector(x[i], x[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = __builtin_shufflevector(x[i], x[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int i = 0; i < 4; i++) {
+        x[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        x[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
+/// lanes[8·i + l] = columns[l][i] for i < count, l < 8; 0 where columns[l] is NULL.
+static inline __attribute__((always_inline)) void to_lanes(float *const *columns, int count, float *lanes) {
+    int i = 0;
+    for (; i + 8 <= count; i += 8) {
+        Lanes x[8];
+        for (int l = 0; l < 8; l++) x[l] = columns[l] ? load8(columns[l] + i) : (Lanes){0};
+        transpose8x8(x);
+        for (int j = 0; j < 8; j++) store8(lanes + 8 * (long)(i + j), x[j]);
+    }
+    for (; i < count; i++)
+        for (int l = 0; l < 8; l++) lanes[8 * (long)i + l] = columns[l] ? columns[l][i] : 0;
+}
+
+/// columns[l][i] = lanes[8·i + l] for i < count and each l < 8 whose column is not NULL.
+static inline __attribute__((always_inline)) void from_lanes(const float *lanes, int count, float *const *columns) {
+    int i = 0;
+    for (; i + 8 <= count; i += 8) {
+        Lanes x[8];
+        for (int j = 0; j < 8; j++) x[j] = load8(lanes + 8 * (long)(i + j));
+        transpose8x8(x);
+        for (int l = 0; l < 8; l++)
+            if (columns[l]) store8(columns[l] + i, x[l]);
+    }
+    for (; i < count; i++)
+        for (int l = 0; l < 8; l++)
+            if (columns[l]) columns[l][i] = lanes[8 * (long)i + l];
+}
+
 // Each kernel body above is built twice: NAME_baseline for any CPU of the architecture and, on
 // x86-64, NAME_fused for AVX2 with FMA (the same body: every `a * b + c` contracts to a fused
 // multiply-add there); `CHOSEN(NAME)` is the one for this CPU.
@@ -585,6 +633,11 @@ static inline __attribute__((always_inline)) void square_root(float *x, int coun
 
 BOTH_BUILDS(void, square_root, (float *x, int count), { square_root(x, count); })
 
+BOTH_BUILDS(void, to_lanes, (float *const *columns, int count, float *lanes),
+            { to_lanes(columns, count, lanes); })
+BOTH_BUILDS(void, from_lanes, (const float *lanes, int count, float *const *columns),
+            { from_lanes(lanes, count, columns); })
+
 SordinoSolverPass sordino_solver_pass(int *fused) {
 #if defined(__x86_64__)
     *fused = cpu_fuses();
@@ -609,6 +662,14 @@ SordinoGainStepStreams sordino_gain_step_streams(void) { return CHOSEN(gain_step
 // Chosen at each call (a few per hop): no function pointer to keep, and no resolver run by the
 // loader before a sanitizer's runtime is up, as `target_clones` would need.
 void sordino_square_root(float *x, int count) { CHOSEN(square_root)(x, count); }
+
+void sordino_to_lanes(float *const *columns, int count, float *lanes) {
+    CHOSEN(to_lanes)(columns, count, lanes);
+}
+
+void sordino_from_lanes(const float *lanes, int count, float *const *columns) {
+    CHOSEN(from_lanes)(lanes, count, columns);
+}
 
 void sordino_adapt_atoms(float *rows, int bins, int stride, int first_lane, int groups, int first_slot, int count,
                          float *numerators, int numerator_stride, int streams, const float *const *h,

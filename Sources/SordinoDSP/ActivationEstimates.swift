@@ -59,13 +59,11 @@ extension ActivationSolver {
     /// streams `first ..< first + count` that have input. Real-time safe.
     @_noLocks @inline(__always)
     func gatherEstimates(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>) {
-        let laneSpeech = laneEstimates, laneNoise = laneEstimates + 8 * binCount
-        for lane in 0..<count where inputs[first + lane] != nil {
-            let kept = estimates(stream: first + lane)
-            for f in 0..<binCount {
-                kept.speech[f] = laneSpeech[8 * f + lane]
-                kept.noise[f] = laneNoise[8 * f + lane]
-            }
+        for lane in 0..<8 {
+            laneColumns[lane] = lane < count && inputs[first + lane] != nil ? estimates(stream: first + lane).speech : nil
         }
+        run(.fromLanes(lanes: laneEstimates, count: binCount, columns: laneColumns))
+        for lane in 0..<8 where laneColumns[lane] != nil { laneColumns[lane] = estimates(stream: first + lane).noise }
+        run(.fromLanes(lanes: laneEstimates + 8 * binCount, count: binCount, columns: laneColumns))
     }
 }

@@ -12,11 +12,12 @@ extension ActivationSolver {
     func iterateInLanes(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
                         activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>,
                         estimating: Bool) {
-        let a = activationStride, kind = betaKind, spectra = laneSpectra + (first / 8) * 8 * binCount
+        let a = activationStride, kind = betaKind, spectra = laneSpectra
         interleaveActivations(first, count: count, inputs: inputs, activations: activations)
-        // A stream without input this frame: its spectrum lane zero too (lanes past the last stream
-        // were never written).
-        for lane in 0..<count where inputs[first + lane] == nil { for f in 0..<binCount { spectra[8 * f + lane] = 0 } }
+        for lane in 0..<8 {   // a stream without input this frame: its spectrum lane zero too
+            laneColumns[lane] = lane < count ? UnsafeMutablePointer(mutating: inputs[first + lane]) : nil
+        }
+        run(.toLanes(columns: laneColumns, count: binCount, lanes: spectra))
         if kind != 2 { for i in 0..<(32 * a) { laneNumerator[i] = 0 } }
         if kind != 1 { for i in 0..<(32 * a) { laneDenominator[i] = 0 } }
         let laneSpeech = laneEstimates, laneNoise = laneEstimates + 8 * binCount
@@ -41,9 +42,10 @@ extension ActivationSolver {
         for lane in 0..<count where inputs[first + lane] != nil { floor[lane] = floors[first + lane] }
         if kind == 2 {   // each stream's Wᵀ·V, kept by `prepare`, into its lane
             for lane in 0..<8 {
-                let s = first + lane, present = lane < count && inputs[s] != nil, product = numerator + 4 * a * s
-                for k in 0..<a { laneNumerator[8 * k + lane] = present ? product[k] : 0 }
+                let s = first + lane
+                laneColumns[lane] = lane < count && inputs[s] != nil ? numerator + 4 * a * s : nil
             }
+            run(.toLanes(columns: laneColumns, count: a, lanes: laneNumerator))
         } else {
             addPartialSums(laneNumerator, count: 8 * a)
         }
@@ -63,10 +65,8 @@ extension ActivationSolver {
             y.replace(with: floor, where: .!(y .> floor))   // NaN, too, becomes the floor
             store8(y, laneActivations + i)
         }
-        for lane in 0..<count where inputs[first + lane] != nil {
-            let h = activations[first + lane]
-            for k in 0..<a { h[k] = laneActivations[8 * k + lane] }
-        }
+        for lane in 0..<8 { laneColumns[lane] = lane < count && inputs[first + lane] != nil ? activations[first + lane] : nil }
+        run(.fromLanes(lanes: laneActivations, count: a, columns: laneColumns))
     }
 
     /// The activations of streams `first ..< first + count` (count ≤ 8) into `laneActivations`,
@@ -75,14 +75,7 @@ extension ActivationSolver {
     @_noLocks @inline(__always)
     func interleaveActivations(_ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
                                activations: UnsafePointer<UnsafeMutablePointer<Float>>) {
-        let a = activationStride
-        for lane in 0..<8 {
-            if lane < count, inputs[first + lane] != nil {
-                let h = activations[first + lane]
-                for k in 0..<a { laneActivations[8 * k + lane] = h[k] }
-            } else {
-                for k in 0..<a { laneActivations[8 * k + lane] = 0 }
-            }
-        }
+        for lane in 0..<8 { laneColumns[lane] = lane < count && inputs[first + lane] != nil ? activations[first + lane] : nil }
+        run(.toLanes(columns: laneColumns, count: activationStride, lanes: laneActivations))
     }
 }

@@ -78,8 +78,7 @@ public struct ActivationSolver: ~Copyable {
     /// `iterate(streams:…)` from `lanesFrom` streams on.
     let passLanes: SordinoSolverPass
     /// Eight streams' activations and partial sums interleaved for `passLanes` (activationStride × 8,
-    /// 4 × activationStride × 8 twice), every chunk of eight streams' spectra (binCount × 8 each,
-    /// written by `prepare`, so once a frame), and eight streams' Ŝ and N̂ (binCount × 8 each);
+    /// 4 × activationStride × 8 twice), their spectra (binCount × 8) and their Ŝ and N̂ (binCount × 8 each);
     /// empty below `lanesFrom`.
     let laneActivations: UnsafeMutablePointer<Float>
     let laneEstimates: UnsafeMutablePointer<Float>
@@ -89,6 +88,9 @@ public struct ActivationSolver: ~Copyable {
     let laneSpectra: UnsafeMutablePointer<Float>
     let laneNumerator: UnsafeMutablePointer<Float>
     let laneDenominator: UnsafeMutablePointer<Float>
+    /// Eight streams' vectors (nil: a lane of zeros, or none to write back), for `sordino_to_lanes`
+    /// and `sordino_from_lanes`.
+    let laneColumns: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
 
     /// From this many streams on, `iterate(streams:…)` solves eight at a time in the lanes of one
     /// pass (each atom's weight at a bin multiplies all eight streams' values in one multiply-add)
@@ -120,9 +122,8 @@ public struct ActivationSolver: ~Copyable {
         activationStride = speechStride + noiseStride
         streamCapacity = max(streams, 1)
         let a = activationStride, b = binStride
-        let lanes = streamCapacity >= Self.lanesFrom ? 8 : 0, chunks = (streamCapacity + 7) / 8
-        let total = b * a + (2 + 9 * streamCapacity) * a + 2 * b * streamCapacity + 8
-            + lanes * (9 * a + (chunks + 2) * binCount)
+        let lanes = streamCapacity >= Self.lanesFrom ? 8 : 0
+        let total = b * a + (2 + 9 * streamCapacity) * a + 2 * b * streamCapacity + 8 + lanes * (9 * a + 3 * binCount)
         var arena = FloatArena(capacity: total)
         basisRows = arena.take(b * a)   // rows past binCount stay zero: the pass reads whole groups of 8
         atomSums = arena.take(a)
@@ -134,11 +135,13 @@ public struct ActivationSolver: ~Copyable {
         estimatedActivations = arena.take(a * streamCapacity)
         totals = arena.take(8)
         laneActivations = arena.take(lanes * a)
-        laneSpectra = arena.take(lanes * chunks * binCount)
+        laneSpectra = arena.take(lanes * binCount)
         laneNumerator = arena.take(lanes * 4 * a)
         laneDenominator = arena.take(lanes * 4 * a)
         laneEstimates = arena.take(lanes * 2 * binCount)
         self.arena = arena
+        laneColumns = .allocate(capacity: 8)
+        laneColumns.initialize(repeating: nil, count: 8)
         var sum: Float = 0
         for k in 0..<basis.rank {
             let slot = k < speechRank ? k : speechStride + (k - speechRank)
@@ -166,6 +169,8 @@ public struct ActivationSolver: ~Copyable {
         guard let passLanes = sordino_solver_pass_lanes() else { preconditionFailure("CEngineKernels chose no pass") }
         self.passLanes = passLanes
     }
+
+    deinit { laneColumns.deallocate() }
 
     /// Copies atom `slot`'s weights over bins into `atom` (binCount floats). Real-time safe: O(binCount).
     @_noLocks public func copyAtom(slot: Int, into atom: UnsafeMutablePointer<Float>) {
@@ -211,10 +216,6 @@ public struct ActivationSolver: ~Copyable {
     /// O(binCount · atoms) for β = 2.
     @_noLocks public func prepare(_ v: UnsafePointer<Float>, stream: Int = 0) -> Float {
         let energy = sumOfFloats(v, count: binCount)
-        if streamCapacity >= Self.lanesFrom {   // this stream's lane of its chunk, for `iterateInLanes`
-            let column = laneSpectra + (stream / 8) * 8 * binCount + stream % 8
-            for f in 0..<binCount { column[8 * f] = v[f] }
-        }
         let scaled = relativeFloor * energy / (totals[0] + epsilon)
         if beta.beta == 2 {   // Wᵀ·V is fixed per frame
             let a = activationStride, product = numerator + 4 * a * stream   // Wᵀ·V, row by row of W

@@ -25,6 +25,10 @@ enum EngineKernelCall {
                        gains: UnsafePointer<UnsafeMutablePointer<Float>?>)
     /// x[i] ← √x[i] for i < count (`sordino_square_root`).
     case squareRoot(UnsafeMutablePointer<Float>, count: Int)
+    /// Eight streams' vectors (`columns`, nil for a lane of zeros) interleaved into `lanes`
+    /// (`sordino_to_lanes`), and back (`sordino_from_lanes`, nil columns skipped).
+    case toLanes(columns: UnsafePointer<UnsafeMutablePointer<Float>?>, count: Int, lanes: UnsafeMutablePointer<Float>)
+    case fromLanes(lanes: UnsafePointer<Float>, count: Int, columns: UnsafePointer<UnsafeMutablePointer<Float>?>)
     /// One step of the online noise atoms (`sordino_adapt_atoms`).
     case adaptAtoms(rows: UnsafeMutablePointer<Float>, bins: Int, stride: Int, firstLane: Int, groups: Int,
                     firstSlot: Int, count: Int, numerators: UnsafeMutablePointer<Float>, numeratorStride: Int,
@@ -52,6 +56,10 @@ func run(_ call: EngineKernelCall) {
             kernel(network, Int32(count), features, hidden, gains)
         case let .squareRoot(x, count):
             sordino_square_root(x, Int32(count))
+        case let .toLanes(columns, count, lanes):
+            sordino_to_lanes(columns, Int32(count), lanes)
+        case let .fromLanes(lanes, count, columns):
+            sordino_from_lanes(lanes, Int32(count), columns)
         case let .adaptAtoms(rows, bins, stride, firstLane, groups, firstSlot, count, numerators, numeratorStride,
                              streams, activations, ratios, forgetting, sums):
             sordino_adapt_atoms(rows, Int32(bins), Int32(stride), Int32(firstLane), Int32(groups), Int32(firstSlot),

@@ -98,6 +98,15 @@ void sordino_fast_tanh(const float *x, float *y, int count);
 /// allocation, no lock, no system call.
 void sordino_square_root(float *x, int count);
 
+/// Eight streams' vectors interleaved, a stream in each lane: lanes[8·i + l] = columns[l][i] for
+/// i < `count`, l < 8, and 0 in the lanes whose column is NULL (8 × 8 blocks transposed, with AVX2
+/// where the CPU has it). No allocation, no lock, no system call.
+void sordino_to_lanes(float *const *columns, int count, float *lanes);
+
+/// The reverse of `sordino_to_lanes`: columns[l][i] = lanes[8·i + l] for i < `count` and every l < 8
+/// whose column is not NULL. No allocation, no lock, no system call.
+void sordino_from_lanes(const float *lanes, int count, float *const *columns);
+
 /// One step of the online noise atoms, as `NoiseAdaptation.adapt` (SordinoDSP) documents it, eight
 /// slots at a time where the CPU has AVX2 (its arithmetic unfused, so both builds agree bit for bit):
 /// `rows` W bin-major (`stride` floats per bin, changed in place in the adaptive slots' lanes),
