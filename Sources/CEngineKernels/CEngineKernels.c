@@ -638,6 +638,112 @@ BOTH_BUILDS(void, to_lanes, (float *const *columns, int count, float *lanes),
 BOTH_BUILDS(void, from_lanes, (const float *lanes, int count, float *const *columns),
             { from_lanes(lanes, count, columns); })
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define WIDE __attribute__((target("avx512f,avx2,fma")))
+
+/// Bins f0 ..< f0 + 16 of a spectrum (`v` NULL: an absent stream, zeros), zeros past `bins`.
+WIDE static inline __attribute__((always_inline)) __m512 load_bins(const float *v, int f0, __mmask16 in_band) {
+    return v ? _mm512_maskz_loadu_ps(in_band, v + f0) : _mm512_setzero_ps();
+}
+
+/// Wᵀ·P (or Wᵀ·Q) of one group of `count` ≤ 16 bins from f0 for eight streams, added into
+/// `sums[s]` (NULL: none): atoms sixteen to a vector (W's rows), each stream's weight at a bin
+/// broadcast from `weights` (16 floats per stream), eight chains of `count` multiply-adds per block
+/// of atoms; the last eight atoms of a stride that is not a multiple of 16 in half vectors.
+WIDE static inline __attribute__((always_inline)) void add_rows_wide(const float *rows, int stride, int f0, int count,
+                                                                   const float *weights, float *const *sums) {
+    int k = 0;
+    for (; k + 16 <= stride; k += 16) {
+        __m512 sum[8];
+        for (int s = 0; s < 8; s++) sum[s] = _mm512_setzero_ps();
+        for (int i = 0; i < count; i++) {
+            const __m512 w = _mm512_loadu_ps(rows + (long)(f0 + i) * stride + k);
+            for (int s = 0; s < 8; s++) sum[s] = _mm512_fmadd_ps(w, _mm512_set1_ps(weights[16 * s + i]), sum[s]);
+        }
+        for (int s = 0; s < 8; s++)
+            if (sums[s]) _mm512_storeu_ps(sums[s] + k, _mm512_add_ps(_mm512_loadu_ps(sums[s] + k), sum[s]));
+    }
+    if (k < stride) {
+        __m256 sum[8];
+        for (int s = 0; s < 8; s++) sum[s] = _mm256_setzero_ps();
+        for (int i = 0; i < count; i++) {
+            const __m256 w = _mm256_loadu_ps(rows + (long)(f0 + i) * stride + k);
+            for (int s = 0; s < 8; s++) sum[s] = _mm256_fmadd_ps(w, _mm256_set1_ps(weights[16 * s + i]), sum[s]);
+        }
+        for (int s = 0; s < 8; s++)
+            if (sums[s]) _mm256_storeu_ps(sums[s] + k, _mm256_add_ps(_mm256_loadu_ps(sums[s] + k), sum[s]));
+    }
+}
+
+/// Λ = W·h of one group of sixteen bins for eight streams, atoms `first ..< end`, added to `model`:
+/// bins sixteen to a vector (Wᵀ's columns), each stream's activation broadcast.
+#define COLUMNS_TIMES_H(first, end)                                                                       \
+    for (int k = (first); k < (end); k++) {                                                               \
+        const __m512 w = _mm512_loadu_ps(columns + (long)k * column_stride + f0);                         \
+        for (int s = 0; s < 8; s++) model[s] = _mm512_fmadd_ps(w, _mm512_set1_ps(h[8 * k + s]), model[s]); \
+    }
+
+/// `SordinoWidePass`: the pass of eight streams with sixteen-float vectors.
+WIDE static void pass_wide(const float *columns, int column_stride, const float *rows, int stride, int bins,
+                           const float *h, float *const *v, float epsilon, int beta,
+                           float *const *numerator, float *const *denominator, int speech,
+                           float *const *speech_estimate, float *const *noise_estimate) {
+    float weights[2][8 * 16] __attribute__((aligned(64)));   // P and Q of a group's bins, stream by stream
+    const __m512 eps = _mm512_set1_ps(epsilon);
+    for (int f0 = 0; f0 < bins; f0 += 16) {
+        const int count = bins - f0 < 16 ? bins - f0 : 16;
+        const __mmask16 in_band = count == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
+        __m512 model[8];
+        for (int s = 0; s < 8; s++) model[s] = _mm512_setzero_ps();
+        if (speech_estimate) {   // the speech slots' sums, then the noise slots'
+            COLUMNS_TIMES_H(0, speech)
+            __m512 speech_sums[8];
+            for (int s = 0; s < 8; s++) {
+                speech_sums[s] = model[s];
+                if (speech_estimate[s]) _mm512_mask_storeu_ps(speech_estimate[s] + f0, in_band, model[s]);
+                model[s] = _mm512_setzero_ps();
+            }
+            COLUMNS_TIMES_H(speech, stride)
+            for (int s = 0; s < 8; s++) {
+                if (noise_estimate[s]) _mm512_mask_storeu_ps(noise_estimate[s] + f0, in_band, model[s]);
+                model[s] = _mm512_add_ps(speech_sums[s], model[s]);
+            }
+        } else {
+            COLUMNS_TIMES_H(0, stride)
+        }
+        for (int s = 0; s < 8; s++) {
+            const __m512 m = _mm512_add_ps(model[s], eps), data = load_bins(v[s], f0, in_band);
+            __m512 p = _mm512_setzero_ps(), q = _mm512_setzero_ps();
+            if (beta == 1) {
+                p = _mm512_div_ps(data, m);
+            } else if (beta == 0) {
+                const __m512 inverse = _mm512_div_ps(_mm512_set1_ps(1), m);
+                p = _mm512_mul_ps(_mm512_mul_ps(data, inverse), inverse);
+                q = _mm512_maskz_mov_ps(in_band, inverse);
+            } else {
+                q = _mm512_maskz_mov_ps(in_band, m);
+            }
+            _mm512_store_ps(weights[0] + 16 * s, p);
+            _mm512_store_ps(weights[1] + 16 * s, q);
+        }
+        if (beta != 2) add_rows_wide(rows, stride, f0, count, weights[0], numerator);
+        if (beta != 1) add_rows_wide(rows, stride, f0, count, weights[1], denominator);
+    }
+}
+#undef COLUMNS_TIMES_H
+#endif
+
+SordinoWidePass sordino_solver_pass_wide(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return pass_wide;
+#endif
+    return 0;
+}
+
 SordinoSolverPass sordino_solver_pass(int *fused) {
 #if defined(__x86_64__)
     *fused = cpu_fuses();

@@ -29,6 +29,38 @@ extension ActivationSolver {
         updateInLanes(first, count: count, inputs: inputs, activations: activations, floors: floors)
     }
 
+    /// One update of streams `first ..< first + count` (count ≤ 8, `first` a multiple of 8) with
+    /// `passWide`: their activations interleaved, one pass over W and Wᵀ for all of them with
+    /// sixteen-float vectors, each stream's Wᵀ·P and Wᵀ·Q (and, `estimating`, its Ŝ and N̂) into its
+    /// own buffers, then each stream's update as a stream alone is updated. Real-time safe.
+    @_noLocks
+    func iterateWide(_ kernel: SordinoWidePass, _ first: Int, count: Int, inputs: UnsafePointer<UnsafePointer<Float>?>,
+                     activations: UnsafePointer<UnsafeMutablePointer<Float>>, floors: UnsafePointer<Float>,
+                     estimating: Bool) {
+        let a = activationStride, kind = betaKind
+        interleaveActivations(first, count: count, inputs: inputs, activations: activations)
+        let spectra = wideArguments, numerators = wideArguments + 8, denominators = wideArguments + 16
+        let speech = wideArguments + 24, noise = wideArguments + 32
+        for lane in 0..<8 {
+            let s = first + lane, present = lane < count && inputs[s] != nil, offset = 4 * a * s
+            spectra[lane] = present ? UnsafeMutablePointer(mutating: inputs[s]) : nil
+            numerators[lane] = present && kind != 2 ? numerator + offset : nil
+            denominators[lane] = present && kind != 1 ? denominator + offset : nil
+            speech[lane] = present ? estimates(stream: s).speech : nil
+            noise[lane] = present ? estimates(stream: s).noise : nil
+            if let sums = numerators[lane] { for k in 0..<a { sums[k] = 0 } }
+            if let sums = denominators[lane] { for k in 0..<a { sums[k] = 0 } }
+        }
+        run(.widePass(kernel, columns: basisColumns, columnStride: columnStride, rows: basisRows, stride: a,
+                      bins: binCount, h: laneActivations, v: spectra, epsilon: epsilon, beta: Int32(kind),
+                      numerator: numerators, denominator: denominators, speech: speechStride,
+                      speechEstimate: estimating ? UnsafePointer(speech) : nil,
+                      noiseEstimate: estimating ? UnsafePointer(noise) : nil))
+        for lane in 0..<count where inputs[first + lane] != nil {
+            update(activations[first + lane], stream: first + lane, floor: floors[first + lane])
+        }
+    }
+
     /// Every stream's update in its lane of `laneActivations`, after `passLanes`: the four partial
     /// sums added (as `addPartialSums` adds a stream's own), then per atom, eight streams at a
     /// time, each lane's arithmetic that of `update` (`BetaUpdate.step`) for its stream: its own

@@ -91,6 +91,15 @@ public struct ActivationSolver: ~Copyable {
     /// Eight streams' vectors (nil: a lane of zeros, or none to write back), for `sordino_to_lanes`
     /// and `sordino_from_lanes`.
     let laneColumns: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    /// The pass of eight streams with sixteen-float vectors (`sordino_solver_pass_wide`), where the
+    /// CPU has AVX-512 and from `lanesFrom` streams on; nil otherwise (`passLanes` then).
+    let passWide: SordinoWidePass?
+    /// W transposed for `passWide`: `columnStride` floats per slot (binCount rounded up to 16, zeros
+    /// after), kept equal to `basisRows` (`updateAtomSums`); empty without `passWide`.
+    let basisColumns: UnsafeMutablePointer<Float>
+    let columnStride: Int
+    /// `passWide`'s per-stream arguments: eight spectra, numerators, denominators, Ŝ and N̂.
+    let wideArguments: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
 
     /// From this many streams on, `iterate(streams:…)` solves eight at a time in the lanes of one
     /// pass (each atom's weight at a bin multiplies all eight streams' values in one multiply-add)
@@ -107,10 +116,14 @@ public struct ActivationSolver: ~Copyable {
         return fused != 0
     }()
 
+    /// True when `iterate(streams:…)` runs `sordino_solver_pass_wide` from `lanesFrom` streams on.
+    public var passesSixteenLanes: Bool { passWide != nil }
+
     /// Copies `basis` into the padded layouts, with scratch for `streams` (≥ 1) streams solved
-    /// together. Not real-time safe.
+    /// together; `sixteenLanes` false keeps the eight-lane pass where the CPU has AVX-512 (to compare
+    /// the two). Not real-time safe.
     public init(basis: Basis, beta: BetaDivergence, sparsity: Float, relativeFloor: Float = 0,
-                streams: Int = 1) throws(EngineError) {
+                streams: Int = 1, sixteenLanes: Bool = true) throws(EngineError) {
         guard beta.isLiveSolvable else { throw .invalidSetting(.beta, value: "\(beta.beta)", allowed: "0, 1 or 2") }
         binCount = basis.binCount
         speechRank = basis.speechRank
@@ -123,7 +136,10 @@ public struct ActivationSolver: ~Copyable {
         streamCapacity = max(streams, 1)
         let a = activationStride, b = binStride
         let lanes = streamCapacity >= Self.lanesFrom ? 8 : 0
+        let wide = lanes > 0 && sixteenLanes ? sordino_solver_pass_wide() : nil
+        columnStride = (binCount + 15) / 16 * 16
         let total = b * a + (2 + 9 * streamCapacity) * a + 2 * b * streamCapacity + 8 + lanes * (9 * a + 3 * binCount)
+            + (wide == nil ? 0 : a * columnStride)
         var arena = FloatArena(capacity: total)
         basisRows = arena.take(b * a)   // rows past binCount stay zero: the pass reads whole groups of 8
         atomSums = arena.take(a)
@@ -139,9 +155,13 @@ public struct ActivationSolver: ~Copyable {
         laneNumerator = arena.take(lanes * 4 * a)
         laneDenominator = arena.take(lanes * 4 * a)
         laneEstimates = arena.take(lanes * 2 * binCount)
+        basisColumns = arena.take(wide == nil ? 0 : a * columnStride)
+        passWide = wide
         self.arena = arena
         laneColumns = .allocate(capacity: 8)
         laneColumns.initialize(repeating: nil, count: 8)
+        wideArguments = .allocate(capacity: 40)
+        wideArguments.initialize(repeating: nil, count: 40)
         var sum: Float = 0
         for k in 0..<basis.rank {
             let slot = k < speechRank ? k : speechStride + (k - speechRank)
@@ -149,6 +169,7 @@ public struct ActivationSolver: ~Copyable {
             for f in 0..<binCount {
                 let w = basis[bin: f, atom: k]
                 basisRows[f * a + slot] = w
+                if wide != nil { basisColumns[slot * columnStride + f] = w }
                 atomSums[slot] += w
             }
             sum += atomSums[slot]
@@ -170,7 +191,10 @@ public struct ActivationSolver: ~Copyable {
         self.passLanes = passLanes
     }
 
-    deinit { laneColumns.deallocate() }
+    deinit {
+        laneColumns.deallocate()
+        wideArguments.deallocate()
+    }
 
     /// Copies atom `slot`'s weights over bins into `atom` (binCount floats). Real-time safe: O(binCount).
     @_noLocks public func copyAtom(slot: Int, into atom: UnsafeMutablePointer<Float>) {
@@ -188,6 +212,13 @@ public struct ActivationSolver: ~Copyable {
         for j in 0..<count {
             totals[0] += sums[j] - atomSums[first + j]
             atomSums[first + j] = sums[j]
+        }
+        if passWide != nil {   // Wᵀ's columns of those slots follow W's rows
+            let a = activationStride
+            for j in first..<(first + count) {
+                let column = basisColumns + j * columnStride
+                for f in 0..<binCount { column[f] = basisRows[f * a + j] }
+            }
         }
     }
 
@@ -265,8 +296,13 @@ public struct ActivationSolver: ~Copyable {
         if streams >= Self.lanesFrom {
             var first = 0
             while first < streams {
-                iterateInLanes(first, count: min(8, streams - first), inputs: inputs, activations: activations,
-                               floors: floors, estimating: estimating)
+                if let passWide {
+                    iterateWide(passWide, first, count: min(8, streams - first), inputs: inputs, activations: activations,
+                                floors: floors, estimating: estimating)
+                } else {
+                    iterateInLanes(first, count: min(8, streams - first), inputs: inputs, activations: activations,
+                                   floors: floors, estimating: estimating)
+                }
                 first += 8
             }
             return
@@ -290,7 +326,7 @@ public struct ActivationSolver: ~Copyable {
 
     /// h ← the β update of h from `stream`'s Wᵀ·P and Wᵀ·Q.
     @_noLocks @inline(__always)
-    private func update(_ h: UnsafeMutablePointer<Float>, stream: Int, floor: Float) {
+    func update(_ h: UnsafeMutablePointer<Float>, stream: Int, floor: Float) {
         let a = activationStride, offset = 4 * a * stream
         BetaUpdate.step(beta: beta, h, numerator: numerator + offset,
                         denominator: beta.beta == 1 ? atomSums : denominator + offset,

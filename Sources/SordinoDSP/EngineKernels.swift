@@ -12,6 +12,14 @@ enum EngineKernelCall {
               h: UnsafePointer<Float>, v: UnsafePointer<Float>, epsilon: Float, beta: Int32,
               numerator: UnsafeMutablePointer<Float>, denominator: UnsafeMutablePointer<Float>, speech: Int,
               speechEstimate: UnsafeMutablePointer<Float>?, noiseEstimate: UnsafeMutablePointer<Float>?)
+    /// The pass of eight streams with sixteen-float vectors (`sordino_solver_pass_wide`): `v`,
+    /// `numerator`, `denominator`, `speechEstimate` and `noiseEstimate` eight pointers each.
+    case widePass(SordinoWidePass, columns: UnsafePointer<Float>, columnStride: Int, rows: UnsafePointer<Float>,
+                  stride: Int, bins: Int, h: UnsafePointer<Float>, v: UnsafePointer<UnsafeMutablePointer<Float>?>,
+                  epsilon: Float, beta: Int32, numerator: UnsafePointer<UnsafeMutablePointer<Float>?>,
+                  denominator: UnsafePointer<UnsafeMutablePointer<Float>?>, speech: Int,
+                  speechEstimate: UnsafePointer<UnsafeMutablePointer<Float>?>?,
+                  noiseEstimate: UnsafePointer<UnsafeMutablePointer<Float>?>?)
     /// Ŝ and N̂ from W's rows (`sordino_estimate`, or `sordino_estimate_lanes` for eight streams).
     case estimate(SordinoEstimate, rows: UnsafePointer<Float>, bins: Int, stride: Int, speech: Int,
                   h: UnsafePointer<Float>, speechEstimate: UnsafeMutablePointer<Float>,
@@ -48,6 +56,10 @@ func run(_ call: EngineKernelCall) {
                        speechEstimate, noiseEstimate):
             kernel(rows, Int32(first), Int32(end), Int32(stride), h, v, epsilon, beta, numerator, denominator,
                    Int32(speech), speechEstimate, noiseEstimate)
+        case let .widePass(kernel, columns, columnStride, rows, stride, bins, h, v, epsilon, beta, numerator,
+                           denominator, speech, speechEstimate, noiseEstimate):
+            kernel(columns, Int32(columnStride), rows, Int32(stride), Int32(bins), h, v, epsilon, beta, numerator,
+                   denominator, Int32(speech), speechEstimate, noiseEstimate)
         case let .estimate(kernel, rows, bins, stride, speech, h, speechEstimate, noiseEstimate):
             kernel(rows, Int32(bins), Int32(stride), Int32(speech), h, speechEstimate, noiseEstimate)
         case let .gainStep(kernel, network, features, hidden):

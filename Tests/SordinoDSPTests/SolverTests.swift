@@ -50,13 +50,17 @@ struct SolverTests {
 
     /// `iterate(streams:…)` from `lanesFrom` streams on (eight streams in the lanes of one pass, in
     /// chunks of eight) gives each stream what its own solve gives, up to rounding: 11 streams, one
-    /// without input (left untouched), a bin count that is not a multiple of 8, ten updates.
-    @Test(arguments: [0, 1, 2] as [BetaDivergence])
-    func streamsInLanesSolveAsEachAlone(beta: BetaDivergence) throws {
+    /// without input (left untouched), a bin count that is not a multiple of 8 (nor of 16), ten
+    /// updates; with the eight-lane pass and, where the CPU has AVX-512, the sixteen-lane one.
+    @Test(arguments: [0, 1, 2] as [BetaDivergence], [false, true])
+    func streamsInLanesSolveAsEachAlone(beta: BetaDivergence, sixteenLanes: Bool) throws {
         let streams = 11, absent = 9, binCount = 203
         #expect(streams >= ActivationSolver.lanesFrom)
         let basis = Signal.randomBasis(binCount: binCount, speechRank: 12, noiseRank: 9, seed: 7)
-        let together = try ActivationSolver(basis: basis, beta: beta, sparsity: 0.01, relativeFloor: 0.1, streams: streams)
+        let together = try ActivationSolver(basis: basis, beta: beta, sparsity: 0.01, relativeFloor: 0.1, streams: streams,
+                                            sixteenLanes: sixteenLanes)
+        let wide = together.passesSixteenLanes
+        if !sixteenLanes { #expect(!wide) }
         let alone = try ActivationSolver(basis: basis, beta: beta, sparsity: 0.01, relativeFloor: 0.1)
         let a = together.activationStride, b = together.binStride
         let spectra = (0..<streams).map { Self.padded(Signal.randomSpectrum(binCount: binCount, seed: UInt64(30 + $0)), stride: b) }
@@ -139,13 +143,15 @@ struct SolverTests {
     /// and N̂ of h before the update: bit for bit what `estimate(streams:…)` gives for that h (the
     /// same sums, taken in the same reading of W), with that h kept beside them; the update itself is
     /// the plain one's up to rounding (its Λ is Ŝ + N̂ + ε, summed in two parts); a stream without
-    /// input is left alone. One stream, three (stream by stream) and eleven (in lanes); each β.
-    @Test(arguments: [1, 3, 11], [0, 1, 2] as [BetaDivergence])
-    func lastUpdateKeepsTheEstimatesOfItsActivations(streams: Int, beta: BetaDivergence) throws {
+    /// input is left alone. One stream, three (stream by stream) and eleven (in lanes: eight, and
+    /// sixteen where the CPU has AVX-512); each β.
+    @Test(arguments: [(1, true), (3, true), (11, false), (11, true)], [0, 1, 2] as [BetaDivergence])
+    func lastUpdateKeepsTheEstimatesOfItsActivations(streamsAndWidth: (Int, Bool), beta: BetaDivergence) throws {
+        let (streams, sixteenLanes) = streamsAndWidth
         let absent = streams > 1 ? streams - 2 : -1, binCount = 203
         let basis = Signal.randomBasis(binCount: binCount, speechRank: 12, noiseRank: 9, seed: 7)
-        let keeping = try ActivationSolver(basis: basis, beta: beta, sparsity: 0.01, streams: streams)
-        let plain = try ActivationSolver(basis: basis, beta: beta, sparsity: 0.01, streams: streams)
+        let keeping = try ActivationSolver(basis: basis, beta: beta, sparsity: 0.01, streams: streams, sixteenLanes: sixteenLanes)
+        let plain = try ActivationSolver(basis: basis, beta: beta, sparsity: 0.01, streams: streams, sixteenLanes: sixteenLanes)
         let a = keeping.activationStride, b = keeping.binStride
         let v = UnsafeMutablePointer<Float>.allocate(capacity: streams * b)
         let h = UnsafeMutablePointer<Float>.allocate(capacity: 3 * streams * a)

@@ -31,6 +31,25 @@ SordinoSolverPass sordino_solver_pass(int *fused);
 /// interleaved chains. No allocation, no lock, no system call.
 SordinoSolverPass sordino_solver_pass_lanes(void);
 
+/// The pass for eight streams with sixteen-float vectors (AVX-512): `columns` is W transposed
+/// (`column_stride` floats per atom, a multiple of 16, zeros past `bins`), `rows` W as for
+/// `SordinoSolverPass` (`stride` floats per bin, a multiple of 8); `h` the eight streams'
+/// activations interleaved (atom k of stream s at 8·k + s); `v[s]` stream s's spectrum (`bins`
+/// floats; NULL: an absent stream, taken as zeros); Wᵀ·P and Wᵀ·Q of each stream added into its
+/// `numerator[s]` and `denominator[s]` (`stride` floats each, NULL: not kept; the caller zeroes
+/// them first); when `speech_estimate` is not NULL, each stream's Ŝ and N̂ of the h it read into
+/// `speech_estimate[s]` and `noise_estimate[s]` (NULL: not kept) and Λ = Ŝ + N̂ + ε. For each bin
+/// group of sixteen, Λ with the bins in the lanes and every stream's activation broadcast, then
+/// Wᵀ·P with sixteen atoms in the lanes and every stream's weight at a bin broadcast: each stream's
+/// sums are those of `sordino_solver_pass` up to rounding. No allocation, no lock, no system call.
+typedef void (*SordinoWidePass)(const float *columns, int column_stride, const float *rows, int stride, int bins,
+                                const float *h, float *const *v, float epsilon, int beta,
+                                float *const *numerator, float *const *denominator, int speech,
+                                float *const *speech_estimate, float *const *noise_estimate);
+
+/// The wide pass where the CPU has AVX-512F (with AVX2 and FMA), else NULL.
+SordinoWidePass sordino_solver_pass_wide(void);
+
 /// Runs `steps` steps of twelve independent chains of eight lanes, x ← x·a + b, with the same
 /// multiply-add as the pass chosen for this CPU, and returns the sum of the chains' lanes (so no
 /// step is left out). 192 flops per step: for timing the machine's multiply-add peak.
