@@ -650,11 +650,30 @@ WIDE static inline __attribute__((always_inline)) __m512 load_bins(const float *
 
 /// Wᵀ·P (or Wᵀ·Q) of one group of `count` ≤ 16 bins from f0 for eight streams, added into
 /// `sums[s]` (NULL: none): atoms sixteen to a vector (W's rows), each stream's weight at a bin
-/// broadcast from `weights` (16 floats per stream), eight chains of `count` multiply-adds per block
-/// of atoms; the last eight atoms of a stride that is not a multiple of 16 in half vectors.
+/// broadcast from `weights` (16 floats per stream); 32 atoms at a time (sixteen chains of `count`
+/// multiply-adds, each row read once for both halves: a tenth faster than 16 at a time, measured
+/// alone), then 16, then the last eight of a stride that is not a multiple of 16 in half vectors.
 WIDE static inline __attribute__((always_inline)) void add_rows_wide(const float *rows, int stride, int f0, int count,
                                                                    const float *weights, float *const *sums) {
     int k = 0;
+    for (; k + 32 <= stride; k += 32) {   // two blocks of atoms: sixteen chains
+        __m512 sum[8], more[8];
+        for (int s = 0; s < 8; s++) sum[s] = more[s] = _mm512_setzero_ps();
+        for (int i = 0; i < count; i++) {
+            const float *row = rows + (long)(f0 + i) * stride + k;
+            const __m512 w = _mm512_loadu_ps(row), x = _mm512_loadu_ps(row + 16);
+            for (int s = 0; s < 8; s++) {
+                const __m512 weight = _mm512_set1_ps(weights[16 * s + i]);
+                sum[s] = _mm512_fmadd_ps(w, weight, sum[s]);
+                more[s] = _mm512_fmadd_ps(x, weight, more[s]);
+            }
+        }
+        for (int s = 0; s < 8; s++)
+            if (sums[s]) {
+                _mm512_storeu_ps(sums[s] + k, _mm512_add_ps(_mm512_loadu_ps(sums[s] + k), sum[s]));
+                _mm512_storeu_ps(sums[s] + k + 16, _mm512_add_ps(_mm512_loadu_ps(sums[s] + k + 16), more[s]));
+            }
+    }
     for (; k + 16 <= stride; k += 16) {
         __m512 sum[8];
         for (int s = 0; s < 8; s++) sum[s] = _mm512_setzero_ps();

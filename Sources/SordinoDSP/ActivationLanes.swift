@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Eight streams solved in the lanes of one pass over W: their activations interleaved, the pass, and each stream's update in its lane.
+// Eight streams solved in one pass over W: a stream in each of eight lanes, or with AVX-512 sixteen bins or atoms of a stream a vector; their activations interleaved, each stream's update.
 
 import CEngineKernels
 

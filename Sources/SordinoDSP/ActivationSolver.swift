@@ -19,7 +19,8 @@ import CEngineKernels
 /// updates several channels' activations in one pass over W per iteration: each group of rows,
 /// read once, serves every stream while it sits in the L1 cache, and every stream's arithmetic is
 /// that of a solve of its own (bit for bit below `lanesFrom` streams, up to rounding from there on,
-/// where eight streams share each multiply-add's lanes).
+/// where eight streams share each multiply-add's lanes, or, where the CPU has AVX-512, each
+/// sixteen-float multiply-add serves sixteen bins or atoms of one stream: `passesSixteenLanes`).
 /// Real-time: `solve`, `initialise` and `estimate` (ActivationEstimates.swift) are allocation-free;
 /// eight streams in lanes: ActivationLanes.swift.
 public struct ActivationSolver: ~Copyable {

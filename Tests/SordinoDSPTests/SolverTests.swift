@@ -50,13 +50,14 @@ struct SolverTests {
 
     /// `iterate(streams:…)` from `lanesFrom` streams on (eight streams in the lanes of one pass, in
     /// chunks of eight) gives each stream what its own solve gives, up to rounding: 11 streams, one
-    /// without input (left untouched), a bin count that is not a multiple of 8 (nor of 16), ten
-    /// updates; with the eight-lane pass and, where the CPU has AVX-512, the sixteen-lane one.
+    /// without input (left untouched), a bin count that is not a multiple of 8 (nor of 16), 16 + 40
+    /// slots (the sixteen-lane pass's blocks of 32, 16 and 8 atoms), ten updates; with the eight-lane
+    /// pass and, where the CPU has AVX-512, the sixteen-lane one.
     @Test(arguments: [0, 1, 2] as [BetaDivergence], [false, true])
     func streamsInLanesSolveAsEachAlone(beta: BetaDivergence, sixteenLanes: Bool) throws {
         let streams = 11, absent = 9, binCount = 203
         #expect(streams >= ActivationSolver.lanesFrom)
-        let basis = Signal.randomBasis(binCount: binCount, speechRank: 12, noiseRank: 9, seed: 7)
+        let basis = Signal.randomBasis(binCount: binCount, speechRank: 12, noiseRank: 33, seed: 7)
         let together = try ActivationSolver(basis: basis, beta: beta, sparsity: 0.01, relativeFloor: 0.1, streams: streams,
                                             sixteenLanes: sixteenLanes)
         let wide = together.passesSixteenLanes
