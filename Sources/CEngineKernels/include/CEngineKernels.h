@@ -106,7 +106,9 @@ SordinoGainStep sordino_gain_step(void);
 typedef void (*SordinoGainStepStreams)(const SordinoGainNetwork *network, int count, const float *const *features,
                                        float *const *hidden, float *const *gains);
 
-/// The step of several streams for this CPU, built as `sordino_solver_pass`'s choice is.
+/// The step of several streams for this CPU, built as `sordino_solver_pass`'s choice is; where the
+/// CPU has AVX-512, eight streams' products in sixteen-float vectors (the AVX2 build's results bit
+/// for bit: each row's sum over the columns in order, fused).
 SordinoGainStepStreams sordino_gain_step_streams(void);
 
 /// The step's e^x and tanh x on `count` floats (a multiple of 8), baseline build: for tests.
