@@ -551,19 +551,20 @@ static inline __attribute__((always_inline)) void to_lanes(float *const *columns
         for (int l = 0; l < 8; l++) lanes[8 * (long)i + l] = columns[l] ? columns[l][i] : 0;
 }
 
-/// columns[l][i] = lanes[8·i + l] for i < count and each l < 8 whose column is not NULL.
-static inline __attribute__((always_inline)) void from_lanes(const float *lanes, int count, float *const *columns) {
+/// columns[l][i] = lanes[lane_stride·i + l] for i < count and each l < 8 whose column is not NULL.
+static inline __attribute__((always_inline)) void from_lanes(const float *lanes, int lane_stride, int count,
+                                                             float *const *columns) {
     int i = 0;
     for (; i + 8 <= count; i += 8) {
         Lanes x[8];
-        for (int j = 0; j < 8; j++) x[j] = load8(lanes + 8 * (long)(i + j));
+        for (int j = 0; j < 8; j++) x[j] = load8(lanes + lane_stride * (long)(i + j));
         transpose8x8(x);
         for (int l = 0; l < 8; l++)
             if (columns[l]) store8(columns[l] + i, x[l]);
     }
     for (; i < count; i++)
         for (int l = 0; l < 8; l++)
-            if (columns[l]) columns[l][i] = lanes[8 * (long)i + l];
+            if (columns[l]) columns[l][i] = lanes[lane_stride * (long)i + l];
 }
 
 // Each kernel body above is built twice: NAME_baseline for any CPU of the architecture and, on
@@ -642,8 +643,8 @@ BOTH_BUILDS(void, square_root, (float *x, int count), { square_root(x, count); }
 
 BOTH_BUILDS(void, to_lanes, (float *const *columns, int count, float *lanes),
             { to_lanes(columns, count, lanes); })
-BOTH_BUILDS(void, from_lanes, (const float *lanes, int count, float *const *columns),
-            { from_lanes(lanes, count, columns); })
+BOTH_BUILDS(void, from_lanes, (const float *lanes, int lane_stride, int count, float *const *columns),
+            { from_lanes(lanes, lane_stride, count, columns); })
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -859,8 +860,8 @@ void sordino_to_lanes(float *const *columns, int count, float *lanes) {
     CHOSEN(to_lanes)(columns, count, lanes);
 }
 
-void sordino_from_lanes(const float *lanes, int count, float *const *columns) {
-    CHOSEN(from_lanes)(lanes, count, columns);
+void sordino_from_lanes(const float *lanes, int lane_stride, int count, float *const *columns) {
+    CHOSEN(from_lanes)(lanes, lane_stride, count, columns);
 }
 
 void sordino_adapt_atoms(float *rows, int bins, int stride, int first_lane, int groups, int first_slot, int count,

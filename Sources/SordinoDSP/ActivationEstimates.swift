@@ -62,8 +62,8 @@ extension ActivationSolver {
         for lane in 0..<8 {
             laneColumns[lane] = lane < count && inputs[first + lane] != nil ? estimates(stream: first + lane).speech : nil
         }
-        run(.fromLanes(lanes: laneEstimates, count: binCount, columns: laneColumns))
+        run(.fromLanes(lanes: laneEstimates, laneStride: 8, count: binCount, columns: laneColumns))
         for lane in 0..<8 where laneColumns[lane] != nil { laneColumns[lane] = estimates(stream: first + lane).noise }
-        run(.fromLanes(lanes: laneEstimates + 8 * binCount, count: binCount, columns: laneColumns))
+        run(.fromLanes(lanes: laneEstimates + 8 * binCount, laneStride: 8, count: binCount, columns: laneColumns))
     }
 }

@@ -98,7 +98,7 @@ extension ActivationSolver {
             store8(y, laneActivations + i)
         }
         for lane in 0..<8 { laneColumns[lane] = lane < count && inputs[first + lane] != nil ? activations[first + lane] : nil }
-        run(.fromLanes(lanes: laneActivations, count: a, columns: laneColumns))
+        run(.fromLanes(lanes: laneActivations, laneStride: 8, count: a, columns: laneColumns))
     }
 
     /// The activations of streams `first ..< first + count` (count ≤ 8) into `laneActivations`,

@@ -214,11 +214,16 @@ public struct ActivationSolver: ~Copyable {
             totals[0] += sums[j] - atomSums[first + j]
             atomSums[first + j] = sums[j]
         }
-        if passWide != nil {   // Wᵀ's columns of those slots follow W's rows
-            let a = activationStride
-            for j in first..<(first + count) {
-                let column = basisColumns + j * columnStride
-                for f in 0..<binCount { column[f] = basisRows[f * a + j] }
+        if passWide != nil {   // Wᵀ's columns of those slots follow W's rows, eight slots at a time
+            var j = first
+            while j < first + count {
+                let start = min(j, activationStride - 8), shift = j - start   // eight slots within a row
+                for lane in 0..<8 {
+                    let slot = start + lane
+                    laneColumns[lane] = lane >= shift && slot < first + count ? basisColumns + slot * columnStride : nil
+                }
+                run(.fromLanes(lanes: basisRows + start, laneStride: activationStride, count: binCount, columns: laneColumns))
+                j = start + 8
             }
         }
     }

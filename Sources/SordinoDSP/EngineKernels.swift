@@ -34,9 +34,11 @@ enum EngineKernelCall {
     /// x[i] ← √x[i] for i < count (`sordino_square_root`).
     case squareRoot(UnsafeMutablePointer<Float>, count: Int)
     /// Eight streams' vectors (`columns`, nil for a lane of zeros) interleaved into `lanes`
-    /// (`sordino_to_lanes`), and back (`sordino_from_lanes`, nil columns skipped).
+    /// (`sordino_to_lanes`), and back (`sordino_from_lanes`, nil columns skipped; rows of
+    /// `laneStride` floats, 8 for lanes).
     case toLanes(columns: UnsafePointer<UnsafeMutablePointer<Float>?>, count: Int, lanes: UnsafeMutablePointer<Float>)
-    case fromLanes(lanes: UnsafePointer<Float>, count: Int, columns: UnsafePointer<UnsafeMutablePointer<Float>?>)
+    case fromLanes(lanes: UnsafePointer<Float>, laneStride: Int, count: Int,
+                   columns: UnsafePointer<UnsafeMutablePointer<Float>?>)
     /// One step of the online noise atoms (`sordino_adapt_atoms`).
     case adaptAtoms(rows: UnsafeMutablePointer<Float>, bins: Int, stride: Int, firstLane: Int, groups: Int,
                     firstSlot: Int, count: Int, numerators: UnsafeMutablePointer<Float>, numeratorStride: Int,
@@ -70,8 +72,8 @@ func run(_ call: EngineKernelCall) {
             sordino_square_root(x, Int32(count))
         case let .toLanes(columns, count, lanes):
             sordino_to_lanes(columns, Int32(count), lanes)
-        case let .fromLanes(lanes, count, columns):
-            sordino_from_lanes(lanes, Int32(count), columns)
+        case let .fromLanes(lanes, laneStride, count, columns):
+            sordino_from_lanes(lanes, Int32(laneStride), Int32(count), columns)
         case let .adaptAtoms(rows, bins, stride, firstLane, groups, firstSlot, count, numerators, numeratorStride,
                              streams, activations, ratios, forgetting, sums):
             sordino_adapt_atoms(rows, Int32(bins), Int32(stride), Int32(firstLane), Int32(groups), Int32(firstSlot),

@@ -124,9 +124,10 @@ void sordino_square_root(float *x, int count);
 /// where the CPU has it). No allocation, no lock, no system call.
 void sordino_to_lanes(float *const *columns, int count, float *lanes);
 
-/// The reverse of `sordino_to_lanes`: columns[l][i] = lanes[8·i + l] for i < `count` and every l < 8
-/// whose column is not NULL. No allocation, no lock, no system call.
-void sordino_from_lanes(const float *lanes, int count, float *const *columns);
+/// The reverse of `sordino_to_lanes` (`lane_stride` 8), or eight columns out of rows of `lane_stride`
+/// floats: columns[l][i] = lanes[lane_stride·i + l] for i < `count` and every l < 8 whose column is
+/// not NULL (each row's first eight floats read). No allocation, no lock, no system call.
+void sordino_from_lanes(const float *lanes, int lane_stride, int count, float *const *columns);
 
 /// One step of the online noise atoms, as `NoiseAdaptation.adapt` (SordinoDSP) documents it, eight
 /// slots at a time where the CPU has AVX2 (its arithmetic unfused, so both builds agree bit for bit):
