@@ -651,56 +651,59 @@ BOTH_BUILDS(void, from_lanes, (const float *lanes, int lane_stride, int count, f
 
 #define WIDE __attribute__((target("avx512f,avx2,fma")))
 
+/// True when this CPU runs the sixteen-float builds (AVX-512F beside AVX2 and FMA).
+static int cpu_is_wide(void) { return cpu_fuses() && __builtin_cpu_supports("avx512f"); }
+
 /// Bins f0 ..< f0 + 16 of a spectrum (`v` NULL: an absent stream, zeros), zeros past `bins`.
 WIDE static inline __attribute__((always_inline)) __m512 load_bins(const float *v, int f0, __mmask16 in_band) {
     return v ? _mm512_maskz_loadu_ps(in_band, v + f0) : _mm512_setzero_ps();
 }
 
-/// Wᵀ·P (or Wᵀ·Q) of one group of `count` ≤ 16 bins from f0 for eight streams, added into
-/// `sums[s]` (NULL: none): atoms sixteen to a vector (W's rows), each stream's weight at a bin
-/// broadcast from `weights` (16 floats per stream); 32 atoms at a time (sixteen chains of `count`
-/// multiply-adds, each row read once for both halves: a tenth faster than 16 at a time, measured
-/// alone), then 16, then the last eight of a stride that is not a multiple of 16 in half vectors.
-WIDE static inline __attribute__((always_inline)) void add_rows_wide(const float *rows, int stride, int f0, int count,
-                                                                   const float *weights, float *const *sums) {
-    int k = 0;
-    for (; k + 32 <= stride; k += 32) {   // two blocks of atoms: sixteen chains
+/// y[s] (+)= M·x[s] for eight streams, M stored column by column (`columns` columns of `stride`
+/// floats, `stride` a multiple of 8, rows contiguous): sixteen rows to a vector, each column's
+/// weight of stream s broadcast from x[s][c]; 32 rows at a time (sixteen chains, each column's 32
+/// rows read once for both halves: a tenth faster than 16 at a time in the solver's pass, measured
+/// alone), then 16 or 8 with masked loads; each row's sum over the columns in order. The sums are
+/// added to y[s] (`accumulate`) or stored there; a NULL y[s] gets nothing.
+WIDE static inline __attribute__((always_inline)) void columns_times_streams(const float *m, int stride, int columns,
+                                                                           const float *const *x, float *const *y,
+                                                                           int accumulate) {
+    int r = 0;
+    for (; r + 32 <= stride; r += 32) {
         __m512 sum[8], more[8];
         for (int s = 0; s < 8; s++) sum[s] = more[s] = _mm512_setzero_ps();
-        for (int i = 0; i < count; i++) {
-            const float *row = rows + (long)(f0 + i) * stride + k;
-            const __m512 w = _mm512_loadu_ps(row), x = _mm512_loadu_ps(row + 16);
+        for (int c = 0; c < columns; c++) {
+            const float *column = m + (long)c * stride + r;
+            const __m512 w = _mm512_loadu_ps(column), v = _mm512_loadu_ps(column + 16);
             for (int s = 0; s < 8; s++) {
-                const __m512 weight = _mm512_set1_ps(weights[16 * s + i]);
+                const __m512 weight = _mm512_set1_ps(x[s][c]);
                 sum[s] = _mm512_fmadd_ps(w, weight, sum[s]);
-                more[s] = _mm512_fmadd_ps(x, weight, more[s]);
+                more[s] = _mm512_fmadd_ps(v, weight, more[s]);
             }
         }
-        for (int s = 0; s < 8; s++)
-            if (sums[s]) {
-                _mm512_storeu_ps(sums[s] + k, _mm512_add_ps(_mm512_loadu_ps(sums[s] + k), sum[s]));
-                _mm512_storeu_ps(sums[s] + k + 16, _mm512_add_ps(_mm512_loadu_ps(sums[s] + k + 16), more[s]));
+        for (int s = 0; s < 8; s++) {
+            if (!y[s]) continue;
+            if (accumulate) {
+                sum[s] = _mm512_add_ps(_mm512_loadu_ps(y[s] + r), sum[s]);
+                more[s] = _mm512_add_ps(_mm512_loadu_ps(y[s] + r + 16), more[s]);
             }
+            _mm512_storeu_ps(y[s] + r, sum[s]);
+            _mm512_storeu_ps(y[s] + r + 16, more[s]);
+        }
     }
-    for (; k + 16 <= stride; k += 16) {
+    for (; r < stride; r += 16) {
+        const __mmask16 rows = stride - r >= 16 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
         __m512 sum[8];
         for (int s = 0; s < 8; s++) sum[s] = _mm512_setzero_ps();
-        for (int i = 0; i < count; i++) {
-            const __m512 w = _mm512_loadu_ps(rows + (long)(f0 + i) * stride + k);
-            for (int s = 0; s < 8; s++) sum[s] = _mm512_fmadd_ps(w, _mm512_set1_ps(weights[16 * s + i]), sum[s]);
+        for (int c = 0; c < columns; c++) {
+            const __m512 w = _mm512_maskz_loadu_ps(rows, m + (long)c * stride + r);
+            for (int s = 0; s < 8; s++) sum[s] = _mm512_fmadd_ps(w, _mm512_set1_ps(x[s][c]), sum[s]);
         }
-        for (int s = 0; s < 8; s++)
-            if (sums[s]) _mm512_storeu_ps(sums[s] + k, _mm512_add_ps(_mm512_loadu_ps(sums[s] + k), sum[s]));
-    }
-    if (k < stride) {
-        __m256 sum[8];
-        for (int s = 0; s < 8; s++) sum[s] = _mm256_setzero_ps();
-        for (int i = 0; i < count; i++) {
-            const __m256 w = _mm256_loadu_ps(rows + (long)(f0 + i) * stride + k);
-            for (int s = 0; s < 8; s++) sum[s] = _mm256_fmadd_ps(w, _mm256_set1_ps(weights[16 * s + i]), sum[s]);
+        for (int s = 0; s < 8; s++) {
+            if (!y[s]) continue;
+            if (accumulate) sum[s] = _mm512_add_ps(_mm512_maskz_loadu_ps(rows, y[s] + r), sum[s]);
+            _mm512_mask_storeu_ps(y[s] + r, rows, sum[s]);
         }
-        for (int s = 0; s < 8; s++)
-            if (sums[s]) _mm256_storeu_ps(sums[s] + k, _mm256_add_ps(_mm256_loadu_ps(sums[s] + k), sum[s]));
     }
 }
 
@@ -718,6 +721,7 @@ WIDE static void pass_wide(const float *columns, int column_stride, const float 
                            float *const *numerator, float *const *denominator, int speech,
                            float *const *speech_estimate, float *const *noise_estimate) {
     float weights[2][8 * 16] __attribute__((aligned(64)));   // P and Q of a group's bins, stream by stream
+    const float *p_weights[8], *q_weights[8];
     const __m512 eps = _mm512_set1_ps(epsilon);
     for (int f0 = 0; f0 < bins; f0 += 16) {
         const int count = bins - f0 < 16 ? bins - f0 : 16;
@@ -755,57 +759,27 @@ WIDE static void pass_wide(const float *columns, int column_stride, const float 
             _mm512_store_ps(weights[0] + 16 * s, p);
             _mm512_store_ps(weights[1] + 16 * s, q);
         }
-        if (beta != 2) add_rows_wide(rows, stride, f0, count, weights[0], numerator);
-        if (beta != 1) add_rows_wide(rows, stride, f0, count, weights[1], denominator);
+        // Wᵀ·P and Wᵀ·Q: the group's rows of W are the columns of Wᵀ's block.
+        const float *group_rows = rows + (long)f0 * stride;
+        for (int s = 0; s < 8; s++) {
+            p_weights[s] = weights[0] + 16 * s;
+            q_weights[s] = weights[1] + 16 * s;
+        }
+        if (beta != 2) columns_times_streams(group_rows, stride, count, p_weights, numerator, 1);
+        if (beta != 1) columns_times_streams(group_rows, stride, count, q_weights, denominator, 1);
     }
 }
 #undef COLUMNS_TIMES_H
 
 /// y[s] = M·x[s] for `count` streams as `multiply_columns_streams` computes them (each row's sum
-/// over the columns in order, so the same results bit for bit), with eight streams at once in
-/// sixteen-float vectors: 32 rows at a time (sixteen chains), then 16, then 8, every weight vector
-/// loaded once for the eight; fewer streams go to `multiply_columns_streams`.
+/// over the columns in order, fused: the same results bit for bit), eight streams at once with
+/// `columns_times_streams`; fewer streams go to `multiply_columns_streams`.
 WIDE static inline __attribute__((always_inline)) void multiply_columns_streams_wide(const float *m, int columns,
                                                                                    int stride, int count,
                                                                                    const float *const *x,
                                                                                    float *const *y) {
     if (count != 8) return multiply_columns_streams(m, columns, stride, count, x, y);
-    int r = 0;
-    for (; r + 32 <= stride; r += 32) {
-        __m512 a[8], b[8];
-        for (int s = 0; s < 8; s++) a[s] = b[s] = _mm512_setzero_ps();
-        for (int c = 0; c < columns; c++) {
-            const float *column = m + (long)c * stride + r;
-            const __m512 w = _mm512_loadu_ps(column), v = _mm512_loadu_ps(column + 16);
-            for (int s = 0; s < 8; s++) {
-                const __m512 xc = _mm512_set1_ps(x[s][c]);
-                a[s] = _mm512_fmadd_ps(w, xc, a[s]);
-                b[s] = _mm512_fmadd_ps(v, xc, b[s]);
-            }
-        }
-        for (int s = 0; s < 8; s++) {
-            _mm512_storeu_ps(y[s] + r, a[s]);
-            _mm512_storeu_ps(y[s] + r + 16, b[s]);
-        }
-    }
-    for (; r + 16 <= stride; r += 16) {
-        __m512 a[8];
-        for (int s = 0; s < 8; s++) a[s] = _mm512_setzero_ps();
-        for (int c = 0; c < columns; c++) {
-            const __m512 w = _mm512_loadu_ps(m + (long)c * stride + r);
-            for (int s = 0; s < 8; s++) a[s] = _mm512_fmadd_ps(w, _mm512_set1_ps(x[s][c]), a[s]);
-        }
-        for (int s = 0; s < 8; s++) _mm512_storeu_ps(y[s] + r, a[s]);
-    }
-    if (r < stride) {   // eight rows left (`stride` is a multiple of 8)
-        __m256 a[8];
-        for (int s = 0; s < 8; s++) a[s] = _mm256_setzero_ps();
-        for (int c = 0; c < columns; c++) {
-            const __m256 w = _mm256_loadu_ps(m + (long)c * stride + r);
-            for (int s = 0; s < 8; s++) a[s] = _mm256_fmadd_ps(w, _mm256_set1_ps(x[s][c]), a[s]);
-        }
-        for (int s = 0; s < 8; s++) _mm256_storeu_ps(y[s] + r, a[s]);
-    }
+    columns_times_streams(m, stride, columns, x, y, 0);
 }
 
 /// `gain_step_streams` with `multiply_columns_streams_wide`'s products.
@@ -817,9 +791,7 @@ WIDE static void gain_step_streams_wide(const SordinoGainNetwork *n, int count, 
 
 SordinoWidePass sordino_solver_pass_wide(void) {
 #if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return pass_wide;
+    if (cpu_is_wide()) return pass_wide;
 #endif
     return 0;
 }
@@ -845,9 +817,7 @@ SordinoGainStep sordino_gain_step(void) { return CHOSEN(gain_step); }
 
 SordinoGainStepStreams sordino_gain_step_streams(void) {
 #if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return gain_step_streams_wide;
+    if (cpu_is_wide()) return gain_step_streams_wide;
 #endif
     return CHOSEN(gain_step_streams);
 }
