@@ -80,7 +80,7 @@ public struct ActivationSolver: ~Copyable {
     let passLanes: SordinoSolverPass
     /// Eight streams' activations and partial sums interleaved for `passLanes` (activationStride × 8,
     /// 4 × activationStride × 8 twice), their spectra (binCount × 8) and their Ŝ and N̂ (binCount × 8 each);
-    /// empty below `lanesFrom`.
+    /// empty below `lanesFrom`, and the spectra and sums empty with `passWide`.
     let laneActivations: UnsafeMutablePointer<Float>
     let laneEstimates: UnsafeMutablePointer<Float>
     /// `lanesFrom`, held as a stored value so that real-time code in other files reads it without a
@@ -138,9 +138,10 @@ public struct ActivationSolver: ~Copyable {
         let a = activationStride, b = binStride
         let lanes = streamCapacity >= Self.lanesFrom ? 8 : 0
         let wide = lanes > 0 && sixteenLanes ? sordino_solver_pass_wide() : nil
+        let lanePass = wide == nil ? lanes : 0   // the eight-lane pass's spectra and sums
         columnStride = (binCount + 15) / 16 * 16
-        let total = b * a + (2 + 9 * streamCapacity) * a + 2 * b * streamCapacity + 8 + lanes * (9 * a + 3 * binCount)
-            + (wide == nil ? 0 : a * columnStride)
+        let total = b * a + (2 + 9 * streamCapacity) * a + 2 * b * streamCapacity + 8
+            + lanes * (a + 2 * binCount) + lanePass * (8 * a + binCount) + (wide == nil ? 0 : a * columnStride)
         var arena = FloatArena(capacity: total)
         basisRows = arena.take(b * a)   // rows past binCount stay zero: the pass reads whole groups of 8
         atomSums = arena.take(a)
@@ -152,9 +153,9 @@ public struct ActivationSolver: ~Copyable {
         estimatedActivations = arena.take(a * streamCapacity)
         totals = arena.take(8)
         laneActivations = arena.take(lanes * a)
-        laneSpectra = arena.take(lanes * binCount)
-        laneNumerator = arena.take(lanes * 4 * a)
-        laneDenominator = arena.take(lanes * 4 * a)
+        laneSpectra = arena.take(lanePass * binCount)
+        laneNumerator = arena.take(lanePass * 4 * a)
+        laneDenominator = arena.take(lanePass * 4 * a)
         laneEstimates = arena.take(lanes * 2 * binCount)
         basisColumns = arena.take(wide == nil ? 0 : a * columnStride)
         passWide = wide
