@@ -789,6 +789,25 @@ WIDE static void gain_step_streams_wide(const SordinoGainNetwork *n, int count, 
 #undef GAIN_STEP_STREAMS
 #endif
 
+/// `peak` with sixteen-float chains: the multiply-add of the sixteen-lane pass.
+WIDE static float peak_wide(long steps) {
+    const __m512 a = _mm512_set1_ps(0.9999f), b = _mm512_set1_ps(1e-4f);
+    __m512 x[12];
+    for (int c = 0; c < 12; c++) x[c] = _mm512_set1_ps(0.1f + 0.01f * (float)c);
+    for (long step = 0; step < steps; step++)
+        for (int c = 0; c < 12; c++) x[c] = _mm512_fmadd_ps(x[c], a, b);
+    float sum = 0;
+    for (int c = 0; c < 12; c++) sum += _mm512_reduce_add_ps(x[c]);
+    return sum;
+}
+
+SordinoPeakLoop sordino_peak_loop_wide(void) {
+#if defined(__x86_64__)
+    if (cpu_is_wide()) return peak_wide;
+#endif
+    return 0;
+}
+
 SordinoWidePass sordino_solver_pass_wide(void) {
 #if defined(__x86_64__)
     if (cpu_is_wide()) return pass_wide;

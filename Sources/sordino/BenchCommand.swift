@@ -17,7 +17,8 @@ struct Bench: ParsableCommand {
         same run (the same engine with 0 iterations: STFT, mask and overlap-add), the real-time \
         factor, the FFTs' share of a hop (a line under the preset says so when its FFT length is not \
         in the shipped FFTW wisdom and FFTW estimated the plans), the solver's GFLOP/s and its share of the machine's \
-        multiply-add peak (a SIMD loop timed in the same run; — with no iterations, or when the solve takes under a tenth \
+        multiply-add peak (a SIMD loop timed in the same run, of sixteen lanes where 6 or more channels are solved \
+        with AVX-512's sixteen-lane pass; — with no iterations, or when the solve takes under a tenth \
         of the hop, too little to time by difference), and the heap allocations during the \
         timed calls (0 expected; counted when libMallocInterposerSwift.so sits next to the binary, \
         as after `swift build -c release`, or is preloaded). With --channels N > 1, also the cost of \
@@ -56,13 +57,13 @@ struct Bench: ParsableCommand {
             var records: [BenchRecord] = []
             if !json { print(BenchRecord.header(peak: peak, counted: counter != nil)) }
             for path in paths {
-                let record = try measure(Preset.load(path: path), counter: counter, peak: peak.gflops)
+                let record = try measure(Preset.load(path: path), counter: counter, peak: peak.gflops, widePeak: peak.wide)
                 if !json { print(record.line) }
                 records.append(record)
             }
             if json {
                 let report = BenchReport(machine: BenchReport.machine(), multiplyAddPeakGFLOPs: peak.gflops,
-                                         multiplyAddFused: peak.fused, allocationsCounted: counter != nil,
+                                         multiplyAddPeakWideGFLOPs: peak.wide, multiplyAddFused: peak.fused, allocationsCounted: counter != nil,
                                          seconds: seconds, presets: records)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -74,7 +75,7 @@ struct Bench: ParsableCommand {
     }
 
     /// Every figure of one preset, measured in this run.
-    func measure(_ preset: Preset, counter: AllocationCounter?, peak: Double) throws -> BenchRecord {
+    func measure(_ preset: Preset, counter: AllocationCounter?, peak: Double, widePeak: Double?) throws -> BenchRecord {
         let config = preset.engineConfiguration(channelCount: channels)
         let block = blockSize ?? config.hopLength
         func time(_ c: EngineConfiguration) throws -> EngineTiming {
@@ -97,6 +98,8 @@ struct Bench: ParsableCommand {
             + config.adaptiveNoiseRank
         // Multiply-adds per iteration: W·h, then Wᵀ·P (β = 0, 1) and Wᵀ·Q (β = 0, 2).
         let products = config.beta == 0 ? 3 : 2
+        // The solve's lanes: sixteen where the channels are solved by the sixteen-lane pass.
+        let wide: Double? = !config.linkChannels && channels >= ActivationSolver.lanesFrom ? widePeak : nil
         let flops = 2.0 * Double(products * solved * atoms * config.iterations * channels)
         let solverMicroseconds = solve.microsecondsPerHop - baseline.microsecondsPerHop
         // No iterations, no solve: the two runs are the same engine and their difference is noise
@@ -117,7 +120,7 @@ struct Bench: ParsableCommand {
             ratio: solve.microsecondsPerHop / baseline.microsecondsPerHop, realTimeFactor: solve.realTimeFactor,
             fftMicrosecondsPerHop: fft, fftShare: fft / solve.microsecondsPerHop,
             fftFromWisdom: RealFFT.plannedFromWisdom(length: config.fftLength), solverGFLOPs: gflops,
-            peakShare: gflops.map { $0 / peak },
+            peakShare: gflops.map { $0 / (wide ?? peak) }, peakLanes: wide == nil ? 8 : 16,
             allocations: counter == nil ? nil : (solve.allocations ?? 0) + (baseline.allocations ?? 0)
                 + (scaling?.allocations ?? 0) + (fullBand?.allocations ?? 0),
             oneChannelMicrosecondsPerHop: scaling?.oneChannelMicrosecondsPerHop, channelScaling: scaling?.ratio,

@@ -149,9 +149,16 @@ func fftPairMicroseconds(length: Int) throws -> Double {
 /// The machine's single-core multiply-add rate in GFLOP/s (2 flops per lane and step), measured by
 /// `CEngineKernels`'s loop of 12 independent 8-lane chains (so latency does not limit it),
 /// `x ← x·a + b`, built as the solver's pass over W is for this CPU: fused (AVX2 with FMA) where
-/// the CPU has FMA, else a multiply then an add. The best of 5 runs of 2 × 10⁶ steps.
-func multiplyAddPeak() -> (gflops: Double, fused: Bool) {
+/// the CPU has FMA, else a multiply then an add. The best of 5 runs of 2 × 10⁶ steps. `wide`: the
+/// rate of sixteen-lane chains (`sordino_peak_loop_wide`, the multiply-add of the sixteen-lane pass
+/// of eight or more channels), nil where the CPU does not run it.
+func multiplyAddPeak() -> (gflops: Double, fused: Bool, wide: Double?) {
     guard let loop = sordino_peak_loop() else { preconditionFailure("CEngineKernels chose no peak loop") }
+    return (bestRate(loop, lanes: 8), ActivationSolver.passIsFused, sordino_peak_loop_wide().map { bestRate($0, lanes: 16) })
+}
+
+/// GFLOP/s of `loop` (12 chains of `lanes` lanes), the best of 5 runs of 2 × 10⁶ steps.
+private func bestRate(_ loop: SordinoPeakLoop, lanes: Int) -> Double {
     var best = 0.0
     var sink: Float = 0
     for _ in 0..<5 {
@@ -159,10 +166,10 @@ func multiplyAddPeak() -> (gflops: Double, fused: Bool) {
         let t0 = threadCPUSeconds()
         sink += loop(steps)
         let elapsed = threadCPUSeconds() - t0
-        best = Swift.max(best, Double(steps * 12 * 8 * 2) / elapsed / 1e9)
+        best = Swift.max(best, Double(steps * 12 * lanes * 2) / elapsed / 1e9)
     }
     precondition(sink.isFinite, "the peak loop diverged")
-    return (best, ActivationSolver.passIsFused)
+    return best
 }
 
 /// Counts heap allocations through the malloc interposer's C functions when the process runs with

@@ -21,10 +21,14 @@ struct BenchRecord: Codable {
     let fftMicrosecondsPerHop, fftShare: Double
     /// Whether the FFTs' plans came from the shipped FFTW wisdom (else FFTW estimated them).
     let fftFromWisdom: Bool
-    /// Solver flops over (hop − baseline), and that over the multiply-add peak; nil (JSON: absent)
-    /// when the solve took less than `BenchRecord.resolvableSolverShare` of the hop, too little of it
-    /// for the difference of two timings to say anything (a speech-192k hop is mostly FFTs).
+    /// Solver flops over (hop − baseline), and that over the multiply-add peak of the lanes it runs
+    /// in (`peakLanes`); nil (JSON: absent) when the solve took less than
+    /// `BenchRecord.resolvableSolverShare` of the hop, too little of it for the difference of two
+    /// timings to say anything (a speech-192k hop is mostly FFTs).
     let solverGFLOPs, peakShare: Double?
+    /// 16 when the solve runs the sixteen-lane pass (from `ActivationSolver.lanesFrom` channels, on a
+    /// CPU with AVX-512), its share then of the sixteen-lane peak; else 8.
+    let peakLanes: Int
 
     /// The least share of a hop the solve must take for its GFLOP/s to be reported.
     static let resolvableSolverShare = 0.1
@@ -36,9 +40,11 @@ struct BenchRecord: Codable {
     /// With --full-band on a band-limited preset: every bin solved, and its cost over the band-limited one.
     let fullBandMicrosecondsPerHop, bandLimitSpeedup: Double?
 
-    static func header(peak: (gflops: Double, fused: Bool), counted: Bool) -> String {
-        String(format: "multiply-add peak %.1f GFLOP/s (%@, one core); allocations %@\n", peak.gflops,
-               peak.fused ? "fused, as the solver's pass" : "multiply then add: this CPU has no FMA", counted ? "counted" : "not counted")
+    static func header(peak: (gflops: Double, fused: Bool, wide: Double?), counted: Bool) -> String {
+        String(format: "multiply-add peak %.1f GFLOP/s (%@, one core)%@; allocations %@\n", peak.gflops,
+               peak.fused ? "fused, as the solver's pass" : "multiply then add: this CPU has no FMA",
+               peak.wide.map { String(format: ", %.1f with sixteen lanes (peak%% of the sixteen-lane pass)", $0) } ?? "",
+               counted ? "counted" : "not counted")
             + "preset              rate   bins     atoms it  µs/hop   p50    p99     max   base  ratio    RTF  FFT%  "
             + "GFLOP/s peak%  allocs"
     }
@@ -70,6 +76,8 @@ struct BenchRecord: Codable {
 struct BenchReport: Codable {
     let machine: String
     let multiplyAddPeakGFLOPs: Double
+    /// The sixteen-lane rate where the CPU runs the sixteen-lane pass; absent otherwise.
+    let multiplyAddPeakWideGFLOPs: Double?
     let multiplyAddFused: Bool
     let allocationsCounted: Bool
     let seconds: Double

@@ -58,6 +58,10 @@ typedef float (*SordinoPeakLoop)(long steps);
 /// The peak loop for this CPU, built as `sordino_solver_pass`'s choice is.
 SordinoPeakLoop sordino_peak_loop(void);
 
+/// The same loop with twelve chains of sixteen lanes (384 flops per step), the multiply-add of
+/// `sordino_solver_pass_wide`, where the CPU runs it; else NULL.
+SordinoPeakLoop sordino_peak_loop_wide(void);
+
 /// The speech and noise estimates Ŝ = Ws·hs, N̂ = Wn·hn for bins f < `bins`: `rows` is W bin-major
 /// (`stride` floats per bin, a multiple of 8, zero-padded), the speech atoms in slots 0 ..< `speech`
 /// (a multiple of 8), the noise atoms after; `h` `stride` floats. Writes `bins` floats of each.
