@@ -721,7 +721,11 @@ WIDE static void pass_wide(const float *columns, int column_stride, const float 
                            float *const *numerator, float *const *denominator, int speech,
                            float *const *speech_estimate, float *const *noise_estimate) {
     float weights[2][8 * 16] __attribute__((aligned(64)));   // P and Q of a group's bins, stream by stream
-    const float *p_weights[8], *q_weights[8];
+    const float *p_weights[8], *q_weights[8];   // each stream's P and Q in `weights`
+    for (int s = 0; s < 8; s++) {
+        p_weights[s] = weights[0] + 16 * s;
+        q_weights[s] = weights[1] + 16 * s;
+    }
     const __m512 eps = _mm512_set1_ps(epsilon);
     for (int f0 = 0; f0 < bins; f0 += 16) {
         const int count = bins - f0 < 16 ? bins - f0 : 16;
@@ -761,10 +765,6 @@ WIDE static void pass_wide(const float *columns, int column_stride, const float 
         }
         // Wᵀ·P and Wᵀ·Q: the group's rows of W are the columns of Wᵀ's block.
         const float *group_rows = rows + (long)f0 * stride;
-        for (int s = 0; s < 8; s++) {
-            p_weights[s] = weights[0] + 16 * s;
-            q_weights[s] = weights[1] + 16 * s;
-        }
         if (beta != 2) columns_times_streams(group_rows, stride, count, p_weights, numerator, 1);
         if (beta != 1) columns_times_streams(group_rows, stride, count, q_weights, denominator, 1);
     }
