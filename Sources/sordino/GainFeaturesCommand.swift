@@ -15,7 +15,8 @@ struct GainFeaturesCommand: ParsableCommand {
         Makes --mixtures mixtures of --seconds each from --speech and --noise (a folder per noise \
         type), augmented as docs/QUALITY.md describes (speed, EQ, reverberation, noise mixing, bursts, \
         --synthetic-noise's noises, --noise-speed's sped-up noise recordings, \
-        SNR --snr-range (−5…20 dB), level, --clean-share mixtures of clean speech alone, 8 % of noise alone), deterministic per --seed. Each runs \
+        SNR --snr-range (−5…20 dB), level, --clean-share mixtures of clean speech alone, 8 % of noise alone, \
+        --sixteen-bit's mixtures as 16-bit files hold them), deterministic per --seed. Each runs \
         through the preset's engine with the gain refinement observing (features only, mask unchanged), \
         one hop per call. Writes to --out: features.npy (mixtures × hops × features, see \
         `GainFeatures` in SordinoDSP), targets.npy (mixtures × hops × bands: per band, \
@@ -53,6 +54,9 @@ struct GainFeaturesCommand: ParsableCommand {
     @Option(name: .customLong("clean-share"),
             help: "Share (0…0.92) of mixtures of clean speech alone (under a −90 dBFS noise floor), where the ideal gain is 1 throughout; 8 % of mixtures are noise alone whatever it is.")
     var cleanShare: Float = 0.08
+    @Option(name: .customLong("sixteen-bit"),
+            help: "Share (0…1) of mixtures made as a 16-bit file holds them: no −90 dBFS floor, rounded to 16 bits (TPDF-dithered in half), and in half of them 0–0.5 s of digital silence first. Frames of digital silence, which the engine passes unheard, are no rows of the data. 0 leaves every mixture as without it.")
+    var sixteenBit: Float = 0
     @Option(help: "Mixtures to make.") var mixtures: Int = 200
     @Option(name: .customLong("write-audio"),
             help: "Also write the first N mixtures as 32-bit float WAVs to OUT/audio (mixture-I.wav and speech-I.wav), to listen to them.")
@@ -70,6 +74,7 @@ struct GainFeaturesCommand: ParsableCommand {
         guard (0...1).contains(syntheticNoise) else { throw ValidationError("--synthetic-noise must lie in 0…1.") }
         guard (0...0.92).contains(cleanShare) else { throw ValidationError("--clean-share must lie in 0…0.92 (8 % of mixtures are noise alone).") }
         guard (0...1).contains(noiseSpeed) else { throw ValidationError("--noise-speed must lie in 0…1.") }
+        guard (0...1).contains(sixteenBit) else { throw ValidationError("--sixteen-bit must lie in 0…1.") }
         _ = try speeds()
         _ = try kinds()
         _ = try snrs()
@@ -126,10 +131,11 @@ struct GainFeaturesCommand: ParsableCommand {
         maker.noiseSpeedRange = try speeds()
         maker.snrRange = try snrs()
         maker.cleanShare = cleanShare
+        maker.sixteenBitShare = sixteenBit
         let hops = Int(seconds * Double(rate)) / hop, count = hops * hop
         let window = try WindowPair(shape: config.window, frameLength: frame, hopLength: hop).analysis
         let fft = try RealFFT(length: config.fftLength)
-        var featureCount = 0
+        var featureCount = 0, repeatedRows = 0, shortMixtures = 0
         var features: [Float] = [], targets: [Float] = []
         targets.reserveCapacity(mixtures * hops * bands.bandCount)
         for m in 0..<mixtures {
@@ -154,19 +160,39 @@ struct GainFeaturesCommand: ParsableCommand {
             defer { input.deallocate(); output.deallocate(); inputs.deallocate(); outputs.deallocate() }
             inputs[0] = UnsafePointer(input)
             outputs[0] = output
-            for i in 0..<hops {
+            // A row per frame the network steps on: a frame of digital silence (a 16-bit mixture's
+            // lead, or its zeros) is passed by the engine unheard, so it is no row of the sequence
+            // the network learns from; the mixture's hops after its lead make up for them.
+            var kept = 0, i = 0
+            while kept < hops, (i + 1) * hop <= x.count {
                 for n in 0..<hop { input[n] = x[i * hop + n] }
+                let silentBefore = engine.telemetry.silentFrames.load(ordering: .relaxed)
                 engine.process(inputs: inputs, outputs: outputs, blockLength: hop)
+                i += 1
+                guard engine.telemetry.silentFrames.load(ordering: .relaxed) == silentBefore else { continue }
                 guard let row = engine.lastGainFeatures(channel: 0) else { throw CommandError("no features", exitCode: .internalError) }
                 features.append(contentsOf: UnsafeBufferPointer(start: row, count: featureCount))
-                let end = (i + 1) * hop
-                let clean = Self.bandEnergies(mixture.speech, end: end, window: window, fft: fft, bands: bands)
-                let mixed = Self.bandEnergies(x, end: end, window: window, fft: fft, bands: bands)
+                let clean = Self.bandEnergies(mixture.speech, end: i * hop, window: window, fft: fft, bands: bands)
+                let mixed = Self.bandEnergies(x, end: i * hop, window: window, fft: fft, bands: bands)
                 for b in 0..<bands.bandCount {
                     targets.append(mixed[b] > 0 ? min(1, (clean[b] / mixed[b]).squareRoot()) : 1)
                 }
+                kept += 1
+            }
+            // Digital silence within a 16-bit mixture leaves it short: its last row again, counted.
+            if kept < hops {
+                let lastFeatures = Array(features.suffix(kept > 0 ? featureCount : 0)), lastTargets = Array(targets.suffix(kept > 0 ? bands.bandCount : 0))
+                for _ in kept..<hops {
+                    features.append(contentsOf: kept > 0 ? lastFeatures : [Float](repeating: 0, count: featureCount))
+                    targets.append(contentsOf: kept > 0 ? lastTargets : [Float](repeating: 1, count: bands.bandCount))
+                }
+                repeatedRows += hops - kept
+                shortMixtures += 1
             }
             if (m + 1) % 20 == 0 { note("\(m + 1)/\(mixtures) mixtures") }
+        }
+        if shortMixtures > 0 {
+            note("\(shortMixtures) mixture(s) held digital silence past their lead: \(repeatedRows) row(s) repeat their last one")
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try Npy.write(NpyArray(shape: [mixtures, hops, featureCount], values: features),
@@ -175,7 +201,7 @@ struct GainFeaturesCommand: ParsableCommand {
                       to: (out as NSString).appendingPathComponent("targets.npy"))
         let description = "{\"preset\": \"\(loaded.metadata.name)\", \"sampleRate\": \(rate), \"edges\": \(bands.edges), "
             + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), \"speechFirst\": \(speechFirst), \"syntheticNoise\": \(syntheticNoise), \"syntheticKinds\": \(try kinds().map(\.name)), "
-            + "\"noiseSpeed\": \(noiseSpeed), \"noiseSpeedRange\": [\(maker.noiseSpeedRange.lowerBound), \(maker.noiseSpeedRange.upperBound)], \"snrRange\": [\(maker.snrRange.lowerBound), \(maker.snrRange.upperBound)], \"cleanShare\": \(cleanShare), "
+            + "\"noiseSpeed\": \(noiseSpeed), \"noiseSpeedRange\": [\(maker.noiseSpeedRange.lowerBound), \(maker.noiseSpeedRange.upperBound)], \"snrRange\": [\(maker.snrRange.lowerBound), \(maker.snrRange.upperBound)], \"cleanShare\": \(cleanShare), \"sixteenBit\": \(sixteenBit), "
             + "\"noiseTypes\": \(maker.typeNames)}\n"
         try Data(description.utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("bands.json")))
     }

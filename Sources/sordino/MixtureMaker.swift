@@ -32,7 +32,9 @@ struct Mixture {
 /// (`noiseSpeedRange`, 0.8–1.25× by default, log-uniform, so as likely slower as faster) through
 /// libsoxr, as the speech's speed perturbation: pitch and tempo move together, as a tape would. Enough
 /// of the recording is read that the segment keeps its length. Drawn from a generator of its own,
-/// so that with s = 0 every mixture stays what it was and with s > 0 every other draw does.
+/// so that with s = 0 every mixture stays what it was and with s > 0 every other draw does. With
+/// `sixteenBitShare` b > 0, a share b of the mixtures is made as a 16-bit file holds it (see
+/// `sixteenBitShare`), from a generator of its own.
 struct MixtureMaker {
     let sampleRate: Int
     /// Share of mixtures (0…1) left without air above 17 kHz sample rate; 0 draws nothing, as before.
@@ -55,6 +57,14 @@ struct MixtureMaker {
     /// Share of mixtures (0…0.92) of clean speech alone (with the −90 dBFS floor); the 8 % of noise
     /// alone and every other draw stay put whatever it is.
     var cleanShare: Float = 0.08
+    /// Share of mixtures (0…1) made as a 16-bit file holds them: no −90 dBFS floor; the mixture
+    /// rounded to 16 bits (plain rounding in half of them, TPDF dither of ±1 LSB in the other half,
+    /// digital zeros left as they are), the rounding error counted as noise; and in half of them,
+    /// 0–0.5 s of digital silence before the mixture, of any length (mostly not a whole number of
+    /// hops, so the first frame of sound holds only part of a hop of it). Above 8.5 kHz a
+    /// band-limited 16-bit mixture holds nothing but the rounding error, as an upsampled 16 kHz
+    /// recording does (docs/QUALITY.md, "a 16-bit band-limited source at 48 kHz"). 0 draws nothing.
+    var sixteenBitShare: Float = 0
     /// The kinds of synthetic noise drawn from, each as likely.
     var syntheticKinds: [SyntheticNoise] = SyntheticNoise.allCases
     let utterances: [[Float]]
@@ -84,7 +94,8 @@ struct MixtureMaker {
         guard !noises.isEmpty else { throw CommandError("no noise type folders with audio under \(noise).", exitCode: .noInput) }
     }
 
-    /// Mixture `index` of `count` samples for `seed`.
+    /// Mixture `index` of `count` samples for `seed`, after its lead of digital silence (0 samples
+    /// unless `sixteenBitShare` drew one).
     func make(index: Int, count: Int, seed: UInt64) throws -> Mixture {
         let mixtureSeed = seed &* 1_000_003 &+ UInt64(index)
         var rng = SplitMix64(seed: mixtureSeed)
@@ -167,9 +178,24 @@ struct MixtureMaker {
         // factor, such as the synthetic clicks, reach it at −15 dBFS RMS).
         let peak = sum.reduce(Float(0)) { max($0, abs($1)) }
         let level = min(Self.gain(uniform(-45, -15)) / max(Self.rms(sum), 1e-9), Self.gain(-1) / max(peak, 1e-9))
+        // Its own generator, so that every mixture without it stays what it was before.
+        var sixteenRNG = SplitMix64(seed: mixtureSeed ^ 0x7369_7874_6565_6E62)
+        let sixteenBit = sixteenBitShare > 0 && sixteenRNG.nextUnitFloat() < sixteenBitShare
         for i in 0..<count {
             speech[i] *= level
-            noise[i] = noise[i] * level + Self.gain(-90) * (2 * rng.nextUnitFloat() - 1) * 1.732
+            noise[i] = noise[i] * level + (sixteenBit ? 0 : Self.gain(-90) * (2 * rng.nextUnitFloat() - 1) * 1.732)
+        }
+        guard sixteenBit else { return Mixture(speech: speech, noise: noise) }
+        let dither = sixteenRNG.nextUnitFloat() < 0.5
+        for i in 0..<count {
+            let x = speech[i] + noise[i]
+            guard x != 0 else { continue }
+            let steps = x * 32768 + (dither ? sixteenRNG.nextUnitFloat() - sixteenRNG.nextUnitFloat() : 0)
+            noise[i] = min(max(steps.rounded(), -32768), 32767) / 32768 - speech[i]
+        }
+        if sixteenRNG.nextUnitFloat() < 0.5 {
+            let lead = [Float](repeating: 0, count: Int(sixteenRNG.nextUnitFloat() * 0.5 * Float(sampleRate)))
+            return Mixture(speech: lead + speech, noise: lead + noise)
         }
         return Mixture(speech: speech, noise: noise)
     }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The training mixtures' noise speed perturbation (`gain-features --noise-speed`: off, it changes nothing; on, a tone noise moves by the speed) and their SNR range (`--snr-range`).
+// The training mixtures' noise speed perturbation (`gain-features --noise-speed`: off, it changes nothing; on, a tone noise moves by the speed), their SNR range (`--snr-range`), clean share and 16-bit mixtures (`--sixteen-bit`).
 
 import Foundation
 import SordinoDSP
@@ -157,6 +157,53 @@ struct MixtureMakerTests {
         for bad in [["--clean-share", "0.95"], ["--clean-share=-0.1"]] {
             let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
             #expect(refused.status == 64 && refused.stderr.contains("--clean-share"), "\(bad): \(refused.stderr)")
+        }
+    }
+
+    @Test("--sixteen-bit: 0 leaves every mixture as without it; at 0.5 the mixtures it draws hold only 16-bit values (no −90 dBFS floor), half of them after a lead of digital zeros of any length, and every other mixture is unchanged; the data keeps a row per hop of each mixture's sound; bad shares are refused")
+    func sixteenBit() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (speech, noise) = try GainFeaturesCommandTests.corpus(in: dir)
+        let count = 24
+        let plain = try Self.mixtures(in: dir, "plain", speech: speech, noise: noise, count: count, [])
+        let zero = try Self.mixtures(in: dir, "zero", speech: speech, noise: noise, count: count, ["--sixteen-bit", "0"])
+        let half = try Self.mixtures(in: dir, "half", speech: speech, noise: noise, count: count, ["--sixteen-bit", "0.5"])
+        var drawn = 0, leads: [Int] = []
+        for i in 0..<count {
+            #expect(zero[i].noise == plain[i].noise && zero[i].speech == plain[i].speech, "mixture \(i): --sixteen-bit 0 changed it")
+            let mixture = zip(half[i].speech, half[i].noise).map { $0 + $1 }
+            // 16-bit values: k/32768 up to the float rounding of speech + (value − speech).
+            let sixteen = mixture.allSatisfy { abs($0 * 32768 - ($0 * 32768).rounded()) < 0.01 }
+            guard sixteen else {
+                #expect(half[i].noise == plain[i].noise && half[i].speech == plain[i].speech, "mixture \(i): not 16-bit, yet changed")
+                continue
+            }
+            drawn += 1
+            let lead = mixture.count - plain[i].speech.count
+            try #require(lead >= 0 && lead <= 8000, "mixture \(i): \(mixture.count) samples, \(plain[i].speech.count) without the option")
+            #expect(mixture.prefix(lead).allSatisfy { $0 == 0 } && half[i].speech.prefix(lead).allSatisfy { $0 == 0 },
+                    "mixture \(i): sound in its lead of \(lead) samples")
+            if lead > 0 { leads.append(lead) }
+            // The same mixture but for its rounding and the floor: within a 16-bit step and the floor's peak (1e-4).
+            let before = zip(plain[i].speech, plain[i].noise).map { $0 + $1 }
+            let scale = before.reduce(Float(0)) { max($0, abs($1)) }
+            let difference = zip(before, mixture[lead...]).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+            #expect(difference < 2e-4 * max(1, scale / 0.9), "mixture \(i): \(difference) from the mixture without --sixteen-bit")
+        }
+        print("--sixteen-bit 0.5: \(drawn) of \(count) mixtures 16-bit, leads \(leads) samples")
+        #expect(drawn >= 6 && drawn <= 18, "\(drawn) of \(count) mixtures 16-bit at 0.5")
+        #expect(leads.count >= 2 && leads.contains { $0 % 128 != 0 }, "leads \(leads)")
+        // A row per hop of sound: the data's shape is the same as without the option.
+        let features = try Npy.read(path: dir.appendingPathComponent("half/features.npy").path)
+        let plainFeatures = try Npy.read(path: dir.appendingPathComponent("plain/features.npy").path)
+        #expect(features.shape == plainFeatures.shape)
+        // No row of a frame the network never saw (a lead's frames, which the engine passes unheard, were rows of zeros).
+        let width = try #require(features.shape.last)
+        let empty = stride(from: 0, to: features.values.count, by: width).filter { row in features.values[row..<(row + width)].allSatisfy { $0 == 0 } }
+        #expect(empty.count == 0, "rows of zeros from index \(empty.first ?? 0)")
+        for bad in [["--sixteen-bit", "1.5"], ["--sixteen-bit=-0.1"]] {
+            let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
+            #expect(refused.status == 64 && refused.stderr.contains("--sixteen-bit"), "\(bad): \(refused.stderr)")
         }
     }
 }
