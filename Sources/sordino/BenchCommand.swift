@@ -96,11 +96,13 @@ struct Bench: ParsableCommand {
         let solved = config.solvedBinCount
         let atoms = (0..<preset.basis.rank).count { k in (0..<solved).contains { preset.basis[bin: $0, atom: k] > 0 } }
             + config.adaptiveNoiseRank
-        // Multiply-adds per iteration: W·h, then Wᵀ·P (β = 0, 1) and Wᵀ·Q (β = 0, 2).
+        // Multiply-adds per iteration: W·h, then Wᵀ·P (β = 0, 1) and Wᵀ·Q (β = 0, 2). The baseline
+        // without iterations still takes Ŝ and N̂ of h (one W·h), which the last iteration's W·h
+        // gives on the way: the difference timed is one product less than the iterations'.
         let products = config.beta == 0 ? 3 : 2
         // The solve's lanes: sixteen where the channels are solved by the sixteen-lane pass.
         let wide: Double? = !config.linkChannels && channels >= ActivationSolver.lanesFrom ? widePeak : nil
-        let flops = 2.0 * Double(products * solved * atoms * config.iterations * channels)
+        let flops = 2.0 * Double((products * config.iterations - 1) * solved * atoms * channels)
         let solverMicroseconds = solve.microsecondsPerHop - baseline.microsecondsPerHop
         // No iterations, no solve: the two runs are the same engine and their difference is noise
         // (on a loaded machine it once passed a tenth of the hop and printed 0.00 GFLOP/s).

@@ -37,6 +37,14 @@ struct BenchCommandTests {
             #expect(resolvable ? (record[key] as? Double ?? 0) > 0 : record[key] == nil, "\(key): \(record)")
         }
         #expect(record["peakLanes"] as? Int == 8, "two channels are solved stream by stream")
+        // The flops timed by difference (β = 1: W·h and Wᵀ·P per iteration) less the one W·h the
+        // baseline takes for Ŝ and N̂, which the last iteration's gives on the way (the count
+        // without that − 1 put every share a fifth to a third too high).
+        if let gflops = record["solverGFLOPs"] as? Double {
+            let iterations = try #require(record["iterations"] as? Int), atoms = try #require(record["atoms"] as? Int)
+            let flops = 2.0 * Double((2 * iterations - 1) * 84 * atoms * 2)
+            #expect(abs(gflops * (hop - base) * 1e3 - flops) <= 1e-6 * flops, "\(record)")
+        }
     }
 
     /// Eight channels are solved by the sixteen-lane pass where the CPU has AVX-512: their solver's
