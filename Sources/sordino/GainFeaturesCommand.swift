@@ -16,7 +16,7 @@ struct GainFeaturesCommand: ParsableCommand {
         type), augmented as docs/QUALITY.md describes (speed, EQ, reverberation, noise mixing, bursts, \
         --synthetic-noise's noises, --noise-speed's sped-up noise recordings, \
         SNR --snr-range (−5…20 dB), level, --clean-share mixtures of clean speech alone, 8 % of noise alone, \
-        --sixteen-bit's mixtures as 16-bit files hold them), deterministic per --seed. Each runs \
+        --sixteen-bit's mixtures as 16-bit files hold them, --narrowband's band-limited ones), deterministic per --seed. Each runs \
         through the preset's engine with the gain refinement observing (features only, mask unchanged), \
         one hop per call. Writes to --out: features.npy (mixtures × hops × features, see \
         `GainFeatures` in SordinoDSP), targets.npy (mixtures × hops × bands: per band, \
@@ -57,6 +57,8 @@ struct GainFeaturesCommand: ParsableCommand {
     @Option(name: .customLong("sixteen-bit"),
             help: "Share (0…1) of mixtures made as a 16-bit file holds them: no −90 dBFS floor, rounded to 16 bits (TPDF-dithered in half), and in half of them 0–0.5 s of digital silence first. Frames of digital silence, which the engine passes unheard, are no rows of the data. 0 leaves every mixture as without it.")
     var sixteenBit: Float = 0
+    @Option(help: "Share (0…1) of mixtures whose speech and noise pass through 8000, 11025 or 12000 Hz (those below the preset's rate, each as likely) and back with libsoxr, as a telephone line, a Bluetooth headset's microphone or an old recording leaves them. 0 leaves every mixture as without it.")
+    var narrowband: Float = 0
     @Option(help: "Mixtures to make.") var mixtures: Int = 200
     @Option(name: .customLong("write-audio"),
             help: "Also write the first N mixtures as 32-bit float WAVs to OUT/audio (mixture-I.wav and speech-I.wav), to listen to them.")
@@ -75,6 +77,7 @@ struct GainFeaturesCommand: ParsableCommand {
         guard (0...0.92).contains(cleanShare) else { throw ValidationError("--clean-share must lie in 0…0.92 (8 % of mixtures are noise alone).") }
         guard (0...1).contains(noiseSpeed) else { throw ValidationError("--noise-speed must lie in 0…1.") }
         guard (0...1).contains(sixteenBit) else { throw ValidationError("--sixteen-bit must lie in 0…1.") }
+        guard (0...1).contains(narrowband) else { throw ValidationError("--narrowband must lie in 0…1.") }
         _ = try speeds()
         _ = try kinds()
         _ = try snrs()
@@ -132,6 +135,7 @@ struct GainFeaturesCommand: ParsableCommand {
         maker.snrRange = try snrs()
         maker.cleanShare = cleanShare
         maker.sixteenBitShare = sixteenBit
+        maker.narrowbandShare = narrowband
         let hops = Int(seconds * Double(rate)) / hop, count = hops * hop
         let window = try WindowPair(shape: config.window, frameLength: frame, hopLength: hop).analysis
         let fft = try RealFFT(length: config.fftLength)
@@ -201,7 +205,7 @@ struct GainFeaturesCommand: ParsableCommand {
                       to: (out as NSString).appendingPathComponent("targets.npy"))
         let description = "{\"preset\": \"\(loaded.metadata.name)\", \"sampleRate\": \(rate), \"edges\": \(bands.edges), "
             + "\"featureCount\": \(featureCount), \"seed\": \(seed), \"mixtures\": \(mixtures), \"seconds\": \(seconds), \"bandLimited\": \(bandLimited), \"speechFirst\": \(speechFirst), \"syntheticNoise\": \(syntheticNoise), \"syntheticKinds\": \(try kinds().map(\.name)), "
-            + "\"noiseSpeed\": \(noiseSpeed), \"noiseSpeedRange\": [\(maker.noiseSpeedRange.lowerBound), \(maker.noiseSpeedRange.upperBound)], \"snrRange\": [\(maker.snrRange.lowerBound), \(maker.snrRange.upperBound)], \"cleanShare\": \(cleanShare), \"sixteenBit\": \(sixteenBit), "
+            + "\"noiseSpeed\": \(noiseSpeed), \"noiseSpeedRange\": [\(maker.noiseSpeedRange.lowerBound), \(maker.noiseSpeedRange.upperBound)], \"snrRange\": [\(maker.snrRange.lowerBound), \(maker.snrRange.upperBound)], \"cleanShare\": \(cleanShare), \"sixteenBit\": \(sixteenBit), \"narrowband\": \(narrowband), "
             + "\"noiseTypes\": \(maker.typeNames)}\n"
         try Data(description.utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("bands.json")))
     }

@@ -34,7 +34,9 @@ struct Mixture {
 /// of the recording is read that the segment keeps its length. Drawn from a generator of its own,
 /// so that with s = 0 every mixture stays what it was and with s > 0 every other draw does. With
 /// `sixteenBitShare` b > 0, a share b of the mixtures is made as a 16-bit file holds it (see
-/// `sixteenBitShare`), from a generator of its own.
+/// `sixteenBitShare`), from a generator of its own. With `narrowbandShare` n > 0, a share n of the
+/// mixtures is band-limited as a recording at a lower rate would be (see `narrowbandShare`), from a
+/// generator of its own.
 struct MixtureMaker {
     let sampleRate: Int
     /// Share of mixtures (0…1) left without air above 17 kHz sample rate; 0 draws nothing, as before.
@@ -65,6 +67,13 @@ struct MixtureMaker {
     /// band-limited 16-bit mixture holds nothing but the rounding error, as an upsampled 16 kHz
     /// recording does (docs/QUALITY.md, "a 16-bit band-limited source at 48 kHz"). 0 draws nothing.
     var sixteenBitShare: Float = 0
+    /// Share of mixtures (0…1) whose speech and noise alike pass through a lower sample rate
+    /// (`narrowbandRates` below this one, each as likely: a telephone line, a Bluetooth headset's
+    /// microphone, an old recording) with libsoxr, down and up again: nothing above half that rate.
+    /// 0 draws nothing.
+    var narrowbandShare: Float = 0
+    /// The rates (Hz) `narrowbandShare` draws from, where below the mixtures' rate.
+    static let narrowbandRates = [8000, 11025, 12000]
     /// The kinds of synthetic noise drawn from, each as likely.
     var syntheticKinds: [SyntheticNoise] = SyntheticNoise.allCases
     let utterances: [[Float]]
@@ -168,6 +177,16 @@ struct MixtureMaker {
                 addAir(&noise, decibels: -30 + 30 * airRNG.nextUnitFloat(), rng: &airRNG)
             }
         }
+        if narrowbandShare > 0 {
+            // Its own generator, so that every mixture without it stays what it was before.
+            var narrowRNG = SplitMix64(seed: mixtureSeed ^ 0x6E61_7272_6F77_626E)
+            let rates = Self.narrowbandRates.filter { $0 < sampleRate }
+            if !rates.isEmpty, narrowRNG.nextUnitFloat() < narrowbandShare {
+                let rate = rates[min(rates.count - 1, Int(narrowRNG.nextUnitFloat() * Float(rates.count)))]
+                speech = try bandLimit(speech, through: rate)
+                noise = try bandLimit(noise, through: rate)
+            }
+        }
         let speechRMS = Self.activeRMS(speech), noiseRMS = Self.rms(noise)
         if speechRMS > 0 && noiseRMS > 0 {
             let scale = speechRMS / noiseRMS / Self.gain(uniform(snrRange.lowerBound, snrRange.upperBound))
@@ -201,6 +220,14 @@ struct MixtureMaker {
     }
 
     // MARK: - Augmentations
+
+    /// `x` down to `rate` and back with libsoxr, its length kept (zeros after the end, if short).
+    private func bandLimit(_ x: [Float], through rate: Int) throws -> [Float] {
+        let low = try Resampler.resample(x, from: sampleRate, to: rate, quality: .high)
+        var back = try Resampler.resample(low, from: rate, to: sampleRate, quality: .high)
+        if back.count < x.count { back += [Float](repeating: 0, count: x.count - back.count) }
+        return Array(back.prefix(x.count))
+    }
 
     /// A random first-order tilt and two peaking bands (RBJ cookbook biquads), in place.
     private func equalise(_ x: inout [Float], rng: inout SplitMix64) {

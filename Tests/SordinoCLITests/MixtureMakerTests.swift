@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The training mixtures' noise speed perturbation (`gain-features --noise-speed`: off, it changes nothing; on, a tone noise moves by the speed), their SNR range (`--snr-range`), clean share and 16-bit mixtures (`--sixteen-bit`).
+// The training mixtures' noise speed perturbation (`gain-features --noise-speed`: off, it changes nothing; on, a tone noise moves by the speed), their SNR range (`--snr-range`), clean share, 16-bit mixtures (`--sixteen-bit`) and band-limited ones (`--narrowband`).
 
 import Foundation
 import SordinoDSP
@@ -204,6 +204,50 @@ struct MixtureMakerTests {
         for bad in [["--sixteen-bit", "1.5"], ["--sixteen-bit=-0.1"]] {
             let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
             #expect(refused.status == 64 && refused.stderr.contains("--sixteen-bit"), "\(bad): \(refused.stderr)")
+        }
+    }
+
+    /// Share of `x`'s energy above `hertz` (16 kHz, 512-point Hann frames, hop 256).
+    static func shareAbove(_ hertz: Double, _ x: [Float]) throws -> Double {
+        let fft = try RealFFT(length: 512)
+        var above = 0.0, total = 0.0
+        for start in stride(from: 0, to: x.count - 512, by: 256) {
+            for n in 0..<512 { fft.time[n] = x[start + n] * Float(0.5 - 0.5 * cos(2 * Double.pi * Double(n) / 512)) }
+            fft.forward()
+            for k in 1..<257 {
+                let p = Double(fft.spectrum[2 * k] * fft.spectrum[2 * k] + fft.spectrum[2 * k + 1] * fft.spectrum[2 * k + 1])
+                total += p
+                if Double(k) * 16_000 / 512 > hertz { above += p }
+            }
+        }
+        return above / max(total, 1e-30)
+    }
+
+    @Test("--narrowband: 0 leaves every mixture as without it; at 0.5 the mixtures it draws hold (nearly) nothing above 6.2 kHz in speech and noise alike, where the white-noise mixtures without it hold 2–12 % of their energy, and every other mixture is unchanged; bad shares are refused")
+    func narrowband() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (speech, noise) = try GainFeaturesCommandTests.corpus(in: dir)
+        let count = 16
+        let plain = try Self.mixtures(in: dir, "plain", speech: speech, noise: noise, count: count, [])
+        let zero = try Self.mixtures(in: dir, "zero", speech: speech, noise: noise, count: count, ["--narrowband", "0"])
+        let half = try Self.mixtures(in: dir, "half", speech: speech, noise: noise, count: count, ["--narrowband", "0.5"])
+        var drawn = 0
+        for i in 0..<count {
+            #expect(zero[i].noise == plain[i].noise && zero[i].speech == plain[i].speech, "mixture \(i): --narrowband 0 changed it")
+            if half[i].noise == plain[i].noise && half[i].speech == plain[i].speech { continue }
+            drawn += 1
+            let mixture = zip(half[i].speech, half[i].noise).map { $0 + $1 }
+            let before = try Self.shareAbove(6200, zip(plain[i].speech, plain[i].noise).map { $0 + $1 })
+            let after = try Self.shareAbove(6200, mixture)
+            print("mixture \(i): share of energy above 6.2 kHz \(before) without, \(after) with --narrowband")
+            #expect(after < 1e-4, "mixture \(i): \(after) of its energy above 6.2 kHz")
+            if rms(half[i].speech) > 0 { #expect(try Self.shareAbove(6200, half[i].speech) < 1e-3, "mixture \(i): speech above 6.2 kHz") }
+            if rms(plain[i].noise) > 1e-3 * rms(plain[i].speech) { #expect(before > 0.01, "mixture \(i): \(before) above 6.2 kHz without the option") }
+        }
+        #expect(drawn >= 4 && drawn <= 12, "\(drawn) of \(count) mixtures band-limited at 0.5")
+        for bad in [["--narrowband", "2"], ["--narrowband=-0.5"]] {
+            let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
+            #expect(refused.status == 64 && refused.stderr.contains("--narrowband"), "\(bad): \(refused.stderr)")
         }
     }
 }
