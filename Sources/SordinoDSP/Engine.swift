@@ -48,6 +48,8 @@ public struct Engine: ~Copyable {
     /// 10 dB under the training mixtures' floor. A resampler's or filter's ringing before the first
     /// sound (10⁻¹⁵ and less) is silence as zeros are, not a noise for the noise-only mean to start on.
     let silentHopEnergy: Float, silentFrameEnergy: Float
+    /// A sample below which (in magnitude) it is digital silence: −100 dBFS, as `silentHopEnergy`.
+    let silentSample: Float = 1e-5
     let fft: RealFFT
     let channelCount: Int
     /// Spectra solved per hop: the channels, or 1 when they are linked (their mean spectrum).

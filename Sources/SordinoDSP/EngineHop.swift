@@ -182,7 +182,8 @@ extension Engine {
         if spectrumExponent == 1 { squareRootInPlace(state.magnitude, count: binCount) }
         state.silent = !(energy > silentFrameEnergy)
         state.framePower = energy
-        state.noiseFloor.observe(hopEnergy: hopEnergy > silentHopEnergy ? hopEnergy : 0, framePower: energy)
+        state.noiseFloor.observe(hopEnergy: hopEnergy > silentHopEnergy ? hopEnergy : 0, framePower: energy,
+                                 startsSilent: state.history[frameLength - hopLength].magnitude < silentSample)
         if state.silent { telemetry.silentFrames.wrappingAdd(1, ordering: .relaxed) }
         channels[c] = state
     }

@@ -78,14 +78,19 @@ struct NoiseFloorTracker {
     }
 
     /// Takes one hop: `hopEnergy` Σx² of its new input samples (0 for digital silence) and
-    /// `framePower` Σ|X|² of the frame that ends with it. A frame of power 0 is not observed (it
-    /// would pin the minimum at 0).
+    /// `framePower` Σ|X|² of the frame that ends with it; `startsSilent`: its first sample is
+    /// digital silence. A frame of power 0 is not observed (it would pin the minimum at 0).
     @_noLocks
-    mutating func observe(hopEnergy: Float, framePower: Float) {
+    mutating func observe(hopEnergy: Float, framePower: Float, startsSilent: Bool = false) {
         // Digital silence stops the clock as well: the tracker's state depends on sound alone, so an
         // engine that heard silence first (a live host before the music starts) tracks exactly as
-        // one that did not (the same file offline).
-        guard hopEnergy > 0 else {
+        // one that did not (the same file offline). The hop in which sound begins after silence,
+        // unless it begins at the hop's first sample, counts with the silence: the frames that hold
+        // it hold the step from silence to sound inside them, whose spectrum (splatter up to the
+        // top bin) is not the noise's either; a 16-bit band-limited source whose lead of zeros was
+        // not a whole number of hops had its noise-only mean started 100 times too high above
+        // 8 kHz by that step (docs/QUALITY.md, "a 16-bit band-limited source at 48 kHz").
+        guard hopEnergy > 0, !(startsSilent && hopsSinceSilence == 0) else {
             hopsSinceSilence = 0
             return
         }

@@ -40,6 +40,33 @@ struct NoiseFloorTrackerTests {
         #expect(t.floor == 5)
     }
 
+    /// The hop in which sound begins after silence, when its first sample is still silent, counts
+    /// with the silence: its frame and the three after it hold the step from silence to sound and
+    /// are not observed (nor is the noise-only mean started on them). A hop of sound from its first
+    /// sample after silence, or one that starts silent in the midst of sound, is observed as before.
+    @Test func theHopWhereSoundBeginsMidwayCountsWithTheSilence() {
+        var t = Self.tracker()
+        t.observe(hopEnergy: 1, framePower: 10)
+        t.observe(hopEnergy: 0, framePower: 1e-9)
+        t.observe(hopEnergy: 1, framePower: 1e-3, startsSilent: true)
+        for _ in 0..<3 {
+            #expect(t.overlapsSilence)
+            t.observe(hopEnergy: 1, framePower: 1e-6)
+        }
+        #expect(t.overlapsSilence, "the fourth frame after the edge still holds its hop")
+        #expect(t.floor > 9 && t.floor < 11, "a frame holding the step moved the floor to \(t.floor)")
+        t.observe(hopEnergy: 1, framePower: 5)
+        #expect(!t.overlapsSilence && t.floor == 5)
+        // Sound from the hop's first sample: the edge is the frame's, as before.
+        t.observe(hopEnergy: 0, framePower: 1e-9)
+        for _ in 0..<3 { t.observe(hopEnergy: 1, framePower: 1e-6, startsSilent: false) }
+        t.observe(hopEnergy: 1, framePower: 2)
+        #expect(!t.overlapsSilence && t.floor == 2)
+        // A first sample at zero amid sound is a zero crossing, not an edge.
+        t.observe(hopEnergy: 1, framePower: 1, startsSilent: true)
+        #expect(!t.overlapsSilence && t.floor == 1)
+    }
+
     /// A frame of power 0 is never observed (it would pin the minimum at 0).
     @Test func zeroPowerIsNotObserved() {
         var t = Self.tracker()
