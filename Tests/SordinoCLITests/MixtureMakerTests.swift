@@ -87,9 +87,14 @@ struct MixtureMakerTests {
         }
         #expect(compared >= 3, "only \(compared) of 8 mixtures have the tone as their noise")
         #expect(moved >= compared / 2, "the drawn speeds moved the tone in only \(moved) of \(compared) mixtures")
-        for bad in [["--noise-speed", "1.5"], ["--noise-speed=-0.1"], ["--noise-speed-range", "1.2,0.9"], ["--noise-speed-range", "0.1,1"], ["--noise-speed-range", "1"]] {
+        try Self.expectRefused([["--noise-speed", "1.5"], ["--noise-speed=-0.1"], ["--noise-speed-range", "1.2,0.9"], ["--noise-speed-range", "0.1,1"], ["--noise-speed-range", "1"]], naming: "--noise-speed", in: dir)
+    }
+
+    /// `gain-features` with each of `bads` exits 64 (usage) and its message names `option`.
+    static func expectRefused(_ bads: [[String]], naming option: String, in dir: URL) throws {
+        for bad in bads {
             let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
-            #expect(refused.status == 64 && refused.stderr.contains("--noise-speed"), "\(bad): \(refused.stderr)")
+            #expect(refused.status == 64 && refused.stderr.contains(option), "\(bad): \(refused.stderr)")
         }
     }
 
@@ -128,10 +133,7 @@ struct MixtureMakerTests {
             #expect(abs(decibels - 10) < 0.1, "mixture \(i): noise over speech moved by \(decibels) dB between SNR 0 and 10 dB")
         }
         #expect(compared >= 8, "only \(compared) of 12 mixtures hold both speech and noise")
-        for bad in [["--snr-range", "10,0"], ["--snr-range=-40,0"], ["--snr-range", "0,50"], ["--snr-range", "5"], ["--snr-range", "a,b"]] {
-            let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
-            #expect(refused.status == 64 && refused.stderr.contains("--snr-range"), "\(bad): \(refused.stderr)")
-        }
+        try Self.expectRefused([["--snr-range", "10,0"], ["--snr-range=-40,0"], ["--snr-range", "0,50"], ["--snr-range", "5"], ["--snr-range", "a,b"]], naming: "--snr-range", in: dir)
     }
 
     @Test("--clean-share: 0.08 is the default; at 0.6 more mixtures are clean speech alone (noise at the −90 dBFS floor), every clean one stays clean, every other is unchanged; bad shares are refused")
@@ -154,10 +156,7 @@ struct MixtureMakerTests {
         }
         print("clean speech alone: \(before) of \(count) at 0.08, \(after) at 0.6")
         #expect(after >= before + 6 && after <= 20, "\(after) of \(count) mixtures clean at 0.6 (\(before) at 0.08)")
-        for bad in [["--clean-share", "0.95"], ["--clean-share=-0.1"]] {
-            let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
-            #expect(refused.status == 64 && refused.stderr.contains("--clean-share"), "\(bad): \(refused.stderr)")
-        }
+        try Self.expectRefused([["--clean-share", "0.95"], ["--clean-share=-0.1"]], naming: "--clean-share", in: dir)
     }
 
     @Test("--sixteen-bit: 0 leaves every mixture as without it; at 0.5 the mixtures it draws hold only 16-bit values (no −90 dBFS floor), half of them after a lead of digital zeros of any length, and every other mixture is unchanged; the data keeps a row per hop of each mixture's sound; bad shares are refused")
@@ -201,10 +200,7 @@ struct MixtureMakerTests {
         let width = try #require(features.shape.last)
         let empty = stride(from: 0, to: features.values.count, by: width).filter { row in features.values[row..<(row + width)].allSatisfy { $0 == 0 } }
         #expect(empty.count == 0, "rows of zeros from index \(empty.first ?? 0)")
-        for bad in [["--sixteen-bit", "1.5"], ["--sixteen-bit=-0.1"]] {
-            let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
-            #expect(refused.status == 64 && refused.stderr.contains("--sixteen-bit"), "\(bad): \(refused.stderr)")
-        }
+        try Self.expectRefused([["--sixteen-bit", "1.5"], ["--sixteen-bit=-0.1"]], naming: "--sixteen-bit", in: dir)
     }
 
     /// Share of `x`'s energy above `hertz` (16 kHz, 512-point Hann frames, hop 256).
@@ -245,9 +241,6 @@ struct MixtureMakerTests {
             if rms(plain[i].noise) > 1e-3 * rms(plain[i].speech) { #expect(before > 0.01, "mixture \(i): \(before) above 6.2 kHz without the option") }
         }
         #expect(drawn >= 4 && drawn <= 12, "\(drawn) of \(count) mixtures band-limited at 0.5")
-        for bad in [["--narrowband", "2"], ["--narrowband=-0.5"]] {
-            let refused = try CLI.run(["gain-features"] + bad + ["-o", dir.appendingPathComponent("x").path])
-            #expect(refused.status == 64 && refused.stderr.contains("--narrowband"), "\(bad): \(refused.stderr)")
-        }
+        try Self.expectRefused([["--narrowband", "2"], ["--narrowband=-0.5"]], naming: "--narrowband", in: dir)
     }
 }
