@@ -185,10 +185,12 @@ struct GainFeaturesCommand: ParsableCommand {
             }
             // Digital silence within a 16-bit mixture leaves it short: its last row again, counted.
             if kept < hops {
-                let lastFeatures = Array(features.suffix(kept > 0 ? featureCount : 0)), lastTargets = Array(targets.suffix(kept > 0 ? bands.bandCount : 0))
+                // (A mixture with no sound at all: rows of zeros, gains of 1.)
+                let lastFeatures = kept > 0 ? Array(features.suffix(featureCount)) : [Float](repeating: 0, count: featureCount)
+                let lastTargets = kept > 0 ? Array(targets.suffix(bands.bandCount)) : [Float](repeating: 1, count: bands.bandCount)
                 for _ in kept..<hops {
-                    features.append(contentsOf: kept > 0 ? lastFeatures : [Float](repeating: 0, count: featureCount))
-                    targets.append(contentsOf: kept > 0 ? lastTargets : [Float](repeating: 1, count: bands.bandCount))
+                    features.append(contentsOf: lastFeatures)
+                    targets.append(contentsOf: lastTargets)
                 }
                 repeatedRows += hops - kept
                 shortMixtures += 1
