@@ -110,7 +110,7 @@ fuzz: deps
 ## (SORDINO_NO_HTTP=1, Package.swift): SwiftNIO and Hummingbird would take minutes more in each, and
 ## the HTTP code shares no state with the audio thread; its tests run in `make test`.
 ASAN_SUITES ?= SordinoDSPTests|SordinoPresetsTests|SordinoIOTests|SordinoJACKTests|SordinoControlTests
-TSAN_SUITES ?= ThreadedSlotTests|SordinoControlTests
+TSAN_SUITES ?= LockedTests|ThreadedSlotTests|SordinoControlTests
 SANITIZED_TESTS = debug/sordinoPackageTests.xctest --testing-library swift-testing
 # Swift 6.3.1 emits invalid IR (a `bitcast i64 … to ptr` in the address passed to
 # __tsan_external_write for an inout access of Engine.process) and its LLVM verifier aborts the

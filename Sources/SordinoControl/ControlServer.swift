@@ -3,6 +3,7 @@
 
 import Foundation
 import Glibc
+import SordinoDSP
 import Synchronization
 
 /// Serves the control protocol on a Unix socket from one dedicated thread.
@@ -25,7 +26,7 @@ public final class ControlServer: Sendable {
     /// A socket pair that wakes the poll loop: replies from other threads, and `stop()`.
     private let wakeRead: Int32
     private let wakeWrite: Int32
-    private let outbox = Mutex<[(connection: Int, line: String)]>([])
+    private let outbox = Locked<[(connection: Int, line: String)]>([])
     private let stopping = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
     /// Signalled when the thread has closed everything.

@@ -2,11 +2,10 @@
 // Real FFT over FFTW single precision: plans made once on owned buffers, executed allocation-free.
 
 internal import CFFTW
-import Synchronization
 
 /// FFTW's planner, which is not thread-safe: every plan creation and destruction happens under this
 /// lock. Execution needs no lock (FFTW documents `fftwf_execute` as thread-safe).
-private let planner = Mutex<WisdomState>(WisdomState())
+private let planner = Locked(WisdomState())
 
 /// The shipped wisdom (`fftwWisdom`), imported before the first plan, and which lengths of
 /// `fftwWisdomLengths` it gives both directions' plans for on this FFTW build and CPU. A length is
@@ -16,7 +15,7 @@ private let planner = Mutex<WisdomState>(WisdomState())
 /// transform). One length at a time: a process that plans 512 points pays for no other length's
 /// twiddle factors (checking all five at the first plan cost a `process` of a short file 5 % of its
 /// instructions).
-private struct WisdomState: ~Copyable {
+private struct WisdomState {
     /// nil until the first plan: then whether FFTW accepted the shipped wisdom.
     private var imported: Bool?
     private var coverage: [Int: Bool] = [:]

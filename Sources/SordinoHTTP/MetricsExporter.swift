@@ -3,7 +3,7 @@
 
 import Prometheus
 import SordinoControl
-import Synchronization
+import SordinoDSP
 
 /// One registry for the life of the server. A scrape copies the newest status into gauges and
 /// counters and renders the registry; scrapes are serialised (a counter advances by the
@@ -16,7 +16,7 @@ final class MetricsExporter: Sendable {
     }
 
     private let registry = PrometheusCollectorRegistry()
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let gauges: [String: Gauge]
     private let counters: [String: Counter]
 

@@ -10,7 +10,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import SordinoControl
-import Synchronization
+import SordinoDSP
 
 /// Serves the status page and metrics from one event-loop thread of its own (never the audio
 /// thread), answering through the control protocol's own request handling (`ControlTarget`), so
@@ -35,7 +35,7 @@ public final class StatusServer: Sendable {
         do throws(HTTPOptionsError) { try options.validate() } catch { throw .options(error) }
         let policy = PolicyBox()
         let started = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<Int, StatusServerError>?>(nil)
+        let outcome = Locked<Result<Int, StatusServerError>?>(nil)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let router = Self.router(target: target, policy: policy)
         let app = Application(
@@ -195,7 +195,7 @@ public final class StatusServer: Sendable {
 
 /// The access policy, set once the port is bound (requests before that are answered 503).
 private final class PolicyBox: Sendable {
-    let value = Mutex<AccessPolicy?>(nil)
+    let value = Locked<AccessPolicy?>(nil)
 }
 
 /// Why the HTTP server did not start.

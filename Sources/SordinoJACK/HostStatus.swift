@@ -2,7 +2,6 @@
 // The host's status as one value, and the link other threads (a control socket) reach the host through.
 
 import SordinoDSP
-import Synchronization
 
 /// Levels of one channel over the meter window (the last ~300 ms), in dBFS; −inf for silence.
 public struct ChannelLevels: Sendable, Equatable {
@@ -74,8 +73,8 @@ public struct HostStatus: Sendable {
 /// the host publishes on every `service()` step (~10 times a second), and a mailbox of jobs the
 /// host runs on its own thread at its next step. Neither is touched by the audio thread.
 public final class JackHostLink: Sendable {
-    private let status = Mutex<HostStatus?>(nil)
-    private let jobs = Mutex<[@Sendable (JackHost) -> Void]>([])
+    private let status = Locked<HostStatus?>(nil)
+    private let jobs = Locked<[@Sendable (JackHost) -> Void]>([])
     /// The host's live controls (any thread).
     public let controls: ControlBlock
 
