@@ -108,7 +108,9 @@ fuzz: deps
 ## with its capture ring is in the CLI tests). Known leaks inside Foundation are suppressed by
 ## Tests/Sanitizers/lsan.supp, each with its reason. Both builds leave the HTTP server out
 ## (SORDINO_NO_HTTP=1, Package.swift): SwiftNIO and Hummingbird would take minutes more in each, and
-## the HTTP code shares no state with the audio thread; its tests run in `make test`.
+## the HTTP code shares no state with the audio thread; its tests run in `make test`. Both link
+## `sordino` against the shared Swift runtime (SORDINO_SHARED_RUNTIME=1, Package.swift), which the
+## sanitizers' runtimes expect.
 ASAN_SUITES ?= SordinoDSPTests|SordinoPresetsTests|SordinoIOTests|SordinoJACKTests|SordinoControlTests
 TSAN_SUITES ?= LockedTests|ThreadedSlotTests|SordinoControlTests
 SANITIZED_TESTS = debug/sordinoPackageTests.xctest --testing-library swift-testing
@@ -118,10 +120,10 @@ SANITIZED_TESTS = debug/sordinoPackageTests.xctest --testing-library swift-testi
 # that TSan call (it labels the access for the race detector), not by the program itself.
 TSAN_WORKAROUND = -Xswiftc -Xfrontend -Xswiftc -disable-llvm-verify
 sanitize: deps
-	SORDINO_NO_HTTP=1 $(SWIFT) build --build-path .build-asan --build-tests --sanitize=address -Xswiftc -use-ld=lld
+	SORDINO_NO_HTTP=1 SORDINO_SHARED_RUNTIME=1 $(SWIFT) build --build-path .build-asan --build-tests --sanitize=address -Xswiftc -use-ld=lld
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp SORDINO_REQUIRE_JACKD=1 \
 	  .build-asan/$(SANITIZED_TESTS) --filter '$(ASAN_SUITES)' --skip 'HostileAudioTests|AllocationTests|LearnNoiseTests|HopWorkerHostTests'
-	SORDINO_NO_HTTP=1 $(SWIFT) build --build-path .build-tsan --build-tests --sanitize=thread -Xswiftc -use-ld=lld $(TSAN_WORKAROUND)
+	SORDINO_NO_HTTP=1 SORDINO_SHARED_RUNTIME=1 $(SWIFT) build --build-path .build-tsan --build-tests --sanitize=thread -Xswiftc -use-ld=lld $(TSAN_WORKAROUND)
 	TSAN_OPTIONS=halt_on_error=1 SORDINO_REQUIRE_JACKD=1 .build-tsan/$(SANITIZED_TESTS) --filter '$(TSAN_SUITES)' \
 	  --skip 'LearnNoiseTests'
 

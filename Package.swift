@@ -12,6 +12,14 @@ import PackageDescription
 /// shared with the audio thread of its own; its tests run in `make test`'s debug build).
 let withHTTP = Context.environment["SORDINO_NO_HTTP"] != "1"
 
+/// The `sordino` binary carries the Swift runtime and Foundation (`-static-stdlib`) and is linked at
+/// a fixed address (`-no-pie`): the dynamic loader then binds a dozen C libraries instead of thirty
+/// and relocates nothing of Swift's metadata, and a short `sordino process` starts in about half the
+/// CPU time (docs/PERFORMANCE.md, "Start-up"); the installed binary needs no Swift toolchain on the
+/// machine. `SORDINO_SHARED_RUNTIME=1` links it against the toolchain's shared runtime as before:
+/// `make sanitize` and `make fuzz` set it (the sanitizers' runtimes expect the shared one).
+let staticRuntime = Context.environment["SORDINO_SHARED_RUNTIME"] != "1"
+
 /// The core and the real-time host are built with strict memory-safety-free
 /// performance checking: `@_noLocks` is enforced by the optimiser in release builds.
 let package = Package(
@@ -52,8 +60,10 @@ let package = Package(
         .target(name: "CEngineKernels", cSettings: [.unsafeFlags(["-O2", "-fno-math-errno"])]),
 
         // MARK: - Libraries
+        /// A value behind a POSIX mutex, for state shared between threads off the audio thread.
+        .target(name: "SordinoLock"),
         .target(name: "SordinoDSP", dependencies: [
-            "CFFTW", "CEngineKernels", .product(name: "RealModule", package: "swift-numerics"),
+            "CFFTW", "CEngineKernels", "SordinoLock", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "SordinoNMF", dependencies: [
             "SordinoDSP", "CLazyBLAS", .product(name: "RealModule", package: "swift-numerics"),
@@ -62,17 +72,17 @@ let package = Package(
         .target(name: "SordinoPresets", dependencies: ["SordinoDSP", "CZlib"]),
         .target(name: "SordinoReport", dependencies: ["CPNG"]),
         .target(name: "SordinoJACK", dependencies: [
-            "CJACK", "CRealtime", "SordinoDSP",
+            "CJACK", "CRealtime", "SordinoDSP", "SordinoLock",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         /// The control protocol: the daemon's socket server, the `ctl` client, the settings file, learn-noise.
-        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoNMF", "SordinoPresets", "SordinoIO",
+        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoLock", "SordinoNMF", "SordinoPresets", "SordinoIO",
                                                        .product(name: "TOMLKit", package: "TOMLKit")]),
 
         /// The status page, `/metrics` and `/status` over HTTP (`sordino run --http PORT`), through the control protocol.
         .target(name: "SordinoHTTP", dependencies: [
-            "SordinoControl", "SordinoDSP",
+            "SordinoControl", "SordinoDSP", "SordinoLock",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -89,7 +99,8 @@ let package = Package(
             "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime", "CEngineKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ] + (withHTTP ? ["SordinoHTTP"] : []), swiftSettings: withHTTP ? [.define("SORDINO_HTTP")] : []),
+        ] + (withHTTP ? ["SordinoHTTP"] : []), swiftSettings: (withHTTP ? [.define("SORDINO_HTTP")] : []) + (staticRuntime ? [.unsafeFlags(["-static-stdlib"])] : []),
+        linkerSettings: staticRuntime ? [.unsafeFlags(["-static-stdlib", "-Xlinker", "-no-pie"])] : []),
         /// The parsers of outside input as functions of bytes: fuzzed by SordinoFuzz, replayed by the tests.
         .target(name: "FuzzTargets", dependencies: ["SordinoDSP", "SordinoIO", "SordinoPresets", "SordinoControl"]),
         /// libFuzzer's entry point when built by `make fuzz` (-DSORDINO_FUZZING), else a replayer.
@@ -105,7 +116,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [
             "SordinoDSP", .product(name: "RealModule", package: "swift-numerics"),
         ], path: "Tests/TestSupport"),
-        .testTarget(name: "SordinoDSPTests", dependencies: ["SordinoDSP", "SordinoPresets", "TestSupport", "CEngineKernels"]),
+        .testTarget(name: "SordinoDSPTests", dependencies: ["SordinoDSP", "SordinoLock", "SordinoPresets", "TestSupport", "CEngineKernels"]),
         .testTarget(name: "SordinoNMFTests", dependencies: ["SordinoNMF", "SordinoDSP", "SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoIOTests", dependencies: ["SordinoIO", "TestSupport"]),
         .testTarget(name: "SordinoPresetsTests", dependencies: ["SordinoPresets", "SordinoDSP", "TestSupport", "FuzzTargets"]),

@@ -3,7 +3,7 @@
 
 import Foundation
 import Glibc
-import SordinoDSP
+import SordinoLock
 import Synchronization
 
 /// Serves the control protocol on a Unix socket from one dedicated thread.

@@ -2,6 +2,7 @@
 // Real FFT over FFTW single precision: plans made once on owned buffers, executed allocation-free.
 
 internal import CFFTW
+internal import SordinoLock
 
 /// FFTW's planner, which is not thread-safe: every plan creation and destruction happens under this
 /// lock. Execution needs no lock (FFTW documents `fftwf_execute` as thread-safe).

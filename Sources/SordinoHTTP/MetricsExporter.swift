@@ -3,7 +3,7 @@
 
 import Prometheus
 import SordinoControl
-import SordinoDSP
+import SordinoLock
 
 /// One registry for the life of the server. A scrape copies the newest status into gauges and
 /// counters and renders the registry; scrapes are serialised (a counter advances by the

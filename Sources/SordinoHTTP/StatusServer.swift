@@ -10,7 +10,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import SordinoControl
-import SordinoDSP
+import SordinoLock
 
 /// Serves the status page and metrics from one event-loop thread of its own (never the audio
 /// thread), answering through the control protocol's own request handling (`ControlTarget`), so

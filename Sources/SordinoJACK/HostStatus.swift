@@ -2,6 +2,7 @@
 // The host's status as one value, and the link other threads (a control socket) reach the host through.
 
 import SordinoDSP
+import SordinoLock
 
 /// Levels of one channel over the meter window (the last ~300 ms), in dBFS; −inf for silence.
 public struct ChannelLevels: Sendable, Equatable {

@@ -3,6 +3,7 @@
 
 import Dispatch
 import SordinoDSP
+import SordinoLock
 import Testing
 
 struct LockedTests {
