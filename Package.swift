@@ -13,10 +13,12 @@ import PackageDescription
 let withHTTP = Context.environment["SORDINO_NO_HTTP"] != "1"
 
 /// The `sordino` binary carries the Swift runtime and Foundation (`-static-stdlib`) and is linked at
-/// a fixed address (`-no-pie`): the dynamic loader then binds a dozen C libraries instead of thirty
-/// and relocates nothing of Swift's metadata, and a short `sordino process` starts in about half the
-/// CPU time (docs/PERFORMANCE.md, "Start-up"); the installed binary needs no Swift toolchain on the
-/// machine. `SORDINO_SHARED_RUNTIME=1` links it against the toolchain's shared runtime as before:
+/// a fixed address (`-no-pie`), exporting no symbols (`--no-export-dynamic` undoes the runtime's
+/// `-export-dynamic`: 626 dynamic symbols instead of 25,903 for the loader and `dladdr` to search):
+/// the dynamic loader then binds a dozen C libraries instead of thirty and relocates nothing of
+/// Swift's metadata, and a short `sordino process` starts in about half the CPU time
+/// (docs/PERFORMANCE.md, "The Swift runtime inside the binary"); the installed binary needs no Swift
+/// toolchain on the machine. `SORDINO_SHARED_RUNTIME=1` links it against the toolchain's shared runtime as before:
 /// `make sanitize` and `make fuzz` set it (the sanitizers' runtimes expect the shared one).
 let staticRuntime = Context.environment["SORDINO_SHARED_RUNTIME"] != "1"
 
@@ -100,7 +102,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ] + (withHTTP ? ["SordinoHTTP"] : []), swiftSettings: (withHTTP ? [.define("SORDINO_HTTP")] : []) + (staticRuntime ? [.unsafeFlags(["-static-stdlib"])] : []),
-        linkerSettings: staticRuntime ? [.unsafeFlags(["-static-stdlib", "-Xlinker", "-no-pie"])] : []),
+        linkerSettings: staticRuntime ? [.unsafeFlags(["-static-stdlib", "-Xlinker", "-no-pie", "-Xlinker", "--no-export-dynamic"])] : []),
         /// The parsers of outside input as functions of bytes: fuzzed by SordinoFuzz, replayed by the tests.
         .target(name: "FuzzTargets", dependencies: ["SordinoDSP", "SordinoIO", "SordinoPresets", "SordinoControl"]),
         /// libFuzzer's entry point when built by `make fuzz` (-DSORDINO_FUZZING), else a replayer.

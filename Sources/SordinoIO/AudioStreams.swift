@@ -50,9 +50,8 @@ public final class AudioInputStream {
                 throw .notFound(path)
             }
             if isDirectory.boolValue { throw .isDirectory(path) }
-            if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == 0 {
-                throw .empty(path)
-            }
+            var status = stat()   // stat(2): FileManager's attributes would also look up owner names
+            if stat(path, &status) == 0, status.st_size == 0 { throw .empty(path) }
             opened = sf_open(path, Int32(SFM_READ), &sfInfo)
         }
         guard let file = opened else { throw .unreadable(path, reason: String(cString: sf_strerror(nil))) }

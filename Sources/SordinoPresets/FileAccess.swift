@@ -2,6 +2,7 @@
 // The few file-system operations presets need, with failures turned into PresetError.
 
 import Foundation
+import Glibc
 
 enum FileAccess {
     /// Largest preset JSON read, in bytes; real ones are about 1 KiB.
@@ -38,17 +39,15 @@ enum FileAccess {
 
     /// The bytes of a regular file of at most `limit` bytes.
     static func read(_ path: String, limit: Int) throws(PresetError) -> [UInt8] {
-        let attributes: [FileAttributeKey: Any]
-        do {
-            attributes = try FileManager.default.attributesOfItem(atPath: path)
-        } catch {
-            throw .unreadable(path: path, reason: "no such file")
-        }
-        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+        // stat(2), not FileManager's attributes: those also look up the owner's and group's names
+        // (the password and group databases) and the extended attributes, for every file.
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw .unreadable(path: path, reason: "no such file") }
+        guard status.st_mode & S_IFMT == S_IFREG else {
             throw .unreadable(path: path, reason: "not a regular file")
         }
-        if let size = (attributes[.size] as? NSNumber)?.intValue, size > limit {
-            throw .unreadable(path: path, reason: "\(size) bytes, more than the \(limit) a preset file may have")
+        if Int(status.st_size) > limit {
+            throw .unreadable(path: path, reason: "\(status.st_size) bytes, more than the \(limit) a preset file may have")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path: path, reason: "permission denied or I/O error")

@@ -192,4 +192,21 @@ import Testing
         #expect(presetError { try Preset.load(path: path) }
             == .invalidJSON(path: path, detail: "line 10, column 8: Unexpected end of file during JSON parse"))
     }
+
+    /// A preset whose files are symbolic links (a user's folder pointing at the installed presets)
+    /// loads as the files themselves; a link to a folder is still not a preset file.
+    @Test func symbolicLinksToPresetFilesAreFollowed() throws {
+        let root = try TemporaryDirectory(); defer { root.remove() }
+        let real = try root.subdirectory("installed"), linked = try root.subdirectory("user")
+        let original = try Fixture.write(to: real, name: "speech")
+        for suffix in [".json", ".basis"] {
+            try FileManager.default.createSymbolicLink(atPath: linked + "/speech" + suffix,
+                                                       withDestinationPath: real + "/speech" + suffix)
+        }
+        let viaLinks = try Preset.load(path: linked + "/speech.json")
+        #expect(viaLinks.basis == (try Preset.load(path: original)).basis)
+        try FileManager.default.createSymbolicLink(atPath: linked + "/folder.json", withDestinationPath: real)
+        let folder = linked + "/folder.json"
+        #expect(presetError { try Preset.load(path: folder) } == .notFound(argument: folder, searched: [folder]))
+    }
 }
