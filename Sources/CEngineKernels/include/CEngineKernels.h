@@ -20,7 +20,13 @@ typedef void (*SordinoSolverPass)(const float *rows, int first, int end, int str
 
 /// The pass for this CPU: the AVX2 + FMA build where the CPU has both (one rounding per
 /// multiply-add), else the baseline build (a multiply, then an add). `fused` is set to 1 or 0.
+/// Where the CPU also has AVX-512F, the fused pass with Wᵀ·P and Wᵀ·Q sixteen floats a step: the
+/// same output bit for bit.
 SordinoSolverPass sordino_solver_pass(int *fused);
+
+/// The pass of eight-float vectors only (the fused or baseline build), which `sordino_solver_pass`
+/// must equal bit for bit on any CPU (the tests compare them).
+SordinoSolverPass sordino_solver_pass_eight(void);
 
 /// The pass for eight streams at once, a stream in each lane (built as `sordino_solver_pass`'s
 /// choice is): the same arguments, but `h` holds `stride` × 8 floats (atom k of stream s at 8·k + s),
