@@ -116,18 +116,29 @@ static inline __attribute__((always_inline)) void pass_body(const float *rows, i
             }
             products = sum8x8(a);
         }
+        // The group's weights P and Q as one vector each (a lane per bin: the same operations as
+        // bin by bin), lanes past `count` zero.
+        Lanes data = {0};
+        if (count == GROUP) {
+            data = load8(v + f);
+        } else {
+            for (int i = 0; i < count; i++) data[i] = v[f + i];
+        }
+        const Lanes model = products + (Lanes){epsilon, epsilon, epsilon, epsilon, epsilon, epsilon, epsilon, epsilon};
+        Lanes pv = {0}, qv = {0};
+        if (beta == 1) {
+            pv = data / model;
+        } else if (beta == 0) {
+            const Lanes inverse = (Lanes){1, 1, 1, 1, 1, 1, 1, 1} / model;
+            pv = data * inverse * inverse;
+            qv = inverse;
+        } else {
+            qv = model;
+        }
         float p[GROUP] = {0}, q[GROUP] = {0};
         for (int i = 0; i < count; i++) {
-            const float data = v[f + i], model = products[i] + epsilon;
-            if (beta == 1) {
-                p[i] = data / model;
-            } else if (beta == 0) {
-                const float inverse = 1 / model;
-                p[i] = data * inverse * inverse;
-                q[i] = inverse;
-            } else {
-                q[i] = model;
-            }
+            p[i] = pv[i];
+            q[i] = qv[i];
         }
         const long partial = (long)((f / GROUP) & 3) * stride;
         if (wide) {
