@@ -18,8 +18,8 @@ let withHTTP = Context.environment["SORDINO_NO_HTTP"] != "1"
 /// the dynamic loader then binds a dozen C libraries instead of thirty and relocates nothing of
 /// Swift's metadata, and a short `sordino process` starts in about half the CPU time
 /// (docs/PERFORMANCE.md, "The Swift runtime inside the binary"); the installed binary needs no Swift
-/// toolchain on the machine. `SORDINO_SHARED_RUNTIME=1` links it against the toolchain's shared runtime as before:
-/// `make sanitize` and `make fuzz` set it (the sanitizers' runtimes expect the shared one).
+/// toolchain on the machine. `SORDINO_SHARED_RUNTIME=1` links it against the toolchain's shared
+/// runtime as before: `make sanitize` sets it (the sanitizers' runtimes expect the shared one).
 let staticRuntime = Context.environment["SORDINO_SHARED_RUNTIME"] != "1"
 
 /// The core and the real-time host are built with strict memory-safety-free
