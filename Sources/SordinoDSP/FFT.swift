@@ -68,16 +68,12 @@ public struct RealFFT: ~Copyable {
         timeRaw.initialize(repeating: 0, count: length)
         let spectrumFloats = UnsafeMutableRawPointer(spectrumRaw).assumingMemoryBound(to: Float.self)
         spectrumFloats.initialize(repeating: 0, count: 2 * bins)
-        // Addresses cross the lock as integers: the planner only reads them, under the lock.
-        let timeAddress = Int(bitPattern: timeRaw), spectrumAddress = Int(bitPattern: spectrumRaw)
-        let plans = planner.withLock { state -> (Int, Int) in
+        let plans = planner.withLock { state in
             _ = state.covers(length)
-            let t = UnsafeMutablePointer<Float>(bitPattern: timeAddress)
-            let s = UnsafeMutablePointer<fftwf_complex>(bitPattern: spectrumAddress)
-            return (Int(bitPattern: fftwf_plan_dft_r2c_1d(Int32(length), t, s, UInt32(FFTW_ESTIMATE))),
-                    Int(bitPattern: fftwf_plan_dft_c2r_1d(Int32(length), s, t, UInt32(FFTW_ESTIMATE))))
+            return (fftwf_plan_dft_r2c_1d(Int32(length), timeRaw, spectrumRaw, UInt32(FFTW_ESTIMATE)),
+                    fftwf_plan_dft_c2r_1d(Int32(length), spectrumRaw, timeRaw, UInt32(FFTW_ESTIMATE)))
         }
-        guard let forward = OpaquePointer(bitPattern: plans.0), let inverse = OpaquePointer(bitPattern: plans.1) else {
+        guard let forward = plans.0, let inverse = plans.1 else {
             fftwf_free(timeRaw); fftwf_free(spectrumRaw)
             throw .outOfMemory
         }
@@ -107,10 +103,10 @@ public struct RealFFT: ~Copyable {
     }
 
     deinit {
-        let plans = (Int(bitPattern: forwardPlan), Int(bitPattern: inversePlan))
+        let plans = (forwardPlan, inversePlan)
         planner.withLock { _ in
-            fftwf_destroy_plan(OpaquePointer(bitPattern: plans.0))
-            fftwf_destroy_plan(OpaquePointer(bitPattern: plans.1))
+            fftwf_destroy_plan(plans.0)
+            fftwf_destroy_plan(plans.1)
         }
         fftwf_free(time)
         fftwf_free(UnsafeMutableRawPointer(spectrum))
