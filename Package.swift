@@ -55,7 +55,9 @@ let package = Package(
         .target(name: "CLazyBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-        .target(name: "CJACK", linkerSettings: [.linkedLibrary("jack")]),
+        /// libjack's functions, loaded with dlopen when a command first talks to a JACK server, so that
+        /// the commands on files start without it and run where no JACK is installed.
+        .target(name: "CJACK", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CRealtime"),
         /// The activation solver's pass over W and the multiply-add peak loop, built for the
         /// baseline and for AVX2 with FMA; the CPU picks at run time.

@@ -83,6 +83,15 @@ package typealias JackProcessFunction = @convention(c) (UInt32, UnsafeMutableRaw
 
 let jackAudioPortType = "32 bit float mono audio"   // JACK_DEFAULT_AUDIO_TYPE
 
+// MARK: - Library
+
+/// libjack, which CJACK opens with dlopen the first time a command talks to a server.
+package enum JackLibrary {
+    /// Loads libjack unless it is loaded: nil when it is, else why it cannot be (the loader's
+    /// message). Not for the audio thread.
+    package static func load() -> String? { CJACK_load().map { String(cString: $0) } }
+}
+
 // MARK: - Client
 
 /// An open JACK client; closes it (deactivating first) when it goes away. Not for the audio thread.
@@ -91,7 +100,8 @@ package struct JackClient: ~Copyable {
 
     /// Opens a client without ever starting a server (`JackNoStartServer`). The server may rename
     /// the client if `name` is taken (`actualName`). Throws the status bits on failure; a missing
-    /// server shows as `.serverFailed`.
+    /// server shows as `.serverFailed`, libjack that cannot be loaded as `.loadFailure` (callers
+    /// ask `JackLibrary.load()` first, to say why).
     package init(name: String, serverName: String?) throws(JackStatus) {
         var status = jack_status_t(rawValue: 0)
         let options = jack_options_t(rawValue: JackNoStartServer.rawValue)

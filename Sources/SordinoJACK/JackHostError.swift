@@ -5,6 +5,8 @@
 public enum JackHostError: Error, Equatable, CustomStringConvertible {
     /// The engine's sample rate (the preset's) differs from the server's.
     case sampleRateMismatch(presetHz: Int, serverHz: Int)
+    /// libjack cannot be loaded (`reason`: the loader's message), so no server can be reached.
+    case libraryUnavailable(reason: String)
     /// No server of that name answers (the host never starts one).
     case serverNotRunning(name: String)
     /// The server answered but refused the client.
@@ -27,6 +29,10 @@ public enum JackHostError: Error, Equatable, CustomStringConvertible {
         case let .sampleRateMismatch(p, s):
             "preset trained at \(p) Hz, JACK server runs at \(s) Hz. "
                 + "Restart jackd with `-r \(p)`, or choose a \(s) Hz preset."
+        case let .libraryUnavailable(reason):
+            "JACK's client library cannot be loaded (\(reason)). Install it (Debian: `apt install "
+                + "libjack-jackd2-0`), or run under PipeWire's JACK (`pw-jack sordino run`). "
+                + "Commands on files (`process`, `train`, …) do not need it."
         case let .serverNotRunning(name):
             "no JACK server '\(name)' is running. Start one, e.g. "
                 + "`jackd -d alsa -r 48000`, or `jackd -d dummy -r 48000` without a sound card."

@@ -94,6 +94,7 @@ extension JackHost {
     /// seen while a just-started jackd finishes its set-up or under heavy load) gets two more tries,
     /// 100 ms apart; a server that is not there fails at once.
     func openClient() throws(JackHostError) -> JackClient {
+        if let reason = JackLibrary.load() { throw .libraryUnavailable(reason: reason) }
         var attempt = 0
         while true {
             do {

@@ -107,6 +107,7 @@ public final class JackLoopback {
     }
 
     private static func open(_ name: String, serverName: String?) throws(JackHostError) -> JackClient {
+        if let reason = JackLibrary.load() { throw .libraryUnavailable(reason: reason) }
         do {
             return try JackClient(name: name, serverName: serverName)
         } catch {

@@ -17,7 +17,7 @@ extension ExitCode {
     static let badData = ExitCode(65)
     /// An input file does not exist (EX_NOINPUT).
     static let noInput = ExitCode(66)
-    /// No JACK server, or it went away (EX_UNAVAILABLE).
+    /// No JACK server, it went away, or libjack cannot be loaded (EX_UNAVAILABLE).
     static let serverUnavailable = ExitCode(69)
     /// A bug: something the program should have prevented (EX_SOFTWARE).
     static let internalError = ExitCode(70)
@@ -49,7 +49,8 @@ func report(_ error: any Error, command: String) -> ExitCode {
         case .sampleRateMismatch, .engineUnavailable: code = .badData
         case .invalidConnectPattern: code = .usage
         case .channelCountMismatch: code = .internalError
-        case .serverNotRunning, .clientRefused, .portRegistrationFailed, .activationFailed, .serverShutDown:
+        case .libraryUnavailable, .serverNotRunning, .clientRefused, .portRegistrationFailed, .activationFailed,
+             .serverShutDown:
             code = .serverUnavailable
         }
     case let error as CommandError: code = error.exitCode

@@ -50,8 +50,8 @@ struct Run: ParsableCommand {
 
         Exit codes: 0 stopped by SIGINT/SIGTERM; 64 usage (also a bad --config file); 65 preset \
         rejected or none for the server's rate at start (the error lists the rates available); \
-        66 preset or --config file not found; 69 no JACK server (without --wait-for-server), or \
-        it went away with --no-reconnect; 73 the control socket or the HTTP port cannot be opened.
+        66 preset or --config file not found; 69 no JACK server (without --wait-for-server), \
+        it went away with --no-reconnect, or libjack cannot be loaded; 73 the control socket or the HTTP port cannot be opened.
         """)
 
     @Option(help: ArgumentHelp(
