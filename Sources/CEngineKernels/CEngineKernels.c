@@ -289,8 +289,6 @@ static inline __attribute__((always_inline)) void multiply_columns(const float *
     if (r < stride) BLOCK(1, 8);
 }
 
-#undef BLOCK
-
 /// Ŝ[f] = Σ W[f,k]·h[k] over the speech slots (k < `speech`) and N̂[f] over the rest, for f < `bins`:
 /// four rows at a time, each sum in eight lanes added up at the end.
 static inline __attribute__((always_inline)) void estimate(const float *rows, int bins, int stride, int speech,
@@ -414,18 +412,23 @@ static inline __attribute__((always_inline)) void gru_update(const SordinoGainNe
     }
 }
 
+/// The body of `gain_step` with `MULTIPLY` as y = M·x (its arguments those of `multiply_columns`):
+/// a macro so that each build inlines its own products.
+#define GAIN_STEP(MULTIPLY)                                                                                   \
+    {                                                                                                         \
+        for (int i = 0; i < n->features; i++) n->normalised[i] = (features[i] - n->mean[i]) * n->scale[i];    \
+        MULTIPLY(n->input_weights, n->features, n->input_stride, n->normalised, n->units);                    \
+        add_bias_tanh(n->units, n->input_bias, n->input_stride);                                              \
+        const int gates = 3 * n->hidden_stride;                                                               \
+        MULTIPLY(n->gru_input_weights, n->input_units, gates, n->units, n->from_input);                       \
+        MULTIPLY(n->gru_recurrent_weights, n->hidden_units, gates, hidden, n->from_hidden);                   \
+        gru_update(n, n->from_input, n->from_hidden, hidden);                                                 \
+        MULTIPLY(n->output_weights, n->hidden_units, n->band_stride, hidden, n->output);                      \
+        add_bias_sigmoid(n->output, n->output_bias, n->band_stride);                                          \
+    }
+
 static inline __attribute__((always_inline)) void gain_step(const SordinoGainNetwork *n, const float *features,
-                                                            float *hidden) {
-    for (int i = 0; i < n->features; i++) n->normalised[i] = (features[i] - n->mean[i]) * n->scale[i];
-    multiply_columns(n->input_weights, n->features, n->input_stride, n->normalised, n->units);
-    add_bias_tanh(n->units, n->input_bias, n->input_stride);
-    const int gates = 3 * n->hidden_stride;
-    multiply_columns(n->gru_input_weights, n->input_units, gates, n->units, n->from_input);
-    multiply_columns(n->gru_recurrent_weights, n->hidden_units, gates, hidden, n->from_hidden);
-    gru_update(n, n->from_input, n->from_hidden, hidden);
-    multiply_columns(n->output_weights, n->hidden_units, n->band_stride, hidden, n->output);
-    add_bias_sigmoid(n->output, n->output_bias, n->band_stride);
-}
+                                                            float *hidden) GAIN_STEP(multiply_columns)
 
 /// y[s] = M·x[s] for the `n` (1…4, a constant where inlined) streams of `x` and `y`: sixteen rows at
 /// a time, each pair of weight vectors loaded once for the n streams (2n independent chains; each
@@ -849,12 +852,100 @@ WIDE static inline __attribute__((always_inline)) void multiply_columns_streams_
     columns_times_streams(m, stride, columns, x, y, 0);
 }
 
+static inline __attribute__((always_inline)) Lanes16 load16(const float *p) {
+    Lanes16 x;
+    __builtin_memcpy(&x, p, sizeof x);
+    return x;
+}
+
+static inline __attribute__((always_inline)) void store16(float *p, Lanes16 x) { __builtin_memcpy(p, &x, sizeof x); }
+
+/// Rows r ..< r + 16·V of y = M·x sixteen floats to a vector: `BLOCK(·, 1)`'s arithmetic lane for
+/// lane (each row's sum over the columns in order, one multiply-add a column).
+#define BLOCK16(V)                                                                                         \
+    do {                                                                                                   \
+        Lanes16 a[V] = {{0}};                                                                              \
+        for (int c = 0; c < columns; c++) {                                                                \
+            const float *column = m + (long)c * stride + r;                                                \
+            Lanes16 b;                                                                                     \
+            for (int l = 0; l < 16; l++) b[l] = x[c];                                                      \
+            for (int i = 0; i < V; i++) a[i] = load16(column + 16 * i) * b + a[i];                         \
+        }                                                                                                  \
+        for (int i = 0; i < V; i++) store16(y + r + 16 * i, a[i]);                                         \
+    } while (0)
+
+/// Column c of `BLOCK(4, 2)` (rows r ..< r + 32, two partial sums) and of `BLOCK(2, 4)` (the next
+/// 16 rows, four partial sums), sixteen rows to a vector: column c goes to partial sum c mod K, as
+/// there.
+#define TWO_AND_FOUR_COLUMN(c)                                                                             \
+    do {                                                                                                   \
+        const float *column = m + (long)(c) * stride + r;                                                  \
+        Lanes16 b;                                                                                         \
+        for (int l = 0; l < 16; l++) b[l] = x[c];                                                          \
+        two[(c) & 1][0] = load16(column) * b + two[(c) & 1][0];                                            \
+        two[(c) & 1][1] = load16(column + 16) * b + two[(c) & 1][1];                                       \
+        four[(c) & 3] = load16(column + 32) * b + four[(c) & 3];                                           \
+    } while (0)
+
+/// `multiply_columns` sixteen floats to a vector (generic vectors: one register each where the
+/// function it is inlined into targets AVX-512F): the same rows in the same blocks with the same
+/// partial sums, so every row of y is bit for bit the fused build's. The rows summed in one chain
+/// go 192, 128 or 64 at a time (12, 8 or 4 chains of sixteen instead of 8 of eight); a block of 32
+/// rows with two partial sums and the 16 after it with four run in one loop (eight chains); 8 rows
+/// left go as there.
+static inline __attribute__((always_inline)) void multiply_columns16(const float *m, int columns, int stride,
+                                                                     const float *x, float *y) {
+    const int whole = stride / 64 * 64;
+    int r = 0;
+    for (; r + 192 <= whole; r += 192) BLOCK16(12);
+    if (r + 128 <= whole) {
+        BLOCK16(8);
+        r += 128;
+    }
+    if (r < whole) {
+        BLOCK16(4);
+        r += 64;
+    }
+    if (stride - r >= 48) {
+        Lanes16 two[2][2] = {{{0}}}, four[4] = {{0}};
+        int c = 0;
+        for (; c + 4 <= columns; c += 4) {
+            TWO_AND_FOUR_COLUMN(c);
+            TWO_AND_FOUR_COLUMN(c + 1);
+            TWO_AND_FOUR_COLUMN(c + 2);
+            TWO_AND_FOUR_COLUMN(c + 3);
+        }
+        for (; c < columns; c++) TWO_AND_FOUR_COLUMN(c);
+        for (int i = 0; i < 2; i++) store16(y + r + 16 * i, two[0][i] + two[1][i]);
+        store16(y + r + 32, (four[0] + four[2]) + (four[1] + four[3]));
+        r += 48;
+    } else {
+        if (r + 32 <= stride) {
+            BLOCK(4, 2);
+            r += 32;
+        }
+        if (r + 16 <= stride) {
+            BLOCK(2, 4);
+            r += 16;
+        }
+    }
+    if (r < stride) BLOCK(1, 8);
+}
+#undef TWO_AND_FOUR_COLUMN
+#undef BLOCK16
+
+/// `gain_step` with `multiply_columns16`'s products: bit for bit the fused build's step.
+WIDE static void gain_step_wide(const SordinoGainNetwork *n, const float *features, float *hidden)
+    GAIN_STEP(multiply_columns16)
+
 /// `gain_step_streams` with `multiply_columns_streams_wide`'s products.
 WIDE static void gain_step_streams_wide(const SordinoGainNetwork *n, int count, const float *const *features,
                                         float *const *hidden, float *const *gains)
     GAIN_STEP_STREAMS(multiply_columns_streams_wide)
 #undef GAIN_STEP_STREAMS
 #endif
+#undef GAIN_STEP
+#undef BLOCK
 
 /// `peak` with sixteen-float chains: the multiply-add of the sixteen-lane pass.
 WIDE static float peak_wide(long steps) {
@@ -902,7 +993,14 @@ SordinoEstimate sordino_estimate(void) { return CHOSEN(estimate); }
 
 SordinoEstimate sordino_estimate_lanes(void) { return CHOSEN(estimate_lanes); }
 
-SordinoGainStep sordino_gain_step(void) { return CHOSEN(gain_step); }
+SordinoGainStep sordino_gain_step(void) {
+#if defined(__x86_64__)
+    if (cpu_is_wide()) return gain_step_wide;
+#endif
+    return CHOSEN(gain_step);
+}
+
+SordinoGainStep sordino_gain_step_eight(void) { return CHOSEN(gain_step); }
 
 SordinoGainStepStreams sordino_gain_step_streams(void) {
 #if defined(__x86_64__)

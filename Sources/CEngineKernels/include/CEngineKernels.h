@@ -105,8 +105,14 @@ typedef struct {
 /// relative error). No allocation, no lock, no system call.
 typedef void (*SordinoGainStep)(const SordinoGainNetwork *network, const float *features, float *hidden);
 
-/// The step for this CPU, built as `sordino_solver_pass`'s choice is.
+/// The step for this CPU, built as `sordino_solver_pass`'s choice is; where the CPU has AVX-512,
+/// its products in sixteen-float vectors (the AVX2 build's results bit for bit: the same rows in the
+/// same blocks, each row's partial sums over the same columns in order, fused).
 SordinoGainStep sordino_gain_step(void);
+
+/// The step of the eight-float builds (AVX2 with FMA, else the baseline), whatever the CPU: to
+/// check `sordino_gain_step`'s sixteen-float build against it.
+SordinoGainStep sordino_gain_step_eight(void);
 
 /// One step of `count` ≤ 8 streams at once, each weight loaded once for four of them: stream s's
 /// `features[s]` (F floats) and `hidden[s]` (`hidden_stride` floats, updated) → its band gains in
