@@ -270,14 +270,10 @@ static inline __attribute__((always_inline)) void pass_lanes(const float *rows, 
         for (int i = 0; i < V; i++) store8(y + r + 8 * i, a[0][i]);                                        \
     } while (0)
 
-/// y = M·x for M stored column by column (`columns` columns of `stride` floats, `stride` a multiple
-/// of 8): rows in lanes, no horizontal sums. Sixty-four rows at a time with the columns in order,
-/// then a block of 32, 16 or 8 rows with the columns dealt into 2, 4 or 8 interleaved partial sums,
-/// so every block runs eight independent chains.
-static inline __attribute__((always_inline)) void multiply_columns(const float *m, int columns, int stride,
-                                                                   const float *x, float *y) {
-    int r = 0;
-    for (; r + 64 <= stride; r += 64) BLOCK(8, 1);
+/// Rows r ..< `stride` of `multiply_columns` (fewer than 64): a block of 32, 16 or 8 rows with the
+/// columns dealt into 2, 4 or 8 interleaved partial sums, so every block runs eight independent chains.
+static inline __attribute__((always_inline)) void multiply_columns_rest(const float *m, int columns, int stride,
+                                                                        int r, const float *x, float *y) {
     if (r + 32 <= stride) {
         BLOCK(4, 2);
         r += 32;
@@ -287,6 +283,16 @@ static inline __attribute__((always_inline)) void multiply_columns(const float *
         r += 16;
     }
     if (r < stride) BLOCK(1, 8);
+}
+
+/// y = M·x for M stored column by column (`columns` columns of `stride` floats, `stride` a multiple
+/// of 8): rows in lanes, no horizontal sums. Sixty-four rows at a time with the columns in order,
+/// then the rest (`multiply_columns_rest`).
+static inline __attribute__((always_inline)) void multiply_columns(const float *m, int columns, int stride,
+                                                                   const float *x, float *y) {
+    int r = 0;
+    for (; r + 64 <= stride; r += 64) BLOCK(8, 1);
+    multiply_columns_rest(m, columns, stride, r, x, y);
 }
 
 /// Ŝ[f] = Σ W[f,k]·h[k] over the speech slots (k < `speech`) and N̂[f] over the rest, for f < `bins`:
@@ -891,8 +897,8 @@ static inline __attribute__((always_inline)) void store16(float *p, Lanes16 x) {
 /// function it is inlined into targets AVX-512F): the same rows in the same blocks with the same
 /// partial sums, so every row of y is bit for bit the fused build's. The rows summed in one chain
 /// go 192, 128 or 64 at a time (12, 8 or 4 chains of sixteen instead of 8 of eight); a block of 32
-/// rows with two partial sums and the 16 after it with four run in one loop (eight chains); 8 rows
-/// left go as there.
+/// rows with two partial sums and the 16 after it with four run in one loop (eight chains); the
+/// rest as there.
 static inline __attribute__((always_inline)) void multiply_columns16(const float *m, int columns, int stride,
                                                                      const float *x, float *y) {
     const int whole = stride / 64 * 64;
@@ -919,17 +925,8 @@ static inline __attribute__((always_inline)) void multiply_columns16(const float
         for (int i = 0; i < 2; i++) store16(y + r + 16 * i, two[0][i] + two[1][i]);
         store16(y + r + 32, (four[0] + four[2]) + (four[1] + four[3]));
         r += 48;
-    } else {
-        if (r + 32 <= stride) {
-            BLOCK(4, 2);
-            r += 32;
-        }
-        if (r + 16 <= stride) {
-            BLOCK(2, 4);
-            r += 16;
-        }
     }
-    if (r < stride) BLOCK(1, 8);
+    multiply_columns_rest(m, columns, stride, r, x, y);
 }
 #undef TWO_AND_FOUR_COLUMN
 #undef BLOCK16
