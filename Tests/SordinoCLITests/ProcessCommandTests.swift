@@ -148,6 +148,19 @@ struct ProcessCommandTests {
         #expect(try AudioFileReader.read(path: out).0.sampleCount == 15_040 + 512)
     }
 
+    /// A whole MP3 at 44.1 kHz without a Xing/Info tag (`sox -n -r 44100 -c 1 -C 64 … synth 1.5
+    /// pinknoise`): libsndfile's length is the bit rate's estimate, 68,283 samples for 67,968 decoded,
+    /// which was reported as a truncated file.
+    @Test func wholeMP3IsNotCalledTruncated() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out.wav").path
+        let r = try CLI.run(["process", "--quiet", "--preset", Self.preset, "--compensate-delay",
+                             "Tests/Fixtures/mp3/pink-44k1.mp3", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stderr.contains("truncated"), "\(r.stderr)")
+        #expect(try AudioFileReader.read(path: out).0.sampleCount == 67_968)
+    }
+
     @Test func clampedAndClippedSamplesAreCounted() throws {
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let input = try Self.writeInput(dir, encoding: .float32) { s in s[8000] = 1e30; s[9000] = -1e30 }
