@@ -50,8 +50,10 @@ public final class AudioInputStream {
                 throw .notFound(path)
             }
             if isDirectory.boolValue { throw .isDirectory(path) }
-            var status = stat()   // stat(2): FileManager's attributes would also look up owner names
-            if stat(path, &status) == 0, status.st_size == 0 { throw .empty(path) }
+            // stat(2): FileManager's attributes would also look up owner names. Only a regular file's
+            // size says it is empty: a pipe (`<(sox … -t wav -)`, a FIFO) reports 0 and is read as a stream.
+            var status = stat()
+            if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size == 0 { throw .empty(path) }
             opened = sf_open(path, Int32(SFM_READ), &sfInfo)
         }
         guard let file = opened else { throw .unreadable(path, reason: String(cString: sf_strerror(nil))) }

@@ -134,6 +134,27 @@ struct ProcessCommandTests {
         #expect(try AudioFileReader.read(path: piped).0.channels == AudioFileReader.read(path: file).0.channels)
     }
 
+    /// A named pipe (what `process <(sox in.mp3 -t wav -) out.wav` passes: /dev/fd/63) reports a
+    /// size of 0; it was refused as "contains no samples" and is now read as a stream.
+    @Test func namedPipeIsReadAsAStream() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try Self.writeInput(dir)
+        let pipe = dir.appendingPathComponent("pipe.wav").path
+        #expect(mkfifo(pipe, 0o600) == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: input))
+        let writer = Thread {   // blocks in open until `process` opens the other end
+            guard let handle = FileHandle(forWritingAtPath: pipe) else { return }
+            handle.write(bytes)
+            try? handle.close()
+        }
+        writer.start()
+        let fromPipe = dir.appendingPathComponent("pipe-out.wav").path, fromFile = dir.appendingPathComponent("file-out.wav").path
+        let r = try CLI.run(["process", "--quiet", "--preset", Self.preset, pipe, fromPipe], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try CLI.run(["process", "--quiet", "--preset", Self.preset, input, fromFile]).status == 0)
+        #expect(try AudioFileReader.read(path: fromPipe).0.channels == AudioFileReader.read(path: fromFile).0.channels)
+    }
+
     @Test func truncatedInputIsProcessedWithAWarning() throws {
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let whole = try Self.writeInput(dir, seconds: 3)
