@@ -46,8 +46,9 @@ struct Sordino: ParsableCommand {
             without a sound card) or on files (`process`). `train` learns presets.
 
             Exit codes: 0 success; 64 usage error; 65 bad data (a preset, dictionary or audio file \
-            was rejected); 66 an input file is missing; 69 no JACK server, or it went away; 70 internal \
-            error; 73 an output file cannot be created; 74 I/O error while writing.
+            was rejected); 66 an input file is missing; 69 no JACK server, it went away, or libjack \
+            cannot be loaded; 70 internal error; 73 an output file cannot be created; 74 I/O error \
+            while writing.
             """,
             version: "0.1.0",
             subcommands: subcommands,
