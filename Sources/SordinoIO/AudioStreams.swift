@@ -34,6 +34,8 @@ public final class AudioInputStream {
     /// Samples per channel the header's data chunk declares when it is longer than the file
     /// (libsndfile then shortens `frames` to what is present and logs "should be").
     private let headerSampleCount: Int?
+    /// MP3: libsndfile's length is estimated from the bit rate unless a Xing/Info tag gives it.
+    private let lengthIsEstimate: Bool
     private var scratch: [Float] = []
 
     /// Opens `path` (or `-`) and checks its header. Throws `notFound`, `isDirectory`, `empty`, `unreadable` or
@@ -61,6 +63,7 @@ public final class AudioInputStream {
         channelCount = Int(sfInfo.channels)
         sampleRate = Int(sfInfo.samplerate)
         container = AudioFileReader.containerName(sfInfo.format)
+        lengthIsEstimate = sfInfo.format & Int32(SF_FORMAT_TYPEMASK) == Int32(SF_FORMAT_MPEG)
         encoding = AudioFileReader.encodingName(sfInfo.format)
         // A stream without a length (a pipe) reports 0 frames or SF_COUNT_MAX.
         let frames = sfInfo.frames
@@ -130,7 +133,7 @@ public final class AudioInputStream {
     /// bit rate (at 44.1 kHz a whole file "declares" 0.2–0.5 % more than it holds), and a file cut
     /// short shrinks that estimate with it.
     public var missingFromDeclaredLength: (declared: Int, read: Int)? {
-        guard container != "MPEG" else { return nil }
+        guard !lengthIsEstimate else { return nil }
         let declared = headerSampleCount ?? declaredSampleCount ?? 0
         return declared > samplesRead ? (declared, samplesRead) : nil
     }
