@@ -14,7 +14,8 @@ struct ProcessCommand: ParsableCommand {
         discussion: """
         Reads WAV, FLAC or anything libsndfile reads (16/24/32-bit, float; any channel count), a \
         chunk at a time: memory does not grow with the file. IN or OUT may be - for standard input \
-        or output, so process fits in a pipe (e.g. `sox in.mp3 -t wav - | sordino process - out.wav`).
+        or output, so process fits in a pipe (e.g. `sox in.mp3 -t wav - | sordino process - out.wav`); \
+        a named pipe as IN is read as a stream too (`sordino process <(sox in.mp3 -t wav -) out.wav`).
 
         Without --preset the shipped preset for the file's rate is used; for a rate with none, the \
         one of the nearest rate below it (e.g. speech-48k for 88.2 kHz), and stderr says which. When \
