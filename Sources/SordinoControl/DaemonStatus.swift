@@ -47,6 +47,8 @@ public struct DaemonStatus: Sendable, Equatable {
     public var dspLoadPercent: Double
     public var nonFiniteSamples: Int
     public var clippedSamples: Int
+    /// Input samples beyond ±8 (+18 dBFS) clamped to it (absent from an older daemon's reply: 0).
+    public var clampedInputSamples: Int
     public var framesProcessed: Int
     public var uptimeSeconds: Double
     public var reconnects: Int
@@ -56,7 +58,7 @@ public struct DaemonStatus: Sendable, Equatable {
     public init(connected: Bool, server: String, client: String, preset: String, passThrough: String? = nil, sampleRate: Int, blockLength: Int,
                 latencySamples: Int, latencyMilliseconds: Double, channels: [Channel], speechToNoiseDecibels: Float?, xruns: Int, overruns: Int,
                 callbackP50Microseconds: Double, callbackP99Microseconds: Double, callbackMaximumMicroseconds: Double,
-                dspLoadPercent: Double, nonFiniteSamples: Int, clippedSamples: Int, framesProcessed: Int,
+                dspLoadPercent: Double, nonFiniteSamples: Int, clippedSamples: Int, clampedInputSamples: Int = 0, framesProcessed: Int,
                 uptimeSeconds: Double, reconnects: Int, engineSwaps: Int, limits: EngineLimits) {
         self.connected = connected
         self.server = server
@@ -77,6 +79,7 @@ public struct DaemonStatus: Sendable, Equatable {
         self.dspLoadPercent = dspLoadPercent
         self.nonFiniteSamples = nonFiniteSamples
         self.clippedSamples = clippedSamples
+        self.clampedInputSamples = clampedInputSamples
         self.framesProcessed = framesProcessed
         self.uptimeSeconds = uptimeSeconds
         self.reconnects = reconnects
@@ -102,7 +105,7 @@ public struct DaemonStatus: Sendable, Equatable {
             "callback_us": .object(["p50": tenths(callbackP50Microseconds), "p99": tenths(callbackP99Microseconds),
                                     "max": tenths(callbackMaximumMicroseconds)]),
             "dsp_load_percent": .number((dspLoadPercent * 100).rounded() / 100), "nonfinite_replaced": .number(nonFiniteSamples),
-            "clipped": .number(clippedSamples), "frames_processed": .number(framesProcessed),
+            "clipped": .number(clippedSamples), "input_clamped": .number(clampedInputSamples), "frames_processed": .number(framesProcessed),
             "uptime_s": .number((uptimeSeconds * 10).rounded() / 10), "reconnects": .number(reconnects),
             "engine_swaps": .number(engineSwaps), "max_iterations": .number(limits.maximumIterations),
         ])
@@ -136,7 +139,7 @@ public struct DaemonStatus: Sendable, Equatable {
                   speechToNoiseDecibels: level(fields["speech_to_noise_db"]),
                   xruns: xruns, overruns: overruns, callbackP50Microseconds: p50, callbackP99Microseconds: p99,
                   callbackMaximumMicroseconds: maximum, dspLoadPercent: load, nonFiniteSamples: nonFinite,
-                  clippedSamples: clipped, framesProcessed: frames, uptimeSeconds: uptime, reconnects: reconnects,
+                  clippedSamples: clipped, clampedInputSamples: fields["input_clamped"]?.intValue ?? 0, framesProcessed: frames, uptimeSeconds: uptime, reconnects: reconnects,
                   engineSwaps: swaps, limits: EngineLimits(maximumIterations: maximumIterations, configuredNoiseBoundDecibels: nil))
     }
 }

@@ -232,6 +232,8 @@ public final class Telemetry: Sendable {
     public let adaptedFrames = Atomic<Int>(0)
     /// Output samples clamped to ±`Engine.outputLimit`.
     public let clippedSamples = Atomic<Int>(0)
+    /// Input samples beyond ±`Engine.outputLimit` (finite), clamped to it before the analysis.
+    public let clampedInputSamples = Atomic<Int>(0)
     /// Energy of the speech and of the noise estimate (Ŝ, N̂ after the noise bound) summed over
     /// bins and channel frames since the engine started, in the units of |X|² (bit patterns of
     /// Doubles; the audio thread is the only writer). Their ratio is the model's SNR estimate.

@@ -148,19 +148,29 @@ extension Engine {
         floorGain += controlSmoothing * (controls.floorGain - floorGain)
     }
 
-    /// Shifts the queued hop into the history, replaces non-finite samples, windows, transforms and
-    /// computes V = |X|^q.
+    /// Shifts the queued hop into the history, replaces non-finite samples by 0 and clamps samples
+    /// beyond ±`outputLimit` to it (a wild sample, e.g. from an uninitialised buffer upstream, would
+    /// otherwise leave the synthesis spread over a frame at the output's limit: a 1e5 sample made 53 ms
+    /// at ±8), windows, transforms and computes V = |X|^q.
     @_noLocks private mutating func analyse(channel c: Int) {
         var state = channels[c]
-        var nonFinite = 0
+        var nonFinite = 0, clamped = 0
         var hopEnergy = sumOfSquares(state.queued, count: hopLength)
-        if !hopEnergy.isFinite {   // a NaN or ±Inf sample (or samples beyond ±1e19): look sample by sample
-            for i in 0..<hopLength where !state.queued[i].isFinite {
-                state.queued[i] = 0
-                nonFinite += 1
+        let limit = Self.outputLimit
+        if !(hopEnergy <= limit * limit) {   // NaN, ±Inf or a sample beyond the limit possible: look sample by sample
+            for i in 0..<hopLength {
+                let x = state.queued[i]
+                if !x.isFinite {
+                    state.queued[i] = 0
+                    nonFinite += 1
+                } else if abs(x) > limit {
+                    state.queued[i] = x > 0 ? limit : -limit
+                    clamped += 1
+                }
             }
             hopEnergy = sumOfSquares(state.queued, count: hopLength)
         }
+        if clamped > 0 { telemetry.clampedInputSamples.wrappingAdd(clamped, ordering: .relaxed) }
         if nonFinite > 0 {
             telemetry.nonFiniteSamples.wrappingAdd(nonFinite, ordering: .relaxed)
             telemetry.nonFiniteResets.wrappingAdd(1, ordering: .relaxed)

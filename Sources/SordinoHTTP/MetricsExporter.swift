@@ -41,7 +41,8 @@ final class MetricsExporter: Sendable {
         "sordino_xruns_total": "xruns JACK reported since start",
         "sordino_overruns_total": "process callbacks that took longer than the period",
         "sordino_nonfinite_replaced_total": "NaN/Inf input samples replaced by 0",
-        "sordino_clipped_samples_total": "output samples clamped to ±1",
+        "sordino_clipped_samples_total": "output samples clamped to ±8 (+18 dBFS) or non-finite and replaced by 0",
+        "sordino_input_clamped_total": "input samples beyond ±8 (+18 dBFS) clamped to it",
         "sordino_frames_processed_total": "frames processed per channel",
         "sordino_reconnects_total": "reconnections to a JACK server that came back",
         "sordino_engine_swaps_total": "engines swapped in (reload, learn-noise, forget-noise)",
@@ -98,7 +99,8 @@ final class MetricsExporter: Sendable {
         for (name, value) in values { gauges[name]?.set(value) }
         let totals = ["sordino_xruns_total": "xruns", "sordino_overruns_total": "overruns",
                       "sordino_nonfinite_replaced_total": "nonfinite_replaced",
-                      "sordino_clipped_samples_total": "clipped", "sordino_frames_processed_total": "frames_processed",
+                      "sordino_clipped_samples_total": "clipped", "sordino_input_clamped_total": "input_clamped",
+                      "sordino_frames_processed_total": "frames_processed",
                       "sordino_reconnects_total": "reconnects", "sordino_engine_swaps_total": "engine_swaps"]
         for (name, field) in totals {
             guard let total = status[field]?.intValue else { continue }

@@ -13,16 +13,18 @@ struct EngineKeeper {
     /// Built, not yet posted (the slot was busy).
     private var queued: UnsafeMutablePointer<Engine>?
     private var owned: [UnsafeMutablePointer<Engine>] = []
-    private var freed = (nonFinite: 0, clipped: 0)
+    private var freed = (nonFinite: 0, clipped: 0, clampedInput: 0)
 
     /// Engines not yet freed.
     var count: Int { owned.count }
 
-    /// NaN/Inf samples replaced and output samples clamped, by every engine so far.
-    var totals: (nonFinite: Int, clipped: Int) {
+    /// NaN/Inf samples replaced, output samples clamped and input samples clamped, by every engine so far.
+    var totals: (nonFinite: Int, clipped: Int, clampedInput: Int) {
         owned.reduce(freed) { sum, engine in
-            (sum.nonFinite + engine.pointee.telemetry.nonFiniteSamples.load(ordering: .relaxed),
-             sum.clipped + engine.pointee.telemetry.clippedSamples.load(ordering: .relaxed))
+            let t = engine.pointee.telemetry
+            return (sum.nonFinite + t.nonFiniteSamples.load(ordering: .relaxed),
+                    sum.clipped + t.clippedSamples.load(ordering: .relaxed),
+                    sum.clampedInput + t.clampedInputSamples.load(ordering: .relaxed))
         }
     }
 
@@ -73,6 +75,7 @@ struct EngineKeeper {
         for engine in engines {
             freed.nonFinite += engine.pointee.telemetry.nonFiniteSamples.load(ordering: .relaxed)
             freed.clipped += engine.pointee.telemetry.clippedSamples.load(ordering: .relaxed)
+            freed.clampedInput += engine.pointee.telemetry.clampedInputSamples.load(ordering: .relaxed)
             owned.removeAll { $0 == engine }
             if newest == engine { newest = nil }
             engine.deinitialize(count: 1)

@@ -18,6 +18,8 @@ public struct JackHostReport: Sendable {
     public var nonFiniteSamples: Int
     /// Output samples clamped to ±`Engine.outputLimit`, since the host started.
     public var clippedSamples: Int
+    /// Input samples beyond ±`Engine.outputLimit` clamped to it, since the host started.
+    public var clampedInputSamples: Int
     /// Successful reconnects since the host started.
     public var reconnects: Int
     /// Engines built after the first (reload, rate change), since the host started.
@@ -48,7 +50,7 @@ extension JackHostReport {
             \(overruns) callbacks over the period, \
             peak dBFS \(levels.isEmpty ? "-" : levels), \
             \(framesProcessed) samples processed, \(nonFiniteSamples) NaN/Inf replaced, \
-            \(clippedSamples) clipped, \(reconnects) reconnects, \(engineRebuilds) engine swaps\(workerPart)
+            \(clippedSamples) clipped, \(clampedInputSamples) input samples clamped, \(reconnects) reconnects, \(engineRebuilds) engine swaps\(workerPart)
             """
     }
 

@@ -63,6 +63,8 @@ public struct HostStatus: Sendable {
     public var framesProcessed: Int
     public var nonFiniteSamples: Int
     public var clippedSamples: Int
+    /// Input samples beyond ±`Engine.outputLimit` clamped to it.
+    public var clampedInputSamples: Int
     public var reconnects: Int
     public var engineRebuilds: Int
     public var handOvers: Int

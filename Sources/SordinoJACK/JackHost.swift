@@ -269,7 +269,8 @@ public final class JackHost {
             dspLoadPercent: session?.client.cpuLoad ?? 0, xruns: context.pointee.xruns.load(ordering: .relaxed),
             overruns: context.pointee.overruns.load(ordering: .relaxed),
             framesProcessed: context.pointee.frames.load(ordering: .relaxed), nonFiniteSamples: totals.nonFinite,
-            clippedSamples: totals.clipped, reconnects: reconnects, engineRebuilds: engineRebuilds, handOvers: handOvers,
+            clippedSamples: totals.clipped, clampedInputSamples: totals.clampedInput, reconnects: reconnects,
+            engineRebuilds: engineRebuilds, handOvers: handOvers,
             uptimeSeconds: seconds(ContinuousClock.now - started))
     }
 
@@ -343,7 +344,7 @@ public final class JackHost {
             callback: CallbackStatistics(counts: interval, maximumNanoseconds: levels.maximumNanoseconds),
             overruns: context.pointee.overruns.load(ordering: .relaxed),
             framesProcessed: context.pointee.frames.load(ordering: .relaxed),
-            nonFiniteSamples: totals.nonFinite, clippedSamples: totals.clipped,
+            nonFiniteSamples: totals.nonFinite, clippedSamples: totals.clipped, clampedInputSamples: totals.clampedInput,
             reconnects: reconnects, engineRebuilds: engineRebuilds,
             inputPeakDecibels: levels.input, outputPeakDecibels: levels.output,
             droppedMessages: HostEventQueue.shared.dropped.load(ordering: .relaxed),

@@ -115,7 +115,8 @@ final class DaemonControlTarget: ControlTarget {
             speechToNoiseDecibels: s.speechToNoiseDecibels.flatMap(level),
             xruns: s.xruns, overruns: s.overruns, callbackP50Microseconds: s.callback.p50Microseconds, callbackP99Microseconds: s.callback.p99Microseconds,
             callbackMaximumMicroseconds: s.callback.maximumMicroseconds, dspLoadPercent: Double(s.dspLoadPercent),
-            nonFiniteSamples: s.nonFiniteSamples, clippedSamples: s.clippedSamples, framesProcessed: s.framesProcessed,
+            nonFiniteSamples: s.nonFiniteSamples, clippedSamples: s.clippedSamples,
+            clampedInputSamples: s.clampedInputSamples, framesProcessed: s.framesProcessed,
             uptimeSeconds: s.uptimeSeconds, reconnects: s.reconnects, engineSwaps: s.engineRebuilds,
             limits: EngineLimits(maximumIterations: s.maximumIterations, configuredNoiseBoundDecibels: s.configuredNoiseBoundDecibels))
     }

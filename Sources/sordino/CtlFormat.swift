@@ -22,6 +22,7 @@ enum CtlFormat {
         lines.append("callback   p50 \(fixed(s.callbackP50Microseconds, 0)) µs, p99 \(fixed(s.callbackP99Microseconds, 0)) µs, "
                      + "max \(fixed(s.callbackMaximumMicroseconds, 0)) µs (last 10 s); JACK DSP load \(fixed(s.dspLoadPercent, 1)) %")
         lines.append("counters   xruns \(s.xruns) (callbacks over the period \(s.overruns)), NaN/Inf replaced \(s.nonFiniteSamples), clipped \(s.clippedSamples), "
+                     + "input clamped \(s.clampedInputSamples), "
                      + "reconnects \(s.reconnects), engine swaps \(s.engineSwaps)")
         if let settings = result["settings"] { lines.append("settings   " + Self.settings(settings)) }
         if let reason = s.passThrough { lines.insert("unprocessed \(reason)", at: 2) }

@@ -24,9 +24,10 @@ struct ProcessCommand: ParsableCommand {
         delayed by the latency (the preset's frame length, in samples at the preset's rate) and \
         that much longer, so nothing is lost.
 
-        Warnings (stderr) count NaN/Inf input samples (replaced by 0), output samples the engine \
-        clamped to ±8 (+18 dBFS) or an integer encoding clipped at full scale, and input cut short \
-        of the length its header declares. With --report both signals are also kept in memory.
+        Warnings (stderr) count NaN/Inf input samples (replaced by 0), input samples beyond ±8 \
+        (+18 dBFS, clamped to it before processing), output samples the engine clamped to ±8 or an \
+        integer encoding clipped at full scale, and input cut short of the length its header \
+        declares. With --report both signals are also kept in memory.
 
         With --out-dir DIR, every IN is enhanced into DIR under its own file name, by --jobs workers \
         at once (each runs one file, with its own engine, at a time). A file that fails is reported \
@@ -186,6 +187,11 @@ struct ProcessCommand: ParsableCommand {
             note("warning: \(input) is truncated: its header declares \(declared) samples per channel "
                 + "(\(String(format: "%.2f", Double(declared) / rate)) s), only \(read) "
                 + "(\(String(format: "%.2f", Double(read) / rate)) s) are present; processed what is there.")
+        }
+        let wild = telemetry.clampedInputSamples.load(ordering: .relaxed)
+        if wild > 0 {
+            note("warning: \(wild) input samples were beyond ±\(Int(Engine.outputLimit)) (+18 dBFS) and were clamped "
+                + "to it before processing (at the preset's rate); check the input's level.")
         }
         let clamped = telemetry.clippedSamples.load(ordering: .relaxed)
         if clamped > 0 {

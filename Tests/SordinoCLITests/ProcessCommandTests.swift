@@ -218,6 +218,19 @@ struct ProcessCommandTests {
         #expect(try AudioFileReader.read(path: out).0.channels[0].allSatisfy { $0.isFinite })
     }
 
+    /// A float file with samples far beyond full scale: clamped to ±8 before processing, said on
+    /// stderr, and not smeared (found by hand: one 1e5 sample left 855 output samples at ±8).
+    @Test func wildSamplesAreClampedAndCounted() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try Self.writeInput(dir, encoding: .float32) { s in s[1000] = 1e5; s[5000] = -1e30 }
+        let out = dir.appendingPathComponent("out.wav").path
+        let r = try CLI.run(["process", "--preset", Self.preset, input, out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("2 input samples were beyond ±8 (+18 dBFS) and were clamped"), "\(r.stderr)")
+        #expect(!r.stderr.contains("output samples were non-finite or beyond"), "\(r.stderr)")
+        #expect(try AudioFileReader.read(path: out).0.channels[0].allSatisfy { abs($0) <= 8 })
+    }
+
     /// Bad input: a non-zero sysexits code and exactly one line that says what to do.
     @Test(arguments: [
         ("missing", 66, "no such file"), ("empty", 65, "no samples"), ("garbage", 65, "sox"),

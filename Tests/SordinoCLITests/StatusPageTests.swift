@@ -71,7 +71,7 @@ struct StatusPageTests {
             #expect(samples.contains { $0 == expected }, "\(expected) in \(metrics.body)")
         }
         for name in ["sordino_xruns_total", "sordino_overruns_total", "sordino_callback_p50_seconds", "sordino_callback_p99_seconds", "sordino_callback_max_seconds",
-                     "sordino_jack_dsp_load_percent", "sordino_nonfinite_replaced_total", "sordino_uptime_seconds",
+                     "sordino_jack_dsp_load_percent", "sordino_nonfinite_replaced_total", "sordino_input_clamped_total", "sordino_uptime_seconds",
                      "sordino_attenuation_db{channel=\"1\"}", "sordino_output_rms_dbfs{channel=\"1\"}"] {
             #expect(samples.contains { $0.hasPrefix(name + " ") }, "\(name)")
         }

@@ -141,6 +141,31 @@ struct HostileAudioTests {
         #expect(after4 < 1e-3, "\(kind): \(after4) of the peak 4 s after")
     }
 
+    /// Finite samples far beyond full scale (an uninitialised buffer upstream, a float file in the
+    /// wrong scale) are clamped to ±`Engine.outputLimit` before the analysis and counted, not spread:
+    /// before, the synthesis smeared a single 1e5 sample over a frame at the output's limit (a dev
+    /// mixture through speech-16k: 855 output samples at ±8, 53 ms, found by hand), and 1e30's
+    /// power overflowed to infinity. Here: sparse samples at 1e5, −1e30 and 3e38 and a 20-sample
+    /// burst of ±1e6 in 3 s of speech: all 23 counted, nothing clamped at the output, at most two
+    /// output samples beyond ±1 for each (measured: the random basis passes the 23 clamped samples
+    /// at ±8 and nothing else beyond ±1, speech-16k none; without the clamp 1,779 and 2,479 clamped
+    /// at the output).
+    @Test(arguments: ["random basis", "speech-16k"])
+    func wildSamplesAreClampedNotSpread(setupName: String) throws {
+        let setup = try Setup.named(setupName)
+        let rate = setup.sampleRate
+        var x = setup.speech(seconds: 3)
+        for (i, value) in [(rate / 2, Float(1e5)), (rate, -1e30), (3 * rate / 2, 3e38)] { x[i] = value }
+        for i in 0..<20 { x[2 * rate + i] = i % 2 == 0 ? 1e6 : -1e6 }
+        let (y, telemetry) = try setup.run(x)
+        #expect(y.allSatisfy { $0.isFinite })
+        let loud = y.filter { abs($0) > 1 }.count
+        #expect(loud <= 46, "\(setupName): \(loud) output samples beyond ±1")
+        #expect(telemetry.clampedInputSamples.load(ordering: .relaxed) == 23)
+        #expect(telemetry.clippedSamples.load(ordering: .relaxed) == 0)
+        #expect(telemetry.nonFiniteSamples.load(ordering: .relaxed) == 0)
+    }
+
     /// The shipped presets forget a stretch of digital silence, sparse NaN (replaced by zeros) and
     /// a 60 dB dip: 1 s of it from 0.5 s into 6 s of speech, against the same speech without it.
     /// Their online noise atoms and speech-16k's learned gain (a GRU) keep a memory of what they
