@@ -31,7 +31,8 @@ struct Bench: ParsableCommand {
     @Argument(help: "Presets to measure (names, paths or folders). Default: every preset found.")
     var presets: [String] = []
 
-    @Option(help: "Seconds of audio per measurement.") var seconds: Double = 20
+    @Option(help: "Seconds of audio per measurement (0.1…3600; under 0.1 s a run is too few hops to time).")
+    var seconds: Double = 20
     @Option(name: .customLong("block-size"), help: "Samples per engine call (1…8192). Default: the preset's hop.")
     var blockSize: Int?
     @Option(help: "Channels (1…64).") var channels: Int = 1
@@ -40,7 +41,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON document instead of the table.") var json = false
 
     mutating func validate() throws {
-        guard seconds > 0 && seconds <= 3600 else { throw ValidationError("--seconds must lie in (0, 3600].") }
+        guard seconds >= 0.1 && seconds <= 3600 else {
+            throw ValidationError("--seconds must lie in 0.1…3600 (under 0.1 s a run is too few hops to time).")
+        }
         if let blockSize, !(1...8192).contains(blockSize) { throw ValidationError("--block-size must lie in 1…8192.") }
         guard (1...64).contains(channels) else { throw ValidationError("--channels must lie in 1…64.") }
     }

@@ -87,4 +87,12 @@ struct BenchCommandTests {
         let text = try CLI.run(["bench", "--seconds", "0.3", preset.path])
         #expect(text.status == 0 && text.stdout.contains("     —     —"), "\(text.stdout)")
     }
+
+    /// A run too short to time is refused, not timed: 0.001 s (16 samples at 16 kHz, no whole hop)
+    /// printed 1.4 µs a hop and 343 % of the machine's peak (found by hand).
+    @Test(arguments: ["0.001", "0.09", "0", "3601"])
+    func tooShortOrTooLongIsRefused(seconds: String) throws {
+        let r = try CLI.run(["bench", "--seconds", seconds, "speech-16k"])
+        #expect(r.status == 64 && r.stderr.contains("--seconds must lie in 0.1…3600"), "\(r.stderr)")
+    }
 }
