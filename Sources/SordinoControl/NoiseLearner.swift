@@ -109,11 +109,20 @@ public enum NoiseLearner {
     /// 0 wins on the pulsed noise but loses 1.5 dB on the steady one; 0.35 is never worse.
     public static var activationFloor: Float { 0.35 }
 
-    /// Learns `atoms` noise atoms from `channels` (mono signals at `configuration.sampleRate`).
-    /// `progress` gets (pass, objective) every pass, on the caller's thread.
+    /// Learns `atoms` noise atoms from `channels` (mono signals at `configuration.sampleRate`), with
+    /// their NaN and ±Inf samples taken as 0 and samples beyond ±`Engine.outputLimit` clamped to it,
+    /// as the engine takes them (the capture holds the ports' samples as they came; the daemon's
+    /// status counts those). `progress` gets (pass, objective) every pass, on the caller's thread.
     public static func learn(_ channels: [[Float]], configuration: EngineConfiguration, atoms: Int = defaultAtoms,
                              seed: UInt64 = 0x4E4F_4953_4500_0001,
                              progress: ((_ pass: Int, _ objective: Double) -> Void)? = nil) throws(ControlFailure) -> LearnedNoise {
+        var channels = channels
+        for c in channels.indices {
+            channels[c].withUnsafeMutableBufferPointer { x in
+                guard let base = x.baseAddress else { return }
+                _ = sanitiseSamples(base, count: x.count, limit: Engine.outputLimit)
+            }
+        }
         let seconds = Double(channels.first?.count ?? 0) / Double(configuration.sampleRate)
         let set: TrainingSet, result: BetaNMF.Factorisation
         do throws(NMFError) {

@@ -158,16 +158,7 @@ extension Engine {
         var hopEnergy = sumOfSquares(state.queued, count: hopLength)
         let limit = Self.outputLimit
         if !(hopEnergy <= limit * limit) {   // NaN, ±Inf or a sample beyond the limit possible: look sample by sample
-            for i in 0..<hopLength {
-                let x = state.queued[i]
-                if !x.isFinite {
-                    state.queued[i] = 0
-                    nonFinite += 1
-                } else if abs(x) > limit {
-                    state.queued[i] = x > 0 ? limit : -limit
-                    clamped += 1
-                }
-            }
+            (nonFinite, clamped) = sanitiseSamples(state.queued, count: hopLength, limit: limit)
             hopEnergy = sumOfSquares(state.queued, count: hopLength)
         }
         if clamped > 0 { telemetry.clampedInputSamples.wrappingAdd(clamped, ordering: .relaxed) }

@@ -223,12 +223,15 @@ struct Decompose: ParsableCommand {
         guard let input else { return }   // `validate` demands one of the two
         let (audio, info) = try AudioFileReader.read(path: input)
         if info.nonFiniteSamples > 0 { note("warning: \(info.nonFiniteSamples) NaN/Inf samples in \(input) were replaced by 0.") }
+        try AudioLimit.require(audio, path: input, use: "A recording to decompose")
         var options = try decompositionOptions(sampleRate: audio.sampleRate)
         if let templates {
             let decomposition = try RecordingDecomposition(options)
             let paths = try Self.audioFiles(in: templates)
             let signals = try paths.map { path -> [[Float]] in
                 var (t, _) = try AudioFileReader.read(path: path)
+                try AudioLimit.require(t, path: path, use: "A template",
+                                       remedy: "repair or rescale the file, or leave it out of the folder")
                 if t.sampleRate != audio.sampleRate { t = try Resampler.resample(t, to: audio.sampleRate) }
                 return t.channels
             }

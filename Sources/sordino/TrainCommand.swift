@@ -281,7 +281,10 @@ struct Train: ParsableCommand {
         guard !files.isEmpty else { throw CommandError("no .wav or .flac files under \(folders.joined(separator: ", ")).", exitCode: .noInput) }
         var seconds = 0.0
         let signals = try files.map { path -> [Float] in
-            var (audio, _) = try AudioFileReader.read(path: path)
+            var (audio, info) = try AudioFileReader.read(path: path)
+            if info.nonFiniteSamples > 0 { note("warning: \(info.nonFiniteSamples) NaN/Inf samples in \(path) were replaced by 0.") }
+            try AudioLimit.require(audio, path: path, use: "Training audio",
+                                   remedy: "repair or rescale the file, or leave it out of the folder")
             if audio.sampleRate != rate { audio = try Resampler.resample(audio, to: rate) }
             seconds += audio.durationSeconds
             let scale = 1 / Float(audio.channelCount)

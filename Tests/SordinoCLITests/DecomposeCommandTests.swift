@@ -66,6 +66,21 @@ import Testing
         #expect(bad.status == 64 && bad.stderr.contains("mu, mm or me"))
     }
 
+    /// Found by hand: one sample at 1e30 in the recording stopped `decompose` with "V[0, 35] = inf:
+    /// NMF data must be finite and ≥ 0. Build V with `Spectrogram`…", naming neither file nor remedy.
+    @Test func sampleBeyondTheLimitIsRefusedWithItsPlace() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.wav").path
+        var audio = try Self.writeStereo(to: input)
+        audio.channels[1][4_000] = 1e30
+        try AudioFileWriter.write(audio, to: input, format: AudioFileFormat(container: .wav, encoding: .float32))
+        let r = try CLI.run(["decompose", input, "--out", dir.path])
+        let at = String(format: "%.3f", 4_000 / Double(audio.sampleRate))
+        #expect(r.status == 65 && r.stderr.contains("\(input): 1 sample beyond ±8 (+18 dBFS), the first 1e+30 at \(at) s. "
+                                                    + "A recording to decompose must lie within ±8; repair or rescale the file."),
+                "\(r.stderr)")
+    }
+
     @Test func squaremRecordsOneObjectivePerPassAndRefusesMU() throws {
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("in.wav").path, out = dir.appendingPathComponent("out").path

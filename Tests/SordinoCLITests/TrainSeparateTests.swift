@@ -71,6 +71,28 @@ struct TrainSeparateTests {
         #expect(FileManager.default.fileExists(atPath: copy + "/q.basis"))
     }
 
+    /// Found by hand: a float training file with one sample at 1e30 stopped the training after the
+    /// STFT with "V[0, 375] = inf: NMF data must be finite and ≥ 0. Build V with `Spectrogram`…",
+    /// naming neither file nor remedy; and NaN samples were replaced by 0 without a word.
+    @Test func wildOrNonFiniteTrainingSamplesAreNamed() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (speech, noise) = try Self.writeFolders(dir)
+        let format = AudioFileFormat(container: .wav, encoding: .float32)
+        var n = Signal.whiteNoise(count: 32_000, amplitude: 0.05, seed: 30)
+        n[100] = .nan
+        try AudioFileWriter.write(AudioBuffer(sampleRate: 16_000, channels: [n]), to: noise + "/n2.wav", format: format)
+        let arguments = ["train", "--speech", speech, "--noise", noise, "--atoms-speech", "4", "--atoms-noise", "4", "--epochs", "3"]
+        let warned = try CLI.run(arguments + ["-o", dir.appendingPathComponent("p").path])
+        #expect(warned.status == 0 && warned.stderr.contains("warning: 1 NaN/Inf samples in \(noise)/n2.wav were replaced by 0."),
+                "\(warned.stderr)")
+        n[8_000] = 1e30
+        try AudioFileWriter.write(AudioBuffer(sampleRate: 16_000, channels: [n]), to: noise + "/n2.wav", format: format)
+        let refused = try CLI.run(arguments + ["-o", dir.appendingPathComponent("q").path])
+        #expect(refused.status == 65 && refused.stderr.contains("\(noise)/n2.wav: 1 sample beyond ±8 (+18 dBFS), the first 1e+30 at 0.500 s. "
+                                                                + "Training audio must lie within ±8; repair or rescale the file, or leave it out of the folder."),
+                "\(refused.stderr)")
+    }
+
     @Test func unknownMethodIsAUsageError() throws {
         let r = try CLI.run(["train", "--speech", "x", "--noise", "y", "--method", "pca", "-o", "/tmp/never"])
         #expect(r.status == 64)

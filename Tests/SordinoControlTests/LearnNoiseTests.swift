@@ -84,6 +84,23 @@ struct LearnNoiseTests {
         }
     }
 
+    @Test("NaN, ±Inf and wild samples in the capture are taken as the engine takes them: the atoms equal those of the sanitised capture")
+    func hostileCaptureIsLearnedAsTheEngineHearsIt() throws {
+        let configuration = try Shipped.preset().engineConfiguration(channelCount: 1)
+        let clean = Shipped.machine(seconds: 2, seed: 5).map { $0 * 0.5 }
+        var hostile = clean, sanitised = clean
+        for (i, value) in [(1000, Float.nan), (9000, .infinity), (17_000, 1e30), (25_000, -1e5)] {
+            hostile[i] = value
+            sanitised[i] = value.isFinite ? (value > 0 ? 8 : -8) : 0
+        }
+        // Before: "learning noise atoms failed: V[…] = nan: NMF data must be finite and ≥ 0", the
+        // capture holding the ports' samples as they came.
+        let learned = try NoiseLearner.learn([hostile], configuration: configuration, atoms: 4)
+        let reference = try NoiseLearner.learn([sanitised], configuration: configuration, atoms: 4)
+        #expect(learned.atoms == reference.atoms)
+        #expect(learned.atoms.allSatisfy { $0.isFinite })
+    }
+
     @Test("digital silence teaches nothing: a learn-failed error that says to connect a source")
     func silenceIsRefused() throws {
         let configuration = try Shipped.preset().engineConfiguration(channelCount: 1)
