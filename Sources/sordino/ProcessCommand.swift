@@ -72,9 +72,8 @@ struct ProcessCommand: ParsableCommand {
             guard reportPath == nil else { throw ValidationError("--report works on one file, not with --out-dir.") }
             guard !outputDirectory.isEmpty else { throw ValidationError("--out-dir needs a folder path.") }
         } else {
-            guard paths.count == 2 else {
-                throw ValidationError("process takes IN OUT (got \(paths.count) paths); for many files use IN… --out-dir DIR.")
-            }
+            // IN OUT's count is checked in `run`: ArgumentParser validates before it reports an
+            // unknown option, so `process --rnak 2 IN OUT` said "got 3 paths" (the 2 taken for one).
             guard jobs == nil else { throw ValidationError("--jobs works with --out-dir only.") }
         }
         if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must lie in 1…256 (got \(jobs)).") }
@@ -98,7 +97,15 @@ struct ProcessCommand: ParsableCommand {
             if failed > 0 { throw ExitCode(Int32(min(failed, 100))) }
             return
         }
-        do { try enhance(input: paths[0], output: paths[1], showProgress: !quiet) } catch { throw report(error, command: "process") }
+        do {
+            guard paths.count == 2 else {
+                throw CommandError("process takes IN OUT (got \(paths.count) paths); for many files use IN… --out-dir DIR. "
+                                   + "See 'sordino process --help'.", exitCode: .usage)
+            }
+            try enhance(input: paths[0], output: paths[1], showProgress: !quiet)
+        } catch {
+            throw report(error, command: "process")
+        }
     }
 
     /// Enhances `input` into `output`; prints the summary unless quiet, the data warnings always.

@@ -52,6 +52,11 @@ struct Separate: ParsableCommand {
         var enhancer = try Engine(configuration: config, basis: preset.basis, gainModel: preset.gainModel)
         let latency = enhancer.latencySamples
         let processed = EngineBlockDriver.enhance(&enhancer, working.channels, blockLength: blockSize, flush: latency)
+        let wild = enhancer.telemetry.clampedInputSamples.load(ordering: .relaxed)
+        if wild > 0 {
+            note("warning: \(wild) input samples were beyond ±\(Int(Engine.outputLimit)) (+18 dBFS); the engine heard them "
+                 + "clamped to it, so what lies beyond is in the noise estimate.")
+        }
         var speech = AudioBuffer(sampleRate: presetRate, channels: processed.map { Array($0[latency...]) })
         if speech.sampleRate != audio.sampleRate { speech = try Resampler.resample(speech, to: audio.sampleRate) }
         let count = audio.sampleCount

@@ -46,6 +46,8 @@ struct ProcessBatchTests {
 
     @Test(arguments: [
         (["a.wav", "b.wav", "c.wav"], "process takes IN OUT"),
+        // Found by hand: a misspelt option's value was taken for a path ("got 3 paths").
+        (["--rank", "2", "a.wav", "b.wav"], "Unknown option '--rank'"),
         (["a.wav", "b.wav", "--jobs", "2"], "--jobs works with --out-dir only"),
         (["-", "--out-dir", "x"], "cannot be used with --out-dir"),
         (["a.wav", "--out-dir", "x", "--jobs", "0"], "--jobs must lie in 1…256"),

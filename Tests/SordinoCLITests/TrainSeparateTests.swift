@@ -122,4 +122,17 @@ struct TrainSeparateTests {
         // Both estimates carry signal: neither is a copy of the input nor silence.
         #expect(speechEnergy > 0.05 * noiseEnergy && noiseEnergy > 0.001 * speechEnergy)
     }
+
+    /// A sample beyond ±8 is clamped where the engine hears it, said on stderr, and what lies
+    /// beyond lands in the noise estimate: the two still sum to the input.
+    @Test func wildSampleGoesToTheNoiseEstimate() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try ProcessCommandTests.writeInput(dir, encoding: .float32) { s in s[10_000] = 1e5 }
+        let r = try CLI.run(["separate", "--preset", ProcessCommandTests.preset, input, "--out", dir.appendingPathComponent("out").path])
+        #expect(r.status == 0 && r.stderr.contains("warning: 1 input samples were beyond ±8 (+18 dBFS)"), "\(r.stderr)")
+        let s = try AudioFileReader.read(path: dir.appendingPathComponent("out/in.speech.wav").path).0.channels[0]
+        let n = try AudioFileReader.read(path: dir.appendingPathComponent("out/in.noise.wav").path).0.channels[0]
+        #expect(s.allSatisfy { abs($0) <= 8 })
+        #expect(abs(s[10_000] + n[10_000] - 1e5) <= 1e5 * 1e-6)
+    }
 }
