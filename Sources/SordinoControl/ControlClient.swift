@@ -33,9 +33,15 @@ public final class ControlClient {
 
     /// Sends one request (`cmd` and `fields`, with "v" and a fresh "id") and returns its reply's
     /// result; a failure reply throws its `ControlFailure`. Progress events of this request go to
-    /// `progress`; status events in between are skipped.
+    /// `progress`; status events in between are skipped. A field holding NaN or ±Inf, which JSON
+    /// cannot say, is refused here (bad-request, naming it) rather than sent as a broken line.
     public func request(_ command: ControlCommand, _ fields: [String: JSONValue] = [:],
                         progress: ((JSONValue) -> Void)? = nil) throws(ControlFailure) -> JSONValue {
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+            if case .number(let x) = value, !x.isFinite {
+                throw ControlFailure(.badRequest, "\"\(name)\" must be a finite number; got \(x)")
+            }
+        }
         let id = nextID
         nextID += 1
         var object = fields

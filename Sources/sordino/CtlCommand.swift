@@ -135,7 +135,8 @@ struct CtlSet: ParsableCommand {
         case "default": return .null
         case "on", "true", "yes": return parameter == "bypass" ? .bool(true) : .string(word)
         case "off", "false", "no": return parameter == "bypass" ? .bool(false) : .string("off")
-        default: return Double(word).map { JSONValue.number($0) } ?? .string(word)
+        // Not NaN or ±Inf ("nan", "inf", "-1e400"): sent as the word, the daemon's reply names the range.
+        default: return Double(word).flatMap { $0.isFinite ? JSONValue.number($0) : nil } ?? .string(word)
         }
     }
 }

@@ -61,6 +61,24 @@ struct ProtocolTests {
         #expect(try c.request(.get, ["name": .string("floor-db")])["value"] == .number(-12))
     }
 
+    /// Found by hand: `sordino ctl set floor-db nan` (and `learn-noise inf`, `subscribe --hz nan`)
+    /// sent the line "null", JSON having no NaN or ±Inf, and got back "the request must be a JSON
+    /// object". The client now refuses such a field itself, naming it, and stays usable.
+    @Test("a request with a NaN or ±Inf field is refused by the client, naming the field")
+    func nonFiniteFieldIsRefusedByTheClient() throws {
+        let s = try Server()
+        let c = try ControlClient(path: s.path)
+        for value in [Double.nan, .infinity, -.infinity] {
+            do {
+                _ = try c.request(.learnNoise, ["seconds": .number(value)])
+                Issue.record("\(value) was sent")
+            } catch {
+                #expect(error.code == .badRequest && error.message == "\"seconds\" must be a finite number; got \(value)", "\(error.message)")
+            }
+        }
+        #expect(try c.request(.get, ["name": .string("wet")])["value"] == .number(1))
+    }
+
     @Test("a line at the limit is read; one byte more is refused and the connection closed")
     func lineLimit() throws {
         let s = try Server()
