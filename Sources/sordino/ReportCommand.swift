@@ -77,6 +77,6 @@ struct LossReport: ParsableCommand {
                        series: series.map { s in (s.name, s.values.dropLast().map { $0 - (s.values.last ?? 0) }) },
                        xLabel: "pass", yLabel: "J − J_final", logarithmic: true)
         try page.write(to: out)
-        if !quiet { note("wrote \(out): \(all.count) curves from \(files.count) files") }
+        if !quiet { note("wrote \(out): \(all.count) curve\(all.count == 1 ? "" : "s") from \(files.count) file\(files.count == 1 ? "" : "s")") }
     }
 }
