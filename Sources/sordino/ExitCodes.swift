@@ -54,6 +54,9 @@ func report(_ error: any Error, command: String) -> ExitCode {
             code = .serverUnavailable
         }
     case let error as CommandError: code = error.exitCode
+    case let error as Interrupted:
+        FileHandle.standardError.write(Data("sordino \(command): \(error)\n".utf8))
+        return ExitCode(128 + error.signal)
     default: code = .internalError
     }
     FileHandle.standardError.write(Data("sordino \(command): error: \(error)\n".utf8))

@@ -53,14 +53,22 @@ struct ProcessBatch {
         let queue = WorkQueue(count: inputs.count)
         let workers = min(jobs, inputs.count)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let i = queue.next() {
+            while Interruption.requested == nil, let i = queue.next() {
                 do {
                     try command.enhance(input: inputs[i], output: outputs[i], showProgress: false)
+                } catch is Interrupted {
+                    // Stopped part-way, its output closed: said below with the count of files.
                 } catch {
                     queue.fail()
                     _ = report(error, command: "process \(inputs[i])")
                 }
             }
+        }
+        if let signal = Interruption.requested {
+            let started = queue.started
+            throw report(Interrupted(signal: signal, written: "\(started) of \(inputs.count) files were started into \(directory) "
+                                     + "(those in progress stopped part-way, their outputs closed; \(queue.failures) failed), "
+                                     + "\(inputs.count - started) not"), command: "process")
         }
         let failed = queue.failures
         if !command.quiet || failed > 0 {
@@ -93,6 +101,9 @@ private final class WorkQueue: @unchecked Sendable {
     }
 
     func fail() { lock.withLock { failed += 1 } }
+
+    /// Indices handed out so far.
+    var started: Int { lock.withLock { taken } }
 
     var failures: Int { lock.withLock { failed } }
 }

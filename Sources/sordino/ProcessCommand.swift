@@ -33,6 +33,11 @@ struct ProcessCommand: ParsableCommand {
         at once (each runs one file, with its own engine, at a time). A file that fails is reported \
         and the others are still processed; the exit status is then the number of files that failed \
         (at most 100), 0 when none did.
+
+        SIGINT (Ctrl-C) or SIGTERM stops the reading at the next chunk: the engine's tail is written \
+        and every output being written is closed whole (its header states its length), holding the \
+        input up to there, enhanced; stderr says how far, and the exit status is 130 or 143. A second \
+        one stops at once. (Started with SIGINT ignored, as a script's background job, it stays ignored.)
         """)
 
     @Argument(help: "IN OUT: the input file (or - for standard input) and the output file (or - for standard output; the container follows the extension, .wav or .flac). With --out-dir: the input files only.")
@@ -92,6 +97,7 @@ struct ProcessCommand: ParsableCommand {
     static let chunkSamples = 16_384
 
     func run() throws {
+        Interruption.install()
         if let outputDirectory {
             let failed = try ProcessBatch(command: self, directory: outputDirectory).run(jobs: jobs ?? ProcessBatch.cores)
             if failed > 0 { throw ExitCode(Int32(min(failed, 100))) }
@@ -134,13 +140,19 @@ struct ProcessCommand: ParsableCommand {
                                         presetRate: presetRate, writer: writer, compensateDelay: compensateDelay,
                                         keepSignals: reportPath != nil)
         let progress = !showProgress ? nil : reader.declaredSampleCount.map { ProgressBar(total: $0) }
-        while count > 0 {
+        var fed = 0
+        while count > 0 && Interruption.requested == nil {
             try pipeline.feed(chunk, count: count)
+            fed += count
             progress?.update(reader.samplesRead)
             count = try reader.read(into: &chunk, maximumCount: Self.chunkSamples)
         }
-        try pipeline.finish()
+        try pipeline.finish()   // the engine's tail written, the output closed: its header is whole
         progress?.finish()
+        if let signal = Interruption.requested {
+            let seconds = String(format: "%.2f", Double(fed) / Double(reader.sampleRate))
+            throw Interrupted(signal: signal, written: "\(output) holds the first \(seconds) s of \(input), enhanced")
+        }
 
         if let reportPath, let keptInput = pipeline.keptInput, let keptOutput = pipeline.keptOutput {
             try ProcessReport.write(to: reportPath, input: input,

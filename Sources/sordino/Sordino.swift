@@ -48,7 +48,7 @@ struct Sordino: ParsableCommand {
             Exit codes: 0 success; 64 usage error; 65 bad data (a preset, dictionary or audio file \
             was rejected); 66 an input file is missing; 69 no JACK server, it went away, or libjack \
             cannot be loaded; 70 internal error; 73 an output file cannot be created; 74 I/O error \
-            while writing.
+            while writing; 130 `demo` interrupted, or `process` stopped by SIGINT (143 by SIGTERM).
             """,
             version: "0.1.0",
             subcommands: subcommands,

@@ -2,6 +2,7 @@
 // `sordino process`: output properties, exit codes and one-line errors for bad input.
 
 import Foundation
+import Glibc
 import SordinoIO
 import Testing
 import TestSupport
@@ -231,6 +232,48 @@ struct ProcessCommandTests {
         #expect(r.stderr.contains("2 input samples were beyond ±8 (+18 dBFS) and were clamped"), "\(r.stderr)")
         #expect(!r.stderr.contains("output samples were non-finite or beyond"), "\(r.stderr)")
         #expect(try AudioFileReader.read(path: out).0.channels[0].allSatisfy { abs($0) <= 8 })
+    }
+
+    /// Found by hand: SIGTERM during `process` left a WAV whose header claimed no data (libsndfile
+    /// writes the sizes when it closes the file). Now the first SIGINT or SIGTERM stops the reading
+    /// at the next chunk, the engine's tail is written and the file closed, and the exit status is
+    /// 128 + the signal. The partial output is then exactly the output of the input cut where the
+    /// reading stopped (its length less the latency), and its header states its length.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func interruptedOutputIsClosedWhole(signal: Int32) throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let rate = 16_000, noise = Signal.whiteNoise(count: 600 * rate, amplitude: 0.05, seed: 12)
+        let input = dir.appendingPathComponent("long.wav").path
+        try AudioFileWriter.write(AudioBuffer(sampleRate: rate, channels: [noise]), to: input,
+                                  format: AudioFileFormat(container: .wav, encoding: .pcm16))
+        let partial = dir.appendingPathComponent("partial.wav").path
+        let background = try CLI.Background(["process", "--quiet", "--preset", Self.preset, input, partial])
+        // A few chunks in (a megabyte of float output, about 16 s), then the signal.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, background.process.isRunning,
+              ((try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0) ?? 0 < 1 << 20 {
+            usleep(2_000)
+        }
+        kill(background.process.processIdentifier, signal)
+        background.process.waitUntilExit()
+        let log = try String(contentsOf: background.stderrURL, encoding: .utf8)
+        #expect(background.process.terminationStatus == 128 + signal, "\(log)")
+        #expect(log.contains("interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM"); \(partial) holds the first "), "\(log)")
+        // The header's data size is the samples there (it read 0 before).
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: partial)))
+        let data = try #require((0..<(bytes.count - 8)).first { bytes[$0..<($0 + 4)] == [0x64, 0x61, 0x74, 0x61] })
+        let stated = bytes[(data + 4)..<(data + 8)].reversed().reduce(0) { $0 << 8 | Int($1) }
+        #expect(stated == bytes.count - data - 8 && stated > 0, "data chunk states \(stated) bytes")
+        let got = try AudioFileReader.read(path: partial).0.channels[0]
+        let fed = got.count - 512   // speech-16k's latency, not compensated
+        #expect(fed > 0 && fed < noise.count, "\(fed) samples fed")
+        let cut = dir.appendingPathComponent("cut.wav").path, heard = try AudioFileReader.read(path: input).0.channels[0]
+        try AudioFileWriter.write(AudioBuffer(sampleRate: rate, channels: [Array(heard[..<fed])]), to: cut,
+                                  format: AudioFileFormat(container: .wav, encoding: .float32))
+        let whole = dir.appendingPathComponent("whole.wav").path
+        let r = try CLI.run(["process", "--quiet", "--preset", Self.preset, cut, whole])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try AudioFileReader.read(path: whole).0.channels[0] == got)
     }
 
     /// Bad input: a non-zero sysexits code and exactly one line that says what to do.
