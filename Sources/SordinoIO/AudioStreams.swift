@@ -36,6 +36,9 @@ public final class AudioInputStream {
     private let headerSampleCount: Int?
     /// MP3: libsndfile's length is estimated from the bit rate unless a Xing/Info tag gives it.
     private let lengthIsEstimate: Bool
+    /// Not a regular file (standard input, a pipe, a FIFO): its header was written before its
+    /// length was known, so that length is the writer's guess (sox writes 2³¹ − 4096 bytes).
+    private let isStream: Bool
     private var scratch: [Float] = []
 
     /// Opens `path` (or `-`) and checks its header. Throws `notFound`, `isDirectory`, `empty`, `unreadable` or
@@ -60,6 +63,9 @@ public final class AudioInputStream {
         }
         guard let file = opened else { throw .unreadable(path, reason: String(cString: sf_strerror(nil))) }
         self.file = file
+        var status = stat()
+        let statted = path == standardStreamPath ? fstat(STDIN_FILENO, &status) : stat(path, &status)
+        isStream = statted != 0 || status.st_mode & S_IFMT != S_IFREG
         channelCount = Int(sfInfo.channels)
         sampleRate = Int(sfInfo.samplerate)
         container = AudioFileReader.containerName(sfInfo.format)
@@ -131,9 +137,11 @@ public final class AudioInputStream {
     /// read (a file cut short, e.g. by an interrupted copy); nil when the file is whole or its
     /// length was unknown. Nil for MP3: without a Xing/Info tag its length is an estimate from the
     /// bit rate (at 44.1 kHz a whole file "declares" 0.2–0.5 % more than it holds), and a file cut
-    /// short shrinks that estimate with it.
+    /// short shrinks that estimate with it. Nil for a stream (standard input, a pipe): a tool that
+    /// writes WAV to a pipe before it knows the length puts a guess there (`sox … -t wav -` from raw
+    /// input declares 2³¹ − 4096 bytes), which said "truncated" of every such stream.
     public var missingFromDeclaredLength: (declared: Int, read: Int)? {
-        guard !lengthIsEstimate else { return nil }
+        guard !lengthIsEstimate, !isStream else { return nil }
         let declared = headerSampleCount ?? declaredSampleCount ?? 0
         return declared > samplesRead ? (declared, samplesRead) : nil
     }
@@ -192,9 +200,19 @@ public final class AudioOutputStream {
         guard sf_format_check(&sfInfo) != 0 else {
             throw .unsupportedFormat(path, format: "\(format) at \(sampleRate) Hz with \(channelCount) channels")
         }
-        let opened = path == standardStreamPath
-            ? sf_open_fd(STDOUT_FILENO, Int32(SFM_WRITE), &sfInfo, 0)
-            : sf_open(path, Int32(SFM_WRITE), &sfInfo)
+        let opened: OpaquePointer?
+        if path != standardStreamPath {
+            opened = sf_open(path, Int32(SFM_WRITE), &sfInfo)
+        } else if format.container == .wav && lseek(STDOUT_FILENO, 0, SEEK_CUR) < 0 {
+            // A pipe: libsndfile writes WAV only where it can go back to the header ("this file
+            // format does not support pipe write"), so the header is written here, with the length
+            // sox gives a stream it cannot measure, and the samples after it as raw little-endian data.
+            try Self.writeStreamHeader(format: format, sampleRate: sampleRate, channelCount: channelCount, path: path)
+            sfInfo.format = Int32(SF_FORMAT_RAW) | (format.libsndfileFormat & Int32(SF_FORMAT_SUBMASK)) | Int32(SF_ENDIAN_LITTLE)
+            opened = sf_open_fd(STDOUT_FILENO, Int32(SFM_WRITE), &sfInfo, 0)
+        } else {
+            opened = sf_open_fd(STDOUT_FILENO, Int32(SFM_WRITE), &sfInfo, 0)
+        }
         guard let file = opened else { throw .cannotWrite(path, reason: String(cString: sf_strerror(nil))) }
         self.file = file
         self.path = path
@@ -256,6 +274,31 @@ public final class AudioOutputStream {
             }
             samplesWritten += n
             done += n
+        }
+    }
+
+    /// Data bytes a WAV header written to a pipe declares: sox's length for a stream it cannot
+    /// measure (2³¹ − 4096), which readers take as "up to the end"; the RIFF size is 36 more.
+    static let streamDataBytes: UInt32 = 0x7FFF_F000
+
+    /// The 44-byte header of a WAV stream of `format` (WAVE_FORMAT_PCM or WAVE_FORMAT_IEEE_FLOAT,
+    /// little-endian) on standard output, its lengths `streamDataBytes`.
+    private static func writeStreamHeader(format: AudioFileFormat, sampleRate: Int, channelCount: Int,
+                                          path: String) throws(AudioFileError) {
+        let bytesPerSample = (format.bitDepth ?? 32) / 8, blockAlign = channelCount * bytesPerSample
+        var header: [UInt8] = []
+        func word(_ x: UInt32) { header += withUnsafeBytes(of: x.littleEndian, Array.init) }
+        func half(_ x: UInt16) { header += withUnsafeBytes(of: x.littleEndian, Array.init) }
+        header += Array("RIFF".utf8); word(streamDataBytes + 36); header += Array("WAVEfmt ".utf8)
+        word(16); half(format.bitDepth == nil ? 3 : 1); half(UInt16(channelCount)); word(UInt32(sampleRate))
+        word(UInt32(sampleRate * blockAlign)); half(UInt16(blockAlign)); half(UInt16(bytesPerSample * 8))
+        header += Array("data".utf8); word(streamDataBytes)
+        var written = 0
+        while written < header.count {
+            let n = header[written...].withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw .cannotWrite(path, reason: String(cString: strerror(errno))) }
+            written += n
         }
     }
 

@@ -27,14 +27,18 @@ enum CLI {
         let status: Int32
         let stdout: String
         let stderr: String
+        /// Standard output's bytes as they came (audio written to `-`).
+        var stdoutData = Data()
     }
 
     /// Runs `sordino arguments…` in the repository root and waits for it; a command still running
     /// after `timeout` seconds (a test expecting an exit that never comes) is terminated, so a
     /// wrong expectation fails the test instead of hanging the suite.
-    /// `standardInput` and `standardOutput`, when given, connect the command's stdin and stdout to those files.
+    /// `standardInput` and `standardOutput`, when given, connect the command's stdin and stdout to
+    /// those files; `standardInputData`, when given, is written to its stdin through a pipe (and
+    /// without `standardOutput`, stdout is a pipe too: `stdoutData`).
     static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 120,
-                    standardInput: URL? = nil, standardOutput: URL? = nil) throws -> Result {
+                    standardInput: URL? = nil, standardOutput: URL? = nil, standardInputData: Data? = nil) throws -> Result {
         guard let binary else { throw CocoaError(.fileNoSuchFile) }
         let process = Foundation.Process()
         process.executableURL = binary
@@ -44,6 +48,11 @@ enum CLI {
         let out = Pipe(), err = Pipe()
         process.standardError = err
         if let standardInput { process.standardInput = try FileHandle(forReadingFrom: standardInput) }
+        let input = Pipe()
+        // Its write end must not leak into a command another test starts meanwhile: holding it,
+        // that command would keep this one's stdin from ever reaching its end (and the two wait).
+        _ = fcntl(input.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        if standardInputData != nil { process.standardInput = input }
         if let standardOutput {
             _ = FileManager.default.createFile(atPath: standardOutput.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: standardOutput)
@@ -52,13 +61,28 @@ enum CLI {
             process.standardOutput = out
         }
         try process.run()
+        if let standardInputData {
+            let writer = input.fileHandleForWriting
+            Thread {   // a pipe holds 64 KB: written beside the reading below
+                try? writer.write(contentsOf: standardInputData)
+                try? writer.close()
+            }.start()
+        }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if process.isRunning { process.terminate() } }
-        // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
+        // Read both pipes at once before waiting, so a chatty child cannot block on a full pipe
+        // (one after the other, a command writing audio to stdout waited on it for ever).
+        let stdoutRead = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var outData = Data()
+        let outHandle = out.fileHandleForReading
+        Thread {
+            outData = outHandle.readDataToEndOfFile()
+            stdoutRead.signal()
+        }.start()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        stdoutRead.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+                      stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
     }
 
     /// `sordino arguments…` running in the background, its stderr collected in a file.

@@ -135,6 +135,31 @@ struct ProcessCommandTests {
         #expect(try AudioFileReader.read(path: piped).0.channels == AudioFileReader.read(path: file).0.channels)
     }
 
+    /// Found by hand: `sordino process in.wav - | …` failed with "this file format does not support
+    /// pipe write" (libsndfile writes WAV only where it can go back to the header; the test above
+    /// gives stdout a file), and a WAV read from a pipe whose header carries a stream's guessed
+    /// length (sox's 2³¹ − 4096 bytes) was called truncated. Through real pipes both ways now: the
+    /// same samples as through files, and not a word on stderr.
+    @Test(arguments: ["float", "16"])
+    func wavThroughRealPipesBothWays(encoding: String) throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try Self.writeInput(dir)
+        let file = dir.appendingPathComponent("file.wav").path
+        #expect(try CLI.run(["process", "--quiet", "--preset", Self.preset, "--encoding", encoding, input, file]).status == 0)
+        var stream = [UInt8](try Data(contentsOf: URL(fileURLWithPath: input)))
+        let data = try #require((0..<(stream.count - 8)).first { stream[$0..<($0 + 4)] == [0x64, 0x61, 0x74, 0x61] })
+        for (offset, value) in [(4, UInt32(0x7FFF_F000 + 36)), (data + 4, 0x7FFF_F000)] {
+            stream.replaceSubrange(offset..<(offset + 4), with: withUnsafeBytes(of: value.littleEndian, Array.init))
+        }
+        let r = try CLI.run(["process", "--quiet", "--preset", Self.preset, "--encoding", encoding, "-", "-"],
+                            standardInputData: Data(stream))
+        #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+        #expect(r.stdoutData.prefix(4) == Data("RIFF".utf8))
+        let piped = dir.appendingPathComponent("piped.wav")
+        try r.stdoutData.write(to: piped)
+        #expect(try AudioFileReader.read(path: piped.path).0.channels == AudioFileReader.read(path: file).0.channels)
+    }
+
     /// A named pipe (what `process <(sox in.mp3 -t wav -) out.wav` passes: /dev/fd/63) reports a
     /// size of 0; it was refused as "contains no samples" and is now read as a stream.
     @Test func namedPipeIsReadAsAStream() throws {
