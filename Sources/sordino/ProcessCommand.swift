@@ -108,6 +108,10 @@ struct ProcessCommand: ParsableCommand {
                 throw CommandError("process takes IN OUT (got \(paths.count) paths); for many files use IN… --out-dir DIR. "
                                    + "See 'sordino process --help'.", exitCode: .usage)
             }
+            guard paths[1] != standardStreamPath || isatty(STDOUT_FILENO) == 0 else {
+                throw CommandError("standard output is a terminal, which audio would fill with binary. Redirect it "
+                                   + "(`> out.wav`) or pipe it (`| aplay`), or name an output file.", exitCode: .usage)
+            }
             try enhance(input: paths[0], output: paths[1], showProgress: !quiet)
         } catch {
             throw report(error, command: "process")

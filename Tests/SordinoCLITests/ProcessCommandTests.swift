@@ -160,6 +160,29 @@ struct ProcessCommandTests {
         #expect(try AudioFileReader.read(path: piped.path).0.channels == AudioFileReader.read(path: file).0.channels)
     }
 
+    /// With WAV to a pipe written by Sordino itself, `-` on a terminal would have filled it with
+    /// binary (libsndfile used to refuse it, for want of seeking): refused, saying what to do, with
+    /// nothing written there.
+    @Test func terminalIsRefusedAsStandardOutput() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try Self.writeInput(dir)
+        // script(1) (util-linux) runs the command on a pseudo-terminal and copies what reaches it.
+        let binary = try #require(CLI.binary).path
+        let process = Foundation.Process(), out = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", "'\(binary)' process --quiet --preset '\(Self.preset)' '\(input)' -", "/dev/null"]
+        process.currentDirectoryURL = CLI.repository
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let shown = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: shown, as: UTF8.self)
+        #expect(process.terminationStatus == 64 && text.contains("standard output is a terminal"), "\(text)")
+        #expect(!text.contains("RIFF"), "audio reached the terminal")
+    }
+
     /// A named pipe (what `process <(sox in.mp3 -t wav -) out.wav` passes: /dev/fd/63) reports a
     /// size of 0; it was refused as "contains no samples" and is now read as a stream.
     @Test func namedPipeIsReadAsAStream() throws {
