@@ -61,6 +61,9 @@ public enum AudioFileError: Error, CustomStringConvertible, Equatable {
     case isDirectory(String)
     /// The file has no samples (0 bytes, or a header without data).
     case empty(String)
+    /// FLAC arriving through a pipe: libsndfile reads FLAC only from files (its format probe
+    /// consumes the stream's first bytes, and the decoder then "lost sync").
+    case flacFromPipe(String)
     /// The header claims more than `maximumChannelCount` channels.
     case tooManyChannels(String, count: Int)
     /// The file could not be created or written; `reason` is the system or libsndfile text.
@@ -79,6 +82,9 @@ public enum AudioFileError: Error, CustomStringConvertible, Equatable {
         case let .unreadable(path, reason):
             "\(path): cannot read it as audio (libsndfile: \(reason)). If it is audio in another "
                 + "format, convert it with `sox \(path) out.wav` (or `ffmpeg -i \(path) out.wav`)."
+        case let .flacFromPipe(path):
+            "\(path): FLAC through a pipe, which libsndfile cannot read (it reads FLAC from files only). "
+                + "Give the file's path, or decode it into the pipe as WAV (`flac -dc in.flac | …`, `sox in.flac -t wav - | …`)."
         case let .isDirectory(path):
             "\(path): is a folder, not an audio file. Name a file; for every file in it, "
                 + "`sordino process \(path)/*.wav --out-dir OUT`."

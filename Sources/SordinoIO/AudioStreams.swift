@@ -61,7 +61,13 @@ public final class AudioInputStream {
             if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size == 0 { throw .empty(path) }
             opened = sf_open(path, Int32(SFM_READ), &sfInfo)
         }
-        guard let file = opened else { throw .unreadable(path, reason: String(cString: sf_strerror(nil))) }
+        guard let file = opened else {
+            let reason = String(cString: sf_strerror(nil))
+            var status = stat()
+            let stream = (path == standardStreamPath ? fstat(STDIN_FILENO, &status) : stat(path, &status)) != 0
+                || status.st_mode & S_IFMT != S_IFREG
+            throw stream && reason.lowercased().contains("flac") ? .flacFromPipe(path) : .unreadable(path, reason: reason)
+        }
         self.file = file
         var status = stat()
         let statted = path == standardStreamPath ? fstat(STDIN_FILENO, &status) : stat(path, &status)

@@ -160,6 +160,19 @@ struct ProcessCommandTests {
         #expect(try AudioFileReader.read(path: piped.path).0.channels == AudioFileReader.read(path: file).0.channels)
     }
 
+    /// Found by hand: FLAC through a pipe (`sox in.wav -t flac - | sordino process - out.wav`) was
+    /// refused as "cannot read it as audio (libsndfile: Error : flac decoder lost sync.). If it is
+    /// audio in another format, convert it…": libsndfile reads FLAC from files only. It is said so.
+    @Test func flacThroughAPipeIsNamed() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let flac = try Self.writeInput(dir, name: "in.flac")
+        let r = try CLI.run(["process", "--quiet", "--preset", Self.preset, "-", dir.appendingPathComponent("out.wav").path],
+                            standardInputData: try Data(contentsOf: URL(fileURLWithPath: flac)))
+        #expect(r.status == 65 && r.stderr.contains("-: FLAC through a pipe, which libsndfile cannot read"), "\(r.stderr)")
+        let fromFile = try CLI.run(["process", "--quiet", "--preset", Self.preset, flac, dir.appendingPathComponent("f.wav").path])
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+    }
+
     /// With WAV to a pipe written by Sordino itself, `-` on a terminal would have filled it with
     /// binary (libsndfile used to refuse it, for want of seeking): refused, saying what to do, with
     /// nothing written there.
