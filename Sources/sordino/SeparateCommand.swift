@@ -17,11 +17,11 @@ struct Separate: ParsableCommand {
         STFT reconstructs perfectly and is linear, so n = ISTFT((1 − G)·X): the two soft masks on one \
         STFT, and s + n equals the input up to float rounding (< 1e-6 of full scale). Files: \
         DIR/NAME.speech.wav and DIR/NAME.noise.wav (32-bit float, the input's rate and channels), \
-        NAME being the input's file name without extension. Other rates are converted with libsoxr \
+        NAME being the input's file name without extension ("stdin" for -, standard input). Other rates are converted with libsoxr \
         to the preset's and the speech estimate back, so the sum stays exact.
         """)
 
-    @Argument(help: "Input audio file.") var input: String
+    @Argument(help: "Input audio file, or - for standard input.") var input: String
     @Option(name: .long, help: "Output folder (created if missing).") var out: String
     @OptionGroup var engine: EngineOptions
     @Option(name: .customLong("block-size"), help: "Samples per engine call, 1…8192.") var blockSize: Int = 256
@@ -70,7 +70,9 @@ struct Separate: ParsableCommand {
             throw CommandError("cannot create folder \(out): \(error.localizedDescription). Check the path and permissions.",
                                exitCode: .cannotCreate)
         }
-        let stem = ((input as NSString).lastPathComponent as NSString).deletingPathExtension
+        // Standard input's estimates are stdin.speech.wav and stdin.noise.wav (they were
+        // "-.speech.wav", a name the shell takes for options).
+        let stem = input == standardStreamPath ? "stdin" : ((input as NSString).lastPathComponent as NSString).deletingPathExtension
         let format = AudioFileFormat(container: .wav, encoding: .float32)
         let speechPath = (out as NSString).appendingPathComponent("\(stem).speech.wav")
         let noisePath = (out as NSString).appendingPathComponent("\(stem).noise.wav")

@@ -135,4 +135,17 @@ struct TrainSeparateTests {
         #expect(s.allSatisfy { abs($0) <= 8 })
         #expect(abs(s[10_000] + n[10_000] - 1e5) <= 1e5 * 1e-6)
     }
+
+    /// Found by hand: `separate -` wrote "-.speech.wav" and "-.noise.wav", names a shell takes for
+    /// options (`rm -.speech.wav`). Standard input's estimates are stdin.speech.wav and stdin.noise.wav.
+    @Test func standardInputGivesStdinNames() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try ProcessCommandTests.writeInput(dir)
+        let out = dir.appendingPathComponent("out")
+        let r = try CLI.run(["separate", "--quiet", "--preset", ProcessCommandTests.preset, "-", "--out", out.path],
+                            standardInputData: try Data(contentsOf: URL(fileURLWithPath: input)))
+        #expect(r.status == 0, "\(r.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        #expect(names == ["stdin.noise.wav", "stdin.speech.wav"])
+    }
 }
