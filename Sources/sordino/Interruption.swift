@@ -18,8 +18,8 @@ enum Interruption {
     }
 
     /// Handles SIGINT and SIGTERM as described above (an atomic store: async-signal-safe). A
-    /// signal the process was started ignoring stays ignored (a job put in the background by a
-    /// script, `nohup`), as the shell meant.
+    /// signal the process was started ignoring stays ignored (SIGINT of a job a script put in the
+    /// background), as the shell meant.
     static func install() {
         for signal in [SIGINT, SIGTERM] {
             var current = sigaction()
