@@ -61,17 +61,13 @@ public final class AudioInputStream {
             if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size == 0 { throw .empty(path) }
             opened = sf_open(path, Int32(SFM_READ), &sfInfo)
         }
+        let stream = Self.isStream(path)
         guard let file = opened else {
             let reason = String(cString: sf_strerror(nil))
-            var status = stat()
-            let stream = (path == standardStreamPath ? fstat(STDIN_FILENO, &status) : stat(path, &status)) != 0
-                || status.st_mode & S_IFMT != S_IFREG
             throw stream && reason.lowercased().contains("flac") ? .flacFromPipe(path) : .unreadable(path, reason: reason)
         }
         self.file = file
-        var status = stat()
-        let statted = path == standardStreamPath ? fstat(STDIN_FILENO, &status) : stat(path, &status)
-        isStream = statted != 0 || status.st_mode & S_IFMT != S_IFREG
+        isStream = stream
         channelCount = Int(sfInfo.channels)
         sampleRate = Int(sfInfo.samplerate)
         container = AudioFileReader.containerName(sfInfo.format)
@@ -137,6 +133,13 @@ public final class AudioInputStream {
     public var info: AudioFileInfo {
         AudioFileInfo(container: container, encoding: encoding, channelCount: channelCount, sampleRate: sampleRate,
                       sampleCount: samplesRead, nonFiniteSamples: nonFiniteSamples)
+    }
+
+    /// Whether `path` (standard input for `-`) is not a regular file: a pipe, a FIFO, a terminal.
+    private static func isStream(_ path: String) -> Bool {
+        var status = stat()
+        let statted = path == standardStreamPath ? fstat(STDIN_FILENO, &status) : stat(path, &status)
+        return statted != 0 || status.st_mode & S_IFMT != S_IFREG
     }
 
     /// Once the end is reached: the samples per channel the header promised, when more than were
