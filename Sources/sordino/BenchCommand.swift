@@ -31,11 +31,11 @@ struct Bench: ParsableCommand {
     @Argument(help: "Presets to measure (names, paths or folders). Default: every preset found.")
     var presets: [String] = []
 
-    @Option(help: "Seconds of audio per measurement (0.1…3600; under 0.1 s a run is too few hops to time).")
+    @Option(parsing: .unconditional, help: "Seconds of audio per measurement (0.1…3600; under 0.1 s a run is too few hops to time).")
     var seconds: Double = 20
-    @Option(name: .customLong("block-size"), help: "Samples per engine call (1…8192). Default: the preset's hop.")
+    @Option(name: .customLong("block-size"), parsing: .unconditional, help: "Samples per engine call (1…8192). Default: the preset's hop.")
     var blockSize: Int?
-    @Option(help: "Channels (1…64).") var channels: Int = 1
+    @Option(parsing: .unconditional, help: "Channels (1…64).") var channels: Int = 1
     @Flag(name: .customLong("full-band"), help: "Also time band-limited presets solving every bin.")
     var fullBand = false
     @Flag(help: "Print one JSON document instead of the table.") var json = false

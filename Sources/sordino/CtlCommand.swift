@@ -110,8 +110,19 @@ struct CtlGet: ParsableCommand {
     }
 }
 
+/// Checks words taken unparsed (so that negative numbers stay values): a misspelt option is named as
+/// ArgumentParser would name it, and the count must be `count`.
+func checkWords(_ words: [String], count: Int, usage: String) throws {
+    if let option = words.first(where: { $0.hasPrefix("--") }) { throw ValidationError("Unknown option '\(option)'") }
+    guard words.count == count else {
+        throw ValidationError(words.isEmpty ? "\(usage)." : "\(usage) (got \(words.count): \(words.joined(separator: " "))).")
+    }
+}
+
 struct CtlSet: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set", abstract: "Sets a live parameter; prints the value applied.")
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Sets a live parameter; prints the value applied.",
+        usage: "sordino ctl set NAME VALUE [--name <name>] [--control <path>] [--json]")
     @OptionGroup var ctl: CtlOptions
     /// Taken unparsed, so that a negative value (`set floor-db -20`) is not read as an option.
     @Argument(parsing: .allUnrecognized, help: ArgumentHelp(
@@ -120,7 +131,7 @@ struct CtlSet: ParsableCommand {
     var words: [String] = []
 
     mutating func validate() throws {
-        guard words.count == 2 else { throw ValidationError("set takes a NAME and a VALUE, e.g. `sordino ctl set floor-db -18` (got \(words.count) words).") }
+        try checkWords(words, count: 2, usage: "set takes a NAME and a VALUE, e.g. `sordino ctl set floor-db -18`")
     }
 
     func run() throws {
@@ -169,9 +180,9 @@ struct CtlSaveSettings: ParsableCommand {
 struct CtlSubscribe: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "subscribe", abstract: "Prints a status line HZ times a second until interrupted.")
     @OptionGroup var ctl: CtlOptions
-    @Option(help: "Status lines per second, 0.1…10.")
+    @Option(parsing: .unconditional, help: "Status lines per second, 0.1…10.")
     var hz: Double = 1
-    @Option(help: "Stop after this many lines (default: never).")
+    @Option(parsing: .unconditional, help: "Stop after this many lines (default: never).")
     var count: Int?
 
     func run() throws {
@@ -195,7 +206,7 @@ struct CtlSubscribe: ParsableCommand {
 struct CtlWatch: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "watch", abstract: "Live input/output meters and attenuation in the terminal (Ctrl-C ends).")
     @OptionGroup var ctl: CtlOptions
-    @Option(help: "Redraws per second, 0.1…10.")
+    @Option(parsing: .unconditional, help: "Redraws per second, 0.1…10.")
     var hz: Double = 10
 
     func run() throws {
@@ -220,6 +231,7 @@ struct CtlLearnNoise: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "learn-noise",
         abstract: "Learns noise atoms from SECONDS of the daemon's input and swaps them in without a gap.",
+        usage: "sordino ctl learn-noise SECONDS [--atoms <atoms>] [--name <name>] [--control <path>] [--json]",
         discussion: """
         Play only the noise to be removed (the room, the fan, the hum) while the daemon captures: \
         whatever the capture holds becomes noise to the engine. The atoms are learned with the \
@@ -232,13 +244,18 @@ struct CtlLearnNoise: ParsableCommand {
         preset's own.
         """)
     @OptionGroup var ctl: CtlOptions
-    @Argument(help: "Seconds of input to learn from, 1…30.")
-    var seconds: Double
-    @Option(help: "Noise atoms to learn, 1…64.")
+    /// Taken unparsed, so that a negative number (`learn-noise -1`) gets the range, not "missing argument".
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Seconds of input to learn from, 1…30.", valueName: "seconds"))
+    var words: [String] = []
+    @Option(parsing: .unconditional, help: "Noise atoms to learn, 1…64.")
     var atoms: Int = NoiseLearner.defaultAtoms
 
+    mutating func validate() throws {
+        try checkWords(words, count: 1, usage: "learn-noise takes SECONDS, e.g. `sordino ctl learn-noise 5`")
+    }
+
     func run() throws {
-        let result = try ctl.request(.learnNoise, ["seconds": .number(seconds), "atoms": .number(atoms)],
+        let result = try ctl.request(.learnNoise, ["seconds": CtlSet.json(words[0], for: "seconds"), "atoms": .number(atoms)],
                                      timeout: .seconds(60)) { progress in
             guard !ctl.json else { return }
             note(CtlFormat.learnProgress(progress))

@@ -41,43 +41,43 @@ struct Decompose: ParsableCommand {
     @Argument(help: "Input audio file (WAV, FLAC, …; any channel count and rate). Omit with --spectrogram.") var input: String?
     @Option(help: "Factorise this non-negative matrix (.npy, bins × frames) instead of an audio file's spectrogram.")
     var spectrogram: String?
-    @Option(name: .customLong("components"), help: "Components K (atoms of W), 1…512. Ignored with --basis/--templates.")
+    @Option(name: .customLong("components"), parsing: .unconditional, help: "Components K (atoms of W), 1…512. Ignored with --basis/--templates.")
     var components: Int = 8
     @Option(name: .customLong("out"), help: "Output folder (created if missing).") var out: String
 
     @Option(help: "Factorisation: nmf (β-divergence) or complex (Kameoka et al. 2009, β = 2 on complex spectra).")
     var method: String = "nmf"
-    @Option(help: "β of the divergence, any real: 0 Itakura–Saito, 1 Kullback–Leibler, 2 Euclidean (default 1; --method nmf only).")
+    @Option(parsing: .unconditional, help: "β of the divergence, any real: 0 Itakura–Saito, 1 Kullback–Leibler, 2 Euclidean (default 1; --method nmf only).")
     var beta: Double?
     @Option(help: "Update rule: mu (heuristic; monotone only for β in [1, 2]), mm (majorisation-minimisation, monotone) or me (majorisation-equalisation, monotone, longer steps). Default: mu for β in [1, 2], else mm. --method nmf only.")
     var algorithm: String?
-    @Option(help: "Stop once a pass lowers the objective by less than this fraction of the initial objective (e.g. 1e-4); --iterations is the cap.")
+    @Option(parsing: .unconditional, help: "Stop once a pass lowers the objective by less than this fraction of the initial objective (e.g. 1e-4); --iterations is the cap.")
     var tolerance: Double?
-    @Option(help: "--method complex: L1 weight λ ≥ 0 on the activations, in units of |X|.") var sparsity: Float?
+    @Option(parsing: .unconditional, help: "--method complex: L1 weight λ ≥ 0 on the activations, in units of |X|.") var sparsity: Float?
     @Option(name: .customLong("me-relaxation"),
-            help: "θ in (0, 1] for --algorithm me: step to x_MM + θ·(x_ME − x_MM). Default: 0.95 for β ≥ 1, else 1.")
+            parsing: .unconditional, help: "θ in (0, 1] for --algorithm me: step to x_MM + θ·(x_ME − x_MM). Default: 0.95 for β ≥ 1, else 1.")
     var relaxation: Float?
     @Option(help: "none, or squarem (Varadhan & Roland 2008; --algorithm mm or me, --method nmf). A squarem cycle costs 3 passes: two plain passes, a squared extrapolation from them, then one stabilising pass, kept only if its objective is no higher than after the two plain passes, so the objective never rises. --iterations counts passes either way.")
     var acceleration: String = "none"
-    @Option(help: "p: V = |X|^p (1 magnitude, 2 power), 0 < p ≤ 4. With β = 0 the model (WH)^(2/p) fits the power spectrogram.")
+    @Option(parsing: .unconditional, help: "p: V = |X|^p (1 magnitude, 2 power), 0 < p ≤ 4. With β = 0 the model (WH)^(2/p) fits the power spectrogram.")
     var domain: Double = 1
-    @Option(help: "Iterations, i.e. update passes (each: a W step, then an H step), 0…100000.") var iterations: Int = 200
+    @Option(parsing: .unconditional, help: "Iterations, i.e. update passes (each: a W step, then an H step), 0…100000.") var iterations: Int = 200
     @Option(help: "Seed of the initialisation.") var seed: UInt64 = 1
     @Option(name: .customLong("init"), help: "Initial W and H: random, nndsvd or harmonic.") var initialisation: String = "random"
     @Option(name: .customLong("f0"), help: "Fundamentals for harmonic atoms, Hz, comma-separated. Default: K semitones from C3 = 130.81 Hz.")
     var fundamentals: String?
-    @Option(name: .customLong("harmonic-damping"), help: "Amplitude ratio of consecutive harmonics in harmonic atoms, (0, 1].")
+    @Option(name: .customLong("harmonic-damping"), parsing: .unconditional, help: "Amplitude ratio of consecutive harmonics in harmonic atoms, (0, 1].")
     var harmonicDamping: Double = 0.9
-    @Option(name: .customLong("harmonic-variance"), help: "Variance of each harmonic peak, bins².") var harmonicVariance: Double = 1.0
-    @Option(name: .customLong("harmonic-peaks"), help: "Harmonics per atom (those above Nyquist are dropped).") var harmonicPeaks: Int = 50
+    @Option(name: .customLong("harmonic-variance"), parsing: .unconditional, help: "Variance of each harmonic peak, bins².") var harmonicVariance: Double = 1.0
+    @Option(name: .customLong("harmonic-peaks"), parsing: .unconditional, help: "Harmonics per atom (those above Nyquist are dropped).") var harmonicPeaks: Int = 50
 
     @Option(help: "Fixed basis W (.npy, bins × atoms, float32/64): only the activations are solved.") var basis: String?
     @Option(help: "Folder of template recordings (.wav/.flac, sorted): one atom learned per file, started from harmonic atoms (--f0 gives one f0 per file), then kept fixed.")
     var templates: String?
 
-    @Option(name: .customLong("frame-length"), help: "STFT frame (= FFT) length in samples, even. Default: 2048 at ≥ 32 kHz, else 1024.")
+    @Option(name: .customLong("frame-length"), parsing: .unconditional, help: "STFT frame (= FFT) length in samples, even. Default: 2048 at ≥ 32 kHz, else 1024.")
     var frameLength: Int?
-    @Option(name: .customLong("hop-length"), help: "Hop in samples. Default: frame length / 4.") var hopLength: Int?
+    @Option(name: .customLong("hop-length"), parsing: .unconditional, help: "Hop in samples. Default: frame length / 4.") var hopLength: Int?
     @Option(help: "Window: sqrt-hann, hann or hamming.") var window: String = "sqrt-hann"
     @Option(help: "mask (components sum to the input) or magnitude (component magnitude, mixture phase).")
     var resynthesis: String = "mask"

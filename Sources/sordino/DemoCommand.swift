@@ -42,10 +42,10 @@ struct Demo: ParsableCommand {
     @Option(help: "Input file to play instead of the bundled presets/samples/noisy-speech-16k.wav (its first channel).")
     var input: String?
 
-    @Option(name: .customLong("sample-rate"), help: "Sample rate of a private server, Hz (16000 or 48000 with the shipped presets).")
+    @Option(name: .customLong("sample-rate"), parsing: .unconditional, help: "Sample rate of a private server, Hz (16000 or 48000 with the shipped presets).")
     var sampleRate: Int = 48_000
 
-    @Option(help: "Period (JACK buffer size) of a private server, samples (16…8192).")
+    @Option(parsing: .unconditional, help: "Period (JACK buffer size) of a private server, samples (16…8192).")
     var period: Int = 256
 
     @Option(name: .customLong("log-level"), help: "Log level on stderr: trace, debug, info, notice, warning, error or critical.")

@@ -17,14 +17,14 @@ struct EngineOptions: ParsableArguments {
             help: "Attenuation limit in dB (−120…0): the mask never removes more than this. Default: the preset's.")
     var floorDecibels: Float?
 
-    @Option(help: "Wet/dry mix 0…1: 0 passes the (delayed) input through, 1 is fully processed. Default: the preset's.")
+    @Option(parsing: .unconditional, help: "Wet/dry mix 0…1: 0 passes the (delayed) input through, 1 is fully processed. Default: the preset's.")
     var wet: Float?
 
-    @Option(help: "Solver iterations per frame (0…64; more is slower and slightly cleaner). Default: the preset's.")
+    @Option(parsing: .unconditional, help: "Solver iterations per frame (0…64; more is slower and slightly cleaner). Default: the preset's.")
     var iterations: Int?
 
     @Option(name: .customLong("activation-floor"),
-            help: "Lower bound on activations as a fraction (0…1) of each frame's cold-start value. Default: the preset's.")
+            parsing: .unconditional, help: "Lower bound on activations as a fraction (0…1) of each frame's cold-start value. Default: the preset's.")
     var activationFloor: Float?
 
     @Option(name: .customLong("noise-bound-db"), parsing: .unconditional,
@@ -40,15 +40,15 @@ struct EngineOptions: ParsableArguments {
     var gainRefinement: GainRefinementChoice?
 
     @Option(name: .customLong("adaptive-noise-atoms"),
-            help: "Extra noise atoms learned online from noise-only frames (0…32; 0 = off). Default: the preset's.")
+            parsing: .unconditional, help: "Extra noise atoms learned online from noise-only frames (0…32; 0 = off). Default: the preset's.")
     var adaptiveNoiseRank: Int?
 
     @Option(name: .customLong("adaptive-noise-memory-ms"),
-            help: "Memory of the adaptive noise atoms, ms of noise-only audio (10…600000). Default: the preset's.")
+            parsing: .unconditional, help: "Memory of the adaptive noise atoms, ms of noise-only audio (10…600000). Default: the preset's.")
     var adaptiveNoiseMemory: Float?
 
     @Option(name: .customLong("mask-exponent"),
-            help: "p in G = Ŝᵖ/(Ŝᵖ + N̂ᵖ): 1 (gentler) or 2 (Wiener). Default: the preset's.")
+            parsing: .unconditional, help: "p in G = Ŝᵖ/(Ŝᵖ + N̂ᵖ): 1 (gentler) or 2 (Wiener). Default: the preset's.")
     var maskExponent: Int?
 
     @Flag(name: .customLong("link-channels"), help: "One mask for all channels (solved on their mean spectrum).")

@@ -30,16 +30,16 @@ struct GainAttach: ParsableCommand {
             help: "Mask floor in dB (−120…0) where the network's gain is 1 (default: the preset's floor).")
     var floor: Float?
     @Option(name: .customLong("activation-floor"),
-            help: "Per-frame activation floor of the solve, a fraction (0…1) of the cold-start value (default: the preset's).")
+            parsing: .unconditional, help: "Per-frame activation floor of the solve, a fraction (0…1) of the cold-start value (default: the preset's).")
     var activationFloor: Float?
     @Option(parsing: .unconditional, help: "Solver iterations per frame (0 up to the preset's maximum, 64 in the shipped presets; default: the preset's).")
     var iterations: Int?
     @Option(name: .customLong("release-ms"), parsing: .unconditional,
             help: "Time in ms (0…1000) in which a band gain may fall at most ×0.6; 0: no hold.")
     var release: Float = 10
-    @Option(help: "Sharpness A (1…4) of the band gains: logit g ← A·(logit g − logit P) + logit P; 1 leaves the network as trained.")
+    @Option(parsing: .unconditional, help: "Sharpness A (1…4) of the band gains: logit g ← A·(logit g − logit P) + logit P; 1 leaves the network as trained.")
     var sharpness: Float = 1
-    @Option(help: "Pivot P (0.01…0.99): the band gain --sharpness leaves where it is; gains below it fall, gains above it rise.")
+    @Option(parsing: .unconditional, help: "Pivot P (0.01…0.99): the band gain --sharpness leaves where it is; gains below it fall, gains above it rise.")
     var pivot: Float = 0.5
     @Option(help: "Name of the new preset (default: the output's file name).") var name: String?
     @Option(name: .shortAndLong, help: "Output path without extension, e.g. presets/speech-16k (its folder is made if missing).") var output: String

@@ -31,19 +31,19 @@ struct GainFeaturesCommand: ParsableCommand {
             help: "Noise types (sub-folder names, comma separated) to leave out, e.g. keyboard,water,babble.")
     var leaveOut: String = ""
     @Option(name: .customLong("band-limited"),
-            help: "Share (0…1) of mixtures left without air above 8.5 kHz at rates above 17 kHz.")
+            parsing: .unconditional, help: "Share (0…1) of mixtures left without air above 8.5 kHz at rates above 17 kHz.")
     var bandLimited: Float = 0
     @Option(name: .customLong("speech-first"),
-            help: "Share (0…1) of mixtures with speech whose speech starts at the first sample rather than after 0–0.5 s of noise.")
+            parsing: .unconditional, help: "Share (0…1) of mixtures with speech whose speech starts at the first sample rather than after 0–0.5 s of noise.")
     var speechFirst: Float = 0
     @Option(name: .customLong("synthetic-noise"),
-            help: "Share (0…1) of mixtures with noise that get a synthetic noise (a machine whine, bubbles, key clicks or gusts; alone in a third of them, else added at −10…+6 dB).")
+            parsing: .unconditional, help: "Share (0…1) of mixtures with noise that get a synthetic noise (a machine whine, bubbles, key clicks or gusts; alone in a third of them, else added at −10…+6 dB).")
     var syntheticNoise: Float = 0
     @Option(name: .customLong("synthetic-kinds"),
             help: "Comma-separated kinds of synthetic noise to draw from: machine, bubbles, clicks, gusts.")
     var syntheticKinds: String = SyntheticNoise.allCases.map(\.name).joined(separator: ",")
     @Option(name: .customLong("noise-speed"),
-            help: "Share (0…1) of the recorded noise segments played at a random speed in --noise-speed-range (resampled with libsoxr: tempo and pitch together; the segment keeps its length). 0 leaves every mixture as without it.")
+            parsing: .unconditional, help: "Share (0…1) of the recorded noise segments played at a random speed in --noise-speed-range (resampled with libsoxr: tempo and pitch together; the segment keeps its length). 0 leaves every mixture as without it.")
     var noiseSpeed: Float = 0
     @Option(name: .customLong("noise-speed-range"),
             help: "LOW,HIGH: the speeds (× the recording's, 0.25…4) --noise-speed draws from, log-uniformly.")
@@ -52,18 +52,18 @@ struct GainFeaturesCommand: ParsableCommand {
             help: "LOW,HIGH: the signal-to-noise ratios (dB, speech's active RMS over the noise's) mixtures with both are drawn from, uniformly; −30…40. Write a negative LOW as --snr-range=-10,15.")
     var snrRange: String = "-5,20"
     @Option(name: .customLong("clean-share"),
-            help: "Share (0…0.92) of mixtures of clean speech alone (under a −90 dBFS noise floor), where the ideal gain is 1 throughout; 8 % of mixtures are noise alone whatever it is.")
+            parsing: .unconditional, help: "Share (0…0.92) of mixtures of clean speech alone (under a −90 dBFS noise floor), where the ideal gain is 1 throughout; 8 % of mixtures are noise alone whatever it is.")
     var cleanShare: Float = 0.08
     @Option(name: .customLong("sixteen-bit"),
-            help: "Share (0…1) of mixtures made as a 16-bit file holds them: no −90 dBFS floor, rounded to 16 bits (TPDF-dithered in half), and in half of them 0–0.5 s of digital silence first. Frames of digital silence, which the engine passes unheard, are no rows of the data. 0 leaves every mixture as without it.")
+            parsing: .unconditional, help: "Share (0…1) of mixtures made as a 16-bit file holds them: no −90 dBFS floor, rounded to 16 bits (TPDF-dithered in half), and in half of them 0–0.5 s of digital silence first. Frames of digital silence, which the engine passes unheard, are no rows of the data. 0 leaves every mixture as without it.")
     var sixteenBit: Float = 0
-    @Option(help: "Share (0…1) of mixtures whose speech and noise pass through 8000, 11025 or 12000 Hz (those below the preset's rate, each as likely) and back with libsoxr, as a telephone line, a Bluetooth headset's microphone or an old recording leaves them. 0 leaves every mixture as without it.")
+    @Option(parsing: .unconditional, help: "Share (0…1) of mixtures whose speech and noise pass through 8000, 11025 or 12000 Hz (those below the preset's rate, each as likely) and back with libsoxr, as a telephone line, a Bluetooth headset's microphone or an old recording leaves them. 0 leaves every mixture as without it.")
     var narrowband: Float = 0
-    @Option(help: "Mixtures to make.") var mixtures: Int = 200
+    @Option(parsing: .unconditional, help: "Mixtures to make.") var mixtures: Int = 200
     @Option(name: .customLong("write-audio"),
-            help: "Also write the first N mixtures as 32-bit float WAVs to OUT/audio (mixture-I.wav and speech-I.wav), to listen to them.")
+            parsing: .unconditional, help: "Also write the first N mixtures as 32-bit float WAVs to OUT/audio (mixture-I.wav and speech-I.wav), to listen to them.")
     var writeAudio: Int = 0
-    @Option(help: "Seconds per mixture.") var seconds: Double = 6
+    @Option(parsing: .unconditional, help: "Seconds per mixture.") var seconds: Double = 6
     @Option(help: "Seed: the same seed makes the same mixtures.") var seed: UInt64 = 1
     @Option(name: .shortAndLong, help: "Output folder (created if missing).") var out: String
 

@@ -47,10 +47,10 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: "Enhance every input into this folder, under its own file name (created if missing).")
     var outputDirectory: String?
 
-    @Option(help: "Files processed at once with --out-dir (1…256). Default: one per core.")
+    @Option(parsing: .unconditional, help: "Files processed at once with --out-dir (1…256). Default: one per core.")
     var jobs: Int?
 
-    @Option(name: .customLong("block-size"), help: "Samples per engine call, 1…8192, like a JACK period (the output does not depend on it).")
+    @Option(name: .customLong("block-size"), parsing: .unconditional, help: "Samples per engine call, 1…8192, like a JACK period (the output does not depend on it).")
     var blockSize: Int = 256
 
     @Flag(name: .customLong("compensate-delay"), help: "Align the output with the input and keep its length.")

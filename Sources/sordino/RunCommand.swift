@@ -66,7 +66,7 @@ struct Run: ParsableCommand {
     @Option(help: "JACK client name; the server appends -01, -02… if it is taken.")
     var name: String = "sordino"
 
-    @Option(help: "Channels, 1…64: ports in_1…in_N and out_1…out_N, each enhanced on its own unless --link-channels.")
+    @Option(parsing: .unconditional, help: "Channels, 1…64: ports in_1…in_N and out_1…out_N, each enhanced on its own unless --link-channels.")
     var channels: Int = 1
 
     @Option(name: .customLong("connect-in"), help: ArgumentHelp(
@@ -86,7 +86,7 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-reconnect"), help: "Exit with 69 when the server goes away instead of waiting for it.")
     var noReconnect = false
 
-    @Option(name: .customLong("report-interval"), help: "Seconds between status lines in the log (≥ 0.1); 0 turns them off. SIGUSR1 asks for one at any time.")
+    @Option(name: .customLong("report-interval"), parsing: .unconditional, help: "Seconds between status lines in the log (≥ 0.1); 0 turns them off. SIGUSR1 asks for one at any time.")
     var reportInterval: Double = 60
 
     @Option(name: .customLong("log-level"), help: "Log level on stderr: trace, debug, info, notice, warning, error or critical.")
@@ -100,7 +100,7 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-control"), help: "Open no control socket (`sordino ctl` cannot reach this daemon).")
     var noControl = false
 
-    @Option(name: .customLong("http"), help: ArgumentHelp(
+    @Option(name: .customLong("http"), parsing: .unconditional, help: ArgumentHelp(
         "Serve the status page (/), /status, /metrics (Prometheus) and the page's websocket on this TCP port (0: any free port, logged). Off by default.",
         valueName: "port"))
     var httpPort: Int?

@@ -24,7 +24,7 @@ struct Separate: ParsableCommand {
     @Argument(help: "Input audio file, or - for standard input.") var input: String
     @Option(name: .long, help: "Output folder (created if missing).") var out: String
     @OptionGroup var engine: EngineOptions
-    @Option(name: .customLong("block-size"), help: "Samples per engine call, 1…8192.") var blockSize: Int = 256
+    @Option(name: .customLong("block-size"), parsing: .unconditional, help: "Samples per engine call, 1…8192.") var blockSize: Int = 256
     @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
 
     mutating func validate() throws {

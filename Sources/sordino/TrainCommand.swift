@@ -34,49 +34,49 @@ struct Train: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output path without extension, e.g. presets/speech-16k (its folder is made if missing).") var output: String
     @Option(help: "Description stored in the preset.") var description: String = "Speech enhancement preset"
 
-    @Option(name: .customLong("sample-rate"), help: "Preset sample rate in Hz.") var sampleRate: Int = 16_000
-    @Option(name: .customLong("frame-length"), help: "Window length N in samples (= latency). Default: 32 ms at the rate.")
+    @Option(name: .customLong("sample-rate"), parsing: .unconditional, help: "Preset sample rate in Hz.") var sampleRate: Int = 16_000
+    @Option(name: .customLong("frame-length"), parsing: .unconditional, help: "Window length N in samples (= latency). Default: 32 ms at the rate.")
     var frameLength: Int?
-    @Option(name: .customLong("hop-length"), help: "Hop H in samples. Default: N/4.") var hopLength: Int?
-    @Option(name: .customLong("fft-length"), help: "FFT size in samples, ≥ N (zero padding). Default: N.") var fftLength: Int?
+    @Option(name: .customLong("hop-length"), parsing: .unconditional, help: "Hop H in samples. Default: N/4.") var hopLength: Int?
+    @Option(name: .customLong("fft-length"), parsing: .unconditional, help: "FFT size in samples, ≥ N (zero padding). Default: N.") var fftLength: Int?
     @Option(help: "Window: sqrt-hann, hann or hamming.") var window: String = "sqrt-hann"
-    @Option(name: .customLong("spectrum-exponent"), help: "q in V = |X|^q: 1 magnitude, 2 power.") var spectrumExponent: Int = 1
+    @Option(name: .customLong("spectrum-exponent"), parsing: .unconditional, help: "q in V = |X|^q: 1 magnitude, 2 power.") var spectrumExponent: Int = 1
 
     @Option(help: "Training method: anmf (the shipped presets'), nmf, nmf-exp or nmf-gamma (see docs/TRAINING.md).")
     var method: String = "anmf"
-    @Option(help: "nmf: β of the divergence (any real: 0 Itakura–Saito, 1 KL, 2 Euclidean; default 1). The prior methods are KL and anmf Euclidean: they refuse it.")
+    @Option(parsing: .unconditional, help: "nmf: β of the divergence (any real: 0 Itakura–Saito, 1 KL, 2 Euclidean; default 1). The prior methods are KL and anmf Euclidean: they refuse it.")
     var beta: Double?
-    @Option(name: .customLong("solve-beta"), help: "β of the live solve stored in the preset: 0, 1 or 2. Default: nmf's --beta when it is 0, 1 or 2, else 1.")
+    @Option(name: .customLong("solve-beta"), parsing: .unconditional, help: "β of the live solve stored in the preset: 0, 1 or 2. Default: nmf's --beta when it is 0, 1 or 2, else 1.")
     var solveBeta: Int?
-    @Option(name: .customLong("atoms-speech"), help: "Speech atoms.") var speechRank: Int = 64
-    @Option(name: .customLong("atoms-noise"), help: "Noise atoms (one more is added by --band-limit-hz).") var noiseRank: Int = 64
-    @Option(name: .customLong("epochs"), help: "Passes over all frames per basis (prior methods: warm-up included).") var epochs: Int = 200
-    @Option(help: "Stop a run once an epoch lowers its objective by less than this fraction of the initial objective (e.g. 1e-4); --epochs is the cap.")
+    @Option(name: .customLong("atoms-speech"), parsing: .unconditional, help: "Speech atoms.") var speechRank: Int = 64
+    @Option(name: .customLong("atoms-noise"), parsing: .unconditional, help: "Noise atoms (one more is added by --band-limit-hz).") var noiseRank: Int = 64
+    @Option(name: .customLong("epochs"), parsing: .unconditional, help: "Passes over all frames per basis (prior methods: warm-up included).") var epochs: Int = 200
+    @Option(parsing: .unconditional, help: "Stop a run once an epoch lowers its objective by less than this fraction of the initial objective (e.g. 1e-4); --epochs is the cap.")
     var tolerance: Double?
     @Flag(name: .customLong("export-activations"), help: "Also write the training activations H: OUT.speech-activations.npy, OUT.noise-activations.npy.")
     var exportActivations = false
-    @Option(name: .customLong("warm-up-epochs"), help: "nmf-exp/nmf-gamma: plain KL passes before the prior is estimated. Default: half of --epochs.")
+    @Option(name: .customLong("warm-up-epochs"), parsing: .unconditional, help: "nmf-exp/nmf-gamma: plain KL passes before the prior is estimated. Default: half of --epochs.")
     var warmUpEpochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Frames per mini-batch W step (anmf) or per chunk of a full pass (nmf-exp, nmf-gamma; bounds scratch memory). Default 1000.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Frames per mini-batch W step (anmf) or per chunk of a full pass (nmf-exp, nmf-gamma; bounds scratch memory). Default 1000.")
     var batchSize: Int?
-    @Option(name: .customLong("adversarial-weight"), help: "anmf: weight τ_A ≥ 0 of the adversarial term (0 = plain Euclidean NMF). Default 0.3.")
+    @Option(name: .customLong("adversarial-weight"), parsing: .unconditional, help: "anmf: weight τ_A ≥ 0 of the adversarial term (0 = plain Euclidean NMF). Default 0.3.")
     var adversarialWeight: Float?
-    @Option(name: .customLong("prior-weight"), help: "nmf-exp/nmf-gamma: weight α ≥ 0 of the prior; per-atom live penalty = α / mean activation (exp). Default 0.005.")
+    @Option(name: .customLong("prior-weight"), parsing: .unconditional, help: "nmf-exp/nmf-gamma: weight α ≥ 0 of the prior; per-atom live penalty = α / mean activation (exp). Default 0.005.")
     var priorWeight: Float?
-    @Option(help: "nmf: L1 penalty λ on activations during training (units of V). Default 0.") var sparsity: Float?
+    @Option(parsing: .unconditional, help: "nmf: L1 penalty λ on activations during training (units of V). Default 0.") var sparsity: Float?
     @Option(help: "Seed of the random initialisation.") var seed: UInt64 = 1
-    @Option(name: .customLong("band-limit-hz"), help: "Training data carry nothing above this frequency (Hz): learned atoms are cut there, one flat noise atom covers the band above, and the preset records the limit (the engine solves below it only). Default: off.")
+    @Option(name: .customLong("band-limit-hz"), parsing: .unconditional, help: "Training data carry nothing above this frequency (Hz): learned atoms are cut there, one flat noise atom covers the band above, and the preset records the limit (the engine solves below it only). Default: off.")
     var bandLimit: Double?
 
-    @Option(name: .customLong("solve-iterations"), help: "Live solver iterations per frame stored in the preset.") var solveIterations: Int = 5
+    @Option(name: .customLong("solve-iterations"), parsing: .unconditional, help: "Live solver iterations per frame stored in the preset.") var solveIterations: Int = 5
     @Option(name: .customLong("activation-floor"),
-            help: "Live activation floor stored in the preset, as a fraction (0…1) of each frame's cold-start activation.")
+            parsing: .unconditional, help: "Live activation floor stored in the preset, as a fraction (0…1) of each frame's cold-start activation.")
     var activationFloor: Float = 0.7
     @Option(name: .customLong("adaptive-noise-atoms"),
-            help: "Noise atoms the live engine re-learns from noise-only frames, stored in the preset (0…32).")
+            parsing: .unconditional, help: "Noise atoms the live engine re-learns from noise-only frames, stored in the preset (0…32).")
     var adaptiveNoiseRank: Int = 8
     @Option(name: .customLong("adaptive-noise-memory-ms"),
-            help: "Memory of the adaptive noise atoms stored in the preset, ms of noise-only audio.")
+            parsing: .unconditional, help: "Memory of the adaptive noise atoms stored in the preset, ms of noise-only audio.")
     var adaptiveNoiseMemory: Float = 2000
     @Option(name: .customLong("floor-db"), parsing: .unconditional, help: "Mask floor stored in the preset, dB (−120…0).")
     var floorDecibels: Float = -15
@@ -86,8 +86,8 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("absent-floor-db"), parsing: .unconditional,
             help: "Speech presence stored in the preset: mask floor in dB (−120…0) where speech is absent, or 'off'.")
     var absentFloor = AbsentFloor(decibels: nil)
-    @Option(name: .customLong("mask-exponent"), help: "Mask exponent p stored in the preset: 1 or 2.") var maskExponent: Int = 1
-    @Option(name: .customLong("mask-smoothing-ms"), help: "Mask smoothing time constant stored in the preset, ms (0 = off).")
+    @Option(name: .customLong("mask-exponent"), parsing: .unconditional, help: "Mask exponent p stored in the preset: 1 or 2.") var maskExponent: Int = 1
+    @Option(name: .customLong("mask-smoothing-ms"), parsing: .unconditional, help: "Mask smoothing time constant stored in the preset, ms (0 = off).")
     var maskSmoothing: Float = 0
 
     @Option(name: .customLong("report"), help: "Also write a self-contained HTML report (loss curves, atoms, basis).")

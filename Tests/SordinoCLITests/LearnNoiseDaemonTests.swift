@@ -124,8 +124,14 @@ struct LearnNoiseDaemonTests {
         func ctl(_ arguments: [String]) throws -> CLI.Result { try CLI.run(["ctl"] + arguments + ["--control", d.socket], timeout: 30) }
         let forget = try ctl(["forget-noise"])
         #expect(forget.status == 0 && forget.stdout.hasPrefix("no learned noise atoms were in use: office ("), "\(forget.stdout)\(forget.stderr)")
-        let short = try ctl(["learn-noise", "0.5"])
-        #expect(short.status == 64 && short.stderr.contains("\"seconds\" must be a number in 1…30"), "\(short.stderr)")
+        // A negative number is a value that gets the range (ArgumentParser took -1 for an option and
+        // said "Missing expected argument"); a misspelt option is still named.
+        for seconds in ["0.5", "-1", "nan"] {
+            let refused = try ctl(["learn-noise", seconds])
+            #expect(refused.status == 64 && refused.stderr.contains("\"seconds\" must be a number in 1…30"), "\(seconds): \(refused.stderr)")
+        }
+        let misspelt = try ctl(["learn-noise", "5", "--atom", "8"])
+        #expect(misspelt.status == 64 && misspelt.stderr.contains("Unknown option '--atom'"), "\(misspelt.stderr)")
         let unsafe = try ctl(["save-noise", "../office"])
         #expect(unsafe.status == 64 && unsafe.stderr.contains("\"name\" must be 1 to 64 letters"), "\(unsafe.stderr)")
         let nothing = try ctl(["save-noise", "again"])

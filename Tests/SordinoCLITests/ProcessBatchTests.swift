@@ -51,6 +51,9 @@ struct ProcessBatchTests {
         (["a.wav", "b.wav", "--jobs", "2"], "--jobs works with --out-dir only"),
         (["-", "--out-dir", "x"], "cannot be used with --out-dir"),
         (["a.wav", "--out-dir", "x", "--jobs", "0"], "--jobs must lie in 1…256"),
+        // Found by hand: a negative number after a numeric option was "Missing value for '--jobs'".
+        (["a.wav", "--out-dir", "x", "--jobs", "-2"], "--jobs must lie in 1…256"),
+        (["--wet", "-0.5", "a.wav", "b.wav"], "--wet must lie in 0…1 (got -0.5)"),
         (["a.wav", "--out-dir", "x", "--report", "r.html"], "--report works on one file"),
     ])
     func misuseIsAUsageError(arguments: [String], message: String) throws {
