@@ -195,6 +195,7 @@ struct Train: ParsableCommand {
         note("frames: \(speechSet.frameCount) speech, \(noiseSet.frameCount) noise, \(config.binCount) bins")
 
         let trainingMethod = TrainingMethod(rawValue: method) ?? .nmf
+        try checkFrames(speech: speechSet.frameCount, noise: noiseSet.frameCount, method: trainingMethod)
         let trainer = try BasisTrainer(BasisTrainer.Options(
             method: trainingMethod, speechRank: speechRank, noiseRank: noiseRank, beta: nmfBeta, epochs: epochs,
             warmUpEpochs: warmUpEpochs, batchSize: batchSize ?? 1000, adversarialWeight: adversarialWeight ?? 0.3,
@@ -263,6 +264,21 @@ struct Train: ParsableCommand {
     }
 
     /// Every audio file below `folders` (sorted), mono-mixed and converted to `rate`.
+    /// Fewer frames than atoms: anmf cannot start (each atom starts from a distinct frame), the other
+    /// methods learn atoms that are not independent. Found by hand: anmf said "rank = 4 is not
+    /// allowed", naming neither the folder nor the option.
+    private func checkFrames(speech: Int, noise: Int, method: TrainingMethod) throws {
+        for (what, frames, atoms, option) in [("speech", speech, speechRank, "--atoms-speech"), ("noise", noise, noiseRank, "--atoms-noise")]
+        where frames < atoms {
+            let have = "the \(what) audio gives \(frames) frame\(frames == 1 ? "" : "s") for \(atoms) atoms (\(option))"
+            if method == .anmf {
+                throw CommandError("\(have): --method anmf starts each atom from a distinct frame. Add \(what) audio or lower \(option).",
+                                   exitCode: .badData)
+            }
+            note("warning: \(have): atoms beyond the frames cannot be independent. Add \(what) audio or lower \(option).")
+        }
+    }
+
     func loadFolders(_ folders: [String], rate: Int, what: String) throws -> [[Float]] {
         var files: [String] = []
         for folder in folders {
@@ -282,7 +298,8 @@ struct Train: ParsableCommand {
         var seconds = 0.0
         let signals = try files.map { path -> [Float] in
             var (audio, info) = try AudioFileReader.read(path: path)
-            if info.nonFiniteSamples > 0 { note("warning: \(info.nonFiniteSamples) NaN/Inf samples in \(path) were replaced by 0.") }
+            if info.nonFiniteSamples == 1 { note("warning: 1 NaN/Inf sample in \(path) was replaced by 0.") }
+            if info.nonFiniteSamples > 1 { note("warning: \(info.nonFiniteSamples) NaN/Inf samples in \(path) were replaced by 0.") }
             try AudioLimit.require(audio, path: path, use: "Training audio",
                                    remedy: "repair or rescale the file, or leave it out of the folder")
             if audio.sampleRate != rate { audio = try Resampler.resample(audio, to: rate) }
