@@ -98,11 +98,14 @@ public struct EngineConfiguration: Sendable, Equatable, Codable {
     /// Latency in milliseconds at `sampleRate`.
     public var latencyMilliseconds: Double { Double(latencySamples) * 1000 / Double(sampleRate) }
 
+    /// Sample rates the engine runs at, Hz.
+    public static let sampleRates = 8000...384_000
+
     /// Throws the first setting the engine cannot run with, naming it and the allowed range.
     /// Returns the window pair it checked (the engine keeps it rather than building it again).
     @discardableResult
     public func validate(basis: Basis) throws(EngineError) -> WindowPair {
-        try EngineError.check(sampleRate >= 8000 && sampleRate <= 384_000, .sampleRate, sampleRate, "8000…384000 Hz")
+        try EngineError.check(Self.sampleRates.contains(sampleRate), .sampleRate, sampleRate, "8000…384000 Hz")
         guard fftLength >= frameLength else {
             throw .fftShorterThanFrame(fftLength: fftLength, frameLength: frameLength)
         }

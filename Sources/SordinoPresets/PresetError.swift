@@ -105,9 +105,10 @@ public enum PresetError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(at(path))`\(field)` is \(json) in the JSON but \(basis) in the basis file: the two files "
                 + "do not belong together. Keep NAME.json and NAME.basis from the same `sordino train` run."
         case let .binCountMismatch(path, binCount, fftLength):
+            let matching = max(0, binCount - 1) * 2, fits = (16...PresetMetadata.maximumFFTLength).contains(matching)
             return "\(at(path))`basis.binCount` is \(binCount) but `stft.fftLength` \(fftLength) gives "
                 + "\(fftLength / 2 + 1) bins (fftLength / 2 + 1): the basis was trained with another FFT length. "
-                + "Set `stft.fftLength` to \(max(0, binCount - 1) * 2), or \(retrain)."
+                + (fits ? "Set `stft.fftLength` to \(matching), or \(retrain)." : "The basis fits no FFT the engine runs (≤ \(PresetMetadata.maximumFFTLength)): \(retrain).")
         case let .invalidSetting(path, field, value, allowed):
             return "\(at(path))`\(field)` = \(value) is out of range: allowed \(allowed). Correct it, or \(retrain)."
         case let .invalidBasisValue(path, location, value):

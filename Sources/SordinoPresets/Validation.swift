@@ -25,6 +25,11 @@ extension PresetMetadata {
             throw invalid(.engine(.fftLength), stft.fftLength,
                           "even, ≥ stft.frameLength (\(stft.frameLength)), ≤ \(Self.maximumFFTLength) samples")
         }
+        // Before the gain's checks, which derive the bands from it (a rate of 1 Hz was reported as
+        // a wrong `gain.bandCount`).
+        guard EngineConfiguration.sampleRates.contains(sampleRate) else {
+            throw invalid(.engine(.sampleRate), sampleRate, "8000…384000 Hz")
+        }
         guard basis.speechRank >= 1 else { throw invalid(.speechRank, basis.speechRank, "≥ 1") }
         guard basis.noiseRank >= 1 else { throw invalid(.noiseRank, basis.noiseRank, "≥ 1") }
         guard basis.binCount == stft.fftLength / 2 + 1 else {

@@ -78,6 +78,21 @@ import Testing
         #expect(loaded.engineConfiguration.gainReleaseMilliseconds == 0)
     }
 
+    /// Found by hand: `"sampleRate": 1` in a preset with a gain was reported as a wrong
+    /// `gain.bandCount` (the bands are derived from the rate); the rate is checked first.
+    @Test(arguments: [1, 7999, 384_001])
+    func sampleRateOutOfRangeIsNamedBeforeTheGainBands(_ rate: Int) throws {
+        var preset = try Self.preset()
+        preset.metadata.gain?.file = "g.gain"
+        preset.metadata.sampleRate = rate
+        do {
+            try preset.metadata.validate()
+            Issue.record("\(rate) Hz accepted")
+        } catch {
+            #expect(error.field == "sampleRate" && error.description.contains("8000…384000 Hz"), "\(error)")
+        }
+    }
+
     @Test(arguments: [Float(-1), 1500, .nan])
     func gainReleaseOutOfRangeNamesItsField(_ value: Float) throws {
         var preset = try Self.preset()

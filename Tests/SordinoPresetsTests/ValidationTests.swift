@@ -73,6 +73,10 @@ import Testing
         let bins = try loadEdited { $0.basis.binCount = 256 }
         guard case .binCountMismatch(_, 256, 512)? = bins else { Issue.record("\(String(describing: bins))"); return }
         #expect(bins?.description.contains("Set `stft.fftLength` to 510") == true)
+        // Found by hand: a bin count no FFT gives was answered "Set `stft.fftLength` to 1999999999998".
+        let absurd = try loadEdited { $0.basis.binCount = 1_000_000_000_000 }
+        #expect(absurd?.description.contains("The basis fits no FFT the engine runs (≤ 65536): regenerate the preset") == true,
+                "\(String(describing: absurd))")
     }
 
     @Test func nonFiniteSettingInMemoryNamesItsField() throws {
