@@ -71,6 +71,9 @@ public struct ActivationSolver: ~Copyable {
     let betaKind: Int
     /// The pass over W built for this CPU (`sordino_solver_pass`).
     private let pass: SordinoSolverPass
+    /// True when `pass` runs row by row for this basis (`sordino_solver_pass_by_rows`): several
+    /// streams then go to it one after another, each with all its bins.
+    let passByRows: Bool
     /// Ŝ and N̂ from W's rows, built for this CPU (`sordino_estimate`), and for eight streams in
     /// lanes (`sordino_estimate_lanes`).
     let estimateKernel: SordinoEstimate
@@ -184,6 +187,7 @@ public struct ActivationSolver: ~Copyable {
         var fused: Int32 = 0
         guard let pass = sordino_solver_pass(&fused) else { preconditionFailure("CEngineKernels chose no pass") }
         self.pass = pass
+        passByRows = sordino_solver_pass_by_rows(Int32(activationStride), Int32(speechStride)) != 0
         guard let estimateKernel = sordino_estimate() else { preconditionFailure("CEngineKernels chose no estimate") }
         self.estimateKernel = estimateKernel
         guard let estimateLanes = sordino_estimate_lanes() else { preconditionFailure("CEngineKernels chose no estimate") }
@@ -315,15 +319,21 @@ public struct ActivationSolver: ~Copyable {
             return
         }
         for s in 0..<streams where inputs[s] != nil { clearProducts(stream: s) }
-        var f = 0
-        while f < binCount {
-            let group = min(8, binCount - f)   // the C pass's groups
+        if passByRows {   // each stream's bins in one call (the row-by-row pass sums them in registers)
             for s in 0..<streams {
-                if let v = inputs[s] {
-                    accumulateBins(f, to: f + group, activations[s], v, stream: s, estimating: estimating)
-                }
+                if let v = inputs[s] { accumulateBins(0, to: binCount, activations[s], v, stream: s, estimating: estimating) }
             }
-            f += group
+        } else {   // the C pass's groups of eight, each read once for all streams
+            var f = 0
+            while f < binCount {
+                let group = min(8, binCount - f)
+                for s in 0..<streams {
+                    if let v = inputs[s] {
+                        accumulateBins(f, to: f + group, activations[s], v, stream: s, estimating: estimating)
+                    }
+                }
+                f += group
+            }
         }
         for s in 0..<streams where inputs[s] != nil {
             finishProducts(stream: s)

@@ -7,7 +7,8 @@
 /// partial sums: for each group, Λ = W·h + ε of its rows, then P = V ⊙ Λ^(β−2) added as Wᵀ·P into
 /// `numerator` (unless β = 2) and Q = Λ^(β−1) as Wᵀ·Q into `denominator` (unless β = 1). The group
 /// starting at bin f goes to partial sum ((f / 8) mod 4), at offset ((f / 8) mod 4) × `stride` of
-/// `numerator` and `denominator` (four partial sums of `stride` floats each). `rows` is W bin-major,
+/// `numerator` and `denominator` (four partial sums of `stride` floats each); the row-by-row build
+/// (`sordino_solver_pass_by_rows`) adds all of its bins into the first. `rows` is W bin-major,
 /// `stride` floats per bin (a multiple of 8, zero-padded; rows up to `end` rounded up to a multiple
 /// of 8 are read, those past the last bin must be zeros), `h` `stride` floats, `v` the frame's
 /// spectrum, `beta` 0, 1 or 2. With `speech_estimate` not NULL, the pass also keeps the estimates of
@@ -20,9 +21,16 @@ typedef void (*SordinoSolverPass)(const float *rows, int first, int end, int str
 
 /// The pass for this CPU: the AVX2 + FMA build where the CPU has both (one rounding per
 /// multiply-add), else the baseline build (a multiply, then an add). `fused` is set to 1 or 0.
-/// Where the CPU also has AVX-512F, the fused pass with Wᵀ·P and Wᵀ·Q sixteen floats a step: the
-/// same output bit for bit.
+/// Where the CPU also has AVX-512F: row by row for rows that fit (`sordino_solver_pass_by_rows`),
+/// h and the sums Wᵀ·P, Wᵀ·Q in registers and each row read once (its sums in another order, so
+/// the fused build's output up to rounding); otherwise the fused pass with Wᵀ·P and Wᵀ·Q sixteen
+/// floats a step (the fused build's output bit for bit).
 SordinoSolverPass sordino_solver_pass(int *fused);
+
+/// 1 when `sordino_solver_pass` runs row by row for rows of `stride` floats with `speech` speech
+/// slots (the CPU has AVX-512F, `stride` ≤ 144, `speech` a multiple of 16): its sums then depend
+/// on how the bins are split between calls, so a stream's bins go to it in one call.
+int sordino_solver_pass_by_rows(int stride, int speech);
 
 /// The pass of eight-float vectors only (the fused or baseline build), which `sordino_solver_pass`
 /// must equal bit for bit on any CPU (the tests compare them).
@@ -75,7 +83,8 @@ SordinoPeakLoop sordino_peak_loop_wide(void);
 typedef void (*SordinoEstimate)(const float *rows, int bins, int stride, int speech, const float *h,
                                 float *speech_estimate, float *noise_estimate);
 
-/// The estimates for this CPU, built as `sordino_solver_pass`'s choice is.
+/// The estimates for this CPU, built as `sordino_solver_pass`'s choice is (row by row where it
+/// runs row by row): those of its pass's estimates bit for bit.
 SordinoEstimate sordino_estimate(void);
 
 /// The estimates for eight streams at once, a stream in each lane (built as `sordino_solver_pass`'s
