@@ -1,78 +1,91 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Where a hop's time goes: `sordino bench` under `perf record` (cpu-clock), CPU µs per hop per engine stage,
-or under callgrind (`--callgrind`), instructions per hop per stage: counts that do not move with the
-machine's load, for comparing two binaries on a shared machine.
+"""Where a hop's time goes: `sordino process` on a long file under `perf record` (cpu-clock), CPU µs
+per hop per engine stage, or under callgrind (`--callgrind`), instructions per hop per stage: counts
+that do not move with the machine's load, for comparing two binaries on a shared machine.
 
-Usage: python3 Benchmarks/stage_split.py [--sordino .build/release/sordino] [--seconds 30] [--callgrind] PRESET…
+Usage: python3 Benchmarks/stage_split.py [--sordino .build/release/sordino] [--seconds 300] [--callgrind] PRESET…
 
-`sordino bench` times each preset twice (the full solve and its 0-iteration baseline), so every
-stage but the solver's iterations runs in both; their samples are divided by the hops of both runs,
-the iterations' by the hops of the first. Functions the compiler inlines count in their caller:
-`mask` is the Wiener mask, noise bound, online noise atoms' statistics, speech presence and the
-learned gain's interpolation to bins; `gain network` and `gain features` are the learned gain's GRU
-and its features (band energies, the periodicity's inverse FFT through FFTW, flux). Needs `perf`
-(`perf_event_paranoid` ≤ 2 is enough for a user's own process). Not a test: figures move with load.
+The input is the bundled noisy speech sample at the preset's rate, repeated to `--seconds` (sox);
+only the engine runs per hop, so a stage's samples (or instructions) over the file's hops are its
+cost per hop. Functions the compiler inlines count in their caller: `mask` is the Wiener mask, noise
+bound, online noise atoms' statistics, speech presence and the learned gain's interpolation to bins;
+`gain network` and `gain features` are the learned gain's GRU and its features (band energies, the
+periodicity's inverse FFT through FFTW, flux). Reading and writing the files is left out. Valgrind
+runs no AVX-512: under callgrind the kernels are the AVX2 builds. Needs `perf`
+(`perf_event_paranoid` ≤ 2 is enough for a user's own process) and `sox`. Not a test: figures move
+with load.
 """
 import argparse, json, os, re, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Symbol substring → stage, first match wins.
+# Symbol substring → stage, first match wins (perf: self time of each function).
 STAGES = [
     ('ActivationSolverV7iterate', 'solver iterations'),
-    ('accumulateProducts', 'solver iterations'),
-    ('pass_', 'solver iterations'),                  # CEngineKernels's builds: pass_fused, pass_baseline
-    ('ActivationSolverV8estimate', 'estimates Ŝ, N̂'),
+    ('pass_', 'solver iterations'),                  # CEngineKernels: pass_rows_wide, pass16_wide, pass_fused, …
     ('estimate_', 'estimates Ŝ, N̂'),
+    ('ActivationSolverV8estimate', 'estimates Ŝ, N̂'),
     ('ActivationSolverV7prepare', 'prepare'),
     ('ActivationSolverV10initialise', 'prepare'),
+    ('adapt_atoms', 'online noise atoms'),
     ('NoiseAdaptation', 'online noise atoms'),
-    ('GainNetwork', 'gain network (GRU)'),
     ('gain_step', 'gain network (GRU)'),
+    ('GainNetwork', 'gain network (GRU)'),
     ('GainFeatures', 'gain features'),
     ('GainRefinement', 'mask'),
     ('computeMask', 'mask'),
     ('wienerMask', 'mask'),
     ('HighBand', 'high band'),
     ('EngineV7analyse', 'analyse (window, FFT, |X|)'),
-    ('sordino_square_root', 'analyse (window, FFT, |X|)'),
+    ('square_root', 'analyse (window, FFT, |X|)'),
     ('EngineV10synthesise', 'synthesise (iFFT, overlap-add)'),
+    ('mixWetAndDry', 'synthesise (iFFT, overlap-add)'),
     ('fftw', 'FFTW'),
-    ('EngineV', 'engine, other'),
-    ('memmove', 'copies'),
-    ('memset', 'copies'),
-    ('memcpy', 'copies'),
+    ('SordinoDSP', 'engine, other'),
 ]
-
 
 # Callgrind: stages by inclusive instruction counts (symbol substring → stage); `mask` is computeMask
 # without the stages listed after it, which it calls.
 INCLUSIVE = [
     ('EngineV7analyse', 'analyse (window, FFT, |X|)'),
-    ('EngineV7prepare', 'prepare'),
-    ('ActivationSolverV7iterate', 'solver iterations'),
+    ('ActivationSolverV7iterate7streams', 'solver iterations'),
     ('EngineV11computeMask', 'mask'),
-    ('ActivationSolverV8estimate', 'estimates Ŝ, N̂'),
-    ('GainNetworkV4step', 'gain network (GRU)'),
     ('GainFeaturesV7compute', 'gain features (incl. its inverse FFT)'),
-    ('NoiseAdaptationV5adapt', 'online noise atoms'),
+    ('GainRefinementV4step', 'online noise atoms and gain network'),
     ('EngineV10synthesise', 'synthesise (iFFT, overlap-add)'),
 ]
 
 
-def callgrind(args, preset):
+def preset_rate_and_hop(preset):
+    """The preset's sample rate and hop, from its JSON (a name in presets/ or a path)."""
+    path = preset if preset.endswith('.json') else os.path.join(ROOT, 'presets', preset + '.json')
+    with open(path) as f:
+        p = json.load(f)
+    return path, p['sampleRate'], p['stft']['hopLength']
+
+
+def make_input(tmp, rate, seconds):
+    """The bundled noisy sample at `rate`, repeated to at least `seconds`."""
+    sample = os.path.join(ROOT, 'presets/samples/noisy-speech-16k.wav')
+    length = float(subprocess.run(['soxi', '-D', sample], check=True, capture_output=True, text=True).stdout)
+    path = os.path.join(tmp, 'input.wav')
+    repeats = max(0, int(seconds / length + 0.999) - 1)
+    subprocess.run(['sox', sample, '-r', str(rate), path, 'repeat', str(repeats)], check=True)
+    return path, (repeats + 1) * length
+
+
+def callgrind(args, preset, tmp):
     """Instructions per hop per stage, from callgrind's inclusive counts (valgrind cannot read the
     Swift binary's debug information: it runs a copy without it)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        binary, out = os.path.join(tmp, 'sordino'), os.path.join(tmp, 'callgrind.out')
-        subprocess.run(['strip', '--strip-debug', '-o', binary, args.sordino], check=True)
-        bench = subprocess.run(['valgrind', '--tool=callgrind', f'--callgrind-out-file={out}', binary, 'bench', '--json',
-                                '--seconds', str(args.seconds), preset], check=True, capture_output=True, text=True,
-                               env=dict(os.environ, SORDINO_BENCH_RESTARTED='1'))
-        record = json.loads(bench.stdout)['presets'][0]
-        report = subprocess.run(['callgrind_annotate', '--inclusive=yes', '--threshold=100', out], check=True,
-                                capture_output=True, text=True).stdout
-    hops = (args.seconds + 1) * record['sampleRate'] / record['hopLength']
+    path, rate, hop = preset_rate_and_hop(preset)
+    audio, seconds = make_input(tmp, rate, args.seconds)
+    binary, out = os.path.join(tmp, 'sordino'), os.path.join(tmp, 'callgrind.out')
+    subprocess.run(['strip', '--strip-debug', '-o', binary, args.sordino], check=True)
+    subprocess.run(['valgrind', '--tool=callgrind', f'--callgrind-out-file={out}', binary, 'process', '--quiet',
+                    '--preset', path, audio, os.path.join(tmp, 'out.wav')], check=True, capture_output=True)
+    report = subprocess.run(['callgrind_annotate', '--inclusive=yes', '--threshold=100', out], check=True,
+                            capture_output=True, text=True).stdout
+    hops = seconds * rate / hop
     counts = {}
     for line in report.splitlines():
         m = re.match(r'\s*([\d,]+)\s+\([^)]*\)\s+\S*?:(\S+)', line)
@@ -80,72 +93,60 @@ def callgrind(args, preset):
             continue
         for key, stage in INCLUSIVE:
             if key in m.group(2):
-                # The batched iterate calls the single-stream one for one stream: count the larger.
-                count = int(m.group(1).replace(',', ''))
-                counts[stage] = max(counts.get(stage, 0), count) if stage == 'solver iterations' \
-                    else counts.get(stage, 0) + count
-    stages = {stage: count / (hops if stage == 'solver iterations' else 2 * hops) for stage, count in counts.items()}
+                counts[stage] = max(counts.get(stage, 0), int(m.group(1).replace(',', '')))
+    stages = {stage: count / hops for stage, count in counts.items()}
     if 'mask' in stages:
-        stages['mask'] -= sum(stages.get(name, 0) for _, name in INCLUSIVE[4:8])
-    return record, stages
+        stages['mask'] -= stages.get('gain features (incl. its inverse FFT)', 0)
+    return stages
+
+
+def perf(args, preset, tmp):
+    """CPU µs per hop per stage, from perf's samples of each function's own time."""
+    path, rate, hop = preset_rate_and_hop(preset)
+    audio, seconds = make_input(tmp, rate, args.seconds)
+    data = os.path.join(tmp, 'perf.data')
+    subprocess.run(['perf', 'record', '-q', '-e', 'cpu-clock', '-F', str(args.frequency), '-o', data, args.sordino,
+                    'process', '--quiet', '--preset', path, audio, os.path.join(tmp, 'out.wav')],
+                   check=True, capture_output=True)
+    report = subprocess.run(['perf', 'report', '-i', data, '--no-children', '--sort', 'dso,symbol', '--stdio',
+                             '-F', 'sample,dso,symbol'], check=True, capture_output=True, text=True).stdout
+    hops = seconds * rate / hop
+    stages = {}
+    for line in report.splitlines():
+        m = re.match(r'\s*(\d+)\s+(\S+)\s+\[.\]\s+(.*)$', line)
+        if not m:
+            continue
+        samples, dso, symbol = int(m.group(1)), m.group(2), m.group(3)
+        name = next((stage for key, stage in STAGES if key in symbol or (key == 'fftw' and 'fftw' in dso)), None)
+        if name is not None:
+            stages[name] = stages.get(name, 0) + samples / args.frequency / hops * 1e6
+    return stages
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--sordino', default=os.path.join(ROOT, '.build/release/sordino'))
-    ap.add_argument('--seconds', type=float, default=30)
-    ap.add_argument('--frequency', type=int, default=5000, help='perf samples per second')
+    ap.add_argument('--seconds', type=float, default=300, help='seconds of audio processed (callgrind: use ~5)')
+    ap.add_argument('--frequency', type=int, default=10000, help='perf samples per second')
     ap.add_argument('--json', action='store_true')
     ap.add_argument('--callgrind', action='store_true', help='instructions per hop under callgrind instead of perf')
     ap.add_argument('presets', nargs='+')
     args = ap.parse_args()
     results = {}
     for preset in args.presets:
-        if args.callgrind:
-            record, stages = callgrind(args, preset)
-            results[record['preset']] = dict(instructionsPerHop=dict(sorted(stages.items(), key=lambda s: -s[1])))
-            continue
         with tempfile.TemporaryDirectory() as tmp:
-            data = os.path.join(tmp, 'perf.data')
-            bench = subprocess.run(['perf', 'record', '-q', '-e', 'cpu-clock', '-F', str(args.frequency), '-o', data,
-                                    args.sordino, 'bench', '--json', '--seconds', str(args.seconds), preset],
-                                   check=True, capture_output=True, text=True, env=dict(os.environ, SORDINO_BENCH_RESTARTED='1'))
-            record = json.loads(bench.stdout)['presets'][0]
-            report = subprocess.run(['perf', 'report', '-i', data, '--no-children', '--sort', 'dso,symbol',
-                                     '--stdio', '-F', 'sample,dso,symbol'], check=True, capture_output=True, text=True).stdout
-        # Hops per timed run, its 1 s of warm-up included.
-        hops = (args.seconds + 1) * record['sampleRate'] / record['hopLength']
-        stages = {}
-        for line in report.splitlines():
-            m = re.match(r'\s*(\d+)\s+(\S+)\s+\[.\]\s+(.*)$', line)
-            if not m:
-                continue
-            samples, dso, symbol = int(m.group(1)), m.group(2), m.group(3)
-            name = next((stage for key, stage in STAGES if key in symbol or (key == 'fftw' and 'fftw' in dso)), None)
-            if name is None:
-                continue
-            runs = 1 if name == 'solver iterations' else 2
-            stages[name] = stages.get(name, 0) + samples / args.frequency / (runs * hops) * 1e6
-        results[record['preset']] = dict(microsecondsPerHop=record['microsecondsPerHop'],
-                                         baselineMicrosecondsPerHop=record['baselineMicrosecondsPerHop'],
-                                         stages=dict(sorted(stages.items(), key=lambda s: -s[1])))
+            stages = callgrind(args, preset, tmp) if args.callgrind else perf(args, preset, tmp)
+        results[preset] = dict(sorted(stages.items(), key=lambda s: -s[1]))
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
         return
-    for preset, r in results.items():
-        if args.callgrind:
-            total = sum(r['instructionsPerHop'].values())
-            print(f'{preset}: callgrind, instructions per hop:')
-            for name, n in r['instructionsPerHop'].items():
-                print(f'  {name:40s} {n:9.0f}  {100 * n / total:5.1f} %')
-            print(f"  {'sum':40s} {total:9.0f}")
-            continue
-        print(f"{preset}: bench {r['microsecondsPerHop']:.1f} µs/hop (base {r['baselineMicrosecondsPerHop']:.1f}); "
-              f"perf, µs per hop:")
-        total = sum(r['stages'].values())
-        for name, us in r['stages'].items():
-            print(f'  {name:32s} {us:7.2f}  {100 * us / total:5.1f} %')
-        print(f"  {'sum':32s} {total:7.2f}")
+    unit = 'instructions' if args.callgrind else 'CPU µs'
+    for preset, stages in results.items():
+        total = sum(stages.values())
+        print(f'{preset}: {unit} per hop ({"callgrind" if args.callgrind else "perf"}, `sordino process`):')
+        for name, value in stages.items():
+            print(f'  {name:40s} {value:10.2f}  {100 * value / total:5.1f} %')
+        print(f"  {'sum':40s} {total:10.2f}")
 
 
 if __name__ == '__main__':
