@@ -11,6 +11,8 @@ public enum ControlSocketError: Error, CustomStringConvertible, Equatable {
     case inUse(path: String)
     case notASocket(path: String)
     case system(call: String, path: String, errno: Int32)
+    /// `--control PATH` in a folder that does not exist (Sordino makes only its default folder).
+    case missingFolder(path: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,9 @@ public enum ControlSocketError: Error, CustomStringConvertible, Equatable {
             "another daemon already listens on \(path). Give this one another --name, or another --control PATH."
         case let .notASocket(path):
             "\(path) exists and is not a socket; Sordino will not replace it. Remove it or pass another --control PATH."
+        case let .missingFolder(path):
+            "control socket \(path): the folder \((path as NSString).deletingLastPathComponent) does not exist. Create it, or pass "
+                + "another --control PATH."
         case let .system(call, path, code):
             "\(call) \(path): \(String(cString: strerror(code))). Check the directory's permissions, or pass --control PATH."
         }
@@ -98,7 +103,10 @@ struct ControlListener {
         guard bound == 0 else {
             let code = errno
             Glibc.close(fd)
-            throw .system(call: "bind", path: bindPath, errno: code)
+            // Found by hand: "bind /nonexistent/dir/.x.sock.21314: No such file or directory" named
+            // the staging file, not the path the user gave.
+            if code == ENOENT { throw .missingFolder(path: path) }
+            throw .system(call: "bind", path: path, errno: code)
         }
         // The socket inode gets its mode from the umask at bind; narrow it at once. Inside the
         // private directory nobody else can reach it meanwhile, and SO_PEERCRED guards any path.

@@ -131,6 +131,11 @@ struct Run: ParsableCommand {
         guard !name.isEmpty, !name.contains(":"), !name.contains("/") else {
             throw ValidationError("--name must be non-empty and without ':' or '/'.")
         }
+        // JACK's client names hold 63 bytes (`jack_client_name_size()` is 64 with the NUL); a longer
+        // one was refused by the server after its retries as "server error (0x21)".
+        guard name.utf8.count <= 63 else {
+            throw ValidationError("--name is \(name.utf8.count) bytes; JACK client names hold at most 63.")
+        }
         if noControl, control != nil { throw ValidationError("--control and --no-control exclude each other.") }
         try validateHTTP()
         for (option, pattern) in [("--connect-in", connectIn), ("--connect-out", connectOut)] {

@@ -287,5 +287,9 @@ struct RunWithoutServerTests {
         #expect(demo.contains("(default: enhanced.wav)") && demo.contains("130 interrupted"))
         let usage = try CLI.run(["run", "--channels", "0"])
         #expect(usage.status == 64)
+        // Found by hand: an 80-byte --name reached the server, which refused it after the retries
+        // as "server error (0x21)"; JACK's client names hold 63 bytes.
+        let long = try CLI.run(["run", "--server", "sordino-nowhere", "--name", String(repeating: "x", count: 64)])
+        #expect(long.status == 64 && long.stderr.contains("--name is 64 bytes; JACK client names hold at most 63."), "\(long.stderr)")
     }
 }

@@ -68,6 +68,19 @@ struct SocketSecurityTests {
         }
     }
 
+    /// Found by hand: `--control /nonexistent/dir/x.sock` said "bind /nonexistent/dir/.x.sock.21314:
+    /// No such file or directory", naming the staging file instead of the path given.
+    @Test("--control in a folder that does not exist names the folder and the path given")
+    func missingFolder() throws {
+        let base = try temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: base) }
+        let path = "\(base)/absent/x.sock"
+        #expect(throws: ControlSocketError.missingFolder(path: path)) {
+            try ControlServer(path: path, privateDirectory: false, target: FixedTarget())
+        }
+        #expect(ControlSocketError.missingFolder(path: path).description
+            == "control socket \(path): the folder \(base)/absent does not exist. Create it, or pass another --control PATH.")
+    }
+
     @Test("a regular file in the socket's place is kept; a live socket is not taken over; a stale one is replaced")
     func existingFiles() throws {
         let base = try temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: base) }
