@@ -15,12 +15,7 @@ struct DecomposeFiles {
 
     func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
 
-    func create() throws {
-        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw CommandError("cannot create \(folder): \(error.localizedDescription). Check the path and permissions.",
-                               exitCode: .cannotCreate)
-        }
-    }
+    func create() throws { try OutputFolder.make(folder) }
 
     /// component-01 … with at least two digits and as many as `count` needs, then `suffix`.
     func componentName(_ k: Int, of count: Int, suffix: String) -> String {

@@ -80,6 +80,16 @@ struct Demo: ParsableCommand {
             throw CommandError("cannot write \(output): \(outputDirectory) does not exist or is not writable.",
                                exitCode: .cannotCreate)
         }
+        // A file made and removed there: found by hand, root may "write" /proc by its permission
+        // bits, and `--output /proc/x.wav` failed only after the whole run.
+        let probe = "\(outputDirectory)/.\(URL(fileURLWithPath: output).lastPathComponent).\(getpid()).probe"
+        let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw CommandError("cannot write \(output): \(String(cString: strerror(errno))) in \(outputDirectory). Choose another --output.",
+                               exitCode: .cannotCreate)
+        }
+        close(descriptor)
+        unlink(probe)
 
         // The sample and, for the bundled one, its clean reference.
         let (inputPath, referencePath) = try Self.locateSample(input)

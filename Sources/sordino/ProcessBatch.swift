@@ -41,12 +41,9 @@ struct ProcessBatch {
         let outputs: [String]
         do {
             outputs = try self.outputs()
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch let error as CommandError {
-            throw report(error, command: "process")
+            try OutputFolder.make(directory, what: "--out-dir")
         } catch {
-            throw report(CommandError("cannot create --out-dir \(directory): \(error.localizedDescription)",
-                                      exitCode: .cannotCreate), command: "process")
+            throw report(error, command: "process")
         }
         let inputs = command.paths
         let started = ContinuousClock.now

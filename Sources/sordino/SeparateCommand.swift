@@ -40,8 +40,11 @@ struct Separate: ParsableCommand {
     private func separate() throws {
         let (audio, info) = try AudioFileReader.read(path: input)
         if info.nonFiniteSamples > 0 {
-            note("warning: \(info.nonFiniteSamples) NaN/Inf samples in \(input) were replaced by 0.")
+            note("warning: \(info.nonFiniteSamples) NaN/Inf sample\(info.nonFiniteSamples == 1 ? "" : "s") in \(input) "
+                 + "\(info.nonFiniteSamples == 1 ? "was" : "were") replaced by 0.")
         }
+        // The folder first: found by hand, one that could not be made was reported after the work.
+        try OutputFolder.make(out)
         let (preset, _, choice, skipped) = try engine.loadPreset(forFileRate: audio.sampleRate)
         for file in skipped { note("warning: \(file)") }
         if !quiet, let choice { note(choice) }
@@ -64,12 +67,6 @@ struct Separate: ParsableCommand {
         let noise = AudioBuffer(sampleRate: audio.sampleRate, channels: zip(audio.channels, speech.channels).map { x, s in
             (0..<count).map { x[$0] - s[$0] }
         })
-        do {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        } catch {
-            throw CommandError("cannot create folder \(out): \(error.localizedDescription). Check the path and permissions.",
-                               exitCode: .cannotCreate)
-        }
         // Standard input's estimates are stdin.speech.wav and stdin.noise.wav (they were
         // "-.speech.wav", a name the shell takes for options).
         let stem = input == standardStreamPath ? "stdin" : ((input as NSString).lastPathComponent as NSString).deletingPathExtension

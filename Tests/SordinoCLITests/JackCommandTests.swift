@@ -287,6 +287,11 @@ struct RunWithoutServerTests {
         #expect(demo.contains("(default: enhanced.wav)") && demo.contains("130 interrupted"))
         let usage = try CLI.run(["run", "--channels", "0"])
         #expect(usage.status == 64)
+        // Found by hand: as root, `demo --output /proc/x.wav` passed the writability check (the
+        // permission bits) and failed only after the whole run; a file made there first says so.
+        let proc = try CLI.run(["demo", "--output", "/proc/x.wav"], timeout: 30)
+        #expect(proc.status == 73 && proc.stderr.contains("cannot write /proc/x.wav") && !proc.stderr.contains("callback"),
+                "\(proc.stderr)")
         // Found by hand: an 80-byte --name reached the server, which refused it after the retries
         // as "server error (0x21)"; JACK's client names hold 63 bytes.
         let long = try CLI.run(["run", "--server", "sordino-nowhere", "--name", String(repeating: "x", count: 64)])

@@ -115,6 +115,25 @@ struct TrainSeparateTests {
         #expect(enough.status == 0 && !enough.stderr.contains("warning"), "\(enough.stderr)")
     }
 
+    /// Found by hand: `separate … --out /proc/sep` ran the separation, then said "cannot create folder
+    /// /proc/sep: The operation could not be completed. The file doesn’t exist.."; the folder is made
+    /// first now, and the reason names the part of the path at fault.
+    @Test func outputFolderThatCannotBeMadeIsNamedFirst() throws {
+        let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let blocker = dir.appendingPathComponent("a-file").path
+        FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8))
+        let input = dir.appendingPathComponent("in.wav").path
+        try AudioFileWriter.write(AudioBuffer(sampleRate: 16_000, channels: [Signal.whiteNoise(count: 16_000, amplitude: 0.1, seed: 4)]),
+                                  to: input, format: AudioFileFormat(container: .wav, encoding: .float32))
+        let separate = try CLI.run(["separate", input, "--out", blocker + "/sub", "--preset", "speech-16k"])
+        #expect(separate.status == 73 && separate.stderr.contains(
+            "cannot create folder \(blocker)/sub: it exists and is not a folder (\(blocker)). Check the path and permissions."),
+                "\(separate.stderr)")
+        let batch = try CLI.run(["process", input, "--out-dir", blocker + "/sub", "--preset", "speech-16k"])
+        #expect(batch.status == 73 && batch.stderr.contains("cannot create --out-dir \(blocker)/sub: it exists and is not a folder"),
+                "\(batch.stderr)")
+    }
+
     @Test func unknownMethodIsAUsageError() throws {
         let r = try CLI.run(["train", "--speech", "x", "--noise", "y", "--method", "pca", "-o", "/tmp/never"])
         #expect(r.status == 64)
