@@ -7,6 +7,8 @@
 public enum PresetError: Error, CustomStringConvertible, Equatable, Sendable {
     /// No preset matched `argument`; `searched` lists the files and directories tried, in order.
     case notFound(argument: String, searched: [String])
+    /// `path` is a file, but not a preset's JSON (no `.json`, and no `path.json` beside it).
+    case notAPreset(path: String)
     /// The file exists but cannot be read, or is not a regular file.
     case unreadable(path: String, reason: String)
     /// The JSON document does not parse; `detail` says where and why, e.g.
@@ -65,6 +67,9 @@ public enum PresetError: Error, CustomStringConvertible, Equatable, Sendable {
             return "preset '\(argument)' not found; searched \(list). "
                 + "Pass the path of a NAME.json, install the preset in one of those directories, "
                 + "or add its directory to SORDINO_PRESET_PATH (colon-separated)."
+        case let .notAPreset(path):
+            return "\(at(path))a file, but not a preset: a preset is NAME.json with NAME.basis beside it. "
+                + "Pass a preset's name, its NAME.json path or the folder that holds it."
         case let .unreadable(path, reason):
             return "\(at(path))cannot be read (\(reason)). Check that it is a readable regular file."
         case let .invalidJSON(path, detail):

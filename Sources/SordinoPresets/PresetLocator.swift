@@ -54,6 +54,8 @@ public struct PresetLocator: Sendable {
         if argument.contains("/") || argument.hasSuffix(".json") {
             if let found = try candidate(argument, sampleRate: sampleRate) { return found }
             let json = Preset.jsonPath(for: argument)
+            // Found by hand: `inspect /etc/passwd` said "preset '/etc/passwd' not found".
+            if json != argument, FileAccess.isRegularFile(argument) { throw .notAPreset(path: argument) }
             throw .notFound(argument: argument, searched: json == argument ? [argument] : [argument, json])
         }
         for directory in searchDirectories {

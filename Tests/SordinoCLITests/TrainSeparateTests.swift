@@ -121,7 +121,7 @@ struct TrainSeparateTests {
     @Test func outputFolderThatCannotBeMadeIsNamedFirst() throws {
         let dir = try CLI.temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let blocker = dir.appendingPathComponent("a-file").path
-        FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8))
+        #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
         let input = dir.appendingPathComponent("in.wav").path
         try AudioFileWriter.write(AudioBuffer(sampleRate: 16_000, channels: [Signal.whiteNoise(count: 16_000, amplitude: 0.1, seed: 4)]),
                                   to: input, format: AudioFileFormat(container: .wav, encoding: .float32))

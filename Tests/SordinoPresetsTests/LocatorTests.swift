@@ -44,6 +44,13 @@ import Testing
         #expect(presetError { try locator.resolve(root.file("nothing.json"), sampleRate: nil) }
             == .notFound(argument: root.file("nothing.json"), searched: [root.file("nothing.json")]))
         #expect(presetError { try locator.resolve("", sampleRate: nil) } == .notFound(argument: "", searched: []))
+        // Found by hand: a file that is not a preset (`inspect /etc/passwd`, an audio file given to
+        // --preset) was "not found"; it is named as what it is.
+        let notes = root.file("notes.txt")
+        #expect(FileManager.default.createFile(atPath: notes, contents: Data("not a preset".utf8)))
+        let error = presetError { try locator.resolve(notes, sampleRate: nil) }
+        #expect(error == .notAPreset(path: notes))
+        #expect(error?.description.hasPrefix("\(notes): a file, but not a preset: a preset is NAME.json with NAME.basis beside it.") == true)
     }
 
     /// A directory with a 16 kHz and a 48 kHz preset, plus a JSON file that does not parse.
