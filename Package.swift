@@ -66,22 +66,24 @@ let package = Package(
         // MARK: - Libraries
         /// A value behind a POSIX mutex, for state shared between threads off the audio thread.
         .target(name: "SordinoLock"),
+        /// The system's reason for a failed file operation, for error messages.
+        .target(name: "SystemReason"),
         .target(name: "SordinoDSP", dependencies: [
             "CFFTW", "CEngineKernels", "SordinoLock", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "SordinoNMF", dependencies: [
             "SordinoDSP", "CLazyBLAS", .product(name: "RealModule", package: "swift-numerics"),
         ]),
-        .target(name: "SordinoIO", dependencies: ["CSndfile", "CSoxr"]),
-        .target(name: "SordinoPresets", dependencies: ["SordinoDSP", "CZlib"]),
-        .target(name: "SordinoReport", dependencies: ["CPNG"]),
+        .target(name: "SordinoIO", dependencies: ["CSndfile", "CSoxr", "SystemReason"]),
+        .target(name: "SordinoPresets", dependencies: ["SordinoDSP", "CZlib", "SystemReason"]),
+        .target(name: "SordinoReport", dependencies: ["CPNG", "SystemReason"]),
         .target(name: "SordinoJACK", dependencies: [
             "CJACK", "CRealtime", "SordinoDSP", "SordinoLock",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         /// The control protocol: the daemon's socket server, the `ctl` client, the settings file, learn-noise.
-        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoLock", "SordinoNMF", "SordinoPresets", "SordinoIO",
+        .target(name: "SordinoControl", dependencies: ["SordinoDSP", "SordinoLock", "SordinoNMF", "SordinoPresets", "SordinoIO", "SystemReason",
                                                        .product(name: "TOMLKit", package: "TOMLKit")]),
 
         /// The status page, `/metrics` and `/status` over HTTP (`sordino run --http PORT`), through the control protocol.
@@ -100,7 +102,7 @@ let package = Package(
 
         // MARK: - Executables
         .executableTarget(name: "sordino", dependencies: [
-            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime", "CEngineKernels",
+            "SordinoDSP", "SordinoNMF", "SordinoIO", "SordinoPresets", "SordinoJACK", "SordinoJACKRig", "SordinoReport", "SordinoControl", "CRealtime", "CEngineKernels", "SystemReason",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ] + (withHTTP ? ["SordinoHTTP"] : []), swiftSettings: (withHTTP ? [.define("SORDINO_HTTP")] : []) + (staticRuntime ? [.unsafeFlags(["-static-stdlib"])] : []),

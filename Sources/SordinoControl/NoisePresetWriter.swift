@@ -6,6 +6,7 @@ import Glibc
 import SordinoDSP
 import SordinoIO
 import SordinoPresets
+import SystemReason
 
 /// Writes a preset whose noise part ends in a `LearnedNoise`'s atoms, as `NAME.json` next to a basis file named
 /// after its checksum (`NAME-CRC32.basis`, and `NAME-CRC32.gain` for a gain model).
@@ -59,7 +60,7 @@ public enum NoisePresetWriter {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o755])
         } catch {
-            throw ControlFailure(.ioError, "cannot create the preset folder \(folder): \(error.localizedDescription). "
+            throw ControlFailure(.ioError, "cannot create the preset folder \(folder): \(systemReason(error)). "
                                  + "Check its permissions; nothing was written")
         }
         let jsonPath = "\(folder)/\(name).json"

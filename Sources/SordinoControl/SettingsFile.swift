@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import SordinoDSP
 import SordinoIO
+import SystemReason
 
 /// The state file of one daemon: `$XDG_STATE_HOME/sordino/NAME.json` (default
 /// `~/.local/state/sordino/NAME.json`), holding the values set live, e.g.
@@ -34,7 +35,7 @@ public struct SettingsFile: Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
-            throw ControlFailure(.ioError, "cannot create \(directory): \(error.localizedDescription). Check its permissions.")
+            throw ControlFailure(.ioError, "cannot create \(directory): \(systemReason(error)). Check its permissions.")
         }
         var failed: AtomicFileError?
         Array(text.utf8).withUnsafeBytes { body in

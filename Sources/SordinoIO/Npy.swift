@@ -2,6 +2,7 @@
 // Reads and writes NumPy `.npy` arrays of floating-point numbers.
 
 import Foundation
+import SystemReason
 
 /// An n-dimensional array of Float32, row-major (C order): the last index varies fastest.
 public struct NpyArray: Sendable, Equatable {
@@ -82,7 +83,7 @@ public enum Npy {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw .unreadable(path, reason: error.localizedDescription)
+            throw .unreadable(path, reason: systemReason(error))
         }
         return try decode(data, path: path)
     }

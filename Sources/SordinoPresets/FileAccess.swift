@@ -3,6 +3,7 @@
 
 import Foundation
 import Glibc
+import SystemReason
 
 enum FileAccess {
     /// Largest preset JSON read, in bytes; real ones are about 1 KiB.
@@ -63,7 +64,7 @@ enum FileAccess {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw .writeFailed(path: directory, reason: "the folder cannot be made: \(error.localizedDescription)")
+            throw .writeFailed(path: directory, reason: "the folder cannot be made: \(systemReason(error))")
         }
         guard FileManager.default.isWritableFile(atPath: directory) else {
             throw .writeFailed(path: directory, reason: "the folder is not writable")
@@ -75,7 +76,7 @@ enum FileAccess {
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw .writeFailed(path: path, reason: error.localizedDescription)
+            throw .writeFailed(path: path, reason: systemReason(error))
         }
     }
 }

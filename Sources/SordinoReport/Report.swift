@@ -2,6 +2,7 @@
 // One self-contained HTML report: spectrograms and heatmaps as embedded PNG, curves and atoms as inline SVG.
 
 import Foundation
+import SystemReason
 
 /// Why a report could not be written.
 public enum ReportError: Error, CustomStringConvertible {
@@ -121,7 +122,7 @@ public struct Report: Sendable {
 
     public func write(to path: String) throws(ReportError) {
         do { try Data(html().utf8).write(to: URL(fileURLWithPath: path), options: .atomic) }
-        catch { throw .cannotWrite(path: path, reason: error.localizedDescription) }
+        catch { throw .cannotWrite(path: path, reason: systemReason(error)) }
     }
 
     // MARK: - Rendering

@@ -3,6 +3,7 @@
 
 import Foundation
 import SordinoNMF
+import SystemReason
 
 /// `NAME.loss.json`: the method, the command, and per part (speech, noise) and stage the objective
 /// after each pass (index 0 is the starting point). Plot with anything that reads JSON.
@@ -43,7 +44,7 @@ struct LossCurves: Encodable {
         do {
             try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw CommandError("cannot write \(path): \(error.localizedDescription). Check that the folder is writable.",
+            throw CommandError("cannot write \(path): \(systemReason(error)). Check that the folder is writable.",
                                exitCode: .cannotCreate)
         }
     }

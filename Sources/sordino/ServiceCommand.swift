@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Foundation
+import SystemReason
 
 struct Service: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -77,7 +78,7 @@ struct ServiceInstall: ParsableCommand {
             try FileManager.default.createDirectory(atPath: location.directory, withIntermediateDirectories: true)
             try unit.write(toFile: location.path, atomically: true, encoding: .utf8)
         } catch {
-            throw report(CommandError("cannot write \(location.path): \(error.localizedDescription). "
+            throw report(CommandError("cannot write \(location.path): \(systemReason(error)). "
                                       + (location.user ? "Check the folder's permissions." : "Run as root, or use --user."),
                                       exitCode: .cannotCreate), command: "service install")
         }
@@ -111,7 +112,7 @@ struct ServiceUninstall: ParsableCommand {
                                       exitCode: .badData), command: "service uninstall")
         }
         do { try FileManager.default.removeItem(atPath: location.path) } catch {
-            throw report(CommandError("cannot remove \(location.path): \(error.localizedDescription)", exitCode: .cannotCreate),
+            throw report(CommandError("cannot remove \(location.path): \(systemReason(error))", exitCode: .cannotCreate),
                          command: "service uninstall")
         }
         print("""

@@ -179,6 +179,12 @@ import Testing
         let compared = try CLI.run(["report", dir.appendingPathComponent("mm/loss.json").path,
                                     dir.appendingPathComponent("me/loss.json").path, "--out", overlay, "-q"])
         #expect(compared.status == 0, "\(compared.stderr)")
+        // Found by hand: a report into a missing folder said "The operation could not be completed.
+        // The file doesn’t exist." (Foundation's words); the system's reason is given now.
+        let nowhere = dir.appendingPathComponent("missing/cmp.html").path
+        let refused = try CLI.run(["report", dir.appendingPathComponent("mm/loss.json").path, "--out", nowhere, "-q"])
+        #expect(refused.status != 0 && refused.stderr.contains("\(nowhere): cannot write the report (No such file or directory)."),
+                "\(refused.stderr)")
         let page = try String(contentsOfFile: overlay, encoding: .utf8)
         // Two curves on each of the two charts, 31 points each on the first.
         #expect(page.components(separatedBy: "<polyline").count - 1 == 4)
