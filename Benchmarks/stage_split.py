@@ -51,7 +51,8 @@ INCLUSIVE = [
     ('ActivationSolverV7iterate7streams', 'solver iterations'),
     ('EngineV11computeMask', 'mask'),
     ('GainFeaturesV7compute', 'gain features (incl. its inverse FFT)'),
-    ('GainRefinementV4step', 'online noise atoms and gain network'),
+    ('NoiseAdaptationV5adapt', 'online noise atoms'),
+    ('GainRefinementV4step', 'gain network (GRU)'),
     ('EngineV10synthesise', 'synthesise (iFFT, overlap-add)'),
 ]
 
@@ -74,18 +75,24 @@ def make_input(tmp, rate, seconds):
     return path, (repeats + 1) * length
 
 
+def run_process(args, preset, tmp, wrapper, binary=None):
+    """`sordino process` of the repeated sample at the preset's rate under `wrapper` (a command
+    prefix); returns the hops it processed."""
+    path, rate, hop = preset_rate_and_hop(preset)
+    audio, seconds = make_input(tmp, rate, args.seconds)
+    subprocess.run(wrapper + [binary or args.sordino, 'process', '--quiet', '--preset', path, audio,
+                              os.path.join(tmp, 'out.wav')], check=True, capture_output=True)
+    return seconds * rate / hop
+
+
 def callgrind(args, preset, tmp):
     """Instructions per hop per stage, from callgrind's inclusive counts (valgrind cannot read the
     Swift binary's debug information: it runs a copy without it)."""
-    path, rate, hop = preset_rate_and_hop(preset)
-    audio, seconds = make_input(tmp, rate, args.seconds)
     binary, out = os.path.join(tmp, 'sordino'), os.path.join(tmp, 'callgrind.out')
     subprocess.run(['strip', '--strip-debug', '-o', binary, args.sordino], check=True)
-    subprocess.run(['valgrind', '--tool=callgrind', f'--callgrind-out-file={out}', binary, 'process', '--quiet',
-                    '--preset', path, audio, os.path.join(tmp, 'out.wav')], check=True, capture_output=True)
+    hops = run_process(args, preset, tmp, ['valgrind', '--tool=callgrind', f'--callgrind-out-file={out}'], binary)
     report = subprocess.run(['callgrind_annotate', '--inclusive=yes', '--threshold=100', out], check=True,
                             capture_output=True, text=True).stdout
-    hops = seconds * rate / hop
     counts = {}
     for line in report.splitlines():
         m = re.match(r'\s*([\d,]+)\s+\([^)]*\)\s+\S*?:(\S+)', line)
@@ -102,15 +109,10 @@ def callgrind(args, preset, tmp):
 
 def perf(args, preset, tmp):
     """CPU µs per hop per stage, from perf's samples of each function's own time."""
-    path, rate, hop = preset_rate_and_hop(preset)
-    audio, seconds = make_input(tmp, rate, args.seconds)
     data = os.path.join(tmp, 'perf.data')
-    subprocess.run(['perf', 'record', '-q', '-e', 'cpu-clock', '-F', str(args.frequency), '-o', data, args.sordino,
-                    'process', '--quiet', '--preset', path, audio, os.path.join(tmp, 'out.wav')],
-                   check=True, capture_output=True)
+    hops = run_process(args, preset, tmp, ['perf', 'record', '-q', '-e', 'cpu-clock', '-F', str(args.frequency), '-o', data])
     report = subprocess.run(['perf', 'report', '-i', data, '--no-children', '--sort', 'dso,symbol', '--stdio',
                              '-F', 'sample,dso,symbol'], check=True, capture_output=True, text=True).stdout
-    hops = seconds * rate / hop
     stages = {}
     for line in report.splitlines():
         m = re.match(r'\s*(\d+)\s+(\S+)\s+\[.\]\s+(.*)$', line)
