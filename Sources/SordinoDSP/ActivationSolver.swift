@@ -353,9 +353,9 @@ public struct ActivationSolver: ~Copyable {
     /// One pass over W: Λ = W·h + ε bin by bin, then P = V ⊙ Λ^(β−2) added into `numerator` as Wᵀ·P
     /// (unless β = 2, whose Wᵀ·V is fixed per frame) and Q = Λ^(β−1) into `denominator` as Wᵀ·Q
     /// (unless β = 1, whose Wᵀ·1 is `atomSums`); eight bins at a time, each group of rows read from
-    /// memory once (`CEngineKernels`). Successive groups go to four partial sums in turn, added
-    /// pairwise at the end: a sum over bins then rounds like one over a quarter of them. No `pow`:
-    /// the three β have their own arithmetic.
+    /// memory once (`CEngineKernels`), or row by row where `passByRows`. Successive groups go to four
+    /// partial sums in turn, added pairwise at the end: a sum over bins then rounds like one over a
+    /// quarter of them. No `pow`: the three β have their own arithmetic.
     @_noLocks @inline(__always)
     private func accumulateProducts(_ h: UnsafePointer<Float>, _ v: UnsafePointer<Float>, stream: Int) {
         clearProducts(stream: stream)
@@ -389,19 +389,5 @@ public struct ActivationSolver: ~Copyable {
         let a = activationStride, kind = betaKind, offset = 4 * a * stream
         if kind != 2 { addPartialSums(numerator + offset, count: a) }
         if kind != 1 { addPartialSums(denominator + offset, count: a) }
-    }
-
-    /// D_β(v | W·h + ε) + Σₖ λₖ hₖ in double precision: the quantity `solve` never increases.
-    /// Not real-time safe (for tests and diagnostics).
-    public func objective(_ v: UnsafePointer<Float>, activations h: UnsafePointer<Float>) -> Double {
-        let divergence = beta
-        var total = 0.0
-        for f in 0..<binCount {
-            var model = 0.0
-            for k in 0..<activationStride { model += Double(basisRows[f * activationStride + k]) * Double(h[k]) }
-            total += divergence.value(data: Double(v[f]), model: model)
-        }
-        for k in 0..<activationStride { total += Double(penalties[k]) * Double(h[k]) }
-        return total
     }
 }
