@@ -9,6 +9,9 @@ import SordinoJACK
 import SordinoNMF
 
 struct Run: ParsableCommand {
+    /// Bytes a `--name` may have: JACK's client names hold 63 (`jack_client_name_size()` is 64 with the NUL).
+    static let maximumNameBytes = 63
+
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run as a JACK client: enhance speech live from in_N to out_N (the daemon; the default command).",
@@ -131,10 +134,9 @@ struct Run: ParsableCommand {
         guard !name.isEmpty, !name.contains(":"), !name.contains("/") else {
             throw ValidationError("--name must be non-empty and without ':' or '/'.")
         }
-        // JACK's client names hold 63 bytes (`jack_client_name_size()` is 64 with the NUL); a longer
-        // one was refused by the server after its retries as "server error (0x21)".
-        guard name.utf8.count <= 63 else {
-            throw ValidationError("--name is \(name.utf8.count) bytes; JACK client names hold at most 63.")
+        // A longer one was refused by the server after its retries as "server error (0x21)".
+        guard name.utf8.count <= Self.maximumNameBytes else {
+            throw ValidationError("--name is \(name.utf8.count) bytes; JACK client names hold at most \(Self.maximumNameBytes).")
         }
         if noControl, control != nil { throw ValidationError("--control and --no-control exclude each other.") }
         try validateHTTP()

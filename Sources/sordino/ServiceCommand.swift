@@ -35,6 +35,10 @@ struct ServiceLocation: ParsableArguments {
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             throw ValidationError("--name must be letters, digits, '-', '_' or '.' (got '\(name)').")
         }
+        // The unit runs `sordino run --name NAME`, which would refuse it at every start.
+        guard name.utf8.count <= Run.maximumNameBytes else {
+            throw ValidationError("--name is \(name.utf8.count) bytes; JACK client names hold at most \(Run.maximumNameBytes).")
+        }
     }
 
     var directory: String {

@@ -89,6 +89,9 @@ struct ServiceTests {
         let foreign = try CLI.run(["service", "uninstall", "--user", "--unit-dir", units])
         #expect(foreign.status == 65 && FileManager.default.fileExists(atPath: unitPath), "\(foreign.stderr)")
         #expect(try CLI.run(["service", "uninstall", "--unit-dir", units, "--name", "absent"]).status == 66)
+        // Found by hand: a 70-byte name made a unit whose `sordino run --name` refuses it at every start.
+        let long = try CLI.run(["service", "install", "--unit-dir", units, "--name", String(repeating: "z", count: 64), "--print"])
+        #expect(long.status == 64 && long.stderr.contains("--name is 64 bytes; JACK client names hold at most 63."), "\(long.stderr)")
     }
 
     @Test("Type=notify: READY=1 while waiting for the server, STATUS= once connected, STOPPING=1 at SIGTERM",
