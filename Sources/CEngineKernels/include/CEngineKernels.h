@@ -28,7 +28,7 @@ typedef void (*SordinoSolverPass)(const float *rows, int first, int end, int str
 SordinoSolverPass sordino_solver_pass(int *fused);
 
 /// 1 when `sordino_solver_pass` runs row by row for rows of `stride` floats with `speech` speech
-/// slots (the CPU has AVX-512F, `stride` ≤ 144, `speech` a multiple of 16): its sums then depend
+/// slots (the CPU has AVX-512F, `stride` ≤ 192, `speech` a multiple of 16): its sums then depend
 /// on how the bins are split between calls, so a stream's bins go to it in one call.
 int sordino_solver_pass_by_rows(int stride, int speech);
 
